@@ -1,0 +1,191 @@
+//! `RegistryBuilder`: validated registry settings.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::record::{default_stripes, Layout};
+use crate::registry::{Settings, GLOBAL};
+use crate::{ConfigError, Registry};
+
+/// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
+/// them and says what is wrong.
+///
+/// ```
+/// use std::time::Duration;
+/// use perf_timer::{Clock, ConfigError, Registry};
+///
+/// let registry = Registry::builder()
+///     .clock(Clock::std())
+///     .lowest(Duration::from_nanos(1))
+///     .highest(Duration::from_secs(10))
+///     .significant_figures(3)
+///     .quantiles([0.5, 0.9, 0.99, 0.999])
+///     .build()?;
+///
+/// let bad = Registry::builder().significant_figures(6).build();
+/// assert_eq!(bad.unwrap_err(), ConfigError::SignificantFigures(6));
+/// # drop(registry);
+/// # Ok::<(), ConfigError>(())
+/// ```
+#[derive(Debug, Clone)]
+pub struct RegistryBuilder {
+    clock: Option<Clock>,
+    lowest: Duration,
+    highest: Duration,
+    significant_figures: u8,
+    quantiles: Vec<f64>,
+    enabled: bool,
+    stripes: Option<usize>,
+}
+
+impl Default for RegistryBuilder {
+    fn default() -> Self {
+        RegistryBuilder {
+            clock: None,
+            lowest: Duration::from_nanos(1),
+            highest: Duration::from_secs(3600),
+            significant_figures: 3,
+            quantiles: vec![0.5, 0.9, 0.99],
+            enabled: true,
+            stripes: None,
+        }
+    }
+}
+
+impl RegistryBuilder {
+    /// The clock to read on every poll (default [`Clock::tsc`]).
+    ///
+    /// ```
+    /// let (clock, _mock) = perf_timer::Clock::mock();
+    /// let registry = perf_timer::Registry::builder().clock(clock).build().unwrap();
+    /// # drop(registry);
+    /// ```
+    pub fn clock(mut self, clock: Clock) -> Self {
+        self.clock = Some(clock);
+        self
+    }
+
+    /// The smallest duration told apart from zero (default 1 ns; at least 1 ns).
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().lowest(std::time::Duration::from_micros(1)).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn lowest(mut self, lowest: Duration) -> Self {
+        self.lowest = lowest;
+        self
+    }
+
+    /// The largest duration recorded as is (default 1 h); longer runs are
+    /// recorded as this and counted as [clamped](crate::Stats::clamped).
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().highest(std::time::Duration::from_secs(60)).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn highest(mut self, highest: Duration) -> Self {
+        self.highest = highest;
+        self
+    }
+
+    /// Significant decimal figures kept for every value, 0 to 5 (default 3).
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().significant_figures(2).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn significant_figures(mut self, figures: u8) -> Self {
+        self.significant_figures = figures;
+        self
+    }
+
+    /// Quantiles the report prints, each in `[0, 1]` (default 0.5, 0.9, 0.99).
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().quantiles([0.5, 0.999]).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn quantiles(mut self, quantiles: impl IntoIterator<Item = f64>) -> Self {
+        self.quantiles = quantiles.into_iter().collect();
+        self
+    }
+
+    /// Whether timing starts switched on (default `true`); see
+    /// [`Registry::set_enabled`].
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().enabled(false).build().unwrap();
+    /// assert!(!r.is_enabled());
+    /// ```
+    pub fn enabled(mut self, enabled: bool) -> Self {
+        self.enabled = enabled;
+        self
+    }
+
+    /// Histograms per timer, rounded up to a power of two, 1 to 64 (default:
+    /// twice the cores). More stripes mean less sharing of cache lines between
+    /// threads recording into one timer, and more memory per timer.
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().stripes(1).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn stripes(mut self, stripes: usize) -> Self {
+        self.stripes = Some(stripes);
+        self
+    }
+
+    /// Checks the settings and makes the registry.
+    ///
+    /// ```
+    /// use perf_timer::{ConfigError, Registry};
+    ///
+    /// let err = Registry::builder().quantiles([f64::NAN]).build().unwrap_err();
+    /// assert!(matches!(err, ConfigError::QuantileOutOfRange(q) if q.is_nan()));
+    /// ```
+    pub fn build(self) -> Result<Registry, ConfigError> {
+        if let Some(&q) = self
+            .quantiles
+            .iter()
+            .find(|q| !(0.0..=1.0).contains(*q))
+        {
+            return Err(ConfigError::QuantileOutOfRange(q));
+        }
+        let layout = Layout::new(
+            nanos(self.lowest),
+            nanos(self.highest),
+            self.significant_figures,
+        )?;
+        let settings = Settings::new(
+            self.clock.unwrap_or_default(),
+            self.enabled,
+            layout,
+            self.stripes.unwrap_or_else(default_stripes),
+            Arc::from(self.quantiles),
+        );
+        Ok(Registry::with_settings(settings))
+    }
+
+    /// Makes the registry and installs it as the [global](crate::global)
+    /// one. Fails if the global registry was already used or installed.
+    ///
+    /// ```
+    /// let global = perf_timer::Registry::builder()
+    ///     .quantiles([0.5, 0.99, 0.999])
+    ///     .build_global()
+    ///     .unwrap();
+    /// assert!(std::ptr::eq(global, perf_timer::global()));
+    /// ```
+    pub fn build_global(self) -> Result<&'static Registry, ConfigError> {
+        let registry = self.build()?;
+        GLOBAL
+            .set(registry)
+            .map_err(|_| ConfigError::GlobalAlreadySet)?;
+        Ok(crate::global())
+    }
+}
+
+fn nanos(duration: Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}

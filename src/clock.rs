@@ -1,0 +1,172 @@
+//! Time sources: quanta's TSC clock, `std::time::Instant`, and a mock for tests.
+//!
+//! The hot path works in raw ticks (`Clock::raw`) and converts to nanoseconds
+//! only when a run completes or the task perf counter is read: one scale per
+//! run instead of one per poll.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The clock a [`Registry`](crate::Registry) reads on every poll.
+///
+/// * [`Clock::tsc`] (the default): quanta's calibrated TSC, about 10 ns a read here;
+///   where no invariant TSC exists it falls back to the OS monotonic clock.
+/// * [`Clock::std`]: `std::time::Instant`, about 25 ns a read.
+/// * [`Clock::mock`]: time moves only when a test says so, for exact accounting.
+///
+/// ```
+/// use perf_timer::{Clock, Registry};
+///
+/// let registry = Registry::builder().clock(Clock::std()).build().unwrap();
+/// # drop(registry);
+/// ```
+#[derive(Clone)]
+pub struct Clock {
+    source: Source,
+}
+
+#[derive(Clone)]
+enum Source {
+    Quanta(quanta::Clock),
+    Std(Instant),
+}
+
+impl Clock {
+    /// quanta's TSC clock, calibrated once per process (the default).
+    ///
+    /// ```
+    /// let clock = perf_timer::Clock::tsc();
+    /// # drop(clock);
+    /// ```
+    pub fn tsc() -> Self {
+        Clock {
+            source: Source::Quanta(quanta::Clock::new()),
+        }
+    }
+
+    /// `std::time::Instant`, for platforms where the TSC is not trusted.
+    ///
+    /// ```
+    /// let clock = perf_timer::Clock::std();
+    /// # drop(clock);
+    /// ```
+    pub fn std() -> Self {
+        Clock {
+            source: Source::Std(Instant::now()),
+        }
+    }
+
+    /// A clock that stands still until the returned [`MockClock`] moves it.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use perf_timer::{Clock, Registry};
+    ///
+    /// let (clock, mock) = Clock::mock();
+    /// let registry = Registry::builder().clock(clock).build().unwrap();
+    /// let timer = registry.timer("parse");
+    /// {
+    ///     let _guard = timer.start();
+    ///     mock.advance(Duration::from_micros(7));
+    /// }
+    /// assert_eq!(timer.stats().total(), Duration::from_micros(7));
+    /// ```
+    pub fn mock() -> (Self, MockClock) {
+        let (clock, mock) = quanta::Clock::mock();
+        (
+            Clock {
+                source: Source::Quanta(clock),
+            },
+            MockClock { mock },
+        )
+    }
+
+    /// The current reading in ticks: TSC cycles, or nanoseconds for the other sources.
+    #[inline(always)]
+    pub(crate) fn raw(&self) -> u64 {
+        match &self.source {
+            Source::Quanta(clock) => clock.raw(),
+            // u64 nanoseconds since the clock was made: 584 years of headroom.
+            Source::Std(base) => base.elapsed().as_nanos() as u64,
+        }
+    }
+
+    /// Converts a tick count (a difference of two `raw` readings) to nanoseconds.
+    #[inline]
+    pub(crate) fn ticks_to_nanos(&self, ticks: u64) -> u64 {
+        match &self.source {
+            Source::Quanta(clock) => clock.delta_as_nanos(0, ticks),
+            Source::Std(_) => ticks,
+        }
+    }
+}
+
+/// Ticks from `start` to `end`; a reading that went backwards gives 0.
+#[inline(always)]
+pub(crate) fn ticks_between(start: u64, end: u64) -> u64 {
+    end.saturating_sub(start)
+}
+
+impl Default for Clock {
+    fn default() -> Self {
+        Clock::tsc()
+    }
+}
+
+impl fmt::Debug for Clock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let name = match &self.source {
+            Source::Quanta(_) => "Clock::quanta",
+            Source::Std(_) => "Clock::std",
+        };
+        f.write_str(name)
+    }
+}
+
+/// The handle that moves a [`Clock::mock`] clock.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// let (_clock, mock) = perf_timer::Clock::mock();
+/// mock.advance(Duration::from_millis(2));
+/// mock.rewind(Duration::from_millis(1)); // a clock going backwards: recorded as 0
+/// ```
+#[derive(Clone)]
+pub struct MockClock {
+    mock: Arc<quanta::Mock>,
+}
+
+impl MockClock {
+    /// Moves the clock forward.
+    ///
+    /// ```
+    /// let (_clock, mock) = perf_timer::Clock::mock();
+    /// mock.advance(std::time::Duration::from_nanos(250));
+    /// ```
+    pub fn advance(&self, by: Duration) {
+        self.mock.increment(by);
+    }
+
+    /// Moves the clock backward, to exercise clocks that are not monotonic.
+    ///
+    /// ```
+    /// let (_clock, mock) = perf_timer::Clock::mock();
+    /// mock.advance(std::time::Duration::from_nanos(10));
+    /// mock.rewind(std::time::Duration::from_nanos(5));
+    /// ```
+    /// A rewind past the clock's start stops at its start.
+    pub fn rewind(&self, by: Duration) {
+        let by = (by.as_nanos() as u64).min(self.mock.value());
+        self.mock.decrement(by);
+    }
+}
+
+impl fmt::Debug for MockClock {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MockClock")
+            .field("nanos", &self.mock.value())
+            .finish()
+    }
+}

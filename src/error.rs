@@ -1,0 +1,55 @@
+//! Errors returned by constructors that can fail.
+
+use std::time::Duration;
+
+/// A registry configuration that cannot work, returned by
+/// [`RegistryBuilder::build`](crate::RegistryBuilder::build).
+///
+/// Each message says what was wrong and what is allowed.
+///
+/// ```
+/// use perf_timer::{ConfigError, Registry};
+///
+/// let err = Registry::builder().quantiles([0.5, 1.5]).build().unwrap_err();
+/// assert_eq!(err, ConfigError::QuantileOutOfRange(1.5));
+/// assert_eq!(err.to_string(), "quantile 1.5 is outside [0, 1]");
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// A report quantile is NaN or outside `[0, 1]`.
+    #[error("quantile {0} is outside [0, 1]")]
+    QuantileOutOfRange(f64),
+    /// HdrHistogram keeps at most 5 significant figures.
+    #[error("{0} significant figures requested; HdrHistogram allows 0 to 5")]
+    SignificantFigures(u8),
+    /// The lowest discernible duration must be at least 1 ns.
+    #[error("lowest discernible duration is 0 ns; it must be at least 1 ns")]
+    LowestIsZero,
+    /// The highest trackable duration must be at least twice the lowest.
+    #[error("highest trackable duration {highest:?} is less than twice the lowest {lowest:?}")]
+    HighestBelowTwiceLowest {
+        /// The lowest discernible duration asked for.
+        lowest: Duration,
+        /// The highest trackable duration asked for.
+        highest: Duration,
+    },
+    /// The lowest discernible duration is too large for the significant figures asked for.
+    #[error(
+        "lowest discernible duration {lowest:?} is too large to keep {significant_figures} \
+         significant figures in 64 bits; lower one of them"
+    )]
+    LowestTooLarge {
+        /// The lowest discernible duration asked for.
+        lowest: Duration,
+        /// The significant figures asked for.
+        significant_figures: u8,
+    },
+    /// The histogram would need more buckets than this platform can index.
+    #[error("the histogram range is too large for this platform; lower the precision or range")]
+    RangeTooLarge,
+    /// [`RegistryBuilder::build_global`](crate::RegistryBuilder::build_global) was called after
+    /// the global registry was already in use or installed.
+    #[error("the global registry is already initialized")]
+    GlobalAlreadySet,
+}

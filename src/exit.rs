@@ -1,0 +1,84 @@
+//! `report_at_exit`: print the report when `main` returns.
+
+use std::fmt;
+
+use crate::Registry;
+
+/// A guard that prints a registry's report when dropped; made by
+/// [`report_at_exit`] or [`Registry::report_at_exit`].
+///
+/// Bind it to a named variable (`let _report = ...`): `let _ = ...` drops it,
+/// and prints, at once. It prints on an ordinary return from `main` and while
+/// unwinding from a panic in `main`, not on `std::process::exit`.
+///
+/// ```
+/// fn main() {
+///     let _report = perf_timer::report_at_exit()
+///         .log_with(|line| eprintln!("[perf] {line}")); // e.g. tracing::info!("{line}")
+///     // ... the program ...
+/// }
+/// ```
+#[must_use = "the report prints when this guard drops; bind it with `let _report = ...`"]
+pub struct ExitReport {
+    registry: Registry,
+    log: Box<dyn FnMut(&str) + Send>,
+}
+
+/// Prints the [global](crate::global) registry's report to stderr when the
+/// returned guard drops at the end of `main`.
+///
+/// ```
+/// use perf_timer::TimedExt as _;
+///
+/// #[tokio::main]
+/// async fn main() {
+///     let _report = perf_timer::report_at_exit();
+///     async { /* work */ }.timed("work").await;
+/// } // prints: timer "work": 40.0 ns in 1 run
+/// ```
+pub fn report_at_exit() -> ExitReport {
+    crate::global().report_at_exit()
+}
+
+impl Registry {
+    /// Prints this registry's report to stderr when the returned guard drops.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let _report = registry.report_at_exit();
+    /// ```
+    pub fn report_at_exit(&self) -> ExitReport {
+        ExitReport {
+            registry: self.clone(),
+            log: Box::new(|line| eprintln!("{line}")),
+        }
+    }
+}
+
+impl ExitReport {
+    /// Hands each report line to `log` instead of printing it to stderr.
+    ///
+    /// ```
+    /// let _report = perf_timer::report_at_exit().log_with(|line| println!("{line}"));
+    /// ```
+    pub fn log_with(mut self, log: impl FnMut(&str) + Send + 'static) -> Self {
+        self.log = Box::new(log);
+        self
+    }
+}
+
+impl Drop for ExitReport {
+    fn drop(&mut self) {
+        for line in self.registry.report().lines() {
+            (self.log)(&line);
+        }
+    }
+}
+
+impl fmt::Debug for ExitReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ExitReport")
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}

@@ -1,0 +1,80 @@
+//! `TimerGuard`: times a synchronous section by its wall time.
+
+use std::fmt;
+use std::time::Duration;
+
+use crate::clock::ticks_between;
+use crate::Timer;
+
+/// Times a synchronous section from [`Timer::start`] until dropped.
+///
+/// A section's wall time is its busy time: nothing else runs on its thread
+/// meanwhile (unless it blocks, which is then what it costs).
+///
+/// ```
+/// let timer = perf_timer::Registry::new().timer("render");
+/// let guard = timer.start();
+/// let elapsed = guard.stop(); // or just let it drop
+/// assert_eq!(timer.stats().total(), elapsed);
+/// ```
+#[must_use = "the section is timed until the guard drops; bind it with `let _guard = ...`"]
+pub struct TimerGuard<'a> {
+    timer: &'a Timer,
+    start: u64,
+    enabled: bool,
+}
+
+impl<'a> TimerGuard<'a> {
+    pub(crate) fn new(timer: &'a Timer) -> Self {
+        let enabled = timer.core().is_enabled();
+        TimerGuard {
+            timer,
+            start: if enabled { timer.clock().raw() } else { 0 },
+            enabled,
+        }
+    }
+
+    /// Ends the section now and returns the time recorded (zero while the
+    /// registry is switched off).
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("render");
+    /// let elapsed = timer.start().stop();
+    /// assert_eq!(timer.stats().count(), 1);
+    /// # let _ = elapsed;
+    /// ```
+    pub fn stop(mut self) -> Duration {
+        let elapsed = self.finish();
+        self.enabled = false;
+        elapsed
+    }
+
+    fn finish(&self) -> Duration {
+        if !self.enabled {
+            return Duration::ZERO;
+        }
+        let ticks = ticks_between(self.start, self.timer.clock().raw());
+        self.timer.core().record_ticks(ticks);
+        Duration::from_nanos(self.timer.clock().ticks_to_nanos(ticks))
+    }
+}
+
+impl Drop for TimerGuard<'_> {
+    fn drop(&mut self) {
+        if std::thread::panicking() {
+            if self.enabled {
+                self.timer.core().count_panicked();
+            }
+        } else {
+            self.finish();
+        }
+    }
+}
+
+impl fmt::Debug for TimerGuard<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TimerGuard")
+            .field("timer", &self.timer.name())
+            .finish()
+    }
+}

@@ -1,0 +1,98 @@
+//! `Snapshot`: every timer of a registry, sorted by name.
+
+use std::sync::Arc;
+
+use crate::{Report, Stats};
+
+/// Every timer of a registry at one moment, sorted by name.
+///
+/// ```
+/// let registry = perf_timer::Registry::new();
+/// registry.timer("a").record(std::time::Duration::from_micros(1));
+/// let snapshot = registry.snapshot();
+/// assert_eq!(snapshot.len(), 1);
+/// assert_eq!(snapshot.get("a").unwrap().count(), 1);
+/// for stats in &snapshot {
+///     println!("{}: {} runs", stats.name(), stats.count());
+/// }
+/// ```
+#[derive(Debug, Clone)]
+pub struct Snapshot {
+    timers: Vec<Stats>,
+    quantiles: Arc<[f64]>,
+}
+
+impl Snapshot {
+    pub(crate) fn new(timers: Vec<Stats>, quantiles: Arc<[f64]>) -> Self {
+        Snapshot { timers, quantiles }
+    }
+
+    /// The timers, sorted by name.
+    ///
+    /// ```
+    /// let snapshot = perf_timer::Registry::new().snapshot();
+    /// assert_eq!(snapshot.iter().count(), 0);
+    /// ```
+    pub fn iter(&self) -> std::slice::Iter<'_, Stats> {
+        self.timers.iter()
+    }
+
+    /// The stats of the timer `name`, if it existed when the snapshot was taken.
+    ///
+    /// ```
+    /// let snapshot = perf_timer::Registry::new().snapshot();
+    /// assert!(snapshot.get("x").is_none());
+    /// ```
+    pub fn get(&self, name: &str) -> Option<&Stats> {
+        self.timers
+            .binary_search_by(|s| s.name().cmp(name))
+            .ok()
+            .map(|i| &self.timers[i])
+    }
+
+    /// Number of timers.
+    ///
+    /// ```
+    /// assert_eq!(perf_timer::Registry::new().snapshot().len(), 0);
+    /// ```
+    pub fn len(&self) -> usize {
+        self.timers.len()
+    }
+
+    /// Whether there are no timers.
+    ///
+    /// ```
+    /// assert!(perf_timer::Registry::new().snapshot().is_empty());
+    /// ```
+    pub fn is_empty(&self) -> bool {
+        self.timers.is_empty()
+    }
+
+    /// The quantiles the registry's report prints.
+    ///
+    /// ```
+    /// assert_eq!(perf_timer::Registry::new().snapshot().quantiles(), [0.5, 0.9, 0.99]);
+    /// ```
+    pub fn quantiles(&self) -> &[f64] {
+        &self.quantiles
+    }
+
+    /// Turns this snapshot into a printable [`Report`].
+    ///
+    /// ```
+    /// let report = perf_timer::Registry::new().snapshot().into_report();
+    /// assert_eq!(report.to_string(), "");
+    /// ```
+    pub fn into_report(self) -> Report {
+        Report::new(self)
+    }
+}
+
+impl<'a> IntoIterator for &'a Snapshot {
+    type Item = &'a Stats;
+    type IntoIter = std::slice::Iter<'a, Stats>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}

@@ -1,0 +1,144 @@
+//! HdrHistogram's bucket layout, reproduced so that the recorder can count
+//! into plain atomics and a reader can rebuild an identical
+//! `hdrhistogram::Histogram` from them.
+//!
+//! The formulas mirror `hdrhistogram::Histogram::new_with_bounds`,
+//! `index_for` and `value_for`; a test checks index for index that both agree.
+
+use std::time::Duration;
+
+use hdrhistogram::{CreationError, Histogram};
+
+use crate::ConfigError;
+
+/// Range and precision of every histogram in one registry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Layout {
+    pub(crate) lowest: u64,
+    pub(crate) highest: u64,
+    pub(crate) significant_figures: u8,
+    unit_magnitude: u32,
+    sub_bucket_half_count_magnitude: u32,
+    sub_bucket_half_count: usize,
+    sub_bucket_mask: u64,
+    leading_zero_count_base: u32,
+    len: usize,
+}
+
+impl Layout {
+    /// Validates the range with HdrHistogram itself, then derives the layout.
+    pub(crate) fn new(lowest: u64, highest: u64, significant_figures: u8) -> Result<Self, ConfigError> {
+        let empty = Histogram::<u64>::new_with_bounds(lowest, highest, significant_figures)
+            .map_err(|e| config_error(e, lowest, highest, significant_figures))?;
+        let largest_single_unit = 2 * 10_u32.pow(u32::from(significant_figures));
+        let unit_magnitude = (lowest as f64).log2().floor() as u32;
+        let sub_bucket_count_magnitude = f64::from(largest_single_unit).log2().ceil() as u32;
+        let sub_bucket_count = 1_u64 << sub_bucket_count_magnitude;
+        Ok(Layout {
+            lowest,
+            highest,
+            significant_figures,
+            unit_magnitude,
+            sub_bucket_half_count_magnitude: sub_bucket_count_magnitude - 1,
+            sub_bucket_half_count: (sub_bucket_count / 2) as usize,
+            sub_bucket_mask: (sub_bucket_count - 1) << unit_magnitude,
+            leading_zero_count_base: 64 - unit_magnitude - sub_bucket_count_magnitude,
+            len: empty.distinct_values(),
+        })
+    }
+
+    /// Number of counters a histogram of this layout holds.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The counter index of `value`; `value` must be at most `highest`.
+    #[inline(always)]
+    pub(crate) fn index(&self, value: u64) -> usize {
+        let bucket = self.leading_zero_count_base - (value | self.sub_bucket_mask).leading_zeros();
+        let sub_bucket = (value >> (bucket + self.unit_magnitude)) as usize;
+        ((bucket as usize + 1) << self.sub_bucket_half_count_magnitude) + sub_bucket
+            - self.sub_bucket_half_count
+    }
+
+    /// The lowest value counted at `index`.
+    pub(crate) fn value(&self, index: usize) -> u64 {
+        let mut bucket = (index >> self.sub_bucket_half_count_magnitude) as i64 - 1;
+        let mut sub_bucket =
+            (index & (self.sub_bucket_half_count - 1)) + self.sub_bucket_half_count;
+        if bucket < 0 {
+            sub_bucket -= self.sub_bucket_half_count;
+            bucket = 0;
+        }
+        (sub_bucket as u64) << (bucket as u32 + self.unit_magnitude)
+    }
+
+    /// An empty HdrHistogram of this layout.
+    pub(crate) fn empty_histogram(&self) -> Histogram<u64> {
+        Histogram::new_with_bounds(self.lowest, self.highest, self.significant_figures)
+            .expect("validated in Layout::new")
+    }
+}
+
+fn config_error(error: CreationError, lowest: u64, highest: u64, sigfig: u8) -> ConfigError {
+    match error {
+        CreationError::LowIsZero => ConfigError::LowestIsZero,
+        CreationError::SigFigExceedsMax => ConfigError::SignificantFigures(sigfig),
+        CreationError::HighLessThanTwiceLow | CreationError::LowExceedsMax => {
+            ConfigError::HighestBelowTwiceLowest {
+                lowest: Duration::from_nanos(lowest),
+                highest: Duration::from_nanos(highest),
+            }
+        }
+        CreationError::CannotRepresentSigFigBeyondLow => ConfigError::LowestTooLarge {
+            lowest: Duration::from_nanos(lowest),
+            significant_figures: sigfig,
+        },
+        CreationError::UsizeTypeTooSmall => ConfigError::RangeTooLarge,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check(lowest: u64, highest: u64, sigfig: u8, values: impl Iterator<Item = u64>) {
+        let layout = Layout::new(lowest, highest, sigfig).unwrap();
+        let reference = layout.empty_histogram();
+        for v in values.filter(|v| *v <= highest) {
+            let i = layout.index(v);
+            assert!(i < layout.len(), "index {i} of {v} out of {}", layout.len());
+            assert_eq!(
+                layout.value(i),
+                reference.lowest_equivalent(v),
+                "value {v} (layout {lowest}..{highest}, {sigfig} sig figs)"
+            );
+        }
+    }
+
+    fn spread() -> impl Iterator<Item = u64> {
+        (0..64).flat_map(|shift| {
+            let base = 1_u64 << shift;
+            [base - 1, base, base + 1, base + base / 3]
+        })
+    }
+
+    #[test]
+    fn matches_hdrhistogram_at_default_precision() {
+        check(1, 3_600_000_000_000, 3, spread().chain(0..5000));
+    }
+
+    #[test]
+    fn matches_hdrhistogram_at_other_precisions_and_units() {
+        for sigfig in 0..=5 {
+            check(1, u64::MAX / 4, sigfig, spread());
+            check(1000, 10_000_000_000, sigfig, spread());
+        }
+    }
+
+    #[test]
+    fn default_layout_is_270_kib() {
+        let layout = Layout::new(1, 3_600_000_000_000, 3).unwrap();
+        assert_eq!(layout.len() * 8, 33 * 1024 * 8);
+    }
+}

@@ -1,0 +1,247 @@
+//! `Registry`: name → timer, and the process-wide one.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, OnceLock, RwLock};
+
+use crate::clock::Clock;
+use crate::record::Layout;
+use crate::{RegistryBuilder, Report, Snapshot, Stats, Timer};
+
+/// What every timer of one registry shares, read on the hot path.
+pub(crate) struct Settings {
+    pub(crate) clock: Clock,
+    enabled: AtomicBool,
+    pub(crate) layout: Layout,
+    pub(crate) stripes: usize,
+    pub(crate) quantiles: Arc<[f64]>,
+}
+
+impl Settings {
+    pub(crate) fn new(
+        clock: Clock,
+        enabled: bool,
+        layout: Layout,
+        stripes: usize,
+        quantiles: Arc<[f64]>,
+    ) -> Self {
+        Settings {
+            clock,
+            enabled: AtomicBool::new(enabled),
+            layout,
+            stripes,
+            quantiles,
+        }
+    }
+
+    #[inline(always)]
+    pub(crate) fn is_enabled(&self) -> bool {
+        // Relaxed: switching off is advisory; a poll that sees the old value
+        // for a moment is timed (or not) as a whole, never half-recorded.
+        self.enabled.load(Relaxed)
+    }
+}
+
+/// A set of named timers sharing one clock, range and precision.
+///
+/// [`global()`] is the process-wide registry that [`Timer::new`],
+/// [`TimedExt::timed`](crate::TimedExt::timed) and [`spawn`](crate::spawn)
+/// record into; make local ones for libraries and tests. Cloning a
+/// `Registry` gives another handle to the same timers.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let registry = perf_timer::Registry::new();
+/// registry.timer("x").time(async {}).await;
+/// let stats = registry.stats("x").unwrap();
+/// assert_eq!(stats.count(), 1);
+/// println!("{}", registry.report());
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Registry {
+    settings: Arc<Settings>,
+    timers: Arc<RwLock<HashMap<Arc<str>, Timer>>>,
+}
+
+impl Registry {
+    /// A registry with the default settings: TSC clock, 1 ns to 1 h at 3
+    /// significant figures, report quantiles 50/90/99 %.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// assert!(registry.snapshot().is_empty());
+    /// ```
+    pub fn new() -> Self {
+        Registry::builder()
+            .build()
+            .expect("the default settings are valid")
+    }
+
+    /// Configures a registry: clock, range, precision, quantiles.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::builder()
+    ///     .highest(Duration::from_secs(60))
+    ///     .significant_figures(2)
+    ///     .quantiles([0.5, 0.99, 0.999])
+    ///     .build()?;
+    /// # drop(registry);
+    /// # Ok::<(), perf_timer::ConfigError>(())
+    /// ```
+    pub fn builder() -> RegistryBuilder {
+        RegistryBuilder::default()
+    }
+
+    pub(crate) fn with_settings(settings: Settings) -> Self {
+        Registry {
+            settings: Arc::new(settings),
+            timers: Arc::default(),
+        }
+    }
+
+    /// The timer `name`, made on first use. Any string is a valid name.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let a = registry.timer("db.query");
+    /// a.record(std::time::Duration::from_micros(3));
+    /// assert_eq!(registry.timer("db.query").stats().count(), 1); // the same timer
+    /// ```
+    pub fn timer(&self, name: &str) -> Timer {
+        if let Some(timer) = self.read_timers().get(name) {
+            return timer.clone();
+        }
+        let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+        timers
+            .entry(Arc::from(name))
+            .or_insert_with_key(|name| Timer::with_settings(name.clone(), self.settings.clone()))
+            .clone()
+    }
+
+    /// What the timer `name` has recorded, or `None` if there is no such timer.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// assert!(registry.stats("nope").is_none());
+    /// registry.timer("yes");
+    /// assert_eq!(registry.stats("yes").unwrap().count(), 0);
+    /// ```
+    pub fn stats(&self, name: &str) -> Option<Stats> {
+        let timer = self.read_timers().get(name).cloned()?;
+        Some(timer.stats())
+    }
+
+    /// Every timer's stats, sorted by name.
+    ///
+    /// The timers are read one by one while recording goes on: a
+    /// snapshot is exact for runs that completed before it was taken.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("b");
+    /// registry.timer("a");
+    /// let names: Vec<_> = registry.snapshot().iter().map(|s| s.name().to_owned()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// ```
+    pub fn snapshot(&self) -> Snapshot {
+        // Clone the handles and release the lock before reading: reading a
+        // timer takes a while and must not stall timers being created.
+        let timers: Vec<Timer> = self.read_timers().values().cloned().collect();
+        let mut stats: Vec<Stats> = timers.iter().map(Timer::stats).collect();
+        stats.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        Snapshot::new(stats, self.settings.quantiles.clone())
+    }
+
+    /// A report of every timer, one line each (see [`Report`]).
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("login").record(std::time::Duration::from_micros(1230));
+    /// assert_eq!(registry.report().to_string(), "timer \"login\": 1.23 ms in 1 run\n");
+    /// ```
+    pub fn report(&self) -> Report {
+        Report::new(self.snapshot())
+    }
+
+    /// Switches timing on or off at run time, for every timer of this
+    /// registry. While off, a poll costs one load and a branch, nothing is
+    /// recorded, and runs in flight are dropped from the accounting (they
+    /// would be missing part of their busy time).
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.set_enabled(false);
+    /// registry.timer("x").record(std::time::Duration::from_micros(1));
+    /// assert_eq!(registry.stats("x").unwrap().count(), 0);
+    /// ```
+    pub fn set_enabled(&self, enabled: bool) {
+        self.settings.enabled.store(enabled, Relaxed);
+    }
+
+    /// Whether timing is on (see [`set_enabled`](Registry::set_enabled)).
+    ///
+    /// ```
+    /// assert!(perf_timer::Registry::new().is_enabled());
+    /// ```
+    pub fn is_enabled(&self) -> bool {
+        self.settings.is_enabled()
+    }
+
+    /// Bytes the registry's timers have reserved. A timer reserves one
+    /// histogram (270 KiB of counters at the default range and precision,
+    /// mapped by the OS only where touched) per stripe it records into; the
+    /// number of stripes is fixed when the registry is built.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let empty = registry.reserved_bytes();
+    /// registry.timer("x").record(std::time::Duration::from_micros(1));
+    /// assert!(registry.reserved_bytes() > empty);
+    /// ```
+    pub fn reserved_bytes(&self) -> usize {
+        self.read_timers()
+            .values()
+            .map(|t| t.core().reserved_bytes())
+            .sum()
+    }
+
+    fn read_timers(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Timer>> {
+        // A panic elsewhere while holding the lock cannot leave the map half
+        // written (inserts are single calls), so a poisoned lock is still good.
+        self.timers.read().unwrap_or_else(|e| e.into_inner())
+    }
+}
+
+impl Default for Registry {
+    fn default() -> Self {
+        Registry::new()
+    }
+}
+
+impl fmt::Debug for Registry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Registry")
+            .field("clock", &self.settings.clock)
+            .field("timers", &self.read_timers().len())
+            .field("enabled", &self.is_enabled())
+            .finish()
+    }
+}
+
+pub(crate) static GLOBAL: OnceLock<Registry> = OnceLock::new();
+
+/// The process-wide registry, made with the default settings on first use
+/// unless [`RegistryBuilder::build_global`] installed another one before.
+///
+/// ```
+/// let global: &'static perf_timer::Registry = perf_timer::global();
+/// # drop(global);
+/// ```
+pub fn global() -> &'static Registry {
+    GLOBAL.get_or_init(Registry::new)
+}

@@ -1,0 +1,95 @@
+//! The task perf counter: which timed future is the outermost one being
+//! polled on this thread, and its busy time before this poll.
+//!
+//! The frame lives in a thread-local only for the length of one poll: it is
+//! set when the outermost timed future enters `poll` and cleared when it
+//! leaves (or unwinds), so a task that moves to another worker thread carries
+//! all its state in the future itself.
+
+use std::cell::Cell;
+use std::time::Duration;
+
+use crate::clock::{ticks_between, Clock};
+
+#[derive(Clone, Copy)]
+struct Frame {
+    /// Null when no timed future is being polled on this thread.
+    clock: *const Clock,
+    busy_before: u64,
+    poll_start: u64,
+}
+
+impl Frame {
+    const NONE: Frame = Frame {
+        clock: std::ptr::null(),
+        busy_before: 0,
+        poll_start: 0,
+    };
+}
+
+thread_local! {
+    static TASK: Cell<Frame> = const { Cell::new(Frame::NONE) };
+}
+
+/// Makes the poll that starts now the task's frame, unless an outer timed
+/// future already is. Returns whether it did, so the caller knows to leave.
+#[inline(always)]
+pub(crate) fn enter(clock: &Clock, busy_before: u64, poll_start: u64) -> bool {
+    TASK.with(|task| {
+        if task.get().clock.is_null() {
+            task.set(Frame {
+                clock,
+                busy_before,
+                poll_start,
+            });
+            true
+        } else {
+            false
+        }
+    })
+}
+
+/// Ends the frame set by [`enter`].
+#[inline(always)]
+pub(crate) fn leave() {
+    TASK.with(|task| task.set(Frame::NONE));
+}
+
+/// The busy time so far of the current task: the outermost timed future
+/// being polled on this thread, including the poll in progress.
+///
+/// `None` outside any timed future, and while its registry is switched off.
+/// Like `time.perf_counter()` for wall time, only differences between two
+/// readings mean anything; unlike it, time the task spends waiting (on I/O,
+/// a timer, a lock, or for a worker thread) does not count.
+///
+/// ```
+/// use perf_timer::{task_perf_counter, TimedExt as _};
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(task_perf_counter(), None);
+/// async {
+///     let t0 = task_perf_counter().unwrap();
+///     let _ = (0..10_000).fold(0_u64, |a, b| a.wrapping_mul(31) ^ b);
+///     tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+///     let cpu = task_perf_counter().unwrap() - t0; // the fold, not the 5 ms sleep
+///     assert!(cpu < std::time::Duration::from_millis(5));
+/// }
+/// .timed("example")
+/// .await;
+/// # }
+/// ```
+pub fn task_perf_counter() -> Option<Duration> {
+    let frame = TASK.with(Cell::get);
+    if frame.clock.is_null() {
+        return None;
+    }
+    // SAFETY: a non-null frame is set only between `enter` and `leave` (or
+    // the unwind of) one poll of a timed future that holds its timer, and so
+    // the clock, alive for that whole poll; this call runs inside that poll.
+    let clock = unsafe { &*frame.clock };
+    let now = clock.raw();
+    let ticks = frame.busy_before + ticks_between(frame.poll_start, now);
+    Some(Duration::from_nanos(clock.ticks_to_nanos(ticks)))
+}

@@ -1,0 +1,212 @@
+//! `Timer`: a handle to one named timer, resolved once.
+
+use std::fmt;
+use std::future::Future;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::guard::TimerGuard;
+use crate::record::Recorder;
+use crate::registry::Settings;
+use crate::{Stats, Timed};
+
+/// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
+///
+/// Resolving a name costs a map lookup; a `Timer` does it once, so keep one
+/// wherever runs are frequent. `Clone + Send + Sync`.
+///
+/// ```
+/// use std::time::Duration;
+/// use perf_timer::Timer;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let timer = Timer::new("db.query");                  // in the global registry
+/// let rows = timer.time(async { vec![1, 2, 3] }).await; // a timed future
+/// timer.record(Duration::from_micros(250));             // a manual sample
+/// {
+///     let _guard = timer.start();                       // a sync section
+///     let _sum: i32 = rows.iter().sum();
+/// }
+/// assert_eq!(timer.stats().count(), 3);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct Timer {
+    core: Arc<TimerCore>,
+}
+
+/// Everything one timer records into.
+pub(crate) struct TimerCore {
+    name: Arc<str>,
+    settings: Arc<Settings>,
+    recorder: Recorder,
+    cancelled: AtomicU64,
+    panicked: AtomicU64,
+}
+
+impl TimerCore {
+    #[inline(always)]
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.settings.is_enabled()
+    }
+
+    #[inline(always)]
+    pub(crate) fn clock(&self) -> &Clock {
+        &self.settings.clock
+    }
+
+    /// Records a completed run measured in clock ticks.
+    #[inline]
+    pub(crate) fn record_ticks(&self, ticks: u64) {
+        self.recorder.record(self.clock().ticks_to_nanos(ticks));
+    }
+
+    pub(crate) fn count_cancelled(&self) {
+        self.cancelled.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn count_panicked(&self) {
+        self.panicked.fetch_add(1, Relaxed);
+    }
+
+    pub(crate) fn reserved_bytes(&self) -> usize {
+        std::mem::size_of::<Self>() + self.name.len() + self.recorder.reserved_bytes()
+    }
+}
+
+impl Timer {
+    pub(crate) fn with_settings(name: Arc<str>, settings: Arc<Settings>) -> Self {
+        let recorder = Recorder::new(settings.layout, settings.stripes);
+        Timer {
+            core: Arc::new(TimerCore {
+                name,
+                settings,
+                recorder,
+                cancelled: AtomicU64::new(0),
+                panicked: AtomicU64::new(0),
+            }),
+        }
+    }
+
+    /// The timer `name` of the [global registry](crate::global), made on first use.
+    ///
+    /// ```
+    /// let timer = perf_timer::Timer::new("db.query");
+    /// assert_eq!(timer.name(), "db.query");
+    /// ```
+    pub fn new(name: &str) -> Timer {
+        crate::global().timer(name)
+    }
+
+    /// This timer's name.
+    ///
+    /// ```
+    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// Wraps `future` so that its polls are timed and each run is recorded here.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("parse");
+    /// let n = timer.time(async { 7 }).await;
+    /// assert_eq!((n, timer.stats().count()), (7, 1));
+    /// # }
+    /// ```
+    pub fn time<F: Future>(&self, future: F) -> Timed<F> {
+        Timed::new(future, self.clone())
+    }
+
+    /// Records one run of `busy` by hand. Durations past the registry's
+    /// highest trackable value are recorded as that value and counted as
+    /// [clamped](Stats::clamped). Nothing is recorded while the registry is
+    /// switched off.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let timer = perf_timer::Registry::new().timer("rpc");
+    /// timer.record(Duration::from_micros(250));
+    /// assert_eq!(timer.stats().total(), Duration::from_micros(250));
+    /// ```
+    pub fn record(&self, busy: Duration) {
+        if self.core.is_enabled() {
+            let nanos = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+            self.core.recorder.record(nanos);
+        }
+    }
+
+    /// Starts timing a synchronous section; the guard records its wall time
+    /// when dropped (or counts a panic, if dropped while unwinding).
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("parse");
+    /// {
+    ///     let _guard = timer.start();
+    ///     let _words = "a b c".split(' ').count();
+    /// }
+    /// assert_eq!(timer.stats().count(), 1);
+    /// ```
+    pub fn start(&self) -> TimerGuard<'_> {
+        TimerGuard::new(self)
+    }
+
+    /// What this timer has recorded so far.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("idle");
+    /// assert_eq!(timer.stats().count(), 0);
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let recorded = self.core.recorder.read();
+        Stats::new(
+            self.core.name.clone(),
+            recorded,
+            self.core.cancelled.load(Relaxed),
+            self.core.panicked.load(Relaxed),
+        )
+    }
+
+    /// Spawns `future` on the current tokio runtime, timed by this timer.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("worker");
+    /// let out = timer.spawn(async { 5 }).await.unwrap();
+    /// assert_eq!((out, timer.stats().count()), (5, 1));
+    /// # }
+    /// ```
+    #[cfg(feature = "tokio")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
+    #[track_caller]
+    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        tokio::spawn(self.time(future))
+    }
+
+    #[inline(always)]
+    pub(crate) fn core(&self) -> &TimerCore {
+        &self.core
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        self.core.clock()
+    }
+}
+
+impl fmt::Debug for Timer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Timer").field("name", &self.name()).finish()
+    }
+}
