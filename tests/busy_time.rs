@@ -1,0 +1,152 @@
+//! Exact busy-time accounting on a mock clock: only time inside `poll` counts.
+
+mod common;
+
+use std::pin::pin;
+use std::task::Poll;
+use std::time::Duration;
+
+use common::*;
+use perf_timer::TimedExt as _;
+
+#[test]
+fn only_time_inside_polls_is_counted() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("steps");
+    let mut fut = pin!(timer.time(Steps::new(&mock, &[us(10), us(20), us(30)])));
+
+    assert_eq!(poll_once(fut.as_mut()), Poll::Pending);
+    mock.advance(Duration::from_millis(5)); // waiting: excluded
+    assert_eq!(poll_once(fut.as_mut()), Poll::Pending);
+    assert_eq!(fut.busy(), us(30));
+    mock.advance(Duration::from_secs(1)); // waiting: excluded
+    assert_eq!(poll_once(fut.as_mut()), Poll::Ready(()));
+
+    let stats = registry.stats("steps").unwrap();
+    assert_eq!(stats.count(), 1);
+    assert_eq!(stats.total(), us(60));
+    assert_eq!(stats.cancelled(), 0);
+}
+
+#[test]
+fn every_completed_run_is_one_sample() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("runs");
+    for n in 1..=5 {
+        let mut fut = pin!(timer.time(Steps::new(&mock, &[us(n), us(n)])));
+        while poll_once(fut.as_mut()).is_pending() {
+            mock.advance(us(1000));
+        }
+    }
+    let stats = timer.stats();
+    assert_eq!(stats.count(), 5);
+    assert_eq!(stats.total(), us(2 + 4 + 6 + 8 + 10));
+    assert_eq!(stats.min(), us(2));
+    assert_eq!(stats.max().as_micros(), 10); // the top of its bucket
+}
+
+#[test]
+fn nested_timers_are_inclusive() {
+    let (registry, mock) = mock_registry();
+    let inner = registry.timer("inner");
+    let outer = registry.timer("outer");
+    let m = mock.clone();
+    let mut fut = pin!(outer.time(async move {
+        work(&m, us(10)).await;
+        inner
+            .time(async {
+                work(&m, us(5)).await;
+                yield_once().await;
+                work(&m, us(7)).await;
+            })
+            .await;
+        work(&m, us(3)).await;
+    }));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    mock.advance(us(500));
+    assert!(poll_once(fut.as_mut()).is_ready());
+
+    assert_eq!(registry.stats("inner").unwrap().total(), us(12));
+    assert_eq!(registry.stats("outer").unwrap().total(), us(25));
+}
+
+#[test]
+fn a_clock_going_backwards_counts_as_zero() {
+    let (registry, mock) = mock_registry();
+    mock.advance(Duration::from_secs(1));
+    let m = mock.clone();
+    let mut fut = pin!(registry.timer("back").time(async move {
+        m.rewind(us(40));
+        yield_once().await;
+        m.advance(us(9));
+    }));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert!(poll_once(fut.as_mut()).is_ready());
+    let stats = registry.stats("back").unwrap();
+    assert_eq!(stats.count(), 1);
+    assert_eq!(stats.total(), us(9));
+}
+
+#[test]
+fn sync_sections_and_manual_samples() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("sync");
+    {
+        let _guard = timer.start();
+        mock.advance(us(42));
+    }
+    let guard = timer.start();
+    mock.advance(us(8));
+    assert_eq!(guard.stop(), us(8));
+    timer.record(us(100));
+    let stats = timer.stats();
+    assert_eq!(stats.count(), 3);
+    assert_eq!(stats.total(), us(150));
+}
+
+#[test]
+fn switched_off_records_nothing_and_runs_in_flight_are_dropped() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("x");
+
+    registry.set_enabled(false);
+    let mut off = pin!(timer.time(Steps::new(&mock, &[us(1), us(1)])));
+    while poll_once(off.as_mut()).is_pending() {}
+    timer.record(us(5));
+    drop(timer.start());
+    assert_eq!(timer.stats().count(), 0);
+
+    // On at the first poll, off at the second: not a whole run, so neither a
+    // sample nor a cancellation.
+    registry.set_enabled(true);
+    let mut straddling = pin!(timer.time(Steps::new(&mock, &[us(1), us(1)])));
+    assert!(poll_once(straddling.as_mut()).is_pending());
+    registry.set_enabled(false);
+    assert!(poll_once(straddling.as_mut()).is_ready());
+    registry.set_enabled(true);
+    let stats = timer.stats();
+    assert_eq!((stats.count(), stats.cancelled()), (0, 0));
+
+    // On again: recorded as usual.
+    let mut on = pin!(timer.time(Steps::new(&mock, &[us(4)])));
+    assert!(poll_once(on.as_mut()).is_ready());
+    assert_eq!(timer.stats().total(), us(4));
+}
+
+#[test]
+fn timed_uses_the_global_registry() {
+    let mut fut = pin!(async { 3 }.timed("global busy_time test"));
+    assert_eq!(poll_once(fut.as_mut()), Poll::Ready(3));
+    let stats = perf_timer::global()
+        .stats("global busy_time test")
+        .unwrap();
+    assert_eq!(stats.count(), 1);
+}
+
+#[test]
+fn size_overhead_of_the_wrapper() {
+    let (registry, _mock) = mock_registry();
+    let fut = registry.timer("size").time(async {});
+    let overhead = std::mem::size_of_val(&fut) - std::mem::size_of_val(&async {});
+    assert!(overhead <= 32, "Timed adds {overhead} bytes");
+}

@@ -1,0 +1,87 @@
+//! Helpers shared by the integration tests: futures that move a mock clock
+//! and a way to poll by hand.
+#![allow(dead_code, unreachable_pub)]
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use perf_timer::{Clock, MockClock, Registry};
+
+/// A registry on a mock clock.
+pub fn mock_registry() -> (Registry, MockClock) {
+    let (clock, mock) = Clock::mock();
+    (Registry::builder().clock(clock).build().unwrap(), mock)
+}
+
+pub fn us(n: u64) -> Duration {
+    Duration::from_micros(n)
+}
+
+/// Each poll moves the clock by the next step (time spent "running"); the
+/// last poll returns `Ready`, the others `Pending`.
+pub struct Steps {
+    mock: MockClock,
+    steps: Vec<Duration>,
+    next: usize,
+}
+
+impl Steps {
+    pub fn new(mock: &MockClock, steps: &[Duration]) -> Self {
+        Steps {
+            mock: mock.clone(),
+            steps: steps.to_vec(),
+            next: 0,
+        }
+    }
+}
+
+impl Future for Steps {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let step = self.steps[self.next];
+        self.mock.advance(step);
+        self.next += 1;
+        if self.next == self.steps.len() {
+            Poll::Ready(())
+        } else {
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    }
+}
+
+/// Moves the clock by `by` in a single poll, then is ready.
+pub async fn work(mock: &MockClock, by: Duration) {
+    mock.advance(by);
+}
+
+/// Returns `Pending` once, so that the test can move the clock between polls.
+pub async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|cx| {
+        if yielded {
+            Poll::Ready(())
+        } else {
+            yielded = true;
+            cx.waker().wake_by_ref();
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// Polls `future` once with a no-op waker.
+pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
+    future.poll(&mut Context::from_waker(Waker::noop()))
+}
+
+/// Spins the CPU for `d` of wall time.
+pub fn spin(d: Duration) {
+    let start = std::time::Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
