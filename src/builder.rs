@@ -145,11 +145,7 @@ impl RegistryBuilder {
     /// assert!(matches!(err, ConfigError::QuantileOutOfRange(q) if q.is_nan()));
     /// ```
     pub fn build(self) -> Result<Registry, ConfigError> {
-        if let Some(&q) = self
-            .quantiles
-            .iter()
-            .find(|q| !(0.0..=1.0).contains(*q))
-        {
+        if let Some(&q) = self.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
             return Err(ConfigError::QuantileOutOfRange(q));
         }
         let layout = Layout::new(

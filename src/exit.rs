@@ -12,11 +12,9 @@ use crate::Registry;
 /// unwinding from a panic in `main`, not on `std::process::exit`.
 ///
 /// ```
-/// fn main() {
-///     let _report = perf_timer::report_at_exit()
-///         .log_with(|line| eprintln!("[perf] {line}")); // e.g. tracing::info!("{line}")
-///     // ... the program ...
-/// }
+/// let _report = perf_timer::report_at_exit()
+///     .log_with(|line| eprintln!("[perf] {line}")); // e.g. tracing::info!("{line}")
+/// // ... the program; the lines are logged when `_report` goes out of scope.
 /// ```
 #[must_use = "the report prints when this guard drops; bind it with `let _report = ...`"]
 pub struct ExitReport {

@@ -103,5 +103,5 @@ pub use registry::{global, Registry};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use task::task_perf_counter;
-pub use timed::{TimedExt, Timed};
+pub use timed::{Timed, TimedExt};
 pub use timer::Timer;

@@ -137,9 +137,7 @@ fn switched_off_records_nothing_and_runs_in_flight_are_dropped() {
 fn timed_uses_the_global_registry() {
     let mut fut = pin!(async { 3 }.timed("global busy_time test"));
     assert_eq!(poll_once(fut.as_mut()), Poll::Ready(3));
-    let stats = perf_timer::global()
-        .stats("global busy_time test")
-        .unwrap();
+    let stats = perf_timer::global().stats("global busy_time test").unwrap();
     assert_eq!(stats.count(), 1);
 }
 

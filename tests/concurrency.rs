@@ -58,7 +58,10 @@ fn threads_recording_into_one_timer_lose_nothing() {
     });
     let stats = timer.stats();
     assert_eq!(stats.count(), 80_000);
-    assert_eq!(stats.total(), Duration::from_nanos(10_000 * (1..=8).sum::<u64>()));
+    assert_eq!(
+        stats.total(),
+        Duration::from_nanos(10_000 * (1..=8).sum::<u64>())
+    );
 }
 
 #[test]

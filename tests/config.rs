@@ -11,7 +11,10 @@ fn quantiles_outside_zero_to_one_or_nan_are_rejected() {
         assert_eq!(err, ConfigError::QuantileOutOfRange(q));
         assert_eq!(err.to_string(), format!("quantile {q} is outside [0, 1]"));
     }
-    let err = Registry::builder().quantiles([f64::NAN]).build().unwrap_err();
+    let err = Registry::builder()
+        .quantiles([f64::NAN])
+        .build()
+        .unwrap_err();
     assert_eq!(err.to_string(), "quantile NaN is outside [0, 1]");
     assert!(Registry::builder().quantiles([0.0, 1.0]).build().is_ok());
     assert!(Registry::builder().quantiles([]).build().is_ok());
@@ -19,11 +22,17 @@ fn quantiles_outside_zero_to_one_or_nan_are_rejected() {
 
 #[test]
 fn precision_and_range_hdrhistogram_rejects_are_rejected() {
-    let err = Registry::builder().significant_figures(6).build().unwrap_err();
+    let err = Registry::builder()
+        .significant_figures(6)
+        .build()
+        .unwrap_err();
     assert_eq!(err, ConfigError::SignificantFigures(6));
     assert!(err.to_string().contains("0 to 5"), "{err}");
 
-    let err = Registry::builder().lowest(Duration::ZERO).build().unwrap_err();
+    let err = Registry::builder()
+        .lowest(Duration::ZERO)
+        .build()
+        .unwrap_err();
     assert_eq!(err, ConfigError::LowestIsZero);
 
     let err = Registry::builder()

@@ -20,7 +20,10 @@ fn dropped_before_ready_counts_as_cancelled() {
     }
     drop(timer.time(async {})); // never polled: not a run at all
     let stats = timer.stats();
-    assert_eq!((stats.count(), stats.cancelled(), stats.panicked()), (0, 1, 0));
+    assert_eq!(
+        (stats.count(), stats.cancelled(), stats.panicked()),
+        (0, 1, 0)
+    );
 }
 
 #[test]
@@ -37,7 +40,10 @@ fn a_panicking_poll_counts_as_panicked_and_leaves_the_thread_clean() {
     assert_eq!(task_perf_counter(), None);
     drop(fut);
     let stats = timer.stats();
-    assert_eq!((stats.count(), stats.cancelled(), stats.panicked()), (0, 0, 1));
+    assert_eq!(
+        (stats.count(), stats.cancelled(), stats.panicked()),
+        (0, 0, 1)
+    );
 
     // The next timed future on this thread is measured as usual.
     let m = mock.clone();

@@ -31,7 +31,9 @@ fn percentiles_of_one_to_a_thousand_microseconds() {
     within(stats.min(), 1);
     assert_eq!(stats.mean(), Duration::from_nanos(500_500));
     assert_eq!(stats.total(), us((1..=1000).sum()));
-    let quantiles: Vec<Duration> = (0..=100).map(|i| stats.quantile(i as f64 / 100.0)).collect();
+    let quantiles: Vec<Duration> = (0..=100)
+        .map(|i| stats.quantile(i as f64 / 100.0))
+        .collect();
     assert!(quantiles.windows(2).all(|w| w[0] <= w[1]));
 
     assert_eq!(
@@ -62,7 +64,10 @@ fn rollover_at_the_unit_edges() {
     ns.record(Duration::from_nanos(999));
     ns.record(Duration::from_nanos(1000)); // mean 999.5 ns
     let report = registry.report().to_string();
-    assert!(report.contains("timer \"edge\": 1.00 ms in 1 run"), "{report}");
+    assert!(
+        report.contains("timer \"edge\": 1.00 ms in 1 run"),
+        "{report}"
+    );
     assert!(report.contains("timer \"ns\": avg 1.00 µs ± "), "{report}");
 }
 
@@ -103,8 +108,14 @@ fn cancelled_panicked_and_clamped_are_appended() {
     let report = registry.report().to_string();
     let lines: Vec<&str> = report.lines().collect();
     assert_eq!(lines.len(), 2, "{report}");
-    assert!(lines[0].starts_with("timer \"feed\": avg 2.42 ms ± "), "{report}");
-    assert!(lines[0].ends_with(", max 3.10 ms in 3 runs, 3 cancelled, 1 panicked"), "{report}");
+    assert!(
+        lines[0].starts_with("timer \"feed\": avg 2.42 ms ± "),
+        "{report}"
+    );
+    assert!(
+        lines[0].ends_with(", max 3.10 ms in 3 runs, 3 cancelled, 1 panicked"),
+        "{report}"
+    );
     assert_eq!(lines[1], "timer \"gave up\": 0 runs, 1 cancelled");
 }
 
@@ -121,7 +132,10 @@ fn runs_past_the_highest_value_are_clamped_not_lost() {
     let stats = timer.stats();
     assert_eq!((stats.count(), stats.clamped()), (3, 2));
     assert_eq!(stats.min(), Duration::ZERO);
-    assert!(registry.report().to_string().ends_with("in 3 runs, 2 clamped\n"));
+    assert!(registry
+        .report()
+        .to_string()
+        .ends_with("in 3 runs, 2 clamped\n"));
 }
 
 #[test]
@@ -133,17 +147,29 @@ fn names_are_escaped_so_each_timer_stays_on_one_line() {
     registry.timer("ünïcødé ✓").record(us(3));
     let report = registry.report().to_string();
     assert_eq!(report.lines().count(), 3, "{report}");
-    assert!(report.contains(r#"timer "GET /a\"b\\c\nd\t\u{1b}[31m": 1.00 µs in 1 run"#), "{report}");
+    assert!(
+        report.contains(r#"timer "GET /a\"b\\c\nd\t\u{1b}[31m": 1.00 µs in 1 run"#),
+        "{report}"
+    );
     assert!(report.contains("timer \"\": 2.00 µs in 1 run"), "{report}");
-    assert!(report.contains("timer \"ünïcødé ✓\": 3.00 µs in 1 run"), "{report}");
+    assert!(
+        report.contains("timer \"ünïcødé ✓\": 3.00 µs in 1 run"),
+        "{report}"
+    );
 }
 
 #[test]
 fn custom_quantiles_label_themselves() {
-    let registry = Registry::builder().quantiles([0.999, 0.25]).build().unwrap();
+    let registry = Registry::builder()
+        .quantiles([0.999, 0.25])
+        .build()
+        .unwrap();
     micros(&registry, "q", 1..=100);
     let report = registry.report().to_string();
-    assert!(report.contains(", 99.9% ≤ 100 µs, 25% ≤ 25.0 µs, max"), "{report}");
+    assert!(
+        report.contains(", 99.9% ≤ 100 µs, 25% ≤ 25.0 µs, max"),
+        "{report}"
+    );
 }
 
 #[test]
@@ -160,6 +186,9 @@ fn the_exit_report_goes_through_the_callers_function() {
     );
     assert_eq!(
         *lines.lock().unwrap(),
-        ["timer \"a\": 2.00 µs in 1 run", "timer \"b\": 1.00 µs in 1 run"]
+        [
+            "timer \"a\": 2.00 µs in 1 run",
+            "timer \"b\": 1.00 µs in 1 run"
+        ]
     );
 }

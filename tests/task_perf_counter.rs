@@ -14,7 +14,10 @@ fn none_outside_timed_futures() {
     assert_eq!(task_perf_counter(), None);
     let (registry, _mock) = mock_registry();
     let mut fut = pin!(registry.timer("t").time(async { task_perf_counter() }));
-    assert!(matches!(poll_once(fut.as_mut()), std::task::Poll::Ready(Some(_))));
+    assert!(matches!(
+        poll_once(fut.as_mut()),
+        std::task::Poll::Ready(Some(_))
+    ));
     assert_eq!(task_perf_counter(), None);
 }
 

@@ -16,7 +16,11 @@ impl Scaled {
     /// Picks the unit and the decimals that print `nanos` with 3 significant
     /// figures. Durations of 1000 s and more print as whole seconds.
     pub(crate) fn of(nanos: f64) -> Scaled {
-        let nanos = if nanos.is_finite() { nanos.max(0.0) } else { 0.0 };
+        let nanos = if nanos.is_finite() {
+            nanos.max(0.0)
+        } else {
+            0.0
+        };
         let mut unit = UNITS
             .iter()
             .rposition(|(_, scale)| nanos >= *scale)

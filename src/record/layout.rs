@@ -27,7 +27,11 @@ pub(crate) struct Layout {
 
 impl Layout {
     /// Validates the range with HdrHistogram itself, then derives the layout.
-    pub(crate) fn new(lowest: u64, highest: u64, significant_figures: u8) -> Result<Self, ConfigError> {
+    pub(crate) fn new(
+        lowest: u64,
+        highest: u64,
+        significant_figures: u8,
+    ) -> Result<Self, ConfigError> {
         let empty = Histogram::<u64>::new_with_bounds(lowest, highest, significant_figures)
             .map_err(|e| config_error(e, lowest, highest, significant_figures))?;
         let largest_single_unit = 2 * 10_u32.pow(u32::from(significant_figures));

@@ -68,7 +68,9 @@ impl Recorder {
             nanos
         };
         let stripe = &self.stripes[thread_stripe() & self.stripe_mask];
-        let counts = stripe.counts.get_or_init(|| zeroed_counts(self.layout.len()));
+        let counts = stripe
+            .counts
+            .get_or_init(|| zeroed_counts(self.layout.len()));
         // Relaxed everywhere: each counter only ever grows and is read on its
         // own; no reader needs one counter ordered against another.
         if let Some(count) = counts.get(self.layout.index(value)) {
@@ -106,7 +108,12 @@ impl Recorder {
         let counters = self.layout.len() * std::mem::size_of::<AtomicU64>();
         std::mem::size_of::<Self>()
             + self.stripes.len() * std::mem::size_of::<Stripe>()
-            + self.stripes.iter().filter(|s| s.counts.get().is_some()).count() * counters
+            + self
+                .stripes
+                .iter()
+                .filter(|s| s.counts.get().is_some())
+                .count()
+                * counters
     }
 }
 
