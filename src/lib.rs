@@ -93,6 +93,11 @@ mod task;
 mod timed;
 mod timer;
 
+/// The README's examples, compiled and run as doc tests.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+struct ReadmeDoctests;
+
 pub use builder::RegistryBuilder;
 pub use clock::{Clock, MockClock};
 pub use error::ConfigError;
