@@ -1,0 +1,263 @@
+//! What timing costs, measured side by side in one run: bare futures, our
+//! wrapper with each clock, and tokio-metrics' `TaskMonitor` as the peer.
+//!
+//! `cargo bench --bench overhead`; see BENCHMARKS.md for the results and for
+//! saving and comparing baselines.
+
+use std::future::{poll_fn, Future};
+use std::hint::black_box;
+use std::pin::pin;
+use std::sync::{Arc, Barrier};
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
+
+use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
+use perf_timer::{task_perf_counter, Clock, Registry, Timer};
+use tokio_metrics::TaskMonitor;
+
+fn registry(clock: Clock) -> Registry {
+    Registry::builder().clock(clock).build().unwrap()
+}
+
+/// Ready at once: a poll plus a completed run each time.
+fn ready() -> impl Future<Output = u64> {
+    std::future::ready(black_box(7))
+}
+
+/// Never ready, wakes itself: a poll and nothing else.
+fn pending() -> impl Future<Output = ()> {
+    poll_fn(|cx| {
+        cx.waker().wake_by_ref();
+        Poll::Pending
+    })
+}
+
+fn poll_pending<F: Future>(c: &mut criterion::Bencher<'_>, fut: F) {
+    let mut fut = pin!(fut);
+    let mut cx = Context::from_waker(Waker::noop());
+    c.iter(|| black_box(fut.as_mut().poll(&mut cx).is_pending()));
+}
+
+fn direct_poll(c: &mut Criterion) {
+    let tsc = registry(Clock::tsc()).timer("tsc");
+    let std = registry(Clock::std()).timer("std");
+    let monitor = TaskMonitor::new();
+
+    let mut group = c.benchmark_group("direct_poll/pending");
+    group.bench_function("bare", |b| poll_pending(b, pending()));
+    group.bench_function("timed_tsc", |b| poll_pending(b, tsc.time(pending())));
+    group.bench_function("timed_std", |b| poll_pending(b, std.time(pending())));
+    group.bench_function("tokio_metrics", |b| {
+        poll_pending(b, monitor.instrument(pending()))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("direct_poll/ready");
+    let mut cx = Context::from_waker(Waker::noop());
+    group.bench_function("bare", |b| {
+        b.iter(|| black_box(pin!(ready()).poll(&mut cx)))
+    });
+    group.bench_function("timed_tsc", |b| {
+        b.iter(|| black_box(pin!(tsc.time(ready())).poll(&mut cx)))
+    });
+    group.bench_function("timed_std", |b| {
+        b.iter(|| black_box(pin!(std.time(ready())).poll(&mut cx)))
+    });
+    group.bench_function("tokio_metrics", |b| {
+        b.iter(|| black_box(pin!(monitor.instrument(ready())).poll(&mut cx)))
+    });
+    group.finish();
+}
+
+fn current_thread() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}
+
+/// A task that yields `n` times: `n + 1` polls.
+async fn yields(n: u64) {
+    for _ in 0..n {
+        tokio::task::yield_now().await;
+    }
+}
+
+fn in_runtime(c: &mut Criterion) {
+    let rt = current_thread();
+    let timer = registry(Clock::tsc()).timer("yield");
+    let monitor = TaskMonitor::new();
+    // One criterion iteration is one poll: the task yields `iters` times.
+    let mut group = c.benchmark_group("runtime_poll");
+    group.bench_function("bare", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                tokio::spawn(yields(iters)).await.unwrap();
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("timed", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                tokio::spawn(timer.time(yields(iters))).await.unwrap();
+                start.elapsed()
+            })
+        })
+    });
+    group.bench_function("tokio_metrics", |b| {
+        b.iter_custom(|iters| {
+            rt.block_on(async {
+                let start = Instant::now();
+                tokio::spawn(monitor.instrument(yields(iters)))
+                    .await
+                    .unwrap();
+                start.elapsed()
+            })
+        })
+    });
+    group.finish();
+}
+
+/// Spawns and awaits `iters` short tasks made by `spawn`, in one `block_on`.
+fn spawn_loop<F, Fut>(rt: &tokio::runtime::Runtime, iters: u64, spawn: F) -> Duration
+where
+    F: Fn() -> tokio::task::JoinHandle<Fut>,
+{
+    rt.block_on(async {
+        let start = Instant::now();
+        for _ in 0..iters {
+            black_box(spawn().await.unwrap());
+        }
+        start.elapsed()
+    })
+}
+
+fn spawn_await(c: &mut Criterion) {
+    let rt = current_thread();
+    let timer = Timer::new("bench.spawn");
+    let monitor = TaskMonitor::new();
+    let _guard = rt.enter();
+    let mut group = c.benchmark_group("spawn_await");
+    group.bench_function("bare", |b| {
+        b.iter_custom(|n| spawn_loop(&rt, n, || tokio::spawn(async { black_box(1) })))
+    });
+    group.bench_function("perf_timer_spawn", |b| {
+        b.iter_custom(|n| {
+            spawn_loop(&rt, n, || {
+                perf_timer::spawn("bench.spawn", async { black_box(1) })
+            })
+        })
+    });
+    group.bench_function("timer_spawn", |b| {
+        b.iter_custom(|n| spawn_loop(&rt, n, || timer.spawn(async { black_box(1) })))
+    });
+    group.bench_function("tokio_metrics", |b| {
+        b.iter_custom(|n| {
+            spawn_loop(&rt, n, || {
+                tokio::spawn(monitor.instrument(async { black_box(1) }))
+            })
+        })
+    });
+    group.finish();
+}
+
+fn completion(c: &mut Criterion) {
+    let mut group = c.benchmark_group("completion");
+    let registry = registry(Clock::tsc());
+    let timer = registry.timer("handle");
+    let sample = Duration::from_nanos(1234);
+    group.bench_function("timer_record", |b| {
+        b.iter(|| timer.record(black_box(sample)))
+    });
+    for names in [10_usize, 10_000] {
+        let registry = perf_timer::Registry::new();
+        let all: Vec<String> = (0..names).map(|i| format!("route /api/v1/item/{i}")).collect();
+        for name in &all {
+            registry.timer(name);
+        }
+        let name = all[names / 2].as_str();
+        group.bench_with_input(BenchmarkId::new("lookup_record", names), &name, |b, name| {
+            b.iter(|| registry.timer(black_box(name)).record(black_box(sample)))
+        });
+    }
+    group.finish();
+}
+
+/// Each of `threads` threads records `iters` runs into one timer; the
+/// slowest thread's time is the cost of `iters` runs under that contention.
+fn record_on_threads(timer: &Timer, threads: usize, iters: u64) -> Duration {
+    let barrier = Arc::new(Barrier::new(threads));
+    let handles: Vec<_> = (0..threads)
+        .map(|_| {
+            let (timer, barrier) = (timer.clone(), barrier.clone());
+            std::thread::spawn(move || {
+                barrier.wait();
+                let start = Instant::now();
+                for i in 0..iters {
+                    timer.record(Duration::from_nanos(black_box(1000 + (i & 1023))));
+                }
+                start.elapsed()
+            })
+        })
+        .collect();
+    handles
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .max()
+        .unwrap()
+}
+
+fn contention(c: &mut Criterion) {
+    let timer = registry(Clock::tsc()).timer("contended");
+    let mut group = c.benchmark_group("contention");
+    for threads in [1, 2] {
+        group.bench_with_input(BenchmarkId::new("threads", threads), &threads, |b, &t| {
+            b.iter_custom(|iters| record_on_threads(&timer, t, iters))
+        });
+    }
+    group.finish();
+}
+
+fn perf_counter(c: &mut Criterion) {
+    let timer = registry(Clock::tsc()).timer("counter");
+    let mut group = c.benchmark_group("task_perf_counter");
+    group.bench_function("inside_timed", |b| {
+        // Run criterion's loop inside one poll of a timed future.
+        let mut fut = pin!(timer.time(poll_fn(|_| {
+            b.iter(|| black_box(task_perf_counter()));
+            Poll::Ready(())
+        })));
+        let _ = fut.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    });
+    group.bench_function("outside", |b| b.iter(|| black_box(task_perf_counter())));
+    group.finish();
+}
+
+fn switched_off(c: &mut Criterion) {
+    let on = registry(Clock::tsc());
+    let off = registry(Clock::tsc());
+    off.set_enabled(false);
+    let (on, off) = (on.timer("on"), off.timer("off"));
+    let mut group = c.benchmark_group("switched_off/pending");
+    group.bench_function("bare", |b| poll_pending(b, pending()));
+    group.bench_function("timed_off", |b| poll_pending(b, off.time(pending())));
+    group.bench_function("timed_on", |b| poll_pending(b, on.time(pending())));
+    group.finish();
+}
+
+fn config() -> Criterion {
+    Criterion::default()
+        .warm_up_time(Duration::from_millis(500))
+        .measurement_time(Duration::from_secs(2))
+        .sample_size(50)
+}
+
+criterion_group! {
+    name = benches;
+    config = config();
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off
+}
+criterion_main!(benches);
