@@ -19,6 +19,17 @@ fn registry(clock: Clock) -> Registry {
     Registry::builder().clock(clock).build().unwrap()
 }
 
+/// Never ready, wakes itself, and reads the TSC twice per poll: the floor
+/// any wrapper that times polls with this clock pays.
+fn pending_reading_tsc(clock: quanta::Clock) -> impl Future<Output = ()> {
+    poll_fn(move |cx| {
+        let start = clock.raw();
+        cx.waker().wake_by_ref();
+        black_box(clock.raw().saturating_sub(start));
+        Poll::Pending
+    })
+}
+
 /// Ready at once: a poll plus a completed run each time.
 fn ready() -> impl Future<Output = u64> {
     std::future::ready(black_box(7))
@@ -45,6 +56,9 @@ fn direct_poll(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("direct_poll/pending");
     group.bench_function("bare", |b| poll_pending(b, pending()));
+    group.bench_function("floor_two_tsc_reads", |b| {
+        poll_pending(b, pending_reading_tsc(quanta::Clock::new()))
+    });
     group.bench_function("timed_tsc", |b| poll_pending(b, tsc.time(pending())));
     group.bench_function("timed_std", |b| poll_pending(b, std.time(pending())));
     group.bench_function("tokio_metrics", |b| {
@@ -98,6 +112,23 @@ async fn self_wakes(n: u64) {
     .await
 }
 
+/// Like `self_wakes`, reading the TSC twice per poll.
+async fn self_wakes_reading_tsc(n: u64) {
+    let clock = quanta::Clock::new();
+    let mut left = n;
+    poll_fn(|cx| {
+        let start = clock.raw();
+        if left == 0 {
+            return Poll::Ready(());
+        }
+        left -= 1;
+        cx.waker().wake_by_ref();
+        black_box(clock.raw().saturating_sub(start));
+        Poll::Pending
+    })
+    .await
+}
+
 /// Runs one task of `iters` polls (made by `task`) and returns its time.
 fn run_task<F: Future<Output = ()> + Send + 'static>(
     rt: &tokio::runtime::Runtime,
@@ -127,6 +158,9 @@ fn in_runtime(c: &mut Criterion) {
 
     let mut group = c.benchmark_group("runtime_poll/self_wake");
     group.bench_function("bare", |b| b.iter_custom(|n| run_task(&rt, self_wakes(n))));
+    group.bench_function("floor_two_tsc_reads", |b| {
+        b.iter_custom(|n| run_task(&rt, self_wakes_reading_tsc(n)))
+    });
     group.bench_function("timed", |b| {
         b.iter_custom(|n| run_task(&rt, timer.time(self_wakes(n))))
     });
@@ -189,14 +223,18 @@ fn completion(c: &mut Criterion) {
     });
     for names in [10_usize, 10_000] {
         let registry = perf_timer::Registry::new();
-        let all: Vec<String> = (0..names).map(|i| format!("route /api/v1/item/{i}")).collect();
+        let all: Vec<String> = (0..names)
+            .map(|i| format!("route /api/v1/item/{i}"))
+            .collect();
         for name in &all {
             registry.timer(name);
         }
         let name = all[names / 2].as_str();
-        group.bench_with_input(BenchmarkId::new("lookup_record", names), &name, |b, name| {
-            b.iter(|| registry.timer(black_box(name)).record(black_box(sample)))
-        });
+        group.bench_with_input(
+            BenchmarkId::new("lookup_record", names),
+            &name,
+            |b, name| b.iter(|| registry.timer(black_box(name)).record(black_box(sample))),
+        );
     }
     group.finish();
 }

@@ -83,6 +83,13 @@ impl Clock {
     }
 
     /// The current reading in ticks: TSC cycles, or nanoseconds for the other sources.
+    ///
+    /// No fence around `rdtsc`: it may execute a few dozen cycles early or
+    /// late relative to the poll it brackets, an error of nanoseconds at
+    /// each end that partly cancels, against polls of hundreds of
+    /// nanoseconds and more. An `lfence` would cost more than that error on
+    /// every poll. No memory ordering is needed either: the readings are
+    /// only ever compared on the thread that took them.
     #[inline(always)]
     pub(crate) fn raw(&self) -> u64 {
         match &self.source {

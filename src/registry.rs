@@ -9,7 +9,7 @@ use crate::clock::Clock;
 use crate::record::Layout;
 use crate::{RegistryBuilder, Report, Snapshot, Stats, Timer};
 
-/// What every timer of one registry shares, read on the hot path.
+/// What every timer of one registry is made with.
 pub(crate) struct Settings {
     pub(crate) clock: Clock,
     enabled: AtomicBool,
@@ -35,10 +35,8 @@ impl Settings {
         }
     }
 
-    #[inline(always)]
+    /// Whether new timers start switched on.
     pub(crate) fn is_enabled(&self) -> bool {
-        // Relaxed: switching off is advisory; a poll that sees the old value
-        // for a moment is timed (or not) as a whole, never half-recorded.
         self.enabled.load(Relaxed)
     }
 }
@@ -119,7 +117,7 @@ impl Registry {
         let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
         timers
             .entry(Arc::from(name))
-            .or_insert_with_key(|name| Timer::with_settings(name.clone(), self.settings.clone()))
+            .or_insert_with_key(|name| Timer::with_settings(name.clone(), &self.settings))
             .clone()
     }
 
@@ -180,7 +178,13 @@ impl Registry {
     /// assert_eq!(registry.stats("x").unwrap().count(), 0);
     /// ```
     pub fn set_enabled(&self, enabled: bool) {
+        // The flag first, then every timer: a timer made meanwhile reads the
+        // flag under the map's write lock, so it is either made with the new
+        // value or already in the map when we walk it.
         self.settings.enabled.store(enabled, Relaxed);
+        for timer in self.read_timers().values() {
+            timer.core().set_enabled(enabled);
+        }
     }
 
     /// Whether timing is on (see [`set_enabled`](Registry::set_enabled)).

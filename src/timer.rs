@@ -2,7 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -39,9 +39,13 @@ pub struct Timer {
 }
 
 /// Everything one timer records into.
+///
+/// The poll path reads only `enabled` and `clock`, kept here (not behind the
+/// registry's settings) so that a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
+    enabled: AtomicBool,
+    clock: Clock,
     name: Arc<str>,
-    settings: Arc<Settings>,
     recorder: Recorder,
     cancelled: AtomicU64,
     panicked: AtomicU64,
@@ -50,12 +54,19 @@ pub(crate) struct TimerCore {
 impl TimerCore {
     #[inline(always)]
     pub(crate) fn is_enabled(&self) -> bool {
-        self.settings.is_enabled()
+        // Relaxed: switching off is advisory; a poll that sees the old value
+        // for a moment is timed (or not) as a whole, never half-recorded.
+        self.enabled.load(Relaxed)
+    }
+
+    /// Set by the registry for all its timers at once.
+    pub(crate) fn set_enabled(&self, enabled: bool) {
+        self.enabled.store(enabled, Relaxed);
     }
 
     #[inline(always)]
     pub(crate) fn clock(&self) -> &Clock {
-        &self.settings.clock
+        &self.clock
     }
 
     /// Records a completed run measured in clock ticks.
@@ -78,13 +89,13 @@ impl TimerCore {
 }
 
 impl Timer {
-    pub(crate) fn with_settings(name: Arc<str>, settings: Arc<Settings>) -> Self {
-        let recorder = Recorder::new(settings.layout, settings.stripes);
+    pub(crate) fn with_settings(name: Arc<str>, settings: &Settings) -> Self {
         Timer {
             core: Arc::new(TimerCore {
+                enabled: AtomicBool::new(settings.is_enabled()),
+                clock: settings.clock.clone(),
                 name,
-                settings,
-                recorder,
+                recorder: Recorder::new(settings.layout, settings.stripes),
                 cancelled: AtomicU64::new(0),
                 panicked: AtomicU64::new(0),
             }),

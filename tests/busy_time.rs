@@ -110,6 +110,9 @@ fn switched_off_records_nothing_and_runs_in_flight_are_dropped() {
     let timer = registry.timer("x");
 
     registry.set_enabled(false);
+    let made_while_off = registry.timer("made while off");
+    made_while_off.record(us(5));
+    assert_eq!(made_while_off.stats().count(), 0);
     let mut off = pin!(timer.time(Steps::new(&mock, &[us(1), us(1)])));
     while poll_once(off.as_mut()).is_pending() {}
     timer.record(us(5));
