@@ -124,7 +124,7 @@ impl RegistryBuilder {
     }
 
     /// Histograms per timer, rounded up to a power of two, 1 to 64 (default:
-    /// twice the cores). More stripes mean less sharing of cache lines between
+    /// twice the cores, at most 16). More stripes mean less sharing of cache lines between
     /// threads recording into one timer, and more memory per timer.
     ///
     /// ```

@@ -52,8 +52,28 @@ impl Layout {
     }
 
     /// Number of counters a histogram of this layout holds.
+    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
+    }
+
+    /// Counters per chunk: one half bucket, the unit a recorder allocates.
+    pub(crate) fn chunk_len(&self) -> usize {
+        self.sub_bucket_half_count
+    }
+
+    /// Chunks that hold all `len` counters.
+    pub(crate) fn chunks(&self) -> usize {
+        self.len / self.sub_bucket_half_count
+    }
+
+    /// The chunk of counter `index`, and its place in that chunk.
+    #[inline(always)]
+    pub(crate) fn chunk_of(&self, index: usize) -> (usize, usize) {
+        (
+            index >> self.sub_bucket_half_count_magnitude,
+            index & (self.sub_bucket_half_count - 1),
+        )
     }
 
     /// The counter index of `value`; `value` must be at most `highest`.
@@ -81,6 +101,17 @@ impl Layout {
     pub(crate) fn empty_histogram(&self) -> Histogram<u64> {
         Histogram::new_with_bounds(self.lowest, self.highest, self.significant_figures)
             .expect("validated in Layout::new")
+    }
+
+    /// An empty, auto-resizing HdrHistogram of this layout's precision with
+    /// counters allocated only up to `max_value` (at most `highest`): a
+    /// reader's copy costs memory for the values seen, not the whole range.
+    pub(crate) fn histogram_up_to(&self, max_value: u64) -> Histogram<u64> {
+        let high = max_value.min(self.highest).max(2 * self.lowest);
+        let mut histogram = Histogram::new_with_bounds(self.lowest, high, self.significant_figures)
+            .unwrap_or_else(|_| self.empty_histogram());
+        histogram.auto(true);
+        histogram
     }
 }
 
@@ -141,8 +172,14 @@ mod tests {
     }
 
     #[test]
-    fn default_layout_is_270_kib() {
+    fn default_layout_is_33_chunks_of_8_kib() {
         let layout = Layout::new(1, 3_600_000_000_000, 3).unwrap();
         assert_eq!(layout.len() * 8, 33 * 1024 * 8);
+        assert_eq!((layout.chunks(), layout.chunk_len()), (33, 1024));
+        assert_eq!(layout.chunk_of(layout.index(1500)), (1, 476));
+        for sigfig in 0..=5 {
+            let layout = Layout::new(1, u64::MAX / 4, sigfig).unwrap();
+            assert_eq!(layout.chunks() * layout.chunk_len(), layout.len());
+        }
     }
 }

@@ -1,11 +1,16 @@
 //! The concurrent core of a timer: one histogram of atomic counters per
 //! stripe, a thread always recording into the same stripe.
 //!
-//! Recording is two relaxed `fetch_add`s (the bucket and the stripe's total)
-//! and never blocks; a reader sums the stripes into an `hdrhistogram::Histogram`
-//! without stopping writers. Stripes are a fixed number per timer, so memory
-//! does not grow with the number of threads that record, and counts recorded
-//! by a thread that has exited stay in its stripe.
+//! Recording is two relaxed `fetch_add`s (the counter and the stripe's
+//! total) and never blocks; a reader sums the stripes into an
+//! `hdrhistogram::Histogram` without stopping writers. Stripes are a fixed
+//! number per timer, so memory does not grow with the number of threads that
+//! record, and counts recorded by a thread that has exited stay in its stripe.
+//!
+//! A stripe's counters are allocated a chunk (half an HdrHistogram bucket,
+//! 8 KiB at 3 significant figures) at a time, on the first value that falls
+//! in it: a timer whose runs span a few octaves holds a few chunks, not the
+//! 270 KiB of the full 1 ns..1 h range.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
@@ -15,17 +20,23 @@ use hdrhistogram::Histogram;
 
 use super::layout::Layout;
 
-/// Most stripes a timer has, whatever the core count.
+/// Most stripes a timer can have, whatever the settings.
 const MAX_STRIPES: usize = 64;
+
+/// Most stripes a timer gets by default: past this, the memory of one more
+/// histogram per timer buys little, as few threads record into one timer at
+/// the same instant.
+const DEFAULT_MAX_STRIPES: usize = 16;
+
+/// Counters of one chunk, allocated on first use.
+type Chunk = OnceLock<Box<[AtomicU64]>>;
 
 /// A histogram's counters and its exact total, on a cache line of its own.
 #[repr(align(128))]
 #[derive(Default)]
 struct Stripe {
-    /// Allocated zeroed on the stripe's first record: the OS maps pages as
-    /// they are touched, so a timer costs memory in proportion to the
-    /// value ranges it sees, not to its full range.
-    counts: OnceLock<Box<[AtomicU64]>>,
+    /// The chunk table, allocated on the stripe's first record.
+    chunks: OnceLock<Box<[Chunk]>>,
     /// Exact sum of the recorded nanoseconds (before clamping).
     total_nanos: AtomicU64,
 }
@@ -68,13 +79,19 @@ impl Recorder {
             nanos
         };
         let stripe = &self.stripes[thread_stripe() & self.stripe_mask];
-        let counts = stripe
-            .counts
-            .get_or_init(|| zeroed_counts(self.layout.len()));
-        // Relaxed everywhere: each counter only ever grows and is read on its
-        // own; no reader needs one counter ordered against another.
-        if let Some(count) = counts.get(self.layout.index(value)) {
-            count.fetch_add(1, Relaxed);
+        let chunks = stripe
+            .chunks
+            .get_or_init(|| (0..self.layout.chunks()).map(|_| Chunk::new()).collect());
+        let (chunk, offset) = self.layout.chunk_of(self.layout.index(value));
+        // `value <= highest`, so both lookups succeed; `get` keeps the hot
+        // path free of panics all the same.
+        if let Some(chunk) = chunks.get(chunk) {
+            let counts = chunk.get_or_init(|| zeroed_counts(self.layout.chunk_len()));
+            if let Some(count) = counts.get(offset) {
+                // Relaxed everywhere: each counter only ever grows and is
+                // read on its own; no reader needs one ordered against another.
+                count.fetch_add(1, Relaxed);
+            }
         }
         stripe.total_nanos.fetch_add(nanos, Relaxed);
     }
@@ -82,19 +99,31 @@ impl Recorder {
     /// Sums the stripes. Writers keep recording meanwhile; a run recorded
     /// during the read may or may not be included, never half of it counted twice.
     pub(crate) fn read(&self) -> Recorded {
-        let mut histogram = self.layout.empty_histogram();
         let mut total_nanos = 0_u64;
+        // (counter index, count) of every non-zero counter of every stripe.
+        let mut counts: Vec<(usize, u64)> = Vec::new();
         for stripe in self.stripes.iter() {
             total_nanos = total_nanos.wrapping_add(stripe.total_nanos.load(Relaxed));
-            let Some(counts) = stripe.counts.get() else {
+            let Some(chunks) = stripe.chunks.get() else {
                 continue;
             };
-            for (index, count) in counts.iter().enumerate() {
-                let count = count.load(Relaxed);
-                if count > 0 {
-                    histogram.saturating_record_n(self.layout.value(index), count);
-                }
+            for (chunk, counters) in chunks.iter().enumerate() {
+                let Some(counters) = counters.get() else {
+                    continue;
+                };
+                let first = chunk * self.layout.chunk_len();
+                counts.extend(
+                    (counters.iter().enumerate())
+                        .map(|(offset, count)| (first + offset, count.load(Relaxed)))
+                        .filter(|&(_, count)| count > 0),
+                );
             }
+        }
+        let max_index = counts.iter().map(|&(index, _)| index).max();
+        let max_value = max_index.map_or(0, |index| self.layout.value(index));
+        let mut histogram = self.layout.histogram_up_to(max_value);
+        for (index, count) in counts {
+            histogram.saturating_record_n(self.layout.value(index), count);
         }
         Recorded {
             histogram,
@@ -103,33 +132,28 @@ impl Recorder {
         }
     }
 
-    /// Bytes this recorder has reserved so far (stripes allocated on first use).
+    /// Bytes this recorder has allocated so far (chunks are allocated on first use).
     pub(crate) fn reserved_bytes(&self) -> usize {
-        let counters = self.layout.len() * std::mem::size_of::<AtomicU64>();
-        std::mem::size_of::<Self>()
-            + self.stripes.len() * std::mem::size_of::<Stripe>()
-            + self
-                .stripes
-                .iter()
-                .filter(|s| s.counts.get().is_some())
-                .count()
-                * counters
+        let chunk = self.layout.chunk_len() * std::mem::size_of::<AtomicU64>();
+        let table = self.layout.chunks() * std::mem::size_of::<Chunk>();
+        let used: usize = (self.stripes.iter().filter_map(|s| s.chunks.get()))
+            .map(|chunks| table + chunks.iter().filter(|c| c.get().is_some()).count() * chunk)
+            .sum();
+        std::mem::size_of::<Self>() + self.stripes.len() * std::mem::size_of::<Stripe>() + used
     }
 }
 
 fn zeroed_counts(len: usize) -> Box<[AtomicU64]> {
-    // SAFETY: an all-zero bit pattern is a valid AtomicU64 holding 0.
-    // `new_zeroed_slice` asks the allocator for zeroed memory, which for a
-    // large slice is fresh pages the OS maps on first touch.
-    unsafe { Box::<[AtomicU64]>::new_zeroed_slice(len).assume_init() }
+    (0..len).map(|_| AtomicU64::new(0)).collect()
 }
 
 /// How many stripes a new timer gets: twice the cores (rounded up to a power
-/// of two), so that the few threads that run at once rarely share one.
+/// of two, at most 16), so that the few threads that run at once rarely
+/// share one.
 pub(crate) fn default_stripes() -> usize {
     std::thread::available_parallelism()
         .map_or(4, |n| n.get() * 2)
-        .clamp(2, MAX_STRIPES)
+        .clamp(2, DEFAULT_MAX_STRIPES)
 }
 
 /// This thread's stripe number, handed out round-robin on first use.
@@ -193,13 +217,18 @@ mod tests {
     }
 
     #[test]
-    fn memory_is_reserved_only_for_stripes_that_recorded() {
+    fn memory_grows_only_with_the_chunks_values_fall_in() {
         let recorder = recorder();
         let before = recorder.reserved_bytes();
+        let table = recorder.layout.chunks() * std::mem::size_of::<Chunk>();
+        let chunk = recorder.layout.chunk_len() * 8;
         for _ in 0..1000 {
             recorder.record(10);
         }
-        let one_stripe = recorder.reserved_bytes() - before;
-        assert_eq!(one_stripe, recorder.layout.len() * 8);
+        assert_eq!(recorder.reserved_bytes() - before, table + chunk);
+        for v in 3000..3500 {
+            recorder.record(v); // one more chunk: 2048..4095
+        }
+        assert_eq!(recorder.reserved_bytes() - before, table + 2 * chunk);
     }
 }
