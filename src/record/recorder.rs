@@ -13,12 +13,13 @@
 //! 270 KiB of the full 1 ns..1 h range.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering::Relaxed};
-use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
 
 use hdrhistogram::Histogram;
 
 use super::layout::Layout;
+use super::lazy::LazySlice;
+use super::sync::AtomicU64;
 
 /// Most stripes a timer can have, whatever the settings.
 const MAX_STRIPES: usize = 64;
@@ -28,15 +29,16 @@ const MAX_STRIPES: usize = 64;
 /// the same instant.
 const DEFAULT_MAX_STRIPES: usize = 16;
 
-/// Counters of one chunk, allocated on first use.
-type Chunk = OnceLock<Box<[AtomicU64]>>;
+/// The counters of one chunk.
+type Chunk = LazySlice<AtomicU64>;
 
 /// A histogram's counters and its exact total, on a cache line of its own.
 #[repr(align(128))]
-#[derive(Default)]
 struct Stripe {
-    /// The chunk table, allocated on the stripe's first record.
-    chunks: OnceLock<Box<[Chunk]>>,
+    /// The chunk table (`layout.chunks()` entries), allocated on the
+    /// stripe's first record; each chunk (`layout.chunk_len()` counters) on
+    /// the first value that falls in it.
+    chunks: LazySlice<Chunk>,
     /// Exact sum of the recorded nanoseconds (before clamping).
     total_nanos: AtomicU64,
 }
@@ -64,29 +66,42 @@ impl Recorder {
         Recorder {
             layout,
             stripe_mask: stripes - 1,
-            stripes: (0..stripes).map(|_| Stripe::default()).collect(),
+            stripes: (0..stripes)
+                .map(|_| Stripe {
+                    chunks: LazySlice::new(),
+                    total_nanos: AtomicU64::new(0),
+                })
+                .collect(),
             clamped: AtomicU64::new(0),
         }
     }
 
-    /// Records one run of `nanos`. Lock-free; never panics.
+    /// Records one run of `nanos` into this thread's stripe. Lock-free;
+    /// never blocks, never panics.
     #[inline]
     pub(crate) fn record(&self, nanos: u64) {
+        self.record_in(thread_stripe(), nanos);
+    }
+
+    /// Records one run of `nanos` into stripe `stripe` (masked).
+    #[inline]
+    pub(crate) fn record_in(&self, stripe: usize, nanos: u64) {
         let value = if nanos > self.layout.highest {
             self.clamped.fetch_add(1, Relaxed);
             self.layout.highest
         } else {
             nanos
         };
-        let stripe = &self.stripes[thread_stripe() & self.stripe_mask];
+        let stripe = &self.stripes[stripe & self.stripe_mask];
         let chunks = stripe
             .chunks
-            .get_or_init(|| (0..self.layout.chunks()).map(|_| Chunk::new()).collect());
+            .get_or_init(self.layout.chunks(), LazySlice::new);
         let (chunk, offset) = self.layout.chunk_of(self.layout.index(value));
         // `value <= highest`, so both lookups succeed; `get` keeps the hot
         // path free of panics all the same.
         if let Some(chunk) = chunks.get(chunk) {
-            let counts = chunk.get_or_init(|| zeroed_counts(self.layout.chunk_len()));
+            let chunk_len = self.layout.chunk_len();
+            let counts = chunk.get_or_init(chunk_len, || AtomicU64::new(0));
             if let Some(count) = counts.get(offset) {
                 // Relaxed everywhere: each counter only ever grows and is
                 // read on its own; no reader needs one ordered against another.
@@ -104,11 +119,11 @@ impl Recorder {
         let mut counts: Vec<(usize, u64)> = Vec::new();
         for stripe in self.stripes.iter() {
             total_nanos = total_nanos.wrapping_add(stripe.total_nanos.load(Relaxed));
-            let Some(chunks) = stripe.chunks.get() else {
+            let Some(chunks) = stripe.chunks.get(self.layout.chunks()) else {
                 continue;
             };
             for (chunk, counters) in chunks.iter().enumerate() {
-                let Some(counters) = counters.get() else {
+                let Some(counters) = counters.get(self.layout.chunk_len()) else {
                     continue;
                 };
                 let first = chunk * self.layout.chunk_len();
@@ -136,15 +151,29 @@ impl Recorder {
     pub(crate) fn reserved_bytes(&self) -> usize {
         let chunk = self.layout.chunk_len() * std::mem::size_of::<AtomicU64>();
         let table = self.layout.chunks() * std::mem::size_of::<Chunk>();
-        let used: usize = (self.stripes.iter().filter_map(|s| s.chunks.get()))
-            .map(|chunks| table + chunks.iter().filter(|c| c.get().is_some()).count() * chunk)
+        let used: usize = (self.stripes.iter())
+            .filter_map(|s| s.chunks.get(self.layout.chunks()))
+            .map(|chunks| {
+                let allocated = chunks.iter().filter_map(|c| c.get(self.layout.chunk_len()));
+                table + allocated.count() * chunk
+            })
             .sum();
         std::mem::size_of::<Self>() + self.stripes.len() * std::mem::size_of::<Stripe>() + used
     }
 }
 
-fn zeroed_counts(len: usize) -> Box<[AtomicU64]> {
-    (0..len).map(|_| AtomicU64::new(0)).collect()
+impl Drop for Recorder {
+    fn drop(&mut self) {
+        let (chunks, chunk_len) = (self.layout.chunks(), self.layout.chunk_len());
+        for stripe in self.stripes.iter_mut() {
+            if let Some(table) = stripe.chunks.get_mut(chunks) {
+                for chunk in table {
+                    chunk.free(chunk_len);
+                }
+            }
+            stripe.chunks.free(chunks);
+        }
+    }
 }
 
 /// How many stripes a new timer gets: twice the cores (rounded up to a power
@@ -173,7 +202,7 @@ fn thread_stripe() -> usize {
     })
 }
 
-#[cfg(test)]
+#[cfg(all(test, not(loom)))]
 mod tests {
     use super::*;
 
@@ -230,5 +259,47 @@ mod tests {
             recorder.record(v); // one more chunk: 2048..4095
         }
         assert_eq!(recorder.reserved_bytes() - before, table + 2 * chunk);
+    }
+}
+
+/// Every interleaving of two threads recording into one stripe (racing to
+/// allocate its chunk table and chunks) while a third reads.
+#[cfg(all(test, loom))]
+mod loom_tests {
+    use super::*;
+    use loom::sync::Arc;
+
+    #[test]
+    fn loom_no_sample_is_lost_or_counted_twice() {
+        let mut builder = loom::model::Builder::new();
+        builder.preemption_bound = Some(3);
+        builder.check(|| {
+            // One counter per chunk, so that the model stays small.
+            let layout = Layout::new(1, 1000, 0).unwrap();
+            let recorder = Arc::new(Recorder::new(layout, 2));
+            let writers: Vec<_> = [(1, 16), (4, 300)]
+                .into_iter()
+                .map(|(a, b)| {
+                    let recorder = recorder.clone();
+                    loom::thread::spawn(move || {
+                        recorder.record_in(0, a);
+                        recorder.record_in(0, b);
+                    })
+                })
+                .collect();
+            // A read during the writes sees a consistent subset.
+            let during = recorder.read();
+            assert!(during.histogram.len() <= 4);
+            for writer in writers {
+                writer.join().unwrap();
+            }
+            let after = recorder.read();
+            assert_eq!(after.histogram.len(), 4);
+            assert_eq!(after.total_nanos, 1 + 16 + 4 + 300);
+            for v in [1, 4, 16, 300] {
+                assert_eq!(after.histogram.count_at(v), 1, "value {v}");
+            }
+            assert!(during.histogram.len() <= after.histogram.len());
+        });
     }
 }
