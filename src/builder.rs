@@ -37,6 +37,7 @@ pub struct RegistryBuilder {
     quantiles: Vec<f64>,
     enabled: bool,
     stripes: Option<usize>,
+    max_timers: usize,
 }
 
 impl Default for RegistryBuilder {
@@ -49,6 +50,7 @@ impl Default for RegistryBuilder {
             quantiles: vec![0.5, 0.9, 0.99],
             enabled: true,
             stripes: None,
+            max_timers: 1000,
         }
     }
 }
@@ -136,6 +138,22 @@ impl RegistryBuilder {
         self
     }
 
+    /// Most distinct timer names (default 1,000). Past it, new names record
+    /// into one [`OVERFLOW_TIMER`](crate::OVERFLOW_TIMER), so that names
+    /// taken from user input cannot grow memory without bound.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::builder().max_timers(2).build().unwrap();
+    /// for path in ["/a", "/b", "/c", "/d"] {
+    ///     registry.timer(path).record(std::time::Duration::from_micros(1));
+    /// }
+    /// assert_eq!(registry.stats(perf_timer::OVERFLOW_TIMER).unwrap().count(), 2);
+    /// ```
+    pub fn max_timers(mut self, max_timers: usize) -> Self {
+        self.max_timers = max_timers;
+        self
+    }
+
     /// Checks the settings and makes the registry.
     ///
     /// ```
@@ -159,6 +177,7 @@ impl RegistryBuilder {
             layout,
             self.stripes.unwrap_or_else(default_stripes),
             Arc::from(self.quantiles),
+            self.max_timers,
         );
         Ok(Registry::with_settings(settings))
     }

@@ -104,7 +104,7 @@ pub use error::ConfigError;
 pub use exit::{report_at_exit, ExitReport};
 pub use guard::TimerGuard;
 pub use read::{Report, Snapshot, Stats};
-pub use registry::{global, Registry};
+pub use registry::{global, Registry, OVERFLOW_TIMER};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use task::task_perf_counter;

@@ -9,6 +9,16 @@ use crate::clock::Clock;
 use crate::record::Layout;
 use crate::{RegistryBuilder, Report, Snapshot, Stats, Timer};
 
+/// The timer that names past a registry's cap record into.
+///
+/// ```
+/// let registry = perf_timer::Registry::builder().max_timers(1).build().unwrap();
+/// registry.timer("GET /users/1");
+/// let other = registry.timer("GET /users/2"); // past the cap
+/// assert_eq!(other.name(), perf_timer::OVERFLOW_TIMER);
+/// ```
+pub const OVERFLOW_TIMER: &str = "(overflow)";
+
 /// What every timer of one registry is made with.
 pub(crate) struct Settings {
     pub(crate) clock: Clock,
@@ -16,6 +26,10 @@ pub(crate) struct Settings {
     pub(crate) layout: Layout,
     pub(crate) stripes: usize,
     pub(crate) quantiles: Arc<[f64]>,
+    /// Most named timers; more names record into [`OVERFLOW_TIMER`].
+    pub(crate) max_timers: usize,
+    /// Whether the registry has warned that it reached `max_timers`.
+    overflow_warned: AtomicBool,
 }
 
 impl Settings {
@@ -25,6 +39,7 @@ impl Settings {
         layout: Layout,
         stripes: usize,
         quantiles: Arc<[f64]>,
+        max_timers: usize,
     ) -> Self {
         Settings {
             clock,
@@ -32,6 +47,8 @@ impl Settings {
             layout,
             stripes,
             quantiles,
+            max_timers,
+            overflow_warned: AtomicBool::new(false),
         }
     }
 
@@ -104,6 +121,11 @@ impl Registry {
 
     /// The timer `name`, made on first use. Any string is a valid name.
     ///
+    /// Names can come from user input (a URL path, say), so a registry holds
+    /// at most [`max_timers`](RegistryBuilder::max_timers) of them (1,000 by
+    /// default): past that, new names get the [`OVERFLOW_TIMER`], and the
+    /// registry says so once with a `tracing` warning.
+    ///
     /// ```
     /// let registry = perf_timer::Registry::new();
     /// let a = registry.timer("db.query");
@@ -111,14 +133,46 @@ impl Registry {
     /// assert_eq!(registry.timer("db.query").stats().count(), 1); // the same timer
     /// ```
     pub fn timer(&self, name: &str) -> Timer {
-        if let Some(timer) = self.read_timers().get(name) {
-            return timer.clone();
+        {
+            let timers = self.read_timers();
+            if let Some(timer) = timers.get(name) {
+                return timer.clone();
+            }
+            if self.is_full(&timers) {
+                if let Some(overflow) = timers.get(OVERFLOW_TIMER) {
+                    return overflow.clone();
+                }
+            }
         }
-        let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
-        timers
-            .entry(Arc::from(name))
-            .or_insert_with_key(|name| Timer::with_settings(name.clone(), &self.settings))
-            .clone()
+        let (timer, overflowed) = {
+            let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+            if let Some(timer) = timers.get(name) {
+                return timer.clone();
+            }
+            let overflowed = self.is_full(&timers) && name != OVERFLOW_TIMER;
+            let key = if overflowed { OVERFLOW_TIMER } else { name };
+            let timer = timers
+                .entry(Arc::from(key))
+                .or_insert_with_key(|key| Timer::with_settings(key.clone(), &self.settings))
+                .clone();
+            (timer, overflowed)
+        };
+        // Warn with the lock released: a subscriber may well time things
+        // into this very registry.
+        if overflowed && !self.settings.overflow_warned.swap(true, Relaxed) {
+            tracing::warn!(
+                max_timers = self.settings.max_timers,
+                name,
+                "perf-timer registry is full: this and further new timer names record into {OVERFLOW_TIMER:?}"
+            );
+        }
+        timer
+    }
+
+    /// Whether the named timers (the overflow one aside) reached the cap.
+    fn is_full(&self, timers: &HashMap<Arc<str>, Timer>) -> bool {
+        let named = timers.len() - usize::from(timers.contains_key(OVERFLOW_TIMER));
+        named >= self.settings.max_timers
     }
 
     /// What the timer `name` has recorded, or `None` if there is no such timer.

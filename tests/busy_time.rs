@@ -151,3 +151,34 @@ fn size_overhead_of_the_wrapper() {
     let overhead = std::mem::size_of_val(&fut) - std::mem::size_of_val(&std::future::ready(0_u64));
     assert!(overhead <= 32, "Timed adds {overhead} bytes");
 }
+
+#[test]
+fn a_run_past_the_highest_value_is_clamped_not_lost() {
+    let (clock, mock) = perf_timer::Clock::mock();
+    let registry = perf_timer::Registry::builder()
+        .clock(clock)
+        .highest(Duration::from_secs(3600))
+        .build()
+        .unwrap();
+    let timer = registry.timer("batch");
+    let two_hours = Duration::from_secs(7200);
+    let mut fut = pin!(timer.time(Steps::new(&mock, &[two_hours])));
+    assert!(poll_once(fut.as_mut()).is_ready());
+    let mut zero = pin!(timer.time(Steps::new(&mock, &[Duration::ZERO])));
+    assert!(poll_once(zero.as_mut()).is_ready());
+
+    let stats = timer.stats();
+    assert_eq!((stats.count(), stats.clamped()), (2, 1));
+    assert_eq!(
+        stats.total(),
+        two_hours,
+        "the exact time still counts in the total"
+    );
+    assert_eq!(stats.min(), Duration::ZERO);
+    // Recorded as the highest trackable value, to the histogram's precision.
+    assert!(
+        (3600..3604).contains(&stats.max().as_secs()),
+        "{:?}",
+        stats.max()
+    );
+}

@@ -6,7 +6,7 @@ use std::pin::pin;
 use std::time::Duration;
 
 use common::*;
-use perf_timer::Registry;
+use perf_timer::{Registry, OVERFLOW_TIMER};
 
 fn micros(registry: &Registry, name: &str, values: impl IntoIterator<Item = u64>) {
     let timer = registry.timer(name);
@@ -190,5 +190,18 @@ fn the_exit_report_goes_through_the_callers_function() {
             "timer \"a\": 2.00 µs in 1 run",
             "timer \"b\": 1.00 µs in 1 run"
         ]
+    );
+}
+
+#[test]
+fn the_overflow_timer_is_reported_like_any_other() {
+    let registry = Registry::builder().max_timers(1).build().unwrap();
+    registry.timer("a").record(Duration::from_micros(1));
+    registry.timer("b").record(Duration::from_micros(2));
+    assert_eq!(registry.timer("c").name(), OVERFLOW_TIMER);
+    let report = registry.report().to_string();
+    assert_eq!(
+        report,
+        "timer \"(overflow)\": 2.00 µs in 1 run\ntimer \"a\": 1.00 µs in 1 run\n"
     );
 }

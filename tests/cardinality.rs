@@ -1,0 +1,65 @@
+//! Names from user input cannot grow a registry without bound.
+//!
+//! One test in this binary: tracing caches per call site whether anyone
+//! listens, so a second test hitting the same warning from another thread
+//! could hide it from this one's subscriber.
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
+use std::sync::Arc;
+use std::time::Duration;
+
+use perf_timer::{Registry, OVERFLOW_TIMER};
+
+/// Counts WARN events; enough of a subscriber to see what the registry says.
+struct WarnCounter(Arc<AtomicUsize>);
+
+impl tracing::Subscriber for WarnCounter {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        if *event.metadata().level() == tracing::Level::WARN {
+            self.0.fetch_add(1, Relaxed);
+        }
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+#[test]
+fn a_hundred_thousand_names_stay_within_the_cap() {
+    let warnings = Arc::new(AtomicUsize::new(0));
+    let subscriber = WarnCounter(warnings.clone());
+    tracing::subscriber::with_default(subscriber, || {
+        let registry = Registry::builder().max_timers(500).build().unwrap();
+        let mut at_cap = 0;
+        for i in 0..100_000_u64 {
+            let name = format!("GET /users/{i}");
+            registry
+                .timer(&name)
+                .record(Duration::from_micros(1 + i % 100));
+            if i == 499 {
+                at_cap = registry.reserved_bytes();
+            }
+        }
+        let snapshot = registry.snapshot();
+        assert_eq!(snapshot.len(), 501, "500 named timers and the overflow one");
+        let overflow = snapshot.get(OVERFLOW_TIMER).unwrap();
+        assert_eq!(overflow.count(), 99_500, "no sample lost past the cap");
+        let total: u64 = snapshot.iter().map(|s| s.count()).sum();
+        assert_eq!(total, 100_000);
+        // Memory: the overflow timer's chunks, nothing per name past the cap.
+        let after = registry.reserved_bytes();
+        assert!(after < at_cap + 128 * 1024, "{at_cap} -> {after} bytes");
+        // Names seen before the cap keep their own timer.
+        assert_eq!(registry.timer("GET /users/7").name(), "GET /users/7");
+    });
+    assert_eq!(warnings.load(Relaxed), 1, "one warning, not one per name");
+}
