@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::record::{default_stripes, Layout};
-use crate::registry::{Settings, GLOBAL};
+use crate::registry::{Settings, SettingsParts, GLOBAL};
 use crate::{ConfigError, Registry};
 
 /// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
@@ -38,6 +38,9 @@ pub struct RegistryBuilder {
     enabled: bool,
     stripes: Option<usize>,
     max_timers: usize,
+    slow_poll_threshold: Duration,
+    slow_poll_warnings_per_second: u32,
+    blocking_every: u32,
 }
 
 impl Default for RegistryBuilder {
@@ -51,6 +54,9 @@ impl Default for RegistryBuilder {
             enabled: true,
             stripes: None,
             max_timers: 1000,
+            slow_poll_threshold: Duration::from_micros(50),
+            slow_poll_warnings_per_second: 10,
+            blocking_every: 0,
         }
     }
 }
@@ -154,6 +160,52 @@ impl RegistryBuilder {
         self
     }
 
+    /// Polls longer than this are slow (default 50 µs, as tokio-metrics):
+    /// counted per timer ([`Stats::slow_polls`](crate::Stats::slow_polls))
+    /// and logged with a `tracing` warning naming the timer, the poll's
+    /// duration and the threshold. `Duration::MAX` turns it off.
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder()
+    ///     .slow_poll_threshold(std::time::Duration::from_millis(1))
+    ///     .build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn slow_poll_threshold(mut self, threshold: Duration) -> Self {
+        self.slow_poll_threshold = threshold;
+        self
+    }
+
+    /// Most slow-poll warnings logged per second (default 10); the rest are
+    /// counted, and the next warning that goes out says how many were held
+    /// back. 0 logs none (slow polls are still counted).
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().slow_poll_warnings_per_second(1).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn slow_poll_warnings_per_second(mut self, warnings: u32) -> Self {
+        self.slow_poll_warnings_per_second = warnings;
+        self
+    }
+
+    /// Samples one poll in `every` (per thread) for blocking: a sampled poll
+    /// also reads the thread's CPU time (a system call, ~420 ns here, twice),
+    /// and one that spent most of its time, and at least the slow-poll
+    /// threshold, off the CPU was blocked inside `poll` (a
+    /// `std::thread::sleep`, a contended sync mutex, sync I/O): counted in
+    /// [`Stats::blocked_polls`](crate::Stats::blocked_polls). 0 turns it off
+    /// (the default); 1 samples every poll. Unix only; elsewhere a no-op.
+    ///
+    /// ```
+    /// let r = perf_timer::Registry::builder().blocking_detection(100).build();
+    /// assert!(r.is_ok());
+    /// ```
+    pub fn blocking_detection(mut self, every: u32) -> Self {
+        self.blocking_every = every;
+        self
+    }
+
     /// Checks the settings and makes the registry.
     ///
     /// ```
@@ -171,14 +223,17 @@ impl RegistryBuilder {
             nanos(self.highest),
             self.significant_figures,
         )?;
-        let settings = Settings::new(
-            self.clock.unwrap_or_default(),
-            self.enabled,
+        let settings = Settings::new(SettingsParts {
+            clock: self.clock.unwrap_or_default(),
+            enabled: self.enabled,
             layout,
-            self.stripes.unwrap_or_else(default_stripes),
-            Arc::from(self.quantiles),
-            self.max_timers,
-        );
+            stripes: self.stripes.unwrap_or_else(default_stripes),
+            quantiles: Arc::from(self.quantiles),
+            max_timers: self.max_timers,
+            slow_poll_threshold: self.slow_poll_threshold,
+            slow_poll_warnings_per_second: self.slow_poll_warnings_per_second,
+            blocking_every: self.blocking_every,
+        });
         Ok(Registry::with_settings(settings))
     }
 

@@ -4,6 +4,7 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::ticks_between;
+use crate::record::RunSample;
 use crate::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
@@ -53,9 +54,12 @@ impl<'a> TimerGuard<'a> {
         if !self.enabled {
             return Duration::ZERO;
         }
-        let ticks = ticks_between(self.start, self.timer.clock().raw());
-        self.timer.core().record_ticks(ticks);
-        Duration::from_nanos(self.timer.clock().ticks_to_nanos(ticks))
+        let clock = self.timer.clock();
+        let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
+        self.timer
+            .core()
+            .record_run(RunSample::single(nanos), false);
+        Duration::from_nanos(nanos)
     }
 }
 

@@ -79,14 +79,17 @@
 )]
 
 mod builder;
+mod classify;
 mod clock;
 mod error;
 mod exit;
 mod guard;
+mod interval;
 mod read;
 mod record;
 mod registry;
 mod run;
+mod slow;
 #[cfg(feature = "tokio")]
 mod spawn;
 mod task;
@@ -99,11 +102,14 @@ mod timer;
 struct ReadmeDoctests;
 
 pub use builder::RegistryBuilder;
+pub use classify::{AnyOutput, Classify, ErrOutput};
 pub use clock::{Clock, MockClock};
 pub use error::ConfigError;
 pub use exit::{report_at_exit, ExitReport};
 pub use guard::TimerGuard;
-pub use read::{Report, Snapshot, Stats};
+pub use interval::{Interval, Intervals};
+pub(crate) use read::Outcomes;
+pub use read::{Detail, Report, Snapshot, Stats};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;

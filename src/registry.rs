@@ -5,8 +5,11 @@ use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::{Arc, OnceLock, RwLock};
 
+use std::time::Duration;
+
 use crate::clock::Clock;
 use crate::record::Layout;
+use crate::slow::WarnLimiter;
 use crate::{RegistryBuilder, Report, Snapshot, Stats, Timer};
 
 /// The timer that names past a registry's cap record into.
@@ -30,25 +33,40 @@ pub(crate) struct Settings {
     pub(crate) max_timers: usize,
     /// Whether the registry has warned that it reached `max_timers`.
     overflow_warned: AtomicBool,
+    /// Polls longer than this are slow.
+    pub(crate) slow_poll_threshold: Duration,
+    /// Rate limit of the slow-poll warnings.
+    pub(crate) slow_poll_log: WarnLimiter,
+    /// Sample one poll in this many for blocking; 0: off.
+    pub(crate) blocking_every: u32,
+}
+
+/// The builder's checked values, for [`Settings::new`].
+pub(crate) struct SettingsParts {
+    pub(crate) clock: Clock,
+    pub(crate) enabled: bool,
+    pub(crate) layout: Layout,
+    pub(crate) stripes: usize,
+    pub(crate) quantiles: Arc<[f64]>,
+    pub(crate) max_timers: usize,
+    pub(crate) slow_poll_threshold: Duration,
+    pub(crate) slow_poll_warnings_per_second: u32,
+    pub(crate) blocking_every: u32,
 }
 
 impl Settings {
-    pub(crate) fn new(
-        clock: Clock,
-        enabled: bool,
-        layout: Layout,
-        stripes: usize,
-        quantiles: Arc<[f64]>,
-        max_timers: usize,
-    ) -> Self {
+    pub(crate) fn new(parts: SettingsParts) -> Self {
         Settings {
-            clock,
-            enabled: AtomicBool::new(enabled),
-            layout,
-            stripes,
-            quantiles,
-            max_timers,
+            clock: parts.clock,
+            enabled: AtomicBool::new(parts.enabled),
+            layout: parts.layout,
+            stripes: parts.stripes,
+            quantiles: parts.quantiles,
+            max_timers: parts.max_timers,
             overflow_warned: AtomicBool::new(false),
+            slow_poll_threshold: parts.slow_poll_threshold,
+            slow_poll_log: WarnLimiter::new(parts.slow_poll_warnings_per_second),
+            blocking_every: parts.blocking_every,
         }
     }
 
@@ -266,6 +284,12 @@ impl Registry {
             .values()
             .map(|t| t.core().reserved_bytes())
             .sum()
+    }
+
+    /// The registry clock's reading in nanoseconds.
+    pub(crate) fn now_nanos(&self) -> u64 {
+        let clock = &self.settings.clock;
+        clock.ticks_to_nanos(clock.raw())
     }
 
     fn read_timers(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Timer>> {

@@ -1,54 +1,92 @@
 //! The state of one run, kept inside the timed future, and the scope of one
 //! timed poll. This is the per-poll hot path: two clock reads, a
-//! thread-local check, and arithmetic on the future's own fields.
+//! thread-local, and arithmetic on the future's own fields.
 
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
-use crate::task;
+use crate::record::RunSample;
+use crate::task::{self, Entered};
 use crate::timer::TimerCore;
 
-/// Busy time and outcome of one run.
+/// Busy time, wall time, polls and outcome of one run: 32 bytes.
 #[derive(Debug)]
 pub(crate) struct Run {
     /// Sum of poll times so far, in clock ticks.
     busy: u64,
-    state: State,
+    /// Clock reading at the start of the first poll.
+    first_poll: u64,
+    /// Nanoseconds of timed futures' polls nested inside this run's polls.
+    nested: u64,
+    /// Polls so far (low bits) and the run's state (top bits), in one word
+    /// to keep the wrapper small.
+    polls_state: u32,
+    /// The longest poll so far, in ticks. `f32` keeps 24 bits of precision
+    /// (exact below 2^24 ticks) in half the room of a `u64`.
+    longest_poll: f32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u32)]
 enum State {
     /// Not polled yet: not a run.
-    Idle,
+    Idle = 0,
     /// Polled, not finished.
-    Running,
+    Running = 1,
     /// Its registry was switched off during the run: not recorded, since
     /// part of its busy time went unmeasured.
-    Untimed,
+    Untimed = 2,
     /// A poll panicked.
-    Panicked,
+    Panicked = 3,
     /// Returned `Ready` and was recorded.
-    Done,
+    Done = 4,
 }
+
+const STATE_SHIFT: u32 = 29;
+const POLLS_MASK: u32 = (1 << STATE_SHIFT) - 1;
 
 impl Run {
     pub(crate) const fn new() -> Self {
         Run {
             busy: 0,
-            state: State::Idle,
+            first_poll: 0,
+            nested: 0,
+            polls_state: 0,
+            longest_poll: 0.0,
         }
+    }
+
+    #[inline(always)]
+    fn state(&self) -> State {
+        match self.polls_state >> STATE_SHIFT {
+            0 => State::Idle,
+            1 => State::Running,
+            2 => State::Untimed,
+            3 => State::Panicked,
+            _ => State::Done,
+        }
+    }
+
+    #[inline(always)]
+    fn set_state(&mut self, state: State) {
+        self.polls_state = (self.polls_state & POLLS_MASK) | ((state as u32) << STATE_SHIFT);
+    }
+
+    #[inline(always)]
+    fn polls(&self) -> u32 {
+        self.polls_state & POLLS_MASK
     }
 
     /// Whether the poll about to start is timed.
     #[inline(always)]
     pub(crate) fn begin_poll(&mut self, core: &TimerCore) -> bool {
-        match self.state {
+        match self.state() {
             State::Idle | State::Running => {
                 if core.is_enabled() {
-                    self.state = State::Running;
+                    self.set_state(State::Running);
                     true
                 } else {
-                    self.state = State::Untimed;
+                    self.set_state(State::Untimed);
                     false
                 }
             }
@@ -56,16 +94,29 @@ impl Run {
         }
     }
 
-    /// The run returned `Ready`: record it, once.
+    /// The run returned `Ready` at clock reading `end`: record it, once.
     #[inline]
-    pub(crate) fn complete(&mut self, core: &TimerCore) {
-        self.state = State::Done;
-        core.record_ticks(self.busy);
+    pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
+        self.set_state(State::Done);
+        let clock = core.clock();
+        let busy = clock.ticks_to_nanos(self.busy);
+        core.record_run(
+            RunSample {
+                busy,
+                wall: clock
+                    .ticks_to_nanos(ticks_between(self.first_poll, end))
+                    .max(busy),
+                polls: u64::from(self.polls()),
+                longest_poll: clock.ticks_to_nanos(self.longest_poll as u64),
+                nested: self.nested.min(busy),
+            },
+            is_error,
+        );
     }
 
     /// The future is being dropped: count a run that did not complete.
     pub(crate) fn end(&mut self, core: &TimerCore) {
-        match self.state {
+        match self.state() {
             State::Running => core.count_cancelled(),
             State::Panicked => core.count_panicked(),
             State::Idle | State::Untimed | State::Done => {}
@@ -82,45 +133,69 @@ impl Run {
 /// perf counter's frame while the inner future runs.
 pub(crate) struct PollScope<'a> {
     run: &'a mut Run,
-    clock: &'a Clock,
+    core: &'a TimerCore,
     start: u64,
-    outermost: bool,
+    entered: Entered,
+    /// Thread CPU time at the start, when this poll is sampled for blocking.
+    cpu_start: Option<u64>,
     returned: bool,
 }
 
 impl<'a> PollScope<'a> {
     #[inline(always)]
-    pub(crate) fn enter(run: &'a mut Run, clock: &'a Clock) -> Self {
-        let start = clock.raw();
-        let outermost = task::enter(clock, run.busy, start);
+    pub(crate) fn enter(run: &'a mut Run, core: &'a TimerCore) -> Self {
+        let start = core.clock().raw();
+        if run.polls() == 0 {
+            run.first_poll = start;
+        }
+        let entered = task::enter(core.clock(), run.busy, start);
         PollScope {
+            cpu_start: core.sample_cpu(),
             run,
-            clock,
+            core,
             start,
-            outermost,
+            entered,
             returned: false,
         }
     }
 
-    /// The inner poll returned: add its time to the run.
+    /// The inner poll returned: add its time to the run. Returns the clock
+    /// reading at the end of the poll.
     #[inline(always)]
-    pub(crate) fn exit(mut self) {
-        let end = self.clock.raw();
-        self.run.busy = self.run.busy.wrapping_add(ticks_between(self.start, end));
+    pub(crate) fn exit(mut self) -> u64 {
+        let clock = self.core.clock();
+        let end = clock.raw();
+        let poll = ticks_between(self.start, end);
+        let nested = task::leave(self.entered, || clock.ticks_to_nanos(poll));
         self.returned = true;
+        let run = &mut *self.run;
+        run.busy = run.busy.wrapping_add(poll);
+        run.nested = run.nested.wrapping_add(nested);
+        if run.polls() < POLLS_MASK {
+            run.polls_state += 1;
+        }
+        let poll_f32 = poll as f32;
+        if poll_f32 > run.longest_poll {
+            run.longest_poll = poll_f32;
+        }
+        if poll > self.core.slow_poll_ticks() {
+            self.core.slow_poll(poll);
+        }
+        if let Some(cpu_start) = self.cpu_start {
+            self.core.check_blocked(poll, cpu_start);
+        }
+        end
     }
 }
 
 impl Drop for PollScope<'_> {
-    /// Leaves no frame behind on this thread, whether the inner poll returned
-    /// or unwound; an unwind marks the run as panicked.
+    /// Runs only when the inner poll unwinds (`exit` marks a return): leave
+    /// no frame behind on this thread, and remember that the run panicked.
     #[inline(always)]
     fn drop(&mut self) {
-        if self.outermost {
-            task::leave();
-        }
         if !self.returned {
-            self.run.state = State::Panicked;
+            task::unwind(self.entered);
+            self.run.set_state(State::Panicked);
         }
     }
 }

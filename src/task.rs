@@ -17,6 +17,9 @@ struct Frame {
     clock: *const Clock,
     busy_before: u64,
     poll_start: u64,
+    /// Nanoseconds of timed polls nested inside the innermost timed poll in
+    /// progress, for its self time.
+    nested: u64,
 }
 
 impl Frame {
@@ -24,6 +27,7 @@ impl Frame {
         clock: std::ptr::null(),
         busy_before: 0,
         poll_start: 0,
+        nested: 0,
     };
 }
 
@@ -31,28 +35,71 @@ thread_local! {
     static TASK: Cell<Frame> = const { Cell::new(Frame::NONE) };
 }
 
-/// Makes the poll that starts now the task's frame, unless an outer timed
-/// future already is. Returns whether it did, so the caller knows to leave.
+/// What a timed poll must hand back to [`leave`] or [`unwind`].
+#[derive(Clone, Copy)]
+pub(crate) struct Entered {
+    outermost: bool,
+    /// The enclosing poll's nested time, set aside while this poll runs.
+    saved_nested: u64,
+}
+
+/// Enters a timed poll starting at `poll_start`. The outermost one on this
+/// thread becomes the task's frame; inner ones start their own nested count.
 #[inline(always)]
-pub(crate) fn enter(clock: &Clock, busy_before: u64, poll_start: u64) -> bool {
+pub(crate) fn enter(clock: &Clock, busy_before: u64, poll_start: u64) -> Entered {
     TASK.with(|task| {
-        if task.get().clock.is_null() {
+        let mut frame = task.get();
+        if frame.clock.is_null() {
             task.set(Frame {
                 clock,
                 busy_before,
                 poll_start,
+                nested: 0,
             });
-            true
+            Entered {
+                outermost: true,
+                saved_nested: 0,
+            }
         } else {
-            false
+            let saved_nested = std::mem::take(&mut frame.nested);
+            task.set(frame);
+            Entered {
+                outermost: false,
+                saved_nested,
+            }
         }
     })
 }
 
-/// Ends the frame set by [`enter`].
+/// Leaves a timed poll that took `poll_nanos`; returns the nanoseconds of
+/// timed polls nested inside it, and counts this poll as nested time of the
+/// enclosing one.
 #[inline(always)]
-pub(crate) fn leave() {
-    TASK.with(|task| task.set(Frame::NONE));
+pub(crate) fn leave(entered: Entered, poll_nanos: impl FnOnce() -> u64) -> u64 {
+    TASK.with(|task| {
+        let mut frame = task.get();
+        let nested = frame.nested;
+        if entered.outermost {
+            task.set(Frame::NONE);
+        } else {
+            frame.nested = entered.saved_nested + poll_nanos();
+            task.set(frame);
+        }
+        nested
+    })
+}
+
+/// A timed poll is unwinding: put the frame back as it was before it.
+pub(crate) fn unwind(entered: Entered) {
+    TASK.with(|task| {
+        if entered.outermost {
+            task.set(Frame::NONE);
+        } else {
+            let mut frame = task.get();
+            frame.nested = entered.saved_nested;
+            task.set(frame);
+        }
+    })
 }
 
 /// The busy time so far of the current task: the outermost timed future

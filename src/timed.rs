@@ -1,6 +1,7 @@
 //! `Timed<F>`: the future wrapper that times only its polls.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -8,7 +9,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::run::{PollScope, Run};
-use crate::Timer;
+use crate::{AnyOutput, Classify, ErrOutput, Timer};
 
 pin_project! {
     /// A future that times each of its polls and, when it returns `Ready`,
@@ -17,7 +18,8 @@ pin_project! {
     /// Made by [`TimedExt::timed`] or [`Timer::time`]. Dropped before
     /// `Ready`, the run counts as cancelled; a poll that panics counts it as
     /// panicked. Time between polls (waiting on I/O, a timer, a lock) is
-    /// never counted.
+    /// never counted as busy; it is the run's idle time. `C` decides which
+    /// outputs count as errors ([`Classify`]; none by default).
     ///
     /// ```
     /// use perf_timer::{Registry, Timed};
@@ -31,14 +33,15 @@ pin_project! {
     /// # }
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Timed<F> {
+    pub struct Timed<F, C = AnyOutput> {
         #[pin]
         inner: F,
         timer: Timer,
         run: Run,
+        classify: PhantomData<fn() -> C>,
     }
 
-    impl<F> PinnedDrop for Timed<F> {
+    impl<F, C> PinnedDrop for Timed<F, C> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             this.run.end(this.timer.core());
@@ -52,6 +55,36 @@ impl<F> Timed<F> {
             inner,
             timer,
             run: Run::new(),
+            classify: PhantomData,
+        }
+    }
+}
+
+impl<F, C> Timed<F, C> {
+    /// Classifies outputs with `C2` instead: which completed runs count as
+    /// [errors](crate::Stats::errors). Use before the first poll.
+    ///
+    /// ```
+    /// use perf_timer::{ErrOutput, TimedExt as _};
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let out: Result<(), &str> = async { Err("no") }.timed("x").classify::<ErrOutput>().await;
+    /// assert!(out.is_err());
+    /// # }
+    /// ```
+    pub fn classify<C2>(self) -> Timed<F, C2> {
+        // The wrapper has a drop glue of its own, so its fields cannot be
+        // moved out directly: read them out of a never-dropped copy.
+        let this = std::mem::ManuallyDrop::new(self);
+        // SAFETY: `this` is never dropped, so `inner` and `timer` are moved
+        // out exactly once; owning `self` by value means it was never pinned.
+        let (inner, timer) = unsafe { (std::ptr::read(&this.inner), std::ptr::read(&this.timer)) };
+        Timed {
+            inner,
+            timer,
+            run: Run::new(),
+            classify: PhantomData,
         }
     }
 
@@ -80,7 +113,7 @@ impl<F> Timed<F> {
     }
 }
 
-impl<F: Future> Future for Timed<F> {
+impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
     type Output = F::Output;
 
     #[inline]
@@ -90,11 +123,11 @@ impl<F: Future> Future for Timed<F> {
         if !this.run.begin_poll(core) {
             return this.inner.poll(cx);
         }
-        let scope = PollScope::enter(this.run, core.clock());
+        let scope = PollScope::enter(this.run, core);
         let output = this.inner.poll(cx);
-        scope.exit();
-        if output.is_ready() {
-            this.run.complete(core);
+        let end = scope.exit();
+        if let Poll::Ready(out) = &output {
+            this.run.complete(core, end, C::is_error(out));
         }
         output
     }
@@ -128,6 +161,30 @@ pub trait TimedExt: Future + Sized {
     /// ```
     fn timed(self, name: &str) -> Timed<Self> {
         crate::global().timer(name).time(self)
+    }
+
+    /// Like [`timed`](TimedExt::timed), and runs that end in `Err` are also
+    /// counted as [errors](crate::Stats::errors) (they stay samples: their
+    /// busy time was spent).
+    ///
+    /// ```
+    /// use perf_timer::TimedExt as _;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let out: Result<u8, String> = async { Err("refused".to_owned()) }
+    ///     .timed_result("connect")
+    ///     .await;
+    /// assert!(out.is_err());
+    /// let stats = perf_timer::global().stats("connect").unwrap();
+    /// assert_eq!((stats.count(), stats.errors()), (1, 1));
+    /// # }
+    /// ```
+    fn timed_result<T, E>(self, name: &str) -> Timed<Self, ErrOutput>
+    where
+        Self: Future<Output = Result<T, E>>,
+    {
+        self.timed(name).classify()
     }
 }
 

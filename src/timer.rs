@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::guard::TimerGuard;
-use crate::record::Recorder;
+use crate::record::{Recorder, RunSample};
 use crate::registry::Settings;
-use crate::{Stats, Timed};
+use crate::slow;
+use crate::{Outcomes, Stats, Timed};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
 ///
@@ -40,15 +41,23 @@ pub struct Timer {
 
 /// Everything one timer records into.
 ///
-/// The poll path reads only `enabled` and `clock`, kept here (not behind the
-/// registry's settings) so that a poll touches one line of shared memory.
+/// The poll path reads only `enabled`, `clock`, `slow_poll_ticks` and
+/// `blocking_every`, kept here (not behind the registry's settings) so that
+/// a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
     enabled: AtomicBool,
     clock: Clock,
+    slow_poll_ticks: u64,
+    /// Sample one poll in this many for blocking; 0: off.
+    blocking_every: u32,
     name: Arc<str>,
+    settings: Arc<Settings>,
     recorder: Recorder,
     cancelled: AtomicU64,
     panicked: AtomicU64,
+    errors: AtomicU64,
+    slow_polls: AtomicU64,
+    blocked_polls: AtomicU64,
 }
 
 impl TimerCore {
@@ -69,10 +78,80 @@ impl TimerCore {
         &self.clock
     }
 
-    /// Records a completed run measured in clock ticks.
+    /// Polls longer than this many ticks are slow.
+    #[inline(always)]
+    pub(crate) fn slow_poll_ticks(&self) -> u64 {
+        self.slow_poll_ticks
+    }
+
+    /// The thread's CPU time now, if this poll is sampled for blocking.
+    #[inline(always)]
+    pub(crate) fn sample_cpu(&self) -> Option<u64> {
+        if self.blocking_every == 0 {
+            return None;
+        }
+        self.sample_cpu_cold()
+    }
+
+    #[cold]
+    fn sample_cpu_cold(&self) -> Option<u64> {
+        #[cfg(unix)]
+        if slow::sample_this_poll(self.blocking_every) {
+            return Some(crate::clock::thread_cpu_nanos());
+        }
+        None
+    }
+
+    /// A sampled poll of `poll_ticks` ended: was it blocked?
+    #[cold]
+    pub(crate) fn check_blocked(&self, poll_ticks: u64, cpu_start: u64) {
+        #[cfg(unix)]
+        {
+            let cpu = crate::clock::thread_cpu_nanos().saturating_sub(cpu_start);
+            let wall = self.clock.ticks_to_nanos(poll_ticks);
+            let threshold = self.settings.slow_poll_threshold;
+            if slow::was_blocked(
+                Duration::from_nanos(wall),
+                Duration::from_nanos(cpu),
+                threshold,
+            ) {
+                self.blocked_polls.fetch_add(1, Relaxed);
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = (poll_ticks, cpu_start);
+    }
+
+    /// A poll of `poll_ticks` ran past the slow-poll threshold.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn slow_poll(&self, poll_ticks: u64) {
+        self.slow_polls.fetch_add(1, Relaxed);
+        let now = self.clock.ticks_to_nanos(self.clock.raw());
+        let Some(suppressed) = self.settings.slow_poll_log.admit(now) else {
+            return;
+        };
+        let poll = Duration::from_nanos(self.clock.ticks_to_nanos(poll_ticks));
+        let threshold = self.settings.slow_poll_threshold;
+        tracing::warn!(
+            timer = &*self.name,
+            poll = ?poll,
+            threshold = ?threshold,
+            suppressed,
+            "slow poll: timer {:?} ran {:?} in one poll (threshold {:?})",
+            &*self.name,
+            poll,
+            threshold,
+        );
+    }
+
+    /// Records a completed run.
     #[inline]
-    pub(crate) fn record_ticks(&self, ticks: u64) {
-        self.recorder.record(self.clock().ticks_to_nanos(ticks));
+    pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+        self.recorder.record_run(run);
+        if is_error {
+            self.errors.fetch_add(1, Relaxed);
+        }
     }
 
     pub(crate) fn count_cancelled(&self) {
@@ -89,15 +168,22 @@ impl TimerCore {
 }
 
 impl Timer {
-    pub(crate) fn with_settings(name: Arc<str>, settings: &Settings) -> Self {
+    pub(crate) fn with_settings(name: Arc<str>, settings: &Arc<Settings>) -> Self {
+        let threshold = u64::try_from(settings.slow_poll_threshold.as_nanos()).unwrap_or(u64::MAX);
         Timer {
             core: Arc::new(TimerCore {
                 enabled: AtomicBool::new(settings.is_enabled()),
                 clock: settings.clock.clone(),
+                slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
+                blocking_every: settings.blocking_every,
                 name,
+                settings: settings.clone(),
                 recorder: Recorder::new(settings.layout, settings.stripes),
                 cancelled: AtomicU64::new(0),
                 panicked: AtomicU64::new(0),
+                errors: AtomicU64::new(0),
+                slow_polls: AtomicU64::new(0),
+                blocked_polls: AtomicU64::new(0),
             }),
         }
     }
@@ -150,7 +236,7 @@ impl Timer {
     pub fn record(&self, busy: Duration) {
         if self.core.is_enabled() {
             let nanos = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
-            self.core.recorder.record(nanos);
+            self.core.record_run(RunSample::single(nanos), false);
         }
     }
 
@@ -176,12 +262,18 @@ impl Timer {
     /// assert_eq!(timer.stats().count(), 0);
     /// ```
     pub fn stats(&self) -> Stats {
-        let recorded = self.core.recorder.read();
+        let core = &self.core;
         Stats::new(
-            self.core.name.clone(),
-            recorded,
-            self.core.cancelled.load(Relaxed),
-            self.core.panicked.load(Relaxed),
+            core.name.clone(),
+            core.recorder.read(),
+            Outcomes {
+                cancelled: core.cancelled.load(Relaxed),
+                panicked: core.panicked.load(Relaxed),
+                errors: core.errors.load(Relaxed),
+                slow_polls: core.slow_polls.load(Relaxed),
+                blocked_polls: core.blocked_polls.load(Relaxed),
+            },
+            core.settings.quantiles.clone(),
         )
     }
 

@@ -149,7 +149,9 @@ fn size_overhead_of_the_wrapper() {
     let (registry, _mock) = mock_registry();
     let fut = registry.timer("size").time(std::future::ready(0_u64));
     let overhead = std::mem::size_of_val(&fut) - std::mem::size_of_val(&std::future::ready(0_u64));
-    assert!(overhead <= 32, "Timed adds {overhead} bytes");
+    // A `Timer` pointer and the run: busy, first poll, nested time (8 bytes
+    // each), polls with the state, and the longest poll (4 bytes each).
+    assert!(overhead <= 40, "Timed adds {overhead} bytes");
 }
 
 #[test]

@@ -5,6 +5,7 @@ mod report;
 mod snapshot;
 mod stats;
 
-pub use report::Report;
+pub use report::{Detail, Report};
 pub use snapshot::Snapshot;
+pub(crate) use stats::Outcomes;
 pub use stats::Stats;

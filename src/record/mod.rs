@@ -6,4 +6,4 @@ mod recorder;
 mod sync;
 
 pub(crate) use layout::Layout;
-pub(crate) use recorder::{default_stripes, Recorded, Recorder};
+pub(crate) use recorder::{default_stripes, Recorded, Recorder, RunSample};

@@ -32,15 +32,132 @@ const DEFAULT_MAX_STRIPES: usize = 16;
 /// The counters of one chunk.
 type Chunk = LazySlice<AtomicU64>;
 
-/// A histogram's counters and its exact total, on a cache line of its own.
+/// One HdrHistogram's counters, allocated a chunk at a time: the chunk
+/// table (`layout.chunks()` entries) on the first value, each chunk
+/// (`layout.chunk_len()` counters) on the first value that falls in it.
+struct Counts {
+    chunks: LazySlice<Chunk>,
+}
+
+impl Counts {
+    fn new() -> Self {
+        Counts {
+            chunks: LazySlice::new(),
+        }
+    }
+
+    /// Counts one `value`, which must be at most `layout.highest`.
+    #[inline(always)]
+    fn add(&self, layout: &Layout, value: u64) {
+        let chunks = self.chunks.get_or_init(layout.chunks(), LazySlice::new);
+        let (chunk, offset) = layout.chunk_of(layout.index(value));
+        // `value <= highest`, so both lookups succeed; `get` keeps the hot
+        // path free of panics all the same.
+        if let Some(chunk) = chunks.get(chunk) {
+            let counts = chunk.get_or_init(layout.chunk_len(), || AtomicU64::new(0));
+            if let Some(count) = counts.get(offset) {
+                // Relaxed everywhere: each counter only ever grows and is
+                // read on its own; no reader needs one ordered against another.
+                count.fetch_add(1, Relaxed);
+            }
+        }
+    }
+
+    /// Appends (counter index, count) of every non-zero counter.
+    fn collect(&self, layout: &Layout, into: &mut Vec<(usize, u64)>) {
+        let Some(chunks) = self.chunks.get(layout.chunks()) else {
+            return;
+        };
+        for (chunk, counters) in chunks.iter().enumerate() {
+            let Some(counters) = counters.get(layout.chunk_len()) else {
+                continue;
+            };
+            let first = chunk * layout.chunk_len();
+            into.extend(
+                (counters.iter().enumerate())
+                    .map(|(offset, count)| (first + offset, count.load(Relaxed)))
+                    .filter(|&(_, count)| count > 0),
+            );
+        }
+    }
+
+    fn reserved_bytes(&self, layout: &Layout) -> usize {
+        let Some(chunks) = self.chunks.get(layout.chunks()) else {
+            return 0;
+        };
+        let allocated = chunks
+            .iter()
+            .filter_map(|c| c.get(layout.chunk_len()))
+            .count();
+        layout.chunks() * std::mem::size_of::<Chunk>()
+            + allocated * layout.chunk_len() * std::mem::size_of::<AtomicU64>()
+    }
+
+    fn free(&mut self, layout: &Layout) {
+        if let Some(table) = self.chunks.get_mut(layout.chunks()) {
+            for chunk in table {
+                chunk.free(layout.chunk_len());
+            }
+        }
+        self.chunks.free(layout.chunks());
+    }
+}
+
+/// One completed run, in nanoseconds.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct RunSample {
+    /// Sum of the poll times.
+    pub(crate) busy: u64,
+    /// First poll to `Ready`; at least `busy`.
+    pub(crate) wall: u64,
+    /// Polls in the run (a sync section or a manual sample counts as one).
+    pub(crate) polls: u64,
+    /// The longest single poll.
+    pub(crate) longest_poll: u64,
+    /// Busy time of timed futures nested inside this run's polls.
+    pub(crate) nested: u64,
+}
+
+impl RunSample {
+    /// A run of one poll of `busy`, nothing nested: a sync section or a
+    /// manual sample.
+    pub(crate) fn single(busy: u64) -> Self {
+        RunSample {
+            busy,
+            wall: busy,
+            polls: 1,
+            longest_poll: busy,
+            nested: 0,
+        }
+    }
+}
+
+/// One thread group's share of a timer, on cache lines of its own.
 #[repr(align(128))]
 struct Stripe {
-    /// The chunk table (`layout.chunks()` entries), allocated on the
-    /// stripe's first record; each chunk (`layout.chunk_len()` counters) on
-    /// the first value that falls in it.
-    chunks: LazySlice<Chunk>,
-    /// Exact sum of the recorded nanoseconds (before clamping).
-    total_nanos: AtomicU64,
+    busy: Counts,
+    wall: Counts,
+    /// Exact sums, in nanoseconds (before clamping).
+    busy_nanos: AtomicU64,
+    idle_nanos: AtomicU64,
+    nested_nanos: AtomicU64,
+    /// Polls beyond the first of each run: most runs add nothing here.
+    extra_polls: AtomicU64,
+    longest_poll: AtomicU64,
+}
+
+impl Stripe {
+    fn new() -> Self {
+        Stripe {
+            busy: Counts::new(),
+            wall: Counts::new(),
+            busy_nanos: AtomicU64::new(0),
+            idle_nanos: AtomicU64::new(0),
+            nested_nanos: AtomicU64::new(0),
+            extra_polls: AtomicU64::new(0),
+            longest_poll: AtomicU64::new(0),
+        }
+    }
 }
 
 /// Recorded runs of one timer.
@@ -54,9 +171,15 @@ pub(crate) struct Recorder {
 }
 
 /// What a reader took from a recorder.
+#[derive(Debug, Clone)]
 pub(crate) struct Recorded {
-    pub(crate) histogram: Histogram<u64>,
-    pub(crate) total_nanos: u64,
+    pub(crate) busy: Histogram<u64>,
+    pub(crate) wall: Histogram<u64>,
+    pub(crate) busy_nanos: u64,
+    pub(crate) idle_nanos: u64,
+    pub(crate) nested_nanos: u64,
+    pub(crate) polls: u64,
+    pub(crate) longest_poll: u64,
     pub(crate) clamped: u64,
 }
 
@@ -66,97 +189,101 @@ impl Recorder {
         Recorder {
             layout,
             stripe_mask: stripes - 1,
-            stripes: (0..stripes)
-                .map(|_| Stripe {
-                    chunks: LazySlice::new(),
-                    total_nanos: AtomicU64::new(0),
-                })
-                .collect(),
+            stripes: (0..stripes).map(|_| Stripe::new()).collect(),
             clamped: AtomicU64::new(0),
         }
     }
 
-    /// Records one run of `nanos` into this thread's stripe. Lock-free;
-    /// never blocks, never panics.
-    #[inline]
+    /// Records one run of `nanos` (a sync section or a manual sample).
+    #[cfg(test)]
     pub(crate) fn record(&self, nanos: u64) {
-        self.record_in(thread_stripe(), nanos);
+        self.record_run(RunSample::single(nanos));
     }
 
-    /// Records one run of `nanos` into stripe `stripe` (masked).
+    /// Records one run into this thread's stripe. Lock-free; never blocks,
+    /// never panics.
     #[inline]
-    pub(crate) fn record_in(&self, stripe: usize, nanos: u64) {
-        let value = if nanos > self.layout.highest {
+    pub(crate) fn record_run(&self, run: RunSample) {
+        self.record_in(thread_stripe(), run);
+    }
+
+    /// Records one run into stripe `stripe` (masked).
+    #[inline]
+    pub(crate) fn record_in(&self, stripe: usize, run: RunSample) {
+        let highest = self.layout.highest;
+        if run.wall > highest || run.busy > highest {
             self.clamped.fetch_add(1, Relaxed);
-            self.layout.highest
-        } else {
-            nanos
-        };
-        let stripe = &self.stripes[stripe & self.stripe_mask];
-        let chunks = stripe
-            .chunks
-            .get_or_init(self.layout.chunks(), LazySlice::new);
-        let (chunk, offset) = self.layout.chunk_of(self.layout.index(value));
-        // `value <= highest`, so both lookups succeed; `get` keeps the hot
-        // path free of panics all the same.
-        if let Some(chunk) = chunks.get(chunk) {
-            let chunk_len = self.layout.chunk_len();
-            let counts = chunk.get_or_init(chunk_len, || AtomicU64::new(0));
-            if let Some(count) = counts.get(offset) {
-                // Relaxed everywhere: each counter only ever grows and is
-                // read on its own; no reader needs one ordered against another.
-                count.fetch_add(1, Relaxed);
-            }
         }
-        stripe.total_nanos.fetch_add(nanos, Relaxed);
+        let stripe = &self.stripes[stripe & self.stripe_mask];
+        stripe.busy.add(&self.layout, run.busy.min(highest));
+        stripe.wall.add(&self.layout, run.wall.min(highest));
+        stripe.busy_nanos.fetch_add(run.busy, Relaxed);
+        // The rest is skipped when zero, as it is for sync sections, manual
+        // samples and single-poll runs: fewer atomic adds per run.
+        let idle = run.wall.saturating_sub(run.busy);
+        if idle > 0 {
+            stripe.idle_nanos.fetch_add(idle, Relaxed);
+        }
+        if run.nested > 0 {
+            stripe.nested_nanos.fetch_add(run.nested, Relaxed);
+        }
+        if run.polls > 1 {
+            stripe.extra_polls.fetch_add(run.polls - 1, Relaxed);
+        }
+        if run.longest_poll > stripe.longest_poll.load(Relaxed) {
+            stripe.longest_poll.fetch_max(run.longest_poll, Relaxed);
+        }
     }
 
     /// Sums the stripes. Writers keep recording meanwhile; a run recorded
     /// during the read may or may not be included, never half of it counted twice.
     pub(crate) fn read(&self) -> Recorded {
-        let mut total_nanos = 0_u64;
-        // (counter index, count) of every non-zero counter of every stripe.
-        let mut counts: Vec<(usize, u64)> = Vec::new();
+        let mut busy = Vec::new();
+        let mut wall = Vec::new();
+        let mut sums = [0_u64; 4];
+        let mut longest_poll = 0;
         for stripe in self.stripes.iter() {
-            total_nanos = total_nanos.wrapping_add(stripe.total_nanos.load(Relaxed));
-            let Some(chunks) = stripe.chunks.get(self.layout.chunks()) else {
-                continue;
-            };
-            for (chunk, counters) in chunks.iter().enumerate() {
-                let Some(counters) = counters.get(self.layout.chunk_len()) else {
-                    continue;
-                };
-                let first = chunk * self.layout.chunk_len();
-                counts.extend(
-                    (counters.iter().enumerate())
-                        .map(|(offset, count)| (first + offset, count.load(Relaxed)))
-                        .filter(|&(_, count)| count > 0),
-                );
+            for (sum, atomic) in sums.iter_mut().zip([
+                &stripe.busy_nanos,
+                &stripe.idle_nanos,
+                &stripe.nested_nanos,
+                &stripe.extra_polls,
+            ]) {
+                *sum = sum.wrapping_add(atomic.load(Relaxed));
             }
+            longest_poll = longest_poll.max(stripe.longest_poll.load(Relaxed));
+            stripe.busy.collect(&self.layout, &mut busy);
+            stripe.wall.collect(&self.layout, &mut wall);
         }
+        let [busy_nanos, idle_nanos, nested_nanos, extra_polls] = sums;
+        let busy = self.histogram(busy);
+        Recorded {
+            polls: busy.len() + extra_polls,
+            busy,
+            wall: self.histogram(wall),
+            busy_nanos,
+            idle_nanos,
+            nested_nanos,
+            longest_poll,
+            clamped: self.clamped.load(Relaxed),
+        }
+    }
+
+    /// An HdrHistogram of the given (counter index, count) pairs.
+    fn histogram(&self, counts: Vec<(usize, u64)>) -> Histogram<u64> {
         let max_index = counts.iter().map(|&(index, _)| index).max();
         let max_value = max_index.map_or(0, |index| self.layout.value(index));
         let mut histogram = self.layout.histogram_up_to(max_value);
         for (index, count) in counts {
             histogram.saturating_record_n(self.layout.value(index), count);
         }
-        Recorded {
-            histogram,
-            total_nanos,
-            clamped: self.clamped.load(Relaxed),
-        }
+        histogram
     }
 
     /// Bytes this recorder has allocated so far (chunks are allocated on first use).
     pub(crate) fn reserved_bytes(&self) -> usize {
-        let chunk = self.layout.chunk_len() * std::mem::size_of::<AtomicU64>();
-        let table = self.layout.chunks() * std::mem::size_of::<Chunk>();
         let used: usize = (self.stripes.iter())
-            .filter_map(|s| s.chunks.get(self.layout.chunks()))
-            .map(|chunks| {
-                let allocated = chunks.iter().filter_map(|c| c.get(self.layout.chunk_len()));
-                table + allocated.count() * chunk
-            })
+            .map(|s| s.busy.reserved_bytes(&self.layout) + s.wall.reserved_bytes(&self.layout))
             .sum();
         std::mem::size_of::<Self>() + self.stripes.len() * std::mem::size_of::<Stripe>() + used
     }
@@ -164,14 +291,9 @@ impl Recorder {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        let (chunks, chunk_len) = (self.layout.chunks(), self.layout.chunk_len());
         for stripe in self.stripes.iter_mut() {
-            if let Some(table) = stripe.chunks.get_mut(chunks) {
-                for chunk in table {
-                    chunk.free(chunk_len);
-                }
-            }
-            stripe.chunks.free(chunks);
+            stripe.busy.free(&self.layout);
+            stripe.wall.free(&self.layout);
         }
     }
 }
@@ -228,8 +350,8 @@ mod tests {
             reference.record(v).unwrap();
         }
         let read = recorder.read();
-        assert_eq!(read.histogram, reference);
-        assert_eq!(read.total_nanos, (0..40_000).sum::<u64>());
+        assert_eq!(read.busy, reference);
+        assert_eq!(read.busy_nanos, (0..40_000).sum::<u64>());
         assert_eq!(read.clamped, 0);
     }
 
@@ -239,10 +361,10 @@ mod tests {
         recorder.record(5_000_000);
         recorder.record(0);
         let read = recorder.read();
-        assert_eq!(read.histogram.len(), 2);
+        assert_eq!(read.busy.len(), 2);
         assert_eq!(read.clamped, 1);
-        assert!(read.histogram.equivalent(read.histogram.max(), 1_000_000));
-        assert_eq!(read.total_nanos, 5_000_000);
+        assert!(read.busy.equivalent(read.busy.max(), 1_000_000));
+        assert_eq!(read.busy_nanos, 5_000_000);
     }
 
     #[test]
@@ -254,11 +376,33 @@ mod tests {
         for _ in 0..1000 {
             recorder.record(10);
         }
-        assert_eq!(recorder.reserved_bytes() - before, table + chunk);
+        // Both histograms, busy and wall, hold the value.
+        assert_eq!(recorder.reserved_bytes() - before, 2 * (table + chunk));
         for v in 3000..3500 {
             recorder.record(v); // one more chunk: 2048..4095
         }
-        assert_eq!(recorder.reserved_bytes() - before, table + 2 * chunk);
+        assert_eq!(recorder.reserved_bytes() - before, 2 * (table + 2 * chunk));
+    }
+
+    #[test]
+    fn run_details_add_up() {
+        let recorder = recorder();
+        recorder.record_run(RunSample {
+            busy: 100,
+            wall: 1_000,
+            polls: 4,
+            longest_poll: 60,
+            nested: 30,
+        });
+        recorder.record_run(RunSample::single(50));
+        let read = recorder.read();
+        assert_eq!((read.busy.len(), read.wall.len()), (2, 2));
+        assert_eq!(read.busy_nanos, 150);
+        assert_eq!(read.idle_nanos, 900);
+        assert_eq!(read.nested_nanos, 30);
+        assert_eq!(read.polls, 5);
+        assert_eq!(read.longest_poll, 60);
+        assert_eq!(read.wall.max(), 1_000);
     }
 }
 
@@ -282,24 +426,24 @@ mod loom_tests {
                 .map(|(a, b)| {
                     let recorder = recorder.clone();
                     loom::thread::spawn(move || {
-                        recorder.record_in(0, a);
-                        recorder.record_in(0, b);
+                        recorder.record_in(0, RunSample::single(a));
+                        recorder.record_in(0, RunSample::single(b));
                     })
                 })
                 .collect();
             // A read during the writes sees a consistent subset.
             let during = recorder.read();
-            assert!(during.histogram.len() <= 4);
+            assert!(during.busy.len() <= 4);
             for writer in writers {
                 writer.join().unwrap();
             }
             let after = recorder.read();
-            assert_eq!(after.histogram.len(), 4);
-            assert_eq!(after.total_nanos, 1 + 16 + 4 + 300);
+            assert_eq!(after.busy.len(), 4);
+            assert_eq!(after.busy_nanos, 1 + 16 + 4 + 300);
             for v in [1, 4, 16, 300] {
-                assert_eq!(after.histogram.count_at(v), 1, "value {v}");
+                assert_eq!(after.busy.count_at(v), 1, "value {v}");
             }
-            assert!(during.histogram.len() <= after.histogram.len());
+            assert!(during.busy.len() <= after.busy.len());
         });
     }
 }
