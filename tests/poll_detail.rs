@@ -1,0 +1,216 @@
+//! Per-run detail on a mock clock: wall and idle time, polls, longest poll,
+//! self time, error outcomes, intervals, and how the report shows them.
+
+mod common;
+
+use std::pin::pin;
+use std::time::Duration;
+
+use common::*;
+use perf_timer::{Classify, TimedExt as _};
+
+#[test]
+fn wall_idle_polls_and_longest_poll_of_a_run() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("steps");
+    let mut fut = pin!(timer.time(Steps::new(&mock, &[us(10), us(40), us(5)])));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    mock.advance(us(1000));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    mock.advance(us(2000));
+    assert!(poll_once(fut.as_mut()).is_ready());
+
+    let stats = timer.stats();
+    assert_eq!(stats.total(), us(55));
+    assert_eq!(stats.wall_total(), us(3055));
+    assert_eq!(stats.idle_total(), us(3000));
+    assert_eq!(stats.mean_wall(), us(3055));
+    assert_eq!(stats.polls(), 3);
+    assert_eq!(stats.polls_per_run(), 3.0);
+    assert_eq!(stats.longest_poll(), us(40));
+    assert_eq!(stats.self_total(), us(55), "nothing nested");
+    assert_eq!(stats.wall_quantile(1.0).as_micros(), 3055);
+}
+
+#[test]
+fn self_time_excludes_nested_timed_futures() {
+    let (registry, mock) = mock_registry();
+    let m = mock.clone();
+    let (inner, middle) = (registry.timer("inner"), registry.timer("middle"));
+    let mut fut = pin!(registry.timer("outer").time(async move {
+        work(&m, us(10)).await; // outer's own
+        middle
+            .time(async {
+                work(&m, us(4)).await; // middle's own
+                inner.time(work(&m, us(6))).await;
+                yield_once().await;
+                work(&m, us(1)).await; // middle's own, second poll
+            })
+            .await;
+        work(&m, us(2)).await; // outer's own
+    }));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    mock.advance(us(100));
+    assert!(poll_once(fut.as_mut()).is_ready());
+
+    let get = |name: &str| registry.stats(name).unwrap();
+    assert_eq!(
+        (get("inner").total(), get("inner").self_total()),
+        (us(6), us(6))
+    );
+    assert_eq!(
+        (get("middle").total(), get("middle").self_total()),
+        (us(11), us(5))
+    );
+    assert_eq!(
+        (get("outer").total(), get("outer").self_total()),
+        (us(23), us(12))
+    );
+    let report = registry.report().to_string();
+    assert!(
+        report.contains("timer \"outer\": 23.0 µs in 1 run, idle 100 µs, self 12.0 µs\n"),
+        "{report}"
+    );
+    assert!(
+        report.contains("timer \"inner\": 6.00 µs in 1 run\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn results_count_errors_and_stay_samples() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("connect");
+    for i in 0..5_u32 {
+        let m = mock.clone();
+        let fut = registry.timer("connect").time(async move {
+            m.advance(us(3));
+            if i % 2 == 0 {
+                Err("refused")
+            } else {
+                Ok(i)
+            }
+        });
+        let mut fut = pin!(fut.classify::<perf_timer::ErrOutput>());
+        assert!(poll_once(fut.as_mut()).is_ready());
+    }
+    let mut plain = pin!(async { Err::<(), ()>(()) }.timed_result("global connect"));
+    assert!(poll_once(plain.as_mut()).is_ready());
+
+    let stats = timer.stats();
+    assert_eq!((stats.count(), stats.errors()), (5, 3));
+    assert_eq!(stats.total(), us(15));
+    assert!(registry
+        .report()
+        .to_string()
+        .contains("in 5 runs, 3 errors\n"));
+    assert_eq!(
+        perf_timer::global()
+            .stats("global connect")
+            .unwrap()
+            .errors(),
+        1
+    );
+}
+
+#[test]
+fn a_custom_classifier_decides_what_an_error_is() {
+    struct ServerError;
+    impl Classify<u16> for ServerError {
+        fn is_error(status: &u16) -> bool {
+            *status >= 500
+        }
+    }
+    let (registry, _mock) = mock_registry();
+    for status in [200_u16, 404, 500, 503] {
+        let mut fut = pin!(registry
+            .timer("http")
+            .time(async move { status })
+            .classify::<ServerError>());
+        assert!(poll_once(fut.as_mut()).is_ready());
+    }
+    assert_eq!(registry.stats("http").unwrap().errors(), 2);
+}
+
+#[test]
+fn intervals_report_each_window_and_leave_totals_alone() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("job");
+    timer.record(us(999)); // before the intervals start: in neither window
+    let mut intervals = registry.intervals();
+    for v in 1..=10 {
+        timer.record(us(v));
+    }
+    mock.advance(Duration::from_secs(2));
+    let first = intervals.next().unwrap();
+    assert_eq!(first.elapsed(), Duration::from_secs(2));
+    let job = first.get("job").unwrap();
+    assert_eq!(job.count(), 10);
+    assert_eq!(job.runs_per_second(), Some(5.0));
+    assert_eq!(job.max().as_micros(), 10);
+    assert_eq!(job.total(), us(55));
+
+    for _ in 0..3 {
+        timer.record(us(500));
+    }
+    mock.advance(Duration::from_millis(500));
+    let second = intervals.next().unwrap();
+    let job = second.get("job").unwrap();
+    assert_eq!(job.count(), 3);
+    assert_eq!(job.runs_per_second(), Some(6.0));
+    assert!(
+        job.min() > us(400),
+        "only this window's runs: {:?}",
+        job.min()
+    );
+    assert_eq!(
+        second.to_string(),
+        "timer \"job\": avg 500 µs ± 0 µs, 50% ≤ 500 µs, 90% ≤ 500 µs, 99% ≤ 500 µs, \
+         max 500 µs in 3 runs, 6.00 runs/s\n"
+    );
+
+    let cumulative = registry.stats("job").unwrap();
+    assert_eq!(cumulative.count(), 14);
+    assert_eq!(cumulative.total(), us(999 + 55 + 1500));
+    mock.advance(Duration::from_secs(1));
+    let quiet = intervals.next().unwrap();
+    assert_eq!(quiet.get("job").unwrap().count(), 0);
+    assert_eq!(
+        quiet.to_string(),
+        "",
+        "a window without runs prints nothing"
+    );
+}
+
+#[test]
+fn the_detail_shows_every_figure() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("fetch");
+    for _ in 0..2 {
+        let mut fut = pin!(timer.time(Steps::new(&mock, &[us(20), us(60)])));
+        assert!(poll_once(fut.as_mut()).is_pending());
+        mock.advance(us(920));
+        assert!(poll_once(fut.as_mut()).is_ready());
+    }
+    {
+        let mut cancelled = pin!(timer.time(Steps::new(&mock, &[us(1), us(1)])));
+        assert!(poll_once(cancelled.as_mut()).is_pending());
+    }
+    let detail = timer.stats().detail().to_string();
+    assert_eq!(
+        detail,
+        "timer \"fetch\"\n\
+         \x20 runs   2 completed, 1 cancelled, 0 panicked, 0 errors, 0 clamped\n\
+         \x20 busy   avg 80.0 µs ± 0.0 µs, min 80.0 µs, 50% ≤ 80.1 µs, 90% ≤ 80.1 µs, 99% ≤ 80.1 µs, max 80.1 µs, total 160 µs\n\
+         \x20 self   avg 80.0 µs, total 160 µs\n\
+         \x20 wall   avg 1.00 ms, 50% ≤ 1.00 ms, 90% ≤ 1.00 ms, 99% ≤ 1.00 ms, max 1.00 ms, total 2.00 ms\n\
+         \x20 idle   avg 920 µs, total 1.84 ms\n\
+         \x20 polls  4, 2.00 per run, longest 60.0 µs, 2 slow, 0 blocked\n"
+    );
+    let line = registry.report().to_string();
+    assert_eq!(
+        line,
+        "timer \"fetch\": avg 80.0 µs ± 0.0 µs, 50% ≤ 80.1 µs, 90% ≤ 80.1 µs, 99% ≤ 80.1 µs, \
+         max 80.1 µs in 2 runs, idle avg 920 µs, 1 cancelled, 2 slow polls\n"
+    );
+}
