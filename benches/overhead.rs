@@ -222,7 +222,7 @@ fn completion(c: &mut Criterion) {
         b.iter(|| timer.record(black_box(sample)))
     });
     for names in [10_usize, 10_000] {
-        let registry = perf_timer::Registry::new();
+        let registry = Registry::builder().max_timers(names).build().unwrap();
         let all: Vec<String> = (0..names)
             .map(|i| format!("route /api/v1/item/{i}"))
             .collect();

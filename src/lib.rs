@@ -41,7 +41,12 @@
 //! | timer | a name in a registry, with its histogram and counters ([`Timer`]) |
 //! | registry | name → timer; one [global], any number of local ones ([`Registry`]) |
 //! | task perf counter | busy time so far of the current task: the outermost timed future being polled on this thread ([`task_perf_counter`]) |
-//! | outcome | how a run ended: completed (a sample), cancelled (dropped before `Ready`), panicked |
+//! | idle time | wall − busy: time a run spent waiting between polls (I/O, timers, locks, the scheduler) |
+//! | self time | busy time minus the busy time of timed futures nested inside the same polls (exclusive time, as profilers call it) |
+//! | outcome | how a run ended: completed (a sample), cancelled (dropped before `Ready`), panicked; a completed run may also count as an error ([`Classify`]) |
+//! | slow poll | a poll longer than the registry's threshold (50 µs by default): counted, and logged with a rate-limited `tracing` warning |
+//! | blocked poll | a sampled poll that spent most of its time off the CPU inside `poll` (sleeping, waiting on a sync lock or sync I/O) |
+//! | interval | what a registry recorded between two calls of [`Intervals::next`]: runs, runs per second, percentiles of that window |
 //! | clamped | a run longer than the registry's highest trackable duration, recorded as that duration |
 //!
 //! # Semantics
@@ -59,11 +64,21 @@
 //!   a stripe; memory per timer is bounded whatever the number of samples or
 //!   threads.
 //!
+//! # Reading
+//!
+//! * [`Registry::stats`] and [`Registry::snapshot`]: cumulative [`Stats`]
+//!   per timer (busy, wall, idle and self time, polls, outcomes).
+//! * [`Registry::report`]: one line per timer; [`Stats::detail`]: every
+//!   figure of one timer, one per line.
+//! * [`Registry::intervals`]: what happened since the last look, for a log
+//!   line a minute.
+//!
 //! # Where the time goes
 //!
 //! A timed poll reads the clock twice (quanta's TSC by default) and touches
-//! one thread-local; a completed run adds two relaxed atomic increments to
-//! one of the timer's striped histograms. Reading (`stats`, `snapshot`,
+//! one thread-local; a completed run adds a few relaxed atomic increments
+//! (busy and wall histograms, totals) to one of the timer's striped
+//! histograms. Reading (`stats`, `snapshot`,
 //! `report`) merges the stripes without stopping recorders.
 //!
 //! # Features
