@@ -32,6 +32,11 @@ pub struct Clock {
 
 #[derive(Clone)]
 enum Source {
+    /// quanta's clock reads the TSC: read it here, inlined. quanta's own
+    /// `raw()` is not marked `#[inline]`, so without LTO each read would be
+    /// a function call and a match; quanta still converts ticks.
+    #[cfg(target_arch = "x86_64")]
+    Tsc(quanta::Clock),
     Quanta(quanta::Clock),
     Std(Instant),
     #[cfg(unix)]
@@ -46,8 +51,23 @@ impl Clock {
     /// # drop(clock);
     /// ```
     pub fn tsc() -> Self {
+        let clock = quanta::Clock::new();
+        #[cfg(target_arch = "x86_64")]
+        {
+            // quanta picked the TSC if its reading falls between two of ours;
+            // otherwise (no invariant TSC) it reads the OS clock, and so do we.
+            // SAFETY: `rdtsc` is available on every x86_64 CPU.
+            let before = unsafe { std::arch::x86_64::_rdtsc() };
+            let reading = clock.raw();
+            let after = unsafe { std::arch::x86_64::_rdtsc() };
+            if before <= reading && reading <= after {
+                return Clock {
+                    source: Source::Tsc(clock),
+                };
+            }
+        }
         Clock {
-            source: Source::Quanta(quanta::Clock::new()),
+            source: Source::Quanta(clock),
         }
     }
 
@@ -118,6 +138,9 @@ impl Clock {
     #[inline(always)]
     pub(crate) fn raw(&self) -> u64 {
         match &self.source {
+            // SAFETY: `rdtsc` is available on every x86_64 CPU.
+            #[cfg(target_arch = "x86_64")]
+            Source::Tsc(_) => unsafe { std::arch::x86_64::_rdtsc() },
             Source::Quanta(clock) => clock.raw(),
             // u64 nanoseconds since the clock was made: 584 years of headroom.
             Source::Std(base) => base.elapsed().as_nanos() as u64,
@@ -130,6 +153,8 @@ impl Clock {
     #[inline]
     pub(crate) fn ticks_to_nanos(&self, ticks: u64) -> u64 {
         match &self.source {
+            #[cfg(target_arch = "x86_64")]
+            Source::Tsc(clock) => clock.delta_as_nanos(0, ticks),
             Source::Quanta(clock) => clock.delta_as_nanos(0, ticks),
             _ => ticks,
         }
@@ -178,6 +203,8 @@ impl Default for Clock {
 impl fmt::Debug for Clock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let name = match &self.source {
+            #[cfg(target_arch = "x86_64")]
+            Source::Tsc(_) => "Clock::tsc",
             Source::Quanta(_) => "Clock::quanta",
             Source::Std(_) => "Clock::std",
             #[cfg(unix)]

@@ -21,9 +21,10 @@ pub(crate) struct Run {
     /// Polls so far (low bits) and the run's state (top bits), in one word
     /// to keep the wrapper small.
     polls_state: u32,
-    /// The longest poll so far, in ticks. `f32` keeps 24 bits of precision
-    /// (exact below 2^24 ticks) in half the room of a `u64`.
-    longest_poll: f32,
+    /// The longest poll so far, in ticks, saturating at `u32::MAX` (about a
+    /// second of TSC): half the room of a `u64`. Polls that long are slow
+    /// polls, whose exact length the timer keeps on the slow path.
+    longest_poll: u32,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,7 +53,7 @@ impl Run {
             first_poll: 0,
             nested: 0,
             polls_state: 0,
-            longest_poll: 0.0,
+            longest_poll: 0,
         }
     }
 
@@ -80,6 +81,15 @@ impl Run {
     /// Whether the poll about to start is timed.
     #[inline(always)]
     pub(crate) fn begin_poll(&mut self, core: &TimerCore) -> bool {
+        // Most polls are of a running run of an enabled timer: one compare.
+        if self.polls_state >> STATE_SHIFT == State::Running as u32 && core.is_enabled() {
+            return true;
+        }
+        self.begin_poll_slow(core)
+    }
+
+    #[cold]
+    fn begin_poll_slow(&mut self, core: &TimerCore) -> bool {
         match self.state() {
             State::Idle | State::Running => {
                 if core.is_enabled() {
@@ -107,7 +117,7 @@ impl Run {
                     .ticks_to_nanos(ticks_between(self.first_poll, end))
                     .max(busy),
                 polls: u64::from(self.polls()),
-                longest_poll: clock.ticks_to_nanos(self.longest_poll as u64),
+                longest_poll: clock.ticks_to_nanos(u64::from(self.longest_poll)),
                 nested: self.nested.min(busy),
             },
             is_error,
@@ -174,9 +184,8 @@ impl<'a> PollScope<'a> {
         if run.polls() < POLLS_MASK {
             run.polls_state += 1;
         }
-        let poll_f32 = poll as f32;
-        if poll_f32 > run.longest_poll {
-            run.longest_poll = poll_f32;
+        if poll > u64::from(run.longest_poll) {
+            run.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
         }
         if poll > self.core.slow_poll_ticks() {
             self.core.slow_poll(poll);

@@ -58,6 +58,9 @@ pub(crate) struct TimerCore {
     errors: AtomicU64,
     slow_polls: AtomicU64,
     blocked_polls: AtomicU64,
+    /// The longest slow poll, exact, in nanoseconds (a run keeps its longest
+    /// poll in 32 bits of ticks, which saturate after about a second).
+    longest_slow_poll: AtomicU64,
 }
 
 impl TimerCore {
@@ -127,11 +130,13 @@ impl TimerCore {
     #[inline(never)]
     pub(crate) fn slow_poll(&self, poll_ticks: u64) {
         self.slow_polls.fetch_add(1, Relaxed);
+        let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
+        self.longest_slow_poll.fetch_max(poll_nanos, Relaxed);
         let now = self.clock.ticks_to_nanos(self.clock.raw());
         let Some(suppressed) = self.settings.slow_poll_log.admit(now) else {
             return;
         };
-        let poll = Duration::from_nanos(self.clock.ticks_to_nanos(poll_ticks));
+        let poll = Duration::from_nanos(poll_nanos);
         let threshold = self.settings.slow_poll_threshold;
         tracing::warn!(
             timer = &*self.name,
@@ -184,6 +189,7 @@ impl Timer {
                 errors: AtomicU64::new(0),
                 slow_polls: AtomicU64::new(0),
                 blocked_polls: AtomicU64::new(0),
+                longest_slow_poll: AtomicU64::new(0),
             }),
         }
     }
@@ -263,9 +269,13 @@ impl Timer {
     /// ```
     pub fn stats(&self) -> Stats {
         let core = &self.core;
+        let mut recorded = core.recorder.read();
+        recorded.longest_poll = recorded
+            .longest_poll
+            .max(core.longest_slow_poll.load(Relaxed));
         Stats::new(
             core.name.clone(),
-            core.recorder.read(),
+            recorded,
             Outcomes {
                 cancelled: core.cancelled.load(Relaxed),
                 panicked: core.panicked.load(Relaxed),
