@@ -81,9 +81,15 @@ impl Run {
     /// Whether the poll about to start is timed.
     #[inline(always)]
     pub(crate) fn begin_poll(&mut self, core: &TimerCore) -> bool {
-        // Most polls are of a running run of an enabled timer: one compare.
-        if self.polls_state >> STATE_SHIFT == State::Running as u32 && core.is_enabled() {
-            return true;
+        // Most polls are of a running run of an enabled timer, or of one
+        // that will not be timed again: one compare each.
+        let state = self.polls_state >> STATE_SHIFT;
+        if state == State::Running as u32 {
+            if core.is_enabled() {
+                return true;
+            }
+        } else if state >= State::Untimed as u32 {
+            return false;
         }
         self.begin_poll_slow(core)
     }
