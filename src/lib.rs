@@ -84,6 +84,8 @@
 //! # Features
 //!
 //! * `tokio` (default): [`spawn`] and [`Timer::spawn`].
+//! * `hdr-log`: [`export::IntervalLog`], HdrHistogram interval logs.
+//! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(
@@ -98,6 +100,7 @@ mod classify;
 mod clock;
 mod error;
 mod exit;
+pub mod export;
 mod guard;
 mod interval;
 mod read;

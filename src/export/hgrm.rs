@@ -1,0 +1,69 @@
+//! HdrHistogram's classic percentile distribution text (`.hgrm`).
+
+use std::io::{self, Write};
+
+use hdrhistogram::Histogram;
+
+/// Writes `histogram` (nanoseconds, as in [`Stats::histogram`](crate::Stats::histogram))
+/// as HdrHistogram's percentile distribution, values in milliseconds: the
+/// `.hgrm` text that HdrHistogram's plotters and tools read.
+///
+/// ```
+/// let timer = perf_timer::Registry::new().timer("x");
+/// for us in 1..=100 {
+///     timer.record(std::time::Duration::from_micros(us));
+/// }
+/// let mut out = Vec::new();
+/// perf_timer::export::write_hgrm(&mut out, timer.stats().histogram())?;
+/// let text = String::from_utf8(out).unwrap();
+/// assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n"));
+/// assert!(text.contains("#[Max     =        0.100, Total count    =          100]"));
+/// # Ok::<(), std::io::Error>(())
+/// ```
+pub fn write_hgrm(out: &mut impl Write, histogram: &Histogram<u64>) -> io::Result<()> {
+    const SCALE: f64 = 1e6; // nanoseconds per millisecond
+    writeln!(
+        out,
+        "{:>12} {:>14} {:>10} {:>14}\n",
+        "Value", "Percentile", "TotalCount", "1/(1-Percentile)"
+    )?;
+    if !histogram.is_empty() {
+        let mut total = 0_u64;
+        for v in histogram.iter_quantiles(5) {
+            total += v.count_since_last_iteration();
+            let q = v.quantile_iterated_to();
+            let value = v.value_iterated_to() as f64 / SCALE;
+            if q < 1.0 {
+                writeln!(
+                    out,
+                    "{value:12.3} {q:2.12} {:10} {:14.2}",
+                    total,
+                    1.0 / (1.0 - q)
+                )?;
+            } else {
+                writeln!(out, "{value:12.3} {q:2.12} {total:10}")?;
+            }
+        }
+    }
+    let (mean, stdev) = (histogram.mean() / SCALE, histogram.stdev() / SCALE);
+    let max = if histogram.is_empty() {
+        0.0
+    } else {
+        histogram.max() as f64 / SCALE
+    };
+    writeln!(
+        out,
+        "#[Mean    = {mean:12.3}, StdDeviation   = {stdev:12.3}]"
+    )?;
+    writeln!(
+        out,
+        "#[Max     = {max:12.3}, Total count    = {:12}]",
+        histogram.len()
+    )?;
+    writeln!(
+        out,
+        "#[Buckets = {:12}, SubBuckets     = {:12}]",
+        histogram.buckets(),
+        histogram.distinct_values() / usize::from(histogram.buckets()).max(1)
+    )
+}

@@ -1,0 +1,15 @@
+//! Exports to the systems users already run (cold path): Prometheus text,
+//! HdrHistogram's percentile distribution (`.hgrm`) and interval log, and
+//! `serde` for everything else.
+
+mod hgrm;
+#[cfg(feature = "hdr-log")]
+mod interval_log;
+mod prometheus;
+#[cfg(feature = "serde")]
+mod serde;
+
+pub use hgrm::write_hgrm;
+#[cfg(feature = "hdr-log")]
+pub use interval_log::{IntervalLog, IntervalLogError};
+pub use prometheus::write_prometheus;

@@ -1,0 +1,234 @@
+//! Our exports, read back by implementations we did not write: the Python
+//! `hdrhistogram` package for interval logs, and the official Python
+//! Prometheus client's parser for the text format. The packages come from
+//! PyPI; the test installs them if they are missing.
+#![cfg(all(feature = "hdr-log", feature = "serde"))]
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use perf_timer::export::{write_prometheus, IntervalLog};
+use perf_timer::{Clock, Registry};
+
+/// Makes sure `python3` can import the readers, installing them if not.
+fn python_with_readers() -> &'static str {
+    let has = |python: &str| {
+        Command::new(python)
+            .args(["-c", "import hdrh, prometheus_client"])
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if !has("python3") {
+        let status = Command::new("python3")
+            .args([
+                "-m",
+                "pip",
+                "install",
+                "--quiet",
+                "hdrhistogram",
+                "prometheus-client",
+            ])
+            .status()
+            .expect("python3 runs");
+        assert!(status.success(), "pip install of the Python readers failed");
+        assert!(has("python3"), "the Python readers are still missing");
+    }
+    "python3"
+}
+
+#[test]
+fn the_python_hdrhistogram_package_reads_our_interval_log() {
+    let python = python_with_readers();
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder().clock(clock).build().unwrap();
+    let mut intervals = registry.intervals();
+    let path = std::env::temp_dir().join(format!("perf-timer-{}.hlog", std::process::id()));
+    let mut log = IntervalLog::new(std::fs::File::create(&path).unwrap()).unwrap();
+
+    let fetch = registry.timer("fetch, v2"); // a comma and a space: sanitized in the tag
+    for us in 1..=1000 {
+        fetch.record(Duration::from_micros(us));
+    }
+    registry.timer("db").record(Duration::from_millis(3));
+    mock.advance(Duration::from_secs(1));
+    let first = intervals.next().unwrap();
+    log.write_interval(&first).unwrap();
+
+    for ms in 1..=50 {
+        fetch.record(Duration::from_millis(ms));
+    }
+    mock.advance(Duration::from_secs(1));
+    let second = intervals.next().unwrap();
+    log.write_interval(&second).unwrap();
+    log.into_inner().flush().unwrap();
+
+    let output = Command::new(python)
+        .arg("tests/interop/read_hdr_log.py")
+        .arg(&path)
+        .output()
+        .unwrap();
+    std::fs::remove_file(&path).ok();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let lines: Vec<Vec<String>> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| l.split(' ').map(str::to_owned).collect())
+        .collect();
+
+    let expected: Vec<(&str, &perf_timer::Stats)> = vec![
+        ("db", first.get("db").unwrap()),
+        ("fetch,_v2", first.get("fetch, v2").unwrap()),
+        ("fetch,_v2", second.get("fetch, v2").unwrap()),
+    ];
+    assert_eq!(lines.len(), expected.len(), "{lines:?}");
+    for (line, (tag, stats)) in lines.iter().zip(expected) {
+        assert_eq!(line[0], tag.replace(',', "_"));
+        assert_eq!(line[1], stats.count().to_string());
+        let h = stats.histogram();
+        for (i, q) in [(2, 0.5), (3, 0.9), (4, 0.99)] {
+            let theirs: u64 = line[i].parse().unwrap();
+            assert!(
+                h.equivalent(theirs, h.value_at_quantile(q)),
+                "{tag} q{q}: theirs {theirs}, ours {}",
+                h.value_at_quantile(q)
+            );
+        }
+        let theirs_max: u64 = line[5].parse().unwrap();
+        assert!(
+            h.equivalent(theirs_max, h.max()),
+            "{tag} max {theirs_max} vs {}",
+            h.max()
+        );
+    }
+}
+
+#[test]
+fn the_official_prometheus_parser_reads_our_text() {
+    let python = python_with_readers();
+    let registry = Registry::new();
+    let weird = "GET /a\"b\\c\nd";
+    for us in [100, 200, 300] {
+        registry.timer(weird).record(Duration::from_micros(us));
+    }
+    registry.timer("idle one");
+    let mut text = String::new();
+    write_prometheus(&mut text, &registry.snapshot(), "my-app").unwrap();
+
+    let mut child = Command::new(python)
+        .arg("tests/interop/parse_prometheus.py")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(text.as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        output.status.success(),
+        "{}\n{text}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let samples: Vec<serde_json::Value> = String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let value = |family: &str, sample: &str, labels: serde_json::Value| -> f64 {
+        let found = samples
+            .iter()
+            .find(|s| s[0] == family && s[2] == sample && s[3] == labels);
+        found.unwrap_or_else(|| panic!("no {sample} {labels} in {samples:#?}"))[4]
+            .as_f64()
+            .unwrap()
+    };
+    let busy = "my_app_busy_seconds";
+    assert!(samples
+        .iter()
+        .filter(|s| s[0] == busy)
+        .all(|s| s[1] == "summary"));
+    assert_eq!(
+        value(
+            busy,
+            "my_app_busy_seconds_count",
+            serde_json::json!({"timer": weird})
+        ),
+        3.0
+    );
+    let sum = value(
+        busy,
+        "my_app_busy_seconds_sum",
+        serde_json::json!({"timer": weird}),
+    );
+    assert!((sum - 600e-6).abs() < 1e-12, "{sum}");
+    let median = value(
+        busy,
+        busy,
+        serde_json::json!({"timer": weird, "quantile": "0.5"}),
+    );
+    assert!((median - 200e-6).abs() < 200e-6 * 0.001, "{median}");
+    let completed = serde_json::json!({"timer": weird, "outcome": "completed"});
+    assert_eq!(value("my_app_runs", "my_app_runs_total", completed), 3.0);
+    assert_eq!(
+        value(
+            "my_app_polls",
+            "my_app_polls_total",
+            serde_json::json!({"timer": weird})
+        ),
+        3.0
+    );
+    assert_eq!(
+        value(
+            busy,
+            "my_app_busy_seconds_count",
+            serde_json::json!({"timer": "idle one"})
+        ),
+        0.0
+    );
+    for family in [
+        "my_app_runs",
+        "my_app_polls",
+        "my_app_wall_seconds",
+        "my_app_slow_polls",
+    ] {
+        assert!(
+            samples.iter().any(|s| s[0] == family && s[1] == "counter"),
+            "{family} is not a counter family in {samples:#?}"
+        );
+    }
+}
+
+#[test]
+fn stats_serialize_with_stable_names_in_nanoseconds() {
+    let registry = Registry::new();
+    let timer = registry.timer("db");
+    timer.record(Duration::from_micros(250));
+    timer.record(Duration::from_micros(750));
+    let json = serde_json::to_value(registry.snapshot()).unwrap();
+    let db = &json["timers"][0];
+    assert_eq!(db["name"], "db");
+    assert_eq!(db["count"], 2);
+    assert_eq!(db["busy_total_ns"], 1_000_000);
+    assert_eq!(db["busy_mean_ns"], 500_000);
+    assert_eq!(db["wall_total_ns"], 1_000_000);
+    assert_eq!(db["idle_total_ns"], 0);
+    assert_eq!(db["polls"], 2);
+    assert_eq!(db["cancelled"], 0);
+    assert!(
+        db["busy_quantiles_ns"]["0.5"]
+            .as_u64()
+            .unwrap()
+            .abs_diff(250_000)
+            < 250
+    );
+    assert_eq!(json["quantiles"], serde_json::json!([0.5, 0.9, 0.99]));
+}
