@@ -85,6 +85,7 @@
 //!
 //! * `tokio` (default): [`spawn`] and [`Timer::spawn`].
 //! * `hdr-log`: [`export::IntervalLog`], HdrHistogram interval logs.
+//! * `tracing`: `PerfTimerLayer`, a `tracing_subscriber::Layer` that times spans.
 //! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -103,6 +104,8 @@ mod exit;
 pub mod export;
 mod guard;
 mod interval;
+#[cfg(feature = "tracing")]
+mod layer;
 mod read;
 mod record;
 mod registry;
@@ -126,6 +129,9 @@ pub use error::ConfigError;
 pub use exit::{report_at_exit, ExitReport};
 pub use guard::TimerGuard;
 pub use interval::{Interval, Intervals};
+#[cfg(feature = "tracing")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
+pub use layer::PerfTimerLayer;
 pub(crate) use read::Outcomes;
 pub use read::{Detail, Report, Snapshot, Stats};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
