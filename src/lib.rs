@@ -86,6 +86,9 @@
 //! * `tokio` (default): [`spawn`] and [`Timer::spawn`].
 //! * `hdr-log`: [`export::IntervalLog`], HdrHistogram interval logs.
 //! * `tracing`: `PerfTimerLayer`, a `tracing_subscriber::Layer` that times spans.
+//! * `tokio-unstable`, together with `RUSTFLAGS="--cfg tokio_unstable"`:
+//!   `install_task_hooks`, runtime-wide timing of every task through tokio's
+//!   task hooks, per spawn location. Without the cfg, the feature adds nothing.
 //! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -110,6 +113,8 @@ mod read;
 mod record;
 mod registry;
 mod run;
+#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+mod runtime_hooks;
 mod slow;
 #[cfg(feature = "tokio")]
 mod spawn;
@@ -135,6 +140,9 @@ pub use layer::PerfTimerLayer;
 pub(crate) use read::Outcomes;
 pub use read::{Detail, Report, Snapshot, Stats};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
+#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
+pub use runtime_hooks::install_task_hooks;
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
 pub use task::task_perf_counter;

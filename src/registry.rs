@@ -286,6 +286,12 @@ impl Registry {
             .sum()
     }
 
+    /// The registry clock's raw reading, in ticks.
+    #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+    pub(crate) fn clock_raw(&self) -> u64 {
+        self.settings.clock.raw()
+    }
+
     /// The registry clock's reading in nanoseconds.
     pub(crate) fn now_nanos(&self) -> u64 {
         let clock = &self.settings.clock;

@@ -1,0 +1,174 @@
+//! Runtime-wide timing through tokio's task hooks: every task's busy time
+//! per spawn location, without wrapping a single future.
+//!
+//! Needs tokio's unstable API: build with `RUSTFLAGS="--cfg tokio_unstable"`
+//! and the feature `tokio-unstable`.
+
+use std::cell::Cell;
+use std::collections::hash_map::RandomState;
+use std::collections::HashMap;
+use std::hash::BuildHasher;
+use std::sync::{Arc, Mutex};
+
+use tokio::runtime::{Builder, TaskMeta};
+use tokio::task::Id;
+
+use crate::clock::ticks_between;
+use crate::record::RunSample;
+use crate::{Registry, Timer};
+
+const SHARDS: usize = 16;
+
+/// A task's run so far.
+struct TaskRun {
+    timer: Timer,
+    first_poll: Option<u64>,
+    busy: u64,
+    polls: u64,
+    longest: u64,
+}
+
+impl TaskRun {
+    fn add_poll(&mut self, start: u64, end: u64) {
+        let poll = ticks_between(start, end);
+        self.first_poll.get_or_insert(start);
+        self.busy += poll;
+        self.polls += 1;
+        self.longest = self.longest.max(poll);
+    }
+}
+
+/// What the hooks share: live tasks (sharded, to keep workers off each
+/// other's locks) and one timer per spawn location.
+struct Hooks {
+    registry: Registry,
+    hasher: RandomState,
+    tasks: [Mutex<HashMap<Id, TaskRun>>; SHARDS],
+    timers: Mutex<HashMap<usize, Timer>>,
+}
+
+thread_local! {
+    /// The task this worker is polling, and the clock reading when it began.
+    static POLLING: Cell<Option<(Id, u64)>> = const { Cell::new(None) };
+}
+
+impl Hooks {
+    fn shard(&self, id: Id) -> std::sync::MutexGuard<'_, HashMap<Id, TaskRun>> {
+        let shard = self.hasher.hash_one(id) as usize % SHARDS;
+        self.tasks[shard].lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn timer_for(&self, location: &'static std::panic::Location<'static>) -> Timer {
+        let key = location as *const _ as usize;
+        let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
+        timers
+            .entry(key)
+            .or_insert_with(|| {
+                let name = format!("{}:{}", location.file(), location.line());
+                self.registry.timer(&name)
+            })
+            .clone()
+    }
+
+    fn spawned(&self, meta: &TaskMeta<'_>) {
+        let run = TaskRun {
+            timer: self.timer_for(meta.spawned_at()),
+            first_poll: None,
+            busy: 0,
+            polls: 0,
+            longest: 0,
+        };
+        self.shard(meta.id()).insert(meta.id(), run);
+    }
+
+    fn before_poll(&self, meta: &TaskMeta<'_>) {
+        let start = self.registry.clock_raw();
+        POLLING.with(|polling| polling.set(Some((meta.id(), start))));
+    }
+
+    fn after_poll(&self, meta: &TaskMeta<'_>) {
+        let end = self.registry.clock_raw();
+        let Some((id, start)) = POLLING.with(Cell::take) else {
+            return; // the task terminated inside this poll, which counted it
+        };
+        if let Some(run) = self.shard(id).get_mut(&meta.id()) {
+            run.add_poll(start, end);
+        }
+    }
+
+    fn terminated(&self, meta: &TaskMeta<'_>) {
+        let Some(mut run) = self.shard(meta.id()).remove(&meta.id()) else {
+            return;
+        };
+        // A task that completes terminates inside its last poll, before the
+        // after-poll hook: count that poll here.
+        let polling = POLLING.with(Cell::get);
+        if let Some((_, start)) = polling.filter(|(id, _)| *id == meta.id()) {
+            POLLING.with(|p| p.set(None));
+            run.add_poll(start, self.registry.clock_raw());
+        }
+        let Some(first_poll) = run.first_poll else {
+            return; // never polled: not a run
+        };
+        let core = run.timer.core();
+        if !core.is_enabled() {
+            return;
+        }
+        let clock = core.clock();
+        let busy = clock.ticks_to_nanos(run.busy);
+        let wall = clock.ticks_to_nanos(ticks_between(first_poll, clock.raw()));
+        core.record_run(
+            RunSample {
+                busy,
+                wall: wall.max(busy),
+                polls: run.polls,
+                longest_poll: clock.ticks_to_nanos(run.longest),
+                nested: 0,
+            },
+            false,
+        );
+    }
+}
+
+/// Installs tokio's task hooks on `builder` so that every task the runtime
+/// runs is timed into `registry`, under the timer named after the place it
+/// was spawned (`file:line`): one run per task, its busy time the sum of its
+/// polls, its wall time first poll to termination. No future is wrapped.
+///
+/// It replaces any `on_task_spawn`, `on_before_task_poll`,
+/// `on_after_task_poll` and `on_task_terminate` hooks set before. A task
+/// ending by abort or panic is recorded like one that completed (tokio's
+/// hooks do not say how a task ended). Each poll costs a lock of one of 16
+/// shards and a hash lookup: far more than a [`Timed`](crate::Timed) poll,
+/// and no code changes.
+///
+/// Needs tokio's unstable API: build with `RUSTFLAGS="--cfg tokio_unstable"`
+/// and the feature `tokio-unstable`.
+///
+/// ```
+/// # #[cfg(tokio_unstable)] {
+/// let registry = perf_timer::Registry::new();
+/// let mut builder = tokio::runtime::Builder::new_multi_thread();
+/// perf_timer::install_task_hooks(&mut builder, &registry);
+/// let runtime = builder.enable_all().build().unwrap();
+/// runtime.block_on(async {
+///     tokio::spawn(async { /* work */ }).await.unwrap();
+/// });
+/// drop(runtime);
+/// assert_eq!(registry.snapshot().iter().map(|s| s.count()).sum::<u64>(), 1);
+/// # }
+/// ```
+pub fn install_task_hooks<'b>(builder: &'b mut Builder, registry: &Registry) -> &'b mut Builder {
+    let hooks = Arc::new(Hooks {
+        registry: registry.clone(),
+        hasher: RandomState::new(),
+        tasks: std::array::from_fn(|_| Mutex::default()),
+        timers: Mutex::default(),
+    });
+    let (spawn, before, after, terminate) = (hooks.clone(), hooks.clone(), hooks.clone(), hooks);
+    builder
+        .on_task_spawn(move |meta| spawn.spawned(meta))
+        .on_before_task_poll(move |meta| before.before_poll(meta))
+        .on_after_task_poll(move |meta| after.after_poll(meta))
+        .on_task_terminate(move |meta| terminate.terminated(meta))
+}
