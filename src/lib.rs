@@ -84,6 +84,7 @@
 //! # Features
 //!
 //! * `tokio` (default): [`spawn`] and [`Timer::spawn`].
+//! * `macros` (default): the [`timed`] attribute.
 //! * `hdr-log`: [`export::IntervalLog`], HdrHistogram interval logs.
 //! * `tracing`: `PerfTimerLayer`, a `tracing_subscriber::Layer` that times spans.
 //! * `tokio-unstable`, together with `RUSTFLAGS="--cfg tokio_unstable"`:
@@ -137,6 +138,39 @@ pub use interval::{Interval, Intervals};
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use layer::PerfTimerLayer;
+/// Times a function into the global registry: an `async fn` by the poll time
+/// of each call's future, a plain `fn` by the wall time of each call.
+///
+/// `#[timed]` names the timer after the function's path (`module::function`);
+/// `#[timed("name")]` names it yourself. The timer is looked up once, on the
+/// first call. Methods work too.
+///
+/// ```
+/// use perf_timer::timed;
+///
+/// #[timed]
+/// async fn fetch(id: u32) -> Result<u32, String> {
+///     let doubled = id.checked_mul(2).ok_or("overflow")?; // `?` and `return` work as before
+///     Ok(doubled)
+/// }
+///
+/// #[timed("parse")]
+/// fn parse(body: &str) -> usize {
+///     body.split(' ').count()
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// assert_eq!(fetch(21).await, Ok(42));
+/// assert_eq!(parse("a b c"), 3);
+/// let global = perf_timer::global();
+/// assert_eq!(global.stats("rust_out::fetch").unwrap().count(), 1);
+/// assert_eq!(global.stats("parse").unwrap().count(), 1);
+/// # }
+/// ```
+#[cfg(feature = "macros")]
+#[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
+pub use perf_timer_macros::timed;
 pub(crate) use read::Outcomes;
 pub use read::{Detail, Report, Snapshot, Stats};
 pub use registry::{global, Registry, OVERFLOW_TIMER};

@@ -1,0 +1,4 @@
+#[perf_timer::timed(42)]
+fn work() {}
+
+fn main() {}

@@ -1,0 +1,4 @@
+#[perf_timer::timed]
+struct Work;
+
+fn main() {}

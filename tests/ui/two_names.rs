@@ -1,0 +1,4 @@
+#[perf_timer::timed("a", "b")]
+fn work() {}
+
+fn main() {}
