@@ -9,7 +9,7 @@ use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
 use crate::clock::ticks_between;
-use crate::record::RunSample;
+use crate::timer::RunTicks;
 use crate::{Registry, Timer};
 
 /// A `tracing_subscriber::Layer` that times spans: a span's busy time is
@@ -132,18 +132,14 @@ where
         if !core.is_enabled() {
             return;
         }
-        let clock = core.clock();
-        let busy = clock.ticks_to_nanos(run.busy);
-        let wall = clock.ticks_to_nanos(ticks_between(first_enter, clock.raw()));
-        core.record_run(
-            RunSample {
-                busy,
-                wall: wall.max(busy),
-                polls: run.polls,
-                longest_poll: clock.ticks_to_nanos(run.longest),
-                nested: 0,
-            },
-            false,
-        );
+        let ticks = RunTicks {
+            busy: run.busy,
+            first_poll: first_enter,
+            end: core.clock().raw(),
+            polls: run.polls,
+            longest_poll: run.longest,
+            nested_nanos: 0,
+        };
+        core.record_ticks(ticks, false);
     }
 }

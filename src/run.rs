@@ -5,9 +5,8 @@
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
-use crate::record::RunSample;
 use crate::task::{self, Entered};
-use crate::timer::TimerCore;
+use crate::timer::{RunTicks, TimerCore};
 
 /// Busy time, wall time, polls and outcome of one run: 32 bytes.
 #[derive(Debug)]
@@ -114,20 +113,15 @@ impl Run {
     #[inline]
     pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
         self.set_state(State::Done);
-        let clock = core.clock();
-        let busy = clock.ticks_to_nanos(self.busy);
-        core.record_run(
-            RunSample {
-                busy,
-                wall: clock
-                    .ticks_to_nanos(ticks_between(self.first_poll, end))
-                    .max(busy),
-                polls: u64::from(self.polls()),
-                longest_poll: clock.ticks_to_nanos(u64::from(self.longest_poll)),
-                nested: self.nested.min(busy),
-            },
-            is_error,
-        );
+        let ticks = RunTicks {
+            busy: self.busy,
+            first_poll: self.first_poll,
+            end,
+            polls: u64::from(self.polls()),
+            longest_poll: u64::from(self.longest_poll),
+            nested_nanos: self.nested,
+        };
+        core.record_ticks(ticks, is_error);
     }
 
     /// The future is being dropped: count a run that did not complete.

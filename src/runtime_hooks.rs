@@ -14,7 +14,7 @@ use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
 use crate::clock::ticks_between;
-use crate::record::RunSample;
+use crate::timer::RunTicks;
 use crate::{Registry, Timer};
 
 const SHARDS: usize = 16;
@@ -114,19 +114,15 @@ impl Hooks {
         if !core.is_enabled() {
             return;
         }
-        let clock = core.clock();
-        let busy = clock.ticks_to_nanos(run.busy);
-        let wall = clock.ticks_to_nanos(ticks_between(first_poll, clock.raw()));
-        core.record_run(
-            RunSample {
-                busy,
-                wall: wall.max(busy),
-                polls: run.polls,
-                longest_poll: clock.ticks_to_nanos(run.longest),
-                nested: 0,
-            },
-            false,
-        );
+        let ticks = RunTicks {
+            busy: run.busy,
+            first_poll,
+            end: core.clock().raw(),
+            polls: run.polls,
+            longest_poll: run.longest,
+            nested_nanos: 0,
+        };
+        core.record_ticks(ticks, false);
     }
 }
 

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::clock::{ticks_between, Clock};
 use crate::guard::TimerGuard;
 use crate::record::{Recorder, RunSample};
 use crate::registry::Settings;
@@ -37,6 +37,16 @@ use crate::{Outcomes, Stats, Timed};
 #[derive(Clone)]
 pub struct Timer {
     core: Arc<TimerCore>,
+}
+
+/// A completed run in clock ticks, for [`TimerCore::record_ticks`].
+pub(crate) struct RunTicks {
+    pub(crate) busy: u64,
+    pub(crate) first_poll: u64,
+    pub(crate) end: u64,
+    pub(crate) polls: u64,
+    pub(crate) longest_poll: u64,
+    pub(crate) nested_nanos: u64,
 }
 
 /// Everything one timer records into.
@@ -147,6 +157,26 @@ impl TimerCore {
             &*self.name,
             poll,
             threshold,
+        );
+    }
+
+    /// Records a completed run measured in this timer's clock ticks: busy
+    /// ticks, polls and longest poll, from the reading at its first poll to
+    /// `end`, with `nested_nanos` of timed futures nested inside.
+    #[inline]
+    pub(crate) fn record_ticks(&self, ticks: RunTicks, is_error: bool) {
+        let clock = &self.clock;
+        let busy = clock.ticks_to_nanos(ticks.busy);
+        let wall = clock.ticks_to_nanos(ticks_between(ticks.first_poll, ticks.end));
+        self.record_run(
+            RunSample {
+                busy,
+                wall: wall.max(busy),
+                polls: ticks.polls,
+                longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
+                nested: ticks.nested_nanos.min(busy),
+            },
+            is_error,
         );
     }
 

@@ -6,38 +6,14 @@
 
 mod common;
 
-use std::sync::atomic::{AtomicUsize, Ordering::Relaxed};
-use std::sync::Arc;
 use std::time::Duration;
 
 use perf_timer::{Registry, OVERFLOW_TIMER};
 
-/// Counts WARN events; enough of a subscriber to see what the registry says.
-struct WarnCounter(Arc<AtomicUsize>);
-
-impl tracing::Subscriber for WarnCounter {
-    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-        tracing::span::Id::from_u64(1)
-    }
-    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-    fn event(&self, event: &tracing::Event<'_>) {
-        if *event.metadata().level() == tracing::Level::WARN {
-            self.0.fetch_add(1, Relaxed);
-        }
-    }
-    fn enter(&self, _: &tracing::span::Id) {}
-    fn exit(&self, _: &tracing::span::Id) {}
-}
-
 #[test]
 fn a_hundred_thousand_names_stay_within_the_cap() {
-    let warnings = Arc::new(AtomicUsize::new(0));
-    let subscriber = WarnCounter(warnings.clone());
-    tracing::subscriber::with_default(subscriber, || {
+    let warnings = common::Warnings::default();
+    tracing::subscriber::with_default(warnings.clone(), || {
         let registry = Registry::builder().max_timers(500).build().unwrap();
         let mut at_cap = 0;
         for i in 0..100_000_u64 {
@@ -61,5 +37,11 @@ fn a_hundred_thousand_names_stay_within_the_cap() {
         // Names seen before the cap keep their own timer.
         assert_eq!(registry.timer("GET /users/7").name(), "GET /users/7");
     });
-    assert_eq!(warnings.load(Relaxed), 1, "one warning, not one per name");
+    let warnings = warnings.0.lock().unwrap();
+    assert_eq!(
+        warnings.len(),
+        1,
+        "one warning, not one per name: {warnings:?}"
+    );
+    assert!(warnings[0].contains("max_timers=500"), "{}", warnings[0]);
 }
