@@ -89,12 +89,7 @@ fn write_line(f: &mut impl fmt::Write, stats: &Stats, quantiles: &[f64]) -> fmt:
         0 => f.write_str("0 runs")?,
         1 => write!(f, "{} in 1 run", Nanos(stats.total().as_nanos() as f64))?,
         _ => {
-            let mean = stats.mean_nanos();
-            let scaled = Scaled::of(mean);
-            f.write_str("avg ")?;
-            scaled.write(f, mean)?;
-            f.write_str(" ± ")?;
-            scaled.write(f, stats.stdev_nanos())?;
+            write_avg(f, stats)?;
             for &q in quantiles {
                 let value = stats.quantile(q).as_nanos() as f64;
                 write!(f, ", {} ≤ {}", Percent(q), Nanos(value))?;
@@ -131,6 +126,16 @@ fn write_line(f: &mut impl fmt::Write, stats: &Stats, quantiles: &[f64]) -> fmt:
         write!(f, ", {} runs/s", Rate(rate))?;
     }
     Ok(())
+}
+
+/// `avg 73.1 µs ± 18.0 µs`: the deviation in the mean's unit and decimals.
+fn write_avg(f: &mut impl fmt::Write, stats: &Stats) -> fmt::Result {
+    let mean = stats.mean_nanos();
+    let scaled = Scaled::of(mean);
+    f.write_str("avg ")?;
+    scaled.write(f, mean)?;
+    f.write_str(" ± ")?;
+    scaled.write(f, stats.stdev_nanos())
 }
 
 /// A rate at 3 significant figures, whole numbers from 100 up.
@@ -190,12 +195,8 @@ impl fmt::Display for Detail<'_> {
             s.errors(),
             s.clamped()
         )?;
-        let mean = s.mean_nanos();
-        let scaled = Scaled::of(mean);
-        f.write_str("  busy   avg ")?;
-        scaled.write(f, mean)?;
-        f.write_str(" ± ")?;
-        scaled.write(f, s.stdev_nanos())?;
+        f.write_str("  busy   ")?;
+        write_avg(f, s)?;
         write!(f, ", min {}", ns(s.min()))?;
         for &q in s.report_quantiles() {
             write!(f, ", {} ≤ {}", Percent(q), ns(s.quantile(q)))?;
