@@ -88,10 +88,10 @@ impl Hooks {
 
     fn after_poll(&self, meta: &TaskMeta<'_>) {
         let end = self.registry.clock_raw();
-        let Some((id, start)) = POLLING.with(Cell::take) else {
+        let Some((_, start)) = POLLING.with(Cell::take) else {
             return; // the task terminated inside this poll, which counted it
         };
-        if let Some(run) = self.shard(id).get_mut(&meta.id()) {
+        if let Some(run) = self.shard(meta.id()).get_mut(&meta.id()) {
             run.add_poll(start, end);
         }
     }

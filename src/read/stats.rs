@@ -166,7 +166,12 @@ impl Stats {
     /// assert_eq!(timer.stats().mean(), Duration::from_nanos(1)); // 1.5 ns, truncated
     /// ```
     pub fn mean(&self) -> Duration {
-        Duration::from_nanos(self.per_run(self.recorded.busy_nanos) as u64)
+        self.mean_of(self.recorded.busy_nanos)
+    }
+
+    /// `nanos` per completed run, exact (integer division; zero without runs).
+    fn mean_of(&self, nanos: u64) -> Duration {
+        Duration::from_nanos(nanos.checked_div(self.count()).unwrap_or(0))
     }
 
     /// `nanos` per completed run, with its fraction.
@@ -279,7 +284,7 @@ impl Stats {
     /// # }
     /// ```
     pub fn mean_wall(&self) -> Duration {
-        Duration::from_nanos(self.per_run(self.wall_nanos()) as u64)
+        self.mean_of(self.wall_nanos())
     }
 
     fn wall_nanos(&self) -> u64 {
@@ -330,7 +335,7 @@ impl Stats {
     /// assert_eq!(timer.stats().mean_idle(), std::time::Duration::ZERO);
     /// ```
     pub fn mean_idle(&self) -> Duration {
-        Duration::from_nanos(self.per_run(self.recorded.idle_nanos) as u64)
+        self.mean_of(self.recorded.idle_nanos)
     }
 
     /// The HdrHistogram of wall times in nanoseconds.
@@ -376,7 +381,7 @@ impl Stats {
     /// assert_eq!(timer.stats().mean_self(), std::time::Duration::from_micros(4));
     /// ```
     pub fn mean_self(&self) -> Duration {
-        Duration::from_nanos(self.per_run(self.self_nanos()) as u64)
+        self.mean_of(self.self_nanos())
     }
 
     /// Whether timed futures ran nested inside this timer's polls.
