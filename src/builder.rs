@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::Clock;
-use crate::record::{default_stripes, Layout};
+use crate::record::{default_stripes, Layout, MAX_STRIPES};
 use crate::registry::{Settings, SettingsParts, GLOBAL};
 use crate::{ConfigError, Registry};
 
@@ -108,11 +108,22 @@ impl RegistryBuilder {
         self
     }
 
-    /// Quantiles the report prints, each in `[0, 1]` (default 0.5, 0.9, 0.99).
+    /// Quantiles the report prints, in this order, each in `[0, 1]` and
+    /// each once (default 0.5, 0.9, 0.99). Labels print with as many digits
+    /// as the quantile has: `99.9%`, `99.999%`.
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().quantiles([0.5, 0.999]).build();
-    /// assert!(r.is_ok());
+    /// use perf_timer::{ConfigError, Registry};
+    /// use std::time::Duration;
+    ///
+    /// let registry = Registry::builder().quantiles([0.5, 0.99999]).build()?;
+    /// registry.timer("a").record(Duration::from_micros(1));
+    /// registry.timer("a").record(Duration::from_micros(3));
+    /// assert!(registry.report().to_string().contains(", 50% ≤ 1.00 µs, 99.999% ≤ 3.00 µs,"));
+    ///
+    /// let twice = Registry::builder().quantiles([0.5, 0.9, 0.5]).build();
+    /// assert_eq!(twice.unwrap_err(), ConfigError::DuplicateQuantile(0.5));
+    /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn quantiles(mut self, quantiles: impl IntoIterator<Item = f64>) -> Self {
         self.quantiles = quantiles.into_iter().collect();
@@ -131,13 +142,17 @@ impl RegistryBuilder {
         self
     }
 
-    /// Histograms per timer, rounded up to a power of two, 1 to 64 (default:
-    /// twice the cores, at most 16). More stripes mean less sharing of cache lines between
-    /// threads recording into one timer, and more memory per timer.
+    /// Stripes per timer, 1 to 64, rounded up to a power of two (default:
+    /// twice the cores, at most 16). Threads recording into one timer at
+    /// the same instant use different stripes, so they do not share cache
+    /// lines; each stripe holds only sums and a few pending runs (256 bytes,
+    /// allocated on first use), so more stripes cost little memory.
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().stripes(1).build();
-    /// assert!(r.is_ok());
+    /// use perf_timer::{ConfigError, Registry};
+    ///
+    /// assert!(Registry::builder().stripes(1).build().is_ok());
+    /// assert_eq!(Registry::builder().stripes(0).build().unwrap_err(), ConfigError::Stripes(0));
     /// ```
     pub fn stripes(mut self, stripes: usize) -> Self {
         self.stripes = Some(stripes);
@@ -215,8 +230,9 @@ impl RegistryBuilder {
     /// assert!(matches!(err, ConfigError::QuantileOutOfRange(q) if q.is_nan()));
     /// ```
     pub fn build(self) -> Result<Registry, ConfigError> {
-        if let Some(&q) = self.quantiles.iter().find(|q| !(0.0..=1.0).contains(*q)) {
-            return Err(ConfigError::QuantileOutOfRange(q));
+        let quantiles = checked_quantiles(self.quantiles)?;
+        if let Some(stripes) = self.stripes.filter(|s| !(1..=MAX_STRIPES).contains(s)) {
+            return Err(ConfigError::Stripes(stripes));
         }
         let layout = Layout::new(
             nanos(self.lowest),
@@ -228,7 +244,7 @@ impl RegistryBuilder {
             enabled: self.enabled,
             layout,
             stripes: self.stripes.unwrap_or_else(default_stripes),
-            quantiles: Arc::from(self.quantiles),
+            quantiles: Arc::from(quantiles),
             max_timers: self.max_timers,
             slow_poll_threshold: self.slow_poll_threshold,
             slow_poll_warnings_per_second: self.slow_poll_warnings_per_second,
@@ -254,6 +270,22 @@ impl RegistryBuilder {
             .map_err(|_| ConfigError::GlobalAlreadySet)?;
         Ok(crate::global())
     }
+}
+
+/// The quantiles, each in `[0, 1]` and listed once, `-0.0` read as `0.0`.
+fn checked_quantiles(quantiles: Vec<f64>) -> Result<Vec<f64>, ConfigError> {
+    let mut checked: Vec<f64> = Vec::with_capacity(quantiles.len());
+    for q in quantiles {
+        if !(0.0..=1.0).contains(&q) {
+            return Err(ConfigError::QuantileOutOfRange(q));
+        }
+        let q = q + 0.0; // -0.0 + 0.0 == +0.0
+        if checked.contains(&q) {
+            return Err(ConfigError::DuplicateQuantile(q));
+        }
+        checked.push(q);
+    }
+    Ok(checked)
 }
 
 fn nanos(duration: Duration) -> u64 {

@@ -20,6 +20,14 @@ pub enum ConfigError {
     /// A report quantile is NaN or outside `[0, 1]`.
     #[error("quantile {0} is outside [0, 1]")]
     QuantileOutOfRange(f64),
+    /// A report quantile is listed twice (`-0.0` and `0.0` are the same);
+    /// each must appear once, or the report and the exports would print it
+    /// twice.
+    #[error("quantile {0} is listed twice; list each quantile once")]
+    DuplicateQuantile(f64),
+    /// The stripes per timer must be 1 to 64.
+    #[error("{0} stripes per timer requested; allowed: 1 to 64")]
+    Stripes(usize),
     /// HdrHistogram keeps at most 5 significant figures.
     #[error("{0} significant figures requested; HdrHistogram allows 0 to 5")]
     SignificantFigures(u8),

@@ -1,10 +1,9 @@
 //! Intervals: what happened since the previous look, for a log line a minute.
 
-use std::collections::HashMap;
 use std::fmt;
-use std::sync::Arc;
 use std::time::Duration;
 
+use crate::read::runs_per_second;
 use crate::{Registry, Report, Snapshot, Stats};
 
 /// Successive [`Interval`]s of one registry; made by [`Registry::intervals`].
@@ -12,7 +11,7 @@ use crate::{Registry, Report, Snapshot, Stats};
 /// Each call to `next` returns what happened since the previous one (the
 /// first: since `intervals()` was called). Reading an interval resets
 /// nothing: cumulative stats and other `Intervals` of the same registry are
-/// unaffected.
+/// unaffected. It keeps one snapshot, the previous one, and no more.
 ///
 /// ```
 /// use std::time::Duration;
@@ -27,18 +26,20 @@ use crate::{Registry, Report, Snapshot, Stats};
 /// timer.record(Duration::from_micros(9));
 /// let second = intervals.next().unwrap();
 /// assert_eq!(second.get("job").unwrap().count(), 1);
+/// assert_eq!(second.get("job").unwrap().total(), Duration::from_micros(9));
 /// assert_eq!(registry.stats("job").unwrap().count(), 3); // cumulative, untouched
 /// ```
 #[derive(Debug)]
 pub struct Intervals {
     registry: Registry,
-    previous: HashMap<Arc<str>, Stats>,
+    previous: Snapshot,
     previous_at: u64,
 }
 
 /// What one registry recorded over one interval: per timer, the runs that
-/// completed in it, their percentiles, and runs per second. Printed, one line
-/// per timer that saw anything, like a [`Report`] with `, N runs/s` added.
+/// completed in it and their percentiles, and the interval's length, hence
+/// runs per second. Printed, one line per timer that saw anything, like a
+/// [`Report`] with `, N runs/s` added.
 ///
 /// ```
 /// let registry = perf_timer::Registry::new();
@@ -46,6 +47,7 @@ pub struct Intervals {
 /// registry.timer("tick").record(std::time::Duration::from_micros(3));
 /// let interval = intervals.next().unwrap();
 /// assert!(interval.to_string().starts_with("timer \"tick\": 3.00 µs in 1 run, "));
+/// assert!(interval.to_string().ends_with(" runs/s\n"));
 /// ```
 #[derive(Debug, Clone)]
 pub struct Interval {
@@ -72,14 +74,10 @@ impl Registry {
     /// # }
     /// ```
     pub fn intervals(&self) -> Intervals {
-        let previous_at = self.now_nanos();
-        let previous = (self.snapshot().iter())
-            .map(|stats| (Arc::from(stats.name()), stats.clone()))
-            .collect();
         Intervals {
+            previous_at: self.now_nanos(),
+            previous: self.snapshot(),
             registry: self.clone(),
-            previous,
-            previous_at,
         }
     }
 }
@@ -90,26 +88,14 @@ impl Iterator for Intervals {
     /// The interval since the previous call. Never `None`.
     fn next(&mut self) -> Option<Interval> {
         let now = self.registry.now_nanos();
-        let elapsed = Duration::from_nanos(now.saturating_sub(self.previous_at));
         let snapshot = self.registry.snapshot();
-        let quantiles = Arc::from(snapshot.quantiles());
-        let mut window = Vec::with_capacity(snapshot.len());
-        let mut previous = HashMap::with_capacity(snapshot.len());
-        for stats in snapshot.iter() {
-            let name: Arc<str> = Arc::from(stats.name());
-            let since = match self.previous.get(&name) {
-                Some(earlier) => stats.since(earlier, elapsed),
-                None => stats.since(&stats.empty_like(), elapsed),
-            };
-            window.push(since);
-            previous.insert(name, stats.clone());
-        }
-        self.previous = previous;
+        let interval = Interval {
+            elapsed: Duration::from_nanos(now.saturating_sub(self.previous_at)),
+            snapshot: snapshot.since(&self.previous),
+        };
+        self.previous = snapshot;
         self.previous_at = now;
-        Some(Interval {
-            elapsed,
-            snapshot: Snapshot::new(window, quantiles),
-        })
+        Some(interval)
     }
 }
 
@@ -117,15 +103,35 @@ impl Interval {
     /// How long the interval was, on the registry's clock.
     ///
     /// ```
-    /// let mut intervals = perf_timer::Registry::new().intervals();
-    /// let _ = intervals.next().unwrap().elapsed();
+    /// let (clock, mock) = perf_timer::Clock::mock();
+    /// let registry = perf_timer::Registry::builder().clock(clock).build().unwrap();
+    /// let mut intervals = registry.intervals();
+    /// mock.advance(std::time::Duration::from_secs(60));
+    /// assert_eq!(intervals.next().unwrap().elapsed(), std::time::Duration::from_secs(60));
     /// ```
     pub fn elapsed(&self) -> Duration {
         self.elapsed
     }
 
-    /// Each timer's stats over the interval, sorted by name; each has
-    /// [`Stats::runs_per_second`].
+    /// Completed runs of the timer `name` per second over the interval;
+    /// `None` if there is no such timer or the interval has no length.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let (clock, mock) = perf_timer::Clock::mock();
+    /// let registry = perf_timer::Registry::builder().clock(clock).build().unwrap();
+    /// let mut intervals = registry.intervals();
+    /// for _ in 0..30 {
+    ///     registry.timer("tick").record(Duration::from_micros(1));
+    /// }
+    /// mock.advance(Duration::from_secs(10));
+    /// assert_eq!(intervals.next().unwrap().runs_per_second("tick"), Some(3.0));
+    /// ```
+    pub fn runs_per_second(&self, name: &str) -> Option<f64> {
+        runs_per_second(self.get(name)?.count(), self.elapsed)
+    }
+
+    /// Each timer's stats over the interval, sorted by name.
     ///
     /// ```
     /// let mut intervals = perf_timer::Registry::new().intervals();
@@ -138,21 +144,38 @@ impl Interval {
     /// The stats of the timer `name` over the interval.
     ///
     /// ```
-    /// let mut intervals = perf_timer::Registry::new().intervals();
-    /// assert!(intervals.next().unwrap().get("x").is_none());
+    /// let registry = perf_timer::Registry::new();
+    /// let mut intervals = registry.intervals();
+    /// registry.timer("x").record(std::time::Duration::from_micros(2));
+    /// assert_eq!(intervals.next().unwrap().get("x").unwrap().count(), 1);
     /// ```
     pub fn get(&self, name: &str) -> Option<&Stats> {
         self.snapshot.get(name)
     }
 
-    /// The interval as a [`Report`], for its lines.
+    /// The stats over the interval, as a [`Snapshot`].
     ///
     /// ```
     /// let mut intervals = perf_timer::Registry::new().intervals();
-    /// assert_eq!(intervals.next().unwrap().report().lines().count(), 0);
+    /// assert!(intervals.next().unwrap().snapshot().is_empty());
+    /// ```
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The interval as a [`Report`], for its lines; each ends with the
+    /// timer's runs per second.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let mut intervals = registry.intervals();
+    /// registry.timer("x").record(std::time::Duration::from_micros(2));
+    /// let lines: Vec<String> = intervals.next().unwrap().report().lines().collect();
+    /// assert_eq!(lines.len(), 1);
+    /// assert!(lines[0].starts_with("timer \"x\": 2.00 µs in 1 run, "));
     /// ```
     pub fn report(&self) -> Report {
-        self.snapshot.clone().into_report()
+        Report::of_interval(self.snapshot.clone(), self.elapsed)
     }
 }
 

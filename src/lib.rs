@@ -128,6 +128,21 @@ mod timer;
 #[doc = include_str!("../README.md")]
 struct ReadmeDoctests;
 
+/// The `hdrhistogram` crate, whose `Histogram` this crate's API hands out
+/// ([`Distribution::histogram`]). Its major version is part of ours: a new
+/// major version of `hdrhistogram` here is a new major version of
+/// `perf-timer`. Use this re-export to name its types without depending on
+/// a second copy.
+///
+/// ```
+/// let timer = perf_timer::Registry::new().timer("a");
+/// timer.record(std::time::Duration::from_micros(3));
+/// let stats = timer.stats();
+/// let histogram: &perf_timer::hdrhistogram::Histogram<u64> = stats.histogram();
+/// assert_eq!(histogram.len(), 1);
+/// ```
+pub use hdrhistogram;
+
 pub use builder::RegistryBuilder;
 pub use classify::{AnyOutput, Classify, ErrOutput};
 pub use clock::{Clock, MockClock};
@@ -171,8 +186,7 @@ pub use layer::PerfTimerLayer;
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use perf_timer_macros::timed;
-pub(crate) use read::Outcomes;
-pub use read::{Detail, Report, Snapshot, Stats};
+pub use read::{Detail, Distribution, Report, Snapshot, Stats, Sum};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]

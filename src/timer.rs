@@ -2,16 +2,16 @@
 
 use std::fmt;
 use std::future::Future;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering::Relaxed};
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
 use crate::guard::TimerGuard;
-use crate::record::{Recorder, RunSample};
+use crate::record::{Event, Recorder, RunSample};
 use crate::registry::Settings;
 use crate::slow;
-use crate::{Outcomes, Stats, Timed};
+use crate::{Stats, Timed};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
 ///
@@ -62,15 +62,8 @@ pub(crate) struct TimerCore {
     blocking_every: u32,
     name: Arc<str>,
     settings: Arc<Settings>,
+    /// Every counter of this timer.
     recorder: Recorder,
-    cancelled: AtomicU64,
-    panicked: AtomicU64,
-    errors: AtomicU64,
-    slow_polls: AtomicU64,
-    blocked_polls: AtomicU64,
-    /// The longest slow poll, exact, in nanoseconds (a run keeps its longest
-    /// poll in 32 bits of ticks, which saturate after about a second).
-    longest_slow_poll: AtomicU64,
 }
 
 impl TimerCore {
@@ -128,7 +121,7 @@ impl TimerCore {
                 Duration::from_nanos(cpu),
                 threshold,
             ) {
-                self.blocked_polls.fetch_add(1, Relaxed);
+                self.recorder.count(Event::Blocked);
             }
         }
         #[cfg(not(unix))]
@@ -139,9 +132,10 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn slow_poll(&self, poll_ticks: u64) {
-        self.slow_polls.fetch_add(1, Relaxed);
+        // Exact, unlike a run's longest poll (32 bits of ticks, which
+        // saturate after about a second).
         let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
-        self.longest_slow_poll.fetch_max(poll_nanos, Relaxed);
+        self.recorder.count(Event::SlowPoll(poll_nanos));
         let now = self.clock.ticks_to_nanos(self.clock.raw());
         let Some(suppressed) = self.settings.slow_poll_log.admit(now) else {
             return;
@@ -183,18 +177,15 @@ impl TimerCore {
     /// Records a completed run.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
-        self.recorder.record_run(run);
-        if is_error {
-            self.errors.fetch_add(1, Relaxed);
-        }
+        self.recorder.record_run(run, is_error);
     }
 
     pub(crate) fn count_cancelled(&self) {
-        self.cancelled.fetch_add(1, Relaxed);
+        self.recorder.count(Event::Cancelled);
     }
 
     pub(crate) fn count_panicked(&self) {
-        self.panicked.fetch_add(1, Relaxed);
+        self.recorder.count(Event::Panicked);
     }
 
     pub(crate) fn reserved_bytes(&self) -> usize {
@@ -214,12 +205,6 @@ impl Timer {
                 name,
                 settings: settings.clone(),
                 recorder: Recorder::new(settings.layout, settings.stripes),
-                cancelled: AtomicU64::new(0),
-                panicked: AtomicU64::new(0),
-                errors: AtomicU64::new(0),
-                slow_polls: AtomicU64::new(0),
-                blocked_polls: AtomicU64::new(0),
-                longest_slow_poll: AtomicU64::new(0),
             }),
         }
     }
@@ -291,29 +276,23 @@ impl Timer {
         TimerGuard::new(self)
     }
 
-    /// What this timer has recorded so far.
+    /// What this timer has recorded so far, read consistently (see
+    /// [`Stats`]) while other threads go on recording.
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("idle");
     /// assert_eq!(timer.stats().count(), 0);
+    /// timer.record(std::time::Duration::from_micros(3));
+    /// assert_eq!(timer.stats().total(), std::time::Duration::from_micros(3));
     /// ```
     pub fn stats(&self) -> Stats {
         let core = &self.core;
-        let mut recorded = core.recorder.read();
-        recorded.longest_poll = recorded
-            .longest_poll
-            .max(core.longest_slow_poll.load(Relaxed));
+        let settings = &core.settings;
         Stats::new(
             core.name.clone(),
-            recorded,
-            Outcomes {
-                cancelled: core.cancelled.load(Relaxed),
-                panicked: core.panicked.load(Relaxed),
-                errors: core.errors.load(Relaxed),
-                slow_polls: core.slow_polls.load(Relaxed),
-                blocked_polls: core.blocked_polls.load(Relaxed),
-            },
-            core.settings.quantiles.clone(),
+            core.recorder.read(),
+            settings.layout,
+            settings.quantiles.clone(),
         )
     }
 

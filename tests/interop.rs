@@ -217,14 +217,16 @@ fn stats_serialize_with_stable_names_in_nanoseconds() {
     let db = &json["timers"][0];
     assert_eq!(db["name"], "db");
     assert_eq!(db["count"], 2);
-    assert_eq!(db["busy_total_ns"], 1_000_000);
-    assert_eq!(db["busy_mean_ns"], 500_000);
-    assert_eq!(db["wall_total_ns"], 1_000_000);
-    assert_eq!(db["idle_total_ns"], 0);
+    assert_eq!(db["busy"]["count"], 2);
+    assert_eq!(db["busy"]["total_ns"], 1_000_000);
+    assert_eq!(db["busy"]["mean_ns"], 500_000);
+    assert_eq!(db["wall"]["total_ns"], 1_000_000);
+    assert_eq!(db["idle"]["total_ns"], 0);
+    assert_eq!(db["self_time"]["mean_ns"], 500_000);
     assert_eq!(db["polls"], 2);
     assert_eq!(db["cancelled"], 0);
     assert!(
-        db["busy_quantiles_ns"]["0.5"]
+        db["busy"]["quantiles_ns"]["0.5"]
             .as_u64()
             .unwrap()
             .abs_diff(250_000)

@@ -57,7 +57,7 @@ async fn timed_functions_record_runs_under_their_names() {
         "{:?}",
         fetch.mean()
     );
-    assert!(fetch.mean_wall() >= Duration::from_millis(20));
+    assert!(fetch.wall().mean() >= Duration::from_millis(20));
 
     let render = global.stats("render page").unwrap();
     assert_eq!(render.count(), 1);

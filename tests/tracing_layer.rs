@@ -37,7 +37,7 @@ fn spans_are_timed_by_their_time_entered() {
         let fetch = registry.stats("fetch").unwrap();
         assert_eq!(fetch.count(), 1);
         assert_eq!(fetch.total(), us(30));
-        assert_eq!(fetch.wall_total(), us(1030));
+        assert_eq!(fetch.wall().total(), us(1030));
         // Two polls, and `Instrumented` enters the span once more to drop the future.
         assert_eq!(fetch.polls(), 3);
         assert_eq!(fetch.longest_poll(), us(20));
@@ -65,7 +65,7 @@ fn spans_are_timed_by_their_time_entered() {
         let handler = registry.stats("handler").unwrap();
         assert_eq!(handler.count(), 3);
         assert_eq!(handler.total(), us(2 * (1 + 2 + 3)));
-        assert_eq!(handler.idle_total(), us(3 * 500));
+        assert_eq!(handler.idle().total(), us(3 * 500));
 
         // A span never entered is not a run.
         drop(tracing::info_span!("never entered"));

@@ -18,6 +18,7 @@ use hdrhistogram::Histogram;
 /// let text = String::from_utf8(out).unwrap();
 /// assert!(text.starts_with("       Value     Percentile TotalCount 1/(1-Percentile)\n"));
 /// assert!(text.contains("#[Max     =        0.100, Total count    =          100]"));
+/// assert!(text.ends_with(", SubBuckets     =         2048]\n"));
 /// # Ok::<(), std::io::Error>(())
 /// ```
 pub fn write_hgrm(out: &mut impl Write, histogram: &Histogram<u64>) -> io::Result<()> {
@@ -64,6 +65,12 @@ pub fn write_hgrm(out: &mut impl Write, histogram: &Histogram<u64>) -> io::Resul
         out,
         "#[Buckets = {:12}, SubBuckets     = {:12}]",
         histogram.buckets(),
-        histogram.distinct_values() / usize::from(histogram.buckets()).max(1)
+        sub_bucket_count(histogram.sigfig())
     )
+}
+
+/// HdrHistogram's sub-bucket count: the power of two that holds `2 × 10^sigfig`
+/// (2048 at 3 significant figures), as its own writers print it.
+fn sub_bucket_count(sigfig: u8) -> u64 {
+    (2 * 10_u64.pow(u32::from(sigfig))).next_power_of_two()
 }

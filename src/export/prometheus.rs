@@ -37,13 +37,13 @@ pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &s
             "wall_seconds_total",
             "counter",
             "Wall time (first poll to Ready) of completed runs.",
-            |s, o, l| sample(o, l, "", secs(s.wall_total())),
+            |s, o, l| sample(o, l, "", secs(s.wall().total())),
         ),
         (
             "idle_seconds_total",
             "counter",
             "Idle time (wall - busy) of completed runs.",
-            |s, o, l| sample(o, l, "", secs(s.idle_total())),
+            |s, o, l| sample(o, l, "", secs(s.idle().total())),
         ),
         (
             "polls_total",

@@ -1,13 +1,14 @@
-//! `serde::Serialize` for `Stats` and `Snapshot`: stable field names,
+//! `serde::Serialize` for `Stats`, `Snapshot` and `Interval`: stable field names,
 //! durations as whole nanoseconds.
 
 use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, Serializer};
 
-use crate::{Snapshot, Stats};
+use crate::{Distribution, Interval, Snapshot, Stats, Sum};
 
-/// The serialized form of [`Stats`]; field names are part of the API.
+/// The serialized form of [`Stats`]; field names are part of the API and
+/// follow the methods: `busy.mean_ns` is `stats.busy().mean()`.
 #[derive(serde::Serialize)]
 struct StatsFields<'a> {
     name: &'a str,
@@ -16,32 +17,65 @@ struct StatsFields<'a> {
     panicked: u64,
     errors: u64,
     clamped: u64,
+    polls: u64,
     slow_polls: u64,
     blocked_polls: u64,
-    polls: u64,
-    busy_total_ns: u64,
-    busy_mean_ns: u64,
-    busy_stdev_ns: u64,
-    busy_min_ns: u64,
-    busy_max_ns: u64,
-    busy_quantiles_ns: BTreeMap<String, u64>,
-    wall_total_ns: u64,
-    wall_mean_ns: u64,
-    wall_quantiles_ns: BTreeMap<String, u64>,
-    idle_total_ns: u64,
-    self_total_ns: u64,
     longest_poll_ns: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    interval_ns: Option<u64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    runs_per_second: Option<f64>,
+    busy: DistributionFields,
+    wall: DistributionFields,
+    idle: SumFields,
+    self_time: SumFields,
+}
+
+/// The serialized form of a [`Distribution`].
+#[derive(serde::Serialize)]
+struct DistributionFields {
+    count: u64,
+    total_ns: u64,
+    mean_ns: u64,
+    stdev_ns: u64,
+    min_ns: u64,
+    max_ns: u64,
+    quantiles_ns: BTreeMap<String, u64>,
+}
+
+/// The serialized form of a [`Sum`].
+#[derive(serde::Serialize)]
+struct SumFields {
+    total_ns: u64,
+    mean_ns: u64,
 }
 
 fn ns(d: std::time::Duration) -> u64 {
     u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
 }
 
-/// As JSON, for example:
+impl DistributionFields {
+    fn of(d: &Distribution, quantiles: &[f64]) -> Self {
+        DistributionFields {
+            count: d.count(),
+            total_ns: ns(d.total()),
+            mean_ns: ns(d.mean()),
+            stdev_ns: ns(d.stdev()),
+            min_ns: ns(d.min()),
+            max_ns: ns(d.max()),
+            quantiles_ns: (quantiles.iter())
+                .map(|&q| (q.to_string(), ns(d.quantile(q))))
+                .collect(),
+        }
+    }
+}
+
+impl SumFields {
+    fn of(sum: Sum) -> Self {
+        SumFields {
+            total_ns: ns(sum.total()),
+            mean_ns: ns(sum.mean()),
+        }
+    }
+}
+
+/// As JSON, the names following the methods, for example:
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
@@ -50,17 +84,15 @@ fn ns(d: std::time::Duration) -> u64 {
 /// let json = serde_json::to_value(timer.stats()).unwrap();
 /// assert_eq!(json["name"], "db");
 /// assert_eq!(json["count"], 1);
-/// assert_eq!(json["busy_total_ns"], 250_000);
-/// assert_eq!(json["busy_quantiles_ns"]["0.99"], 250_111);
+/// assert_eq!(json["busy"]["total_ns"], 250_000);
+/// assert_eq!(json["busy"]["quantiles_ns"]["0.99"], 250_111);
+/// assert_eq!(json["wall"]["mean_ns"], 250_000);
+/// assert_eq!(json["idle"]["total_ns"], 0);
 /// # }
 /// ```
 impl Serialize for Stats {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        let quantiles = |f: &dyn Fn(f64) -> std::time::Duration| {
-            (self.report_quantiles().iter())
-                .map(|&q| (q.to_string(), ns(f(q))))
-                .collect()
-        };
+        let quantiles = self.report_quantiles();
         StatsFields {
             name: self.name(),
             count: self.count(),
@@ -68,23 +100,14 @@ impl Serialize for Stats {
             panicked: self.panicked(),
             errors: self.errors(),
             clamped: self.clamped(),
+            polls: self.polls(),
             slow_polls: self.slow_polls(),
             blocked_polls: self.blocked_polls(),
-            polls: self.polls(),
-            busy_total_ns: ns(self.total()),
-            busy_mean_ns: ns(self.mean()),
-            busy_stdev_ns: ns(self.stdev()),
-            busy_min_ns: ns(self.min()),
-            busy_max_ns: ns(self.max()),
-            busy_quantiles_ns: quantiles(&|q| self.quantile(q)),
-            wall_total_ns: ns(self.wall_total()),
-            wall_mean_ns: ns(self.mean_wall()),
-            wall_quantiles_ns: quantiles(&|q| self.wall_quantile(q)),
-            idle_total_ns: ns(self.idle_total()),
-            self_total_ns: ns(self.self_total()),
             longest_poll_ns: ns(self.longest_poll()),
-            interval_ns: self.elapsed().map(ns),
-            runs_per_second: self.runs_per_second(),
+            busy: DistributionFields::of(self.busy(), quantiles),
+            wall: DistributionFields::of(self.wall(), quantiles),
+            idle: SumFields::of(self.idle()),
+            self_time: SumFields::of(self.self_time()),
         }
         .serialize(serializer)
     }
@@ -111,6 +134,36 @@ impl Serialize for Snapshot {
         }
         SnapshotFields {
             quantiles: self.quantiles(),
+            timers: self.iter().collect(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// As JSON: `{"elapsed_ns": 60000000000, "quantiles": [...], "timers": [...]}`,
+/// each timer's figures over the interval.
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// let registry = perf_timer::Registry::new();
+/// let mut intervals = registry.intervals();
+/// registry.timer("a").record(std::time::Duration::from_micros(1));
+/// let json = serde_json::to_value(intervals.next().unwrap()).unwrap();
+/// assert_eq!(json["timers"][0]["count"], 1);
+/// assert!(json["elapsed_ns"].as_u64().is_some());
+/// # }
+/// ```
+impl Serialize for Interval {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct IntervalFields<'a> {
+            elapsed_ns: u64,
+            quantiles: &'a [f64],
+            timers: Vec<&'a Stats>,
+        }
+        IntervalFields {
+            elapsed_ns: ns(self.elapsed()),
+            quantiles: self.snapshot().quantiles(),
             timers: self.iter().collect(),
         }
         .serialize(serializer)

@@ -79,14 +79,81 @@ impl fmt::Display for Nanos {
     }
 }
 
-/// A quantile as a percentage label: 0.5 → `50%`, 0.999 → `99.9%`.
+/// A deviation beside a mean: 3 significant figures, in the mean's unit
+/// while that reads well (`± 18.0 µs` beside `73.1 µs`, `± 0.410 ms` beside
+/// `2.10 ms`), otherwise in its own (`± 1.56 s` beside `1.75 ms`).
+pub(crate) struct Deviation {
+    pub(crate) nanos: f64,
+    pub(crate) mean: Scaled,
+}
+
+impl fmt::Display for Deviation {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let nanos = if self.nanos.is_finite() {
+            self.nanos.max(0.0)
+        } else {
+            0.0
+        };
+        let x = nanos / UNITS[self.mean.unit].1;
+        if x == 0.0 {
+            return self.mean.write(f, 0.0);
+        }
+        // 3 significant figures in the mean's unit, from 0.100 to 999.
+        let decimals = if x >= 100.0 {
+            0
+        } else if x >= 10.0 {
+            1
+        } else if x >= 1.0 {
+            2
+        } else {
+            3
+        };
+        let rounded = round(x, decimals);
+        if (0.1..1000.0).contains(&rounded) && decimals_fit(rounded, decimals) {
+            let name = UNITS[self.mean.unit].0;
+            write!(f, "{rounded:.decimals$} {name}")
+        } else {
+            Nanos(nanos).fmt(f)
+        }
+    }
+}
+
+/// Whether `rounded` still has 3 significant figures with `decimals`
+/// (rounding 9.996 up to 10.00 would give 4).
+fn decimals_fit(rounded: f64, decimals: usize) -> bool {
+    rounded < 10_f64.powi(3 - decimals as i32)
+}
+
+/// A quantile as a percentage label, with as many digits as the quantile
+/// has: 0.5 → `50%`, 0.999 → `99.9%`, 0.9999999 → `99.99999%`. The digits
+/// are those of the shortest decimal that reads back as the quantile, moved
+/// two places, so distinct quantiles get distinct labels and none below 1
+/// prints as `100%`.
 pub(crate) struct Percent(pub(crate) f64);
 
 impl fmt::Display for Percent {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let text = format!("{:.4}", self.0 * 100.0);
-        let text = text.trim_end_matches('0').trim_end_matches('.');
-        write!(f, "{text}%")
+        // `{}` of an f64 is the shortest round-trip decimal, never an
+        // exponent; `+ 0.0` turns -0.0 into 0.0.
+        let text = format!("{}", self.0 + 0.0);
+        let (sign, text) = match text.strip_prefix('-') {
+            Some(rest) => ("-", rest),
+            None => ("", text.as_str()),
+        };
+        let (int, frac) = text.split_once('.').unwrap_or((text, ""));
+        // Move the point two places right, padding with zeros.
+        let frac = format!("{frac:0<2}");
+        let (moved, rest) = frac.split_at(2);
+        let whole = format!("{int}{moved}");
+        let whole = whole.trim_start_matches('0');
+        let whole = if whole.is_empty() { "0" } else { whole };
+        let rest = rest.trim_end_matches('0');
+        f.write_str(sign)?;
+        f.write_str(whole)?;
+        if !rest.is_empty() {
+            write!(f, ".{rest}")?;
+        }
+        f.write_str("%")
     }
 }
 
@@ -137,11 +204,45 @@ mod tests {
     }
 
     #[test]
-    fn percent_labels() {
-        assert_eq!(Percent(0.5).to_string(), "50%");
-        assert_eq!(Percent(0.999).to_string(), "99.9%");
-        assert_eq!(Percent(0.9999).to_string(), "99.99%");
-        assert_eq!(Percent(1.0).to_string(), "100%");
-        assert_eq!(Percent(0.0).to_string(), "0%");
+    fn percent_labels_are_exact_and_distinct() {
+        for (q, label) in [
+            (0.5, "50%"),
+            (0.9, "90%"),
+            (0.999, "99.9%"),
+            (0.9999, "99.99%"),
+            (0.99999, "99.999%"),
+            (0.9999999, "99.99999%"),
+            (1e-7, "0.00001%"),
+            (0.001, "0.1%"),
+            (0.05, "5%"),
+            (0.123, "12.3%"),
+            (1.0, "100%"),
+            (0.0, "0%"),
+            (-0.0, "0%"),
+        ] {
+            assert_eq!(Percent(q).to_string(), label, "{q}");
+        }
+        let near_one = 1.0 - f64::EPSILON;
+        assert_ne!(Percent(near_one).to_string(), "100%");
+    }
+
+    fn deviation(nanos: f64, mean: f64) -> String {
+        Deviation {
+            nanos,
+            mean: Scaled::of(mean),
+        }
+        .to_string()
+    }
+
+    #[test]
+    fn deviations_have_three_significant_figures() {
+        assert_eq!(deviation(18_000.0, 73_100.0), "18.0 µs");
+        assert_eq!(deviation(297_000.0, 34_500.0), "297 µs");
+        assert_eq!(deviation(410_000.0, 2_100_000.0), "0.410 ms");
+        assert_eq!(deviation(1_558_955_710_000.0, 1_750_000.0), "1559 s");
+        assert_eq!(deviation(41_000.0, 2_100_000_000.0), "41.0 µs");
+        assert_eq!(deviation(999_700.0, 5_000.0), "1.00 ms");
+        assert_eq!(deviation(0.0, 5_000.0), "0.00 µs");
+        assert_eq!(deviation(f64::NAN, 5_000.0), "0.00 µs");
     }
 }

@@ -1,11 +1,13 @@
 //! The read side (cold path): stats, snapshots and the report.
 
+mod distribution;
 mod format;
 mod report;
 mod snapshot;
 mod stats;
 
+pub use distribution::Distribution;
+pub(crate) use report::runs_per_second;
 pub use report::{Detail, Report};
 pub use snapshot::Snapshot;
-pub(crate) use stats::Outcomes;
-pub use stats::Stats;
+pub use stats::{Stats, Sum};

@@ -3,7 +3,8 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-use super::format::{Nanos, Percent, Scaled};
+use super::format::{Deviation, Nanos, Percent, Scaled};
+use super::Distribution;
 use crate::{Snapshot, Stats};
 
 /// A printable report: one line per timer, sorted by name, durations at 3
@@ -33,11 +34,24 @@ use crate::{Snapshot, Stats};
 #[derive(Debug, Clone)]
 pub struct Report {
     snapshot: Snapshot,
+    /// For an interval's report: its length, for the runs per second.
+    elapsed: Option<Duration>,
 }
 
 impl Report {
     pub(crate) fn new(snapshot: Snapshot) -> Self {
-        Report { snapshot }
+        Report {
+            snapshot,
+            elapsed: None,
+        }
+    }
+
+    /// The report of an interval of `elapsed`: each line adds runs per second.
+    pub(crate) fn of_interval(snapshot: Snapshot, elapsed: Duration) -> Self {
+        Report {
+            snapshot,
+            elapsed: Some(elapsed),
+        }
     }
 
     /// The report's lines, without line endings: hand each to a logger.
@@ -54,7 +68,7 @@ impl Report {
             .filter(|stats| !stats.is_idle())
             .map(|stats| {
                 let mut line = String::new();
-                write_line(&mut line, stats, self.snapshot.quantiles())
+                write_line(&mut line, stats, self.snapshot.quantiles(), self.elapsed)
                     .expect("writing to a String cannot fail");
                 line
             })
@@ -74,39 +88,40 @@ impl Report {
 impl fmt::Display for Report {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         for stats in self.snapshot.iter().filter(|s| !s.is_idle()) {
-            write_line(f, stats, self.snapshot.quantiles())?;
+            write_line(f, stats, self.snapshot.quantiles(), self.elapsed)?;
             f.write_char('\n')?;
         }
         Ok(())
     }
 }
 
-fn write_line(f: &mut impl fmt::Write, stats: &Stats, quantiles: &[f64]) -> fmt::Result {
+fn write_line(
+    f: &mut impl fmt::Write,
+    stats: &Stats,
+    quantiles: &[f64],
+    elapsed: Option<Duration>,
+) -> fmt::Result {
     // `{:?}` quotes the name and escapes quotes, backslashes and control characters.
     write!(f, "timer {:?}: ", stats.name())?;
     let runs = stats.count();
     match runs {
         0 => f.write_str("0 runs")?,
-        1 => write!(f, "{} in 1 run", Nanos(stats.total().as_nanos() as f64))?,
+        1 => write!(f, "{} in 1 run", ns(stats.total()))?,
         _ => {
-            write_avg(f, stats)?;
+            write_avg(f, stats.busy())?;
             for &q in quantiles {
-                let value = stats.quantile(q).as_nanos() as f64;
-                write!(f, ", {} ≤ {}", Percent(q), Nanos(value))?;
+                write!(f, ", {} ≤ {}", Percent(q), ns(stats.quantile(q)))?;
             }
-            let max = stats.max().as_nanos() as f64;
-            write!(f, ", max {} in {runs} runs", Nanos(max))?;
+            write!(f, ", max {} in {runs} runs", ns(stats.max()))?;
         }
     }
     // Per-run means where there are several runs, the value of the one run otherwise.
     let avg = if runs > 1 { "avg " } else { "" };
-    if runs > 0 && stats.idle_total() > Duration::ZERO {
-        let idle = stats.per_run(stats.idle_total().as_nanos() as u64);
-        write!(f, ", idle {avg}{}", Nanos(idle))?;
+    if runs > 0 && stats.idle().total() > Duration::ZERO {
+        write!(f, ", idle {avg}{}", Nanos(stats.idle().mean_nanos()))?;
     }
     if runs > 0 && stats.has_nested() {
-        let own = stats.per_run(stats.self_total().as_nanos() as u64);
-        write!(f, ", self {avg}{}", Nanos(own))?;
+        write!(f, ", self {avg}{}", Nanos(stats.self_time().mean_nanos()))?;
     }
     for (n, one, many) in [
         (stats.cancelled(), "cancelled", "cancelled"),
@@ -122,20 +137,34 @@ fn write_line(f: &mut impl fmt::Write, stats: &Stats, quantiles: &[f64]) -> fmt:
             n => write!(f, ", {n} {many}")?,
         }
     }
-    if let Some(rate) = stats.runs_per_second() {
+    if let Some(rate) = elapsed.and_then(|e| runs_per_second(runs, e)) {
         write!(f, ", {} runs/s", Rate(rate))?;
     }
     Ok(())
 }
 
-/// `avg 73.1 µs ± 18.0 µs`: the deviation in the mean's unit and decimals.
-fn write_avg(f: &mut impl fmt::Write, stats: &Stats) -> fmt::Result {
-    let mean = stats.mean_nanos();
+/// `runs` over `elapsed`, if it has a length.
+pub(crate) fn runs_per_second(runs: u64, elapsed: Duration) -> Option<f64> {
+    let seconds = elapsed.as_secs_f64();
+    (seconds > 0.0).then(|| runs as f64 / seconds)
+}
+
+fn ns(d: Duration) -> Nanos {
+    Nanos(d.as_nanos() as f64)
+}
+
+/// `avg 73.1 µs ± 18.0 µs`: the deviation at 3 significant figures, in the
+/// mean's unit while that reads well.
+fn write_avg(f: &mut impl fmt::Write, distribution: &Distribution) -> fmt::Result {
+    let mean = distribution.mean_nanos();
     let scaled = Scaled::of(mean);
     f.write_str("avg ")?;
     scaled.write(f, mean)?;
-    f.write_str(" ± ")?;
-    scaled.write(f, stats.stdev_nanos())
+    let deviation = Deviation {
+        nanos: distribution.stdev_nanos(),
+        mean: scaled,
+    };
+    write!(f, " ± {deviation}")
 }
 
 /// A rate at 3 significant figures, whole numbers from 100 up.
@@ -157,9 +186,9 @@ impl fmt::Display for Rate {
 /// timer "fetch"
 ///   runs   292 completed, 3 cancelled, 0 panicked, 2 errors, 0 clamped
 ///   busy   avg 73.1 µs ± 18.0 µs, min 40.1 µs, 50% ≤ 70.2 µs, 90% ≤ 95.0 µs, 99% ≤ 180 µs, max 321 µs, total 21.3 ms
-///   self   avg 50.0 µs, total 14.6 ms
-///   wall   avg 1.20 ms, 50% ≤ 1.10 ms, 90% ≤ 1.90 ms, 99% ≤ 2.20 ms, max 2.31 ms, total 350 ms
+///   wall   avg 1.20 ms ± 0.310 ms, min 210 µs, 50% ≤ 1.10 ms, 90% ≤ 1.90 ms, 99% ≤ 2.20 ms, max 2.31 ms, total 350 ms
 ///   idle   avg 1.13 ms, total 329 ms
+///   self   avg 50.0 µs, total 14.6 ms
 ///   polls  1021, 3.50 per run, longest 210 µs, 4 slow, 1 blocked
 /// ```
 ///
@@ -184,7 +213,6 @@ impl<'a> Detail<'a> {
 impl fmt::Display for Detail<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let s = self.stats;
-        let ns = |d: Duration| Nanos(d.as_nanos() as f64);
         writeln!(f, "timer {:?}", s.name())?;
         writeln!(
             f,
@@ -195,31 +223,15 @@ impl fmt::Display for Detail<'_> {
             s.errors(),
             s.clamped()
         )?;
-        f.write_str("  busy   ")?;
-        write_avg(f, s)?;
-        write!(f, ", min {}", ns(s.min()))?;
-        for &q in s.report_quantiles() {
-            write!(f, ", {} ≤ {}", Percent(q), ns(s.quantile(q)))?;
+        for (label, distribution) in [("busy", s.busy()), ("wall", s.wall())] {
+            write!(f, "  {label}   ")?;
+            write_distribution(f, distribution, s.report_quantiles())?;
+            f.write_char('\n')?;
         }
-        writeln!(f, ", max {}, total {}", ns(s.max()), ns(s.total()))?;
-        writeln!(
-            f,
-            "  self   avg {}, total {}",
-            ns(s.mean_self()),
-            ns(s.self_total())
-        )?;
-        write!(f, "  wall   avg {}", ns(s.mean_wall()))?;
-        for &q in s.report_quantiles() {
-            write!(f, ", {} ≤ {}", Percent(q), ns(s.wall_quantile(q)))?;
+        for (label, sum) in [("idle", s.idle()), ("self", s.self_time())] {
+            let (mean, total) = (Nanos(sum.mean_nanos()), ns(sum.total()));
+            writeln!(f, "  {label}   avg {mean}, total {total}")?;
         }
-        let wall_max = s.wall_quantile(1.0);
-        writeln!(f, ", max {}, total {}", ns(wall_max), ns(s.wall_total()))?;
-        writeln!(
-            f,
-            "  idle   avg {}, total {}",
-            ns(s.mean_idle()),
-            ns(s.idle_total())
-        )?;
         writeln!(
             f,
             "  polls  {}, {:.2} per run, longest {}, {} slow, {} blocked",
@@ -228,10 +240,27 @@ impl fmt::Display for Detail<'_> {
             ns(s.longest_poll()),
             s.slow_polls(),
             s.blocked_polls()
-        )?;
-        if let (Some(rate), Some(elapsed)) = (s.runs_per_second(), s.elapsed()) {
-            writeln!(f, "  rate   {} runs/s over {}", Rate(rate), ns(elapsed))?;
+        )
+    }
+}
+
+/// One distribution on one line, the same way for busy and wall time.
+fn write_distribution(
+    f: &mut impl fmt::Write,
+    distribution: &Distribution,
+    quantiles: &[f64],
+) -> fmt::Result {
+    match distribution.count() {
+        0 => f.write_str("no runs"),
+        1 => write!(f, "{} in 1 run", ns(distribution.total())),
+        _ => {
+            write_avg(f, distribution)?;
+            write!(f, ", min {}", ns(distribution.min()))?;
+            for &q in quantiles {
+                write!(f, ", {} ≤ {}", Percent(q), ns(distribution.quantile(q)))?;
+            }
+            let (max, total) = (ns(distribution.max()), ns(distribution.total()));
+            write!(f, ", max {max}, total {total}")
         }
-        Ok(())
     }
 }

@@ -23,8 +23,21 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// `timers` must be sorted by name.
     pub(crate) fn new(timers: Vec<Stats>, quantiles: Arc<[f64]>) -> Self {
         Snapshot { timers, quantiles }
+    }
+
+    /// What happened between `earlier` (of the same registry) and this
+    /// snapshot, per timer; a timer new since then counts from zero.
+    pub(crate) fn since(&self, earlier: &Snapshot) -> Snapshot {
+        let timers = (self.timers.iter())
+            .map(|now| match earlier.get(now.name()) {
+                Some(then) => now.since(then),
+                None => now.clone(),
+            })
+            .collect();
+        Snapshot::new(timers, self.quantiles.clone())
     }
 
     /// The timers, sorted by name.

@@ -5,38 +5,24 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::distribution::Distribution;
 use super::report::Detail;
-use crate::record::Recorded;
+use crate::record::{Layout, Reading, Totals};
 
-/// How runs and polls of one timer ended, counted.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Outcomes {
-    pub(crate) cancelled: u64,
-    pub(crate) panicked: u64,
-    pub(crate) errors: u64,
-    pub(crate) slow_polls: u64,
-    pub(crate) blocked_polls: u64,
-}
-
-impl Outcomes {
-    fn since(&self, earlier: &Outcomes) -> Outcomes {
-        Outcomes {
-            cancelled: self.cancelled.saturating_sub(earlier.cancelled),
-            panicked: self.panicked.saturating_sub(earlier.panicked),
-            errors: self.errors.saturating_sub(earlier.errors),
-            slow_polls: self.slow_polls.saturating_sub(earlier.slow_polls),
-            blocked_polls: self.blocked_polls.saturating_sub(earlier.blocked_polls),
-        }
-    }
-}
-
-/// What one timer has recorded: runs (completed, each one sample of busy
-/// and wall time) and the runs that did not complete, polls, and where the
-/// time went.
+/// What one timer has recorded, read at one moment: its completed runs
+/// (each one sample of busy and wall time), the runs that did not
+/// complete, its polls, and where the time went.
 ///
-/// Quantiles, min, max and stdev come from HdrHistograms and are exact to
-/// their precision (3 significant figures by default); totals and means are
-/// exact to the nanosecond.
+/// **Consistent.** A `Stats` is read in one pass that counts each run
+/// wholly or not at all, even while other threads record: its totals (busy,
+/// wall, idle, self, polls, errors) are the sums over exactly the runs its
+/// distributions count.
+///
+/// **One vocabulary.** [`busy`](Stats::busy) and [`wall`](Stats::wall) are
+/// [`Distribution`]s with the same methods; the busy time, what this crate
+/// is about, also has shorthands here ([`count`](Stats::count),
+/// [`mean`](Stats::mean), [`quantile`](Stats::quantile), …).
+/// [`idle`](Stats::idle) and [`self_time`](Stats::self_time) are [`Sum`]s.
 ///
 /// ```
 /// use std::time::Duration;
@@ -49,89 +35,95 @@ impl Outcomes {
 /// let stats = timer.stats();
 /// assert_eq!(stats.count(), 100);
 /// assert_eq!(stats.mean(), Duration::from_nanos(50_500));
-/// assert_eq!(stats.quantile(0.5).as_micros(), 50);
+/// assert_eq!(stats.quantile(0.5), stats.busy().quantile(0.5));
+/// assert_eq!(stats.wall().total(), stats.total() + stats.idle().total());
 /// println!("{}", stats.detail()); // every figure, one per line
 /// ```
 #[derive(Debug, Clone)]
 pub struct Stats {
     name: Arc<str>,
-    recorded: Recorded,
-    outcomes: Outcomes,
+    totals: Totals,
+    busy: Distribution,
+    wall: Distribution,
     quantiles: Arc<[f64]>,
-    /// For the stats of an interval: its length.
-    elapsed: Option<Duration>,
+}
+
+/// A sum of durations over a timer's completed runs, with its mean: idle
+/// time ([`Stats::idle`]) or self time ([`Stats::self_time`]).
+///
+/// ```
+/// use std::time::Duration;
+/// let timer = perf_timer::Registry::new().timer("a");
+/// timer.record(Duration::from_micros(4));
+/// timer.record(Duration::from_micros(6));
+/// let own = timer.stats().self_time(); // nothing nested: all of it
+/// assert_eq!((own.total(), own.mean()), (Duration::from_micros(10), Duration::from_micros(5)));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Sum {
+    nanos: u64,
+    runs: u64,
+}
+
+impl Sum {
+    /// The sum, exact; saturates rather than wrapping.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("a");
+    /// timer.record(std::time::Duration::from_micros(8));
+    /// assert_eq!(timer.stats().idle().total(), std::time::Duration::ZERO);
+    /// ```
+    pub fn total(&self) -> Duration {
+        Duration::from_nanos(self.nanos)
+    }
+
+    /// The sum per completed run, exact to the nanosecond (truncated); zero
+    /// without runs.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("a");
+    /// assert_eq!(timer.stats().idle().mean(), std::time::Duration::ZERO);
+    /// ```
+    pub fn mean(&self) -> Duration {
+        Duration::from_nanos(self.nanos.checked_div(self.runs).unwrap_or(0))
+    }
+
+    /// Mean in nanoseconds, with its fraction.
+    pub(crate) fn mean_nanos(&self) -> f64 {
+        match self.runs {
+            0 => 0.0,
+            n => self.nanos as f64 / n as f64,
+        }
+    }
 }
 
 impl Stats {
     pub(crate) fn new(
         name: Arc<str>,
-        recorded: Recorded,
-        outcomes: Outcomes,
+        reading: Reading,
+        layout: Layout,
         quantiles: Arc<[f64]>,
     ) -> Self {
+        let totals = reading.totals;
         Stats {
             name,
-            recorded,
-            outcomes,
+            busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
+            wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
+            totals,
             quantiles,
-            elapsed: None,
         }
     }
 
-    /// What happened between `earlier` (stats of the same timer) and these,
-    /// over `elapsed`. The longest poll stays the longest since the start.
-    pub(crate) fn since(&self, earlier: &Stats, elapsed: Duration) -> Stats {
-        let (now, then) = (&self.recorded, &earlier.recorded);
-        let window = |now: &Histogram<u64>, then: &Histogram<u64>| {
-            let mut window = now.clone();
-            // Counts only grow, so `then` fits inside `now`; if it somehow
-            // does not, the cumulative histogram is the honest fallback.
-            if window.subtract(then).is_err() {
-                window = now.clone();
-            }
-            window
-        };
+    /// What happened between `earlier` (stats of the same timer) and these.
+    /// The longest poll stays the longest since the start.
+    pub(crate) fn since(&self, earlier: &Stats) -> Stats {
+        let totals = self.totals.since(&earlier.totals);
         Stats {
             name: self.name.clone(),
-            recorded: Recorded {
-                busy: window(&now.busy, &then.busy),
-                wall: window(&now.wall, &then.wall),
-                busy_nanos: now.busy_nanos.wrapping_sub(then.busy_nanos),
-                idle_nanos: now.idle_nanos.wrapping_sub(then.idle_nanos),
-                nested_nanos: now.nested_nanos.wrapping_sub(then.nested_nanos),
-                polls: now.polls.saturating_sub(then.polls),
-                longest_poll: now.longest_poll,
-                clamped: now.clamped.saturating_sub(then.clamped),
-            },
-            outcomes: self.outcomes.since(&earlier.outcomes),
+            busy: self.busy.since(&earlier.busy, totals.busy_nanos),
+            wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
+            totals,
             quantiles: self.quantiles.clone(),
-            elapsed: Some(elapsed),
-        }
-    }
-
-    /// Stats of the same timer with nothing recorded: the start of its
-    /// first interval.
-    pub(crate) fn empty_like(&self) -> Stats {
-        let empty = |h: &Histogram<u64>| {
-            let mut h = h.clone();
-            h.reset();
-            h
-        };
-        Stats {
-            name: self.name.clone(),
-            recorded: Recorded {
-                busy: empty(&self.recorded.busy),
-                wall: empty(&self.recorded.wall),
-                busy_nanos: 0,
-                idle_nanos: 0,
-                nested_nanos: 0,
-                polls: 0,
-                longest_poll: 0,
-                clamped: 0,
-            },
-            outcomes: Outcomes::default(),
-            quantiles: self.quantiles.clone(),
-            elapsed: None,
         }
     }
 
@@ -145,7 +137,83 @@ impl Stats {
         &self.name
     }
 
-    /// Completed runs (samples).
+    /// Busy time of each completed run: the sum of its poll times.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// let timer = perf_timer::Registry::new().timer("nap");
+    /// timer.time(tokio::time::sleep(Duration::from_millis(20))).await;
+    /// let stats = timer.stats();
+    /// assert!(stats.busy().max() < Duration::from_millis(20)); // the sleep is not busy time
+    /// # }
+    /// ```
+    pub fn busy(&self) -> &Distribution {
+        &self.busy
+    }
+
+    /// Wall time of each completed run: first poll to `Ready`, waiting
+    /// included. A sync section or a manual sample has no waiting: its wall
+    /// time is its busy time.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// let timer = perf_timer::Registry::new().timer("nap");
+    /// timer.time(tokio::time::sleep(Duration::from_millis(20))).await;
+    /// let stats = timer.stats();
+    /// assert!(stats.wall().min() >= Duration::from_millis(20));
+    /// assert!(stats.busy().mean() < Duration::from_millis(20));
+    /// # }
+    /// ```
+    pub fn wall(&self) -> &Distribution {
+        &self.wall
+    }
+
+    /// Idle time of the completed runs (wall − busy): waiting between polls,
+    /// on I/O, timers, locks or the scheduler.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// let timer = perf_timer::Registry::new().timer("nap");
+    /// timer.time(tokio::time::sleep(Duration::from_millis(20))).await;
+    /// assert!(timer.stats().idle().total() >= Duration::from_millis(19));
+    /// # }
+    /// ```
+    pub fn idle(&self) -> Sum {
+        self.sum(self.totals.idle_nanos)
+    }
+
+    /// Self time of the completed runs: busy time minus the busy time of
+    /// timed futures nested inside this timer's polls. Equal to the busy
+    /// time for a timer with nothing timed inside it.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let inner = registry.timer("inner");
+    /// registry.timer("outer").time(async { inner.time(async {}).await }).await;
+    /// let outer = registry.stats("outer").unwrap();
+    /// assert!(outer.self_time().total() <= outer.total());
+    /// # }
+    /// ```
+    pub fn self_time(&self) -> Sum {
+        self.sum(self.totals.self_nanos())
+    }
+
+    fn sum(&self, nanos: u64) -> Sum {
+        Sum {
+            nanos,
+            runs: self.totals.runs,
+        }
+    }
+
+    /// Completed runs (samples); [`busy().count()`](Distribution::count).
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
@@ -153,41 +221,23 @@ impl Stats {
     /// assert_eq!(timer.stats().count(), 1);
     /// ```
     pub fn count(&self) -> u64 {
-        self.recorded.busy.len()
+        self.busy.count()
     }
 
-    /// Mean busy time of a run, exact (zero without runs).
+    /// Mean busy time of a run, exact; [`busy().mean()`](Distribution::mean).
     ///
     /// ```
     /// use std::time::Duration;
     /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(Duration::from_nanos(1));
-    /// timer.record(Duration::from_nanos(2));
-    /// assert_eq!(timer.stats().mean(), Duration::from_nanos(1)); // 1.5 ns, truncated
+    /// timer.record(Duration::from_micros(1));
+    /// timer.record(Duration::from_micros(3));
+    /// assert_eq!(timer.stats().mean(), Duration::from_micros(2));
     /// ```
     pub fn mean(&self) -> Duration {
-        self.mean_of(self.recorded.busy_nanos)
+        self.busy.mean()
     }
 
-    /// `nanos` per completed run, exact (integer division; zero without runs).
-    fn mean_of(&self, nanos: u64) -> Duration {
-        Duration::from_nanos(nanos.checked_div(self.count()).unwrap_or(0))
-    }
-
-    /// `nanos` per completed run, with its fraction.
-    pub(crate) fn per_run(&self, nanos: u64) -> f64 {
-        match self.count() {
-            0 => 0.0,
-            n => nanos as f64 / n as f64,
-        }
-    }
-
-    /// Mean busy time in nanoseconds, with its fraction.
-    pub(crate) fn mean_nanos(&self) -> f64 {
-        self.per_run(self.recorded.busy_nanos)
-    }
-
-    /// Standard deviation of the busy times, to the histogram's precision.
+    /// Standard deviation of the busy times; [`busy().stdev()`](Distribution::stdev).
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
@@ -195,22 +245,10 @@ impl Stats {
     /// assert_eq!(timer.stats().stdev(), std::time::Duration::ZERO);
     /// ```
     pub fn stdev(&self) -> Duration {
-        Duration::from_secs_f64(self.stdev_nanos() / 1e9)
+        self.busy.stdev()
     }
 
-    pub(crate) fn stdev_nanos(&self) -> f64 {
-        if self.count() < 2 {
-            return 0.0;
-        }
-        let stdev = self.recorded.busy.stdev();
-        if stdev.is_finite() {
-            stdev
-        } else {
-            0.0
-        }
-    }
-
-    /// Shortest run, to the histogram's precision (zero without runs).
+    /// Shortest busy time; [`busy().min()`](Distribution::min).
     ///
     /// ```
     /// use std::time::Duration;
@@ -220,11 +258,10 @@ impl Stats {
     /// assert_eq!(timer.stats().min(), Duration::from_micros(3));
     /// ```
     pub fn min(&self) -> Duration {
-        Duration::from_nanos(self.recorded.busy.min())
+        self.busy.min()
     }
 
-    /// Longest run, to the histogram's precision: the highest value of its
-    /// bucket, as HdrHistogram reports it (zero without runs).
+    /// Longest busy time; [`busy().max()`](Distribution::max).
     ///
     /// ```
     /// use std::time::Duration;
@@ -234,12 +271,11 @@ impl Stats {
     /// assert_eq!(timer.stats().max().as_micros(), 9); // 9.007 µs: the top of its bucket
     /// ```
     pub fn max(&self) -> Duration {
-        max_of(&self.recorded.busy)
+        self.busy.max()
     }
 
-    /// The busy time at or below which a fraction `q` of runs fall
-    /// (`q = 0.99` is the 99th percentile). `q` outside `[0, 1]` is clamped
-    /// into it and NaN reads as 0; zero without runs.
+    /// The busy time at or below which a fraction `q` of runs fall;
+    /// [`busy().quantile(q)`](Distribution::quantile).
     ///
     /// ```
     /// use std::time::Duration;
@@ -247,15 +283,13 @@ impl Stats {
     /// for ms in 1..=10 {
     ///     timer.record(Duration::from_millis(ms));
     /// }
-    /// let stats = timer.stats();
-    /// assert_eq!(stats.quantile(0.9).as_millis(), 9);
-    /// assert_eq!(stats.quantile(7.0), stats.max());
+    /// assert_eq!(timer.stats().quantile(0.9).as_millis(), 9);
     /// ```
     pub fn quantile(&self, q: f64) -> Duration {
-        quantile_of(&self.recorded.busy, q)
+        self.busy.quantile(q)
     }
 
-    /// Sum of the busy times of all runs, exact.
+    /// Sum of the busy times, exact; [`busy().total()`](Distribution::total).
     ///
     /// ```
     /// use std::time::Duration;
@@ -265,139 +299,33 @@ impl Stats {
     /// assert_eq!(timer.stats().total(), Duration::from_nanos(3_003));
     /// ```
     pub fn total(&self) -> Duration {
-        Duration::from_nanos(self.recorded.busy_nanos)
+        self.busy.total()
     }
 
-    /// Mean wall time of a run: first poll to `Ready`, waiting included.
-    /// A sync section or a manual sample has no waiting: its wall time is its
-    /// busy time.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// use std::time::Duration;
-    /// let timer = perf_timer::Registry::new().timer("nap");
-    /// timer.time(tokio::time::sleep(Duration::from_millis(20))).await;
-    /// let stats = timer.stats();
-    /// assert!(stats.mean_wall() >= Duration::from_millis(20));
-    /// assert!(stats.mean() < Duration::from_millis(20));
-    /// # }
-    /// ```
-    pub fn mean_wall(&self) -> Duration {
-        self.mean_of(self.wall_nanos())
-    }
-
-    fn wall_nanos(&self) -> u64 {
-        self.recorded
-            .busy_nanos
-            .wrapping_add(self.recorded.idle_nanos)
-    }
-
-    /// The wall time at or below which a fraction `q` of runs fall; as
-    /// [`quantile`](Stats::quantile), for wall time.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(8));
-    /// assert_eq!(timer.stats().wall_quantile(0.5).as_micros(), 8);
-    /// ```
-    pub fn wall_quantile(&self, q: f64) -> Duration {
-        quantile_of(&self.recorded.wall, q)
-    }
-
-    /// Sum of the wall times of all runs, exact.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(8));
-    /// assert_eq!(timer.stats().wall_total(), std::time::Duration::from_micros(8));
-    /// ```
-    pub fn wall_total(&self) -> Duration {
-        Duration::from_nanos(self.wall_nanos())
-    }
-
-    /// Sum of the idle times (wall − busy) of all runs, exact: time spent
-    /// waiting between polls, on I/O, timers, locks or the scheduler.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(8));
-    /// assert_eq!(timer.stats().idle_total(), std::time::Duration::ZERO);
-    /// ```
-    pub fn idle_total(&self) -> Duration {
-        Duration::from_nanos(self.recorded.idle_nanos)
-    }
-
-    /// Mean idle time of a run.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// assert_eq!(timer.stats().mean_idle(), std::time::Duration::ZERO);
-    /// ```
-    pub fn mean_idle(&self) -> Duration {
-        self.mean_of(self.recorded.idle_nanos)
-    }
-
-    /// The HdrHistogram of wall times in nanoseconds.
+    /// The busy times as an HdrHistogram of nanoseconds;
+    /// [`busy().histogram()`](Distribution::histogram).
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// timer.record(std::time::Duration::from_nanos(42));
-    /// assert_eq!(timer.stats().wall_histogram().len(), 1);
+    /// assert_eq!(timer.stats().histogram().len(), 1);
     /// ```
-    pub fn wall_histogram(&self) -> &Histogram<u64> {
-        &self.recorded.wall
-    }
-
-    /// Self time: busy time minus the busy time of timed futures nested
-    /// inside this timer's polls, summed over all runs. Equal to
-    /// [`total`](Stats::total) for a timer with nothing timed inside it.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let registry = perf_timer::Registry::new();
-    /// let inner = registry.timer("inner");
-    /// registry.timer("outer").time(async { inner.time(async {}).await }).await;
-    /// let outer = registry.stats("outer").unwrap();
-    /// assert!(outer.self_total() <= outer.total());
-    /// # }
-    /// ```
-    pub fn self_total(&self) -> Duration {
-        Duration::from_nanos(self.self_nanos())
-    }
-
-    fn self_nanos(&self) -> u64 {
-        self.recorded
-            .busy_nanos
-            .saturating_sub(self.recorded.nested_nanos)
-    }
-
-    /// Mean self time of a run (see [`self_total`](Stats::self_total)).
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(4));
-    /// assert_eq!(timer.stats().mean_self(), std::time::Duration::from_micros(4));
-    /// ```
-    pub fn mean_self(&self) -> Duration {
-        self.mean_of(self.self_nanos())
-    }
-
-    /// Whether timed futures ran nested inside this timer's polls.
-    pub(crate) fn has_nested(&self) -> bool {
-        self.recorded.nested_nanos > 0
+    pub fn histogram(&self) -> &Histogram<u64> {
+        self.busy.histogram()
     }
 
     /// Polls of completed runs (a sync section or manual sample counts one).
     ///
     /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
     /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(4));
-    /// assert_eq!(timer.stats().polls(), 1);
+    /// timer.time(async { tokio::task::yield_now().await }).await; // two polls
+    /// assert_eq!(timer.stats().polls(), 2);
+    /// # }
     /// ```
     pub fn polls(&self) -> u64 {
-        self.recorded.polls
+        self.totals.polls
     }
 
     /// Mean polls per completed run.
@@ -411,10 +339,14 @@ impl Stats {
     /// # }
     /// ```
     pub fn polls_per_run(&self) -> f64 {
-        self.per_run(self.recorded.polls)
+        match self.totals.runs {
+            0 => 0.0,
+            n => self.totals.polls as f64 / n as f64,
+        }
     }
 
-    /// The longest single poll (or sync section) of any completed run.
+    /// The longest single poll (or sync section) of any run, slow polls of
+    /// unfinished runs included.
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
@@ -422,7 +354,7 @@ impl Stats {
     /// assert_eq!(timer.stats().longest_poll(), std::time::Duration::from_micros(4));
     /// ```
     pub fn longest_poll(&self) -> Duration {
-        Duration::from_nanos(self.recorded.longest_poll)
+        Duration::from_nanos(self.totals.longest_poll)
     }
 
     /// Polls longer than the registry's slow-poll threshold (50 µs by
@@ -433,7 +365,7 @@ impl Stats {
     /// assert_eq!(timer.stats().slow_polls(), 0);
     /// ```
     pub fn slow_polls(&self) -> u64 {
-        self.outcomes.slow_polls
+        self.totals.slow_polls
     }
 
     /// Sampled polls found blocked inside `poll` (see
@@ -444,7 +376,7 @@ impl Stats {
     /// assert_eq!(timer.stats().blocked_polls(), 0);
     /// ```
     pub fn blocked_polls(&self) -> u64 {
-        self.outcomes.blocked_polls
+        self.totals.blocked_polls
     }
 
     /// Runs dropped after their first poll and before `Ready`.
@@ -460,7 +392,7 @@ impl Stats {
     /// # }
     /// ```
     pub fn cancelled(&self) -> u64 {
-        self.outcomes.cancelled
+        self.totals.cancelled
     }
 
     /// Runs ended by a panic inside a poll (or inside a timed sync section).
@@ -474,7 +406,7 @@ impl Stats {
     /// assert_eq!(timer.stats().panicked(), 1);
     /// ```
     pub fn panicked(&self) -> u64 {
-        self.outcomes.panicked
+        self.totals.panicked
     }
 
     /// Completed runs whose output was an error (see
@@ -482,11 +414,17 @@ impl Stats {
     /// also samples, counted in [`count`](Stats::count).
     ///
     /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// assert_eq!(timer.stats().errors(), 0);
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use perf_timer::ErrOutput;
+    /// let timer = perf_timer::Registry::new().timer("connect");
+    /// let _ = timer.time(async { Err::<(), _>("refused") }).classify::<ErrOutput>().await;
+    /// let stats = timer.stats();
+    /// assert_eq!((stats.count(), stats.errors()), (1, 1));
+    /// # }
     /// ```
     pub fn errors(&self) -> u64 {
-        self.outcomes.errors
+        self.totals.errors
     }
 
     /// Runs longer than the registry's highest trackable duration, recorded
@@ -496,45 +434,11 @@ impl Stats {
     /// use std::time::Duration;
     /// let registry = perf_timer::Registry::builder().highest(Duration::from_secs(1)).build().unwrap();
     /// registry.timer("a").record(Duration::from_secs(5));
-    /// assert_eq!(registry.stats("a").unwrap().clamped(), 1);
+    /// let stats = registry.stats("a").unwrap();
+    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(5)));
     /// ```
     pub fn clamped(&self) -> u64 {
-        self.recorded.clamped
-    }
-
-    /// The underlying HdrHistogram of busy times in nanoseconds, for
-    /// merging across processes or custom analysis. It auto-resizes and
-    /// holds counters up to the largest value recorded.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_nanos(42));
-    /// assert_eq!(timer.stats().histogram().len(), 1);
-    /// ```
-    pub fn histogram(&self) -> &Histogram<u64> {
-        &self.recorded.busy
-    }
-
-    /// For the stats of an [`Interval`](crate::Interval): its length.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// assert_eq!(timer.stats().elapsed(), None); // cumulative, not an interval
-    /// ```
-    pub fn elapsed(&self) -> Option<Duration> {
-        self.elapsed
-    }
-
-    /// For the stats of an [`Interval`](crate::Interval): completed runs
-    /// per second over it.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// assert_eq!(timer.stats().runs_per_second(), None);
-    /// ```
-    pub fn runs_per_second(&self) -> Option<f64> {
-        let seconds = self.elapsed?.as_secs_f64();
-        (seconds > 0.0).then(|| self.count() as f64 / seconds)
+        self.totals.clamped
     }
 
     /// Every figure of this timer, one per line: busy, self, wall and idle
@@ -545,7 +449,7 @@ impl Stats {
     /// timer.record(std::time::Duration::from_micros(5));
     /// let text = timer.stats().detail().to_string();
     /// assert!(text.starts_with("timer \"parse\"\n"));
-    /// assert!(text.contains("  busy  "));
+    /// assert!(text.contains("  busy   5.00 µs in 1 run"));
     /// ```
     pub fn detail(&self) -> Detail<'_> {
         Detail::new(self)
@@ -556,26 +460,14 @@ impl Stats {
         &self.quantiles
     }
 
-    /// Whether anything happened: a run, a cancellation, a panic or a slow poll.
+    /// Whether timed futures ran nested inside this timer's polls.
+    pub(crate) fn has_nested(&self) -> bool {
+        self.totals.nested_nanos > 0
+    }
+
+    /// Whether nothing happened: no run, cancellation, panic or slow poll.
     pub(crate) fn is_idle(&self) -> bool {
-        self.count() == 0
-            && self.outcomes.cancelled == 0
-            && self.outcomes.panicked == 0
-            && self.outcomes.slow_polls == 0
+        let t = &self.totals;
+        t.runs == 0 && t.cancelled == 0 && t.panicked == 0 && t.slow_polls == 0
     }
-}
-
-fn max_of(histogram: &Histogram<u64>) -> Duration {
-    if histogram.is_empty() {
-        return Duration::ZERO;
-    }
-    Duration::from_nanos(histogram.max())
-}
-
-fn quantile_of(histogram: &Histogram<u64>, q: f64) -> Duration {
-    if histogram.is_empty() {
-        return Duration::ZERO;
-    }
-    let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
-    Duration::from_nanos(histogram.value_at_quantile(q))
 }

@@ -52,28 +52,8 @@ impl Layout {
     }
 
     /// Number of counters a histogram of this layout holds.
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
-    }
-
-    /// Counters per chunk: one half bucket, the unit a recorder allocates.
-    pub(crate) fn chunk_len(&self) -> usize {
-        self.sub_bucket_half_count
-    }
-
-    /// Chunks that hold all `len` counters.
-    pub(crate) fn chunks(&self) -> usize {
-        self.len / self.sub_bucket_half_count
-    }
-
-    /// The chunk of counter `index`, and its place in that chunk.
-    #[inline(always)]
-    pub(crate) fn chunk_of(&self, index: usize) -> (usize, usize) {
-        (
-            index >> self.sub_bucket_half_count_magnitude,
-            index & (self.sub_bucket_half_count - 1),
-        )
     }
 
     /// The counter index of `value`; `value` must be at most `highest`.
@@ -95,6 +75,30 @@ impl Layout {
             bucket = 0;
         }
         (sub_bucket as u64) << (bucket as u32 + self.unit_magnitude)
+    }
+
+    /// The highest value counted at `index`.
+    pub(crate) fn highest_value(&self, index: usize) -> u64 {
+        // Counters are contiguous in value: the next one starts right after.
+        self.value(index + 1).saturating_sub(1).max(self.value(index))
+    }
+
+    /// The middle of the values counted at `index`, as HdrHistogram's
+    /// `median_equivalent`.
+    pub(crate) fn median_value(&self, index: usize) -> u64 {
+        let low = self.value(index);
+        low + (self.highest_value(index) - low).div_ceil(2)
+    }
+
+    /// An HdrHistogram holding `counts` ((counter index, count) pairs),
+    /// sized to the largest value among them.
+    pub(crate) fn histogram_of(&self, counts: &[(u32, u64)]) -> Histogram<u64> {
+        let max_value = counts.last().map_or(0, |&(i, _)| self.value(i as usize));
+        let mut histogram = self.histogram_up_to(max_value);
+        for &(index, count) in counts {
+            histogram.saturating_record_n(self.value(index as usize), count);
+        }
+        histogram
     }
 
     /// An empty HdrHistogram of this layout.
@@ -172,14 +176,14 @@ mod tests {
     }
 
     #[test]
-    fn default_layout_is_33_chunks_of_8_kib() {
+    fn highest_and_median_values_match_hdrhistogram() {
         let layout = Layout::new(1, 3_600_000_000_000, 3).unwrap();
-        assert_eq!(layout.len() * 8, 33 * 1024 * 8);
-        assert_eq!((layout.chunks(), layout.chunk_len()), (33, 1024));
-        assert_eq!(layout.chunk_of(layout.index(1500)), (1, 476));
-        for sigfig in 0..=5 {
-            let layout = Layout::new(1, u64::MAX / 4, sigfig).unwrap();
-            assert_eq!(layout.chunks() * layout.chunk_len(), layout.len());
+        let reference = layout.empty_histogram();
+        assert_eq!(layout.len(), 33 * 1024);
+        for v in spread().filter(|v| *v <= 3_600_000_000_000) {
+            let i = layout.index(v);
+            assert_eq!(layout.highest_value(i), reference.highest_equivalent(v), "{v}");
+            assert_eq!(layout.median_value(i), reference.median_equivalent(v), "{v}");
         }
     }
 }

@@ -1,9 +1,14 @@
-//! The record side (hot path): per-timer striped histograms.
+//! The record side (hot path): per-timer stripes and the histogram store
+//! they drain into.
 
+mod buckets;
 mod layout;
 mod lazy;
+mod lock;
 mod recorder;
 mod sync;
+mod totals;
 
 pub(crate) use layout::Layout;
-pub(crate) use recorder::{default_stripes, Recorded, Recorder, RunSample};
+pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
+pub(crate) use totals::{Event, RunSample, Totals};
