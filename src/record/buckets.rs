@@ -133,14 +133,16 @@ impl Chunk {
         loop {
             match self {
                 Chunk::U16(c) => {
-                    if let Some(sum) = u16::try_from(n).ok().and_then(|n| c[offset].checked_add(n)) {
+                    if let Some(sum) = u16::try_from(n).ok().and_then(|n| c[offset].checked_add(n))
+                    {
                         c[offset] = sum;
                         return;
                     }
                     *self = Chunk::U32(Box::new(c.map(u32::from)));
                 }
                 Chunk::U32(c) => {
-                    if let Some(sum) = u32::try_from(n).ok().and_then(|n| c[offset].checked_add(n)) {
+                    if let Some(sum) = u32::try_from(n).ok().and_then(|n| c[offset].checked_add(n))
+                    {
                         c[offset] = sum;
                         return;
                     }
@@ -188,7 +190,10 @@ mod tests {
         buckets.add(len, 33_000, 1);
         *expected.entry(33_000).or_insert(0) += 1;
         assert!(matches!(buckets, Buckets::Dense(_)));
-        assert_eq!(collected(&buckets), expected.into_iter().collect::<Vec<_>>());
+        assert_eq!(
+            collected(&buckets),
+            expected.into_iter().collect::<Vec<_>>()
+        );
     }
 
     #[test]

@@ -80,7 +80,9 @@ impl Layout {
     /// The highest value counted at `index`.
     pub(crate) fn highest_value(&self, index: usize) -> u64 {
         // Counters are contiguous in value: the next one starts right after.
-        self.value(index + 1).saturating_sub(1).max(self.value(index))
+        self.value(index + 1)
+            .saturating_sub(1)
+            .max(self.value(index))
     }
 
     /// The middle of the values counted at `index`, as HdrHistogram's
@@ -182,8 +184,16 @@ mod tests {
         assert_eq!(layout.len(), 33 * 1024);
         for v in spread().filter(|v| *v <= 3_600_000_000_000) {
             let i = layout.index(v);
-            assert_eq!(layout.highest_value(i), reference.highest_equivalent(v), "{v}");
-            assert_eq!(layout.median_value(i), reference.median_equivalent(v), "{v}");
+            assert_eq!(
+                layout.highest_value(i),
+                reference.highest_equivalent(v),
+                "{v}"
+            );
+            assert_eq!(
+                layout.median_value(i),
+                reference.median_equivalent(v),
+                "{v}"
+            );
         }
     }
 }

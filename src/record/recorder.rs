@@ -165,7 +165,9 @@ impl Recorder {
     /// and for which `f` succeeds.
     #[inline(always)]
     fn update(&self, mut f: impl FnMut(&mut StripeState, &TryLock<Store>, &Layout) -> bool) {
-        let stripes = self.stripes.get_or_init(self.stripe_mask + 1, LazySlice::new);
+        let stripes = self
+            .stripes
+            .get_or_init(self.stripe_mask + 1, LazySlice::new);
         let home = thread_stripe();
         loop {
             for probe in 0..=self.stripe_mask {
@@ -343,7 +345,9 @@ mod tests {
         let read = recorder.read();
         assert_eq!(recorder.layout.histogram_of(&read.busy), reference);
         assert_eq!(read.busy, read.wall);
-        let sum: u64 = (0..4_u64).flat_map(|t| (t * 10_000)..(t * 10_000 + 10_003)).sum();
+        let sum: u64 = (0..4_u64)
+            .flat_map(|t| (t * 10_000)..(t * 10_000 + 10_003))
+            .sum();
         assert_eq!((read.totals.runs, read.totals.busy_nanos), (40_012, sum));
     }
 
@@ -388,7 +392,11 @@ mod tests {
     fn memory_is_small_when_empty_and_when_sparse() {
         let layout = Layout::new(1, 3_600_000_000_000, 3).unwrap();
         let recorder = Recorder::new(layout, 16);
-        assert!(recorder.reserved_bytes() <= 1024, "{}", recorder.reserved_bytes());
+        assert!(
+            recorder.reserved_bytes() <= 1024,
+            "{}",
+            recorder.reserved_bytes()
+        );
         // 50 runs spread over 1 µs..1 ms.
         for i in 0..50_u64 {
             let busy = 1_000 + i * i * 400;
@@ -400,7 +408,11 @@ mod tests {
                 false,
             );
         }
-        assert!(recorder.reserved_bytes() <= 16 * 1024, "{}", recorder.reserved_bytes());
+        assert!(
+            recorder.reserved_bytes() <= 16 * 1024,
+            "{}",
+            recorder.reserved_bytes()
+        );
     }
 
     #[test]
@@ -429,7 +441,11 @@ mod tests {
         // Counters past `highest` (the top bucket's upper part) stay empty.
         let reachable = layout.index(layout.highest) + 1;
         assert_eq!((read.busy.len(), read.wall.len()), (reachable, reachable));
-        assert!(recorder.reserved_bytes() <= 256 * 1024, "{}", recorder.reserved_bytes());
+        assert!(
+            recorder.reserved_bytes() <= 256 * 1024,
+            "{}",
+            recorder.reserved_bytes()
+        );
     }
 
     #[test]

@@ -151,7 +151,10 @@ mod tests {
         let mut totals = Totals::default();
         totals.add_run(&RunSample::single(u64::MAX), false, true);
         totals.add_run(&RunSample::single(1), false, false);
-        assert_eq!((totals.runs, totals.busy_nanos, totals.clamped), (2, u64::MAX, 1));
+        assert_eq!(
+            (totals.runs, totals.busy_nanos, totals.clamped),
+            (2, u64::MAX, 1)
+        );
         assert_eq!(totals.wall_nanos(), u64::MAX);
         let mut merged = totals;
         merged.merge(&totals);
