@@ -1,30 +1,49 @@
 //! `Buckets`: one histogram's counters in HdrHistogram's layout, as small
 //! as the values recorded allow.
 //!
-//! A timer starts sparse: a sorted list of (counter index, count) pairs, 8
-//! bytes per distinct value, so a timer with a few dozen runs holds a few
-//! hundred bytes. Past [`SPARSE_MAX`] distinct values it turns dense:
+//! A histogram starts sparse: a sorted list of (counter index, count)
+//! pairs, 8 bytes per distinct value, so a timer with a few dozen runs holds
+//! a few hundred bytes. Past [`SPARSE_MAX`] distinct values it turns dense:
 //! chunks of [`CHUNK`] counters, allocated where values fall, each 16 bits
 //! wide until one of its counters passes `u16::MAX`, then 32, then 64. No
 //! count is ever lost or saturated; memory follows the spread of the values
 //! and, only logarithmically, the counts.
 //!
-//! Not thread-safe on its own: the recorder keeps it behind a lock.
+//! Not thread-safe on its own: the recorder keeps it behind a lock. It
+//! knows its own heap size at all times, for the recorder's memory budget.
 
 /// Distinct values kept sparse; one more turns the counters dense. At 8
-/// bytes a pair, the sparse form then holds about what a few dense chunks do.
+/// bytes a pair, the sparse form then holds about what two dense chunks do.
 pub(crate) const SPARSE_MAX: usize = 128;
 
 /// Counters per dense chunk: 512 bytes at 16 bits.
 const CHUNK: usize = 256;
+
+/// Bytes of one sparse pair.
+const PAIR: usize = std::mem::size_of::<(u32, u32)>();
+
+/// Bytes of one entry of the dense chunk list.
+const ENTRY: usize = std::mem::size_of::<(u32, Chunk)>();
 
 /// One histogram's counters.
 #[derive(Debug)]
 pub(crate) enum Buckets {
     /// (counter index, count), sorted by index, every count non-zero.
     Sparse(Vec<(u32, u32)>),
-    /// Chunks of counters, `None` where no value fell.
-    Dense(Box<[Option<Chunk>]>),
+    Dense(Dense),
+}
+
+/// The dense form: a slot per chunk of the layout, pointing into the
+/// chunks allocated so far.
+#[derive(Debug)]
+pub(crate) struct Dense {
+    /// For each chunk of the layout, 0 if unallocated, else its place in
+    /// `chunks` plus one. 16 bits hold 65,535 chunks, 16.7 million counters:
+    /// more than the widest layout HdrHistogram allows at 5 figures.
+    slots: Box<[u16]>,
+    chunks: Vec<(u32, Chunk)>,
+    /// Heap bytes held: the slots, the chunk list and the chunks.
+    bytes: usize,
 }
 
 /// [`CHUNK`] counters, as wide as the largest of them needs.
@@ -35,38 +54,104 @@ pub(crate) enum Chunk {
     U64(Box<[u64; CHUNK]>),
 }
 
+/// Turning dense would take more memory than the caller has room for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct NoRoom;
+
 impl Buckets {
     pub(crate) fn new() -> Self {
         Buckets::Sparse(Vec::new())
     }
 
-    /// Adds `n` to counter `index` of a histogram of `len` counters
-    /// (`index < len`; a larger one is ignored rather than panicking).
-    pub(crate) fn add(&mut self, len: usize, index: u32, n: u64) {
-        if let Buckets::Sparse(pairs) = self {
-            match pairs.binary_search_by_key(&index, |&(i, _)| i) {
-                Ok(at) => {
-                    if let Some(count) = u32::try_from(n)
-                        .ok()
-                        .and_then(|n| pairs[at].1.checked_add(n))
-                    {
-                        pairs[at].1 = count;
-                        return;
-                    }
-                }
-                Err(at) if pairs.len() < SPARSE_MAX => {
-                    if let Ok(n) = u32::try_from(n) {
-                        pairs.insert(at, (index, n));
-                        return;
-                    }
-                }
-                Err(_) => {}
-            }
-            // Too many distinct values, or a count past 32 bits: go dense.
-            *self = Buckets::Dense(densify(len, pairs));
+    /// Adds `n` to counter `index` of a histogram of `len` counters and
+    /// returns the heap bytes this grew by. If that would take more than
+    /// `room` bytes, it changes nothing and says so. An `index` past `len`
+    /// is ignored rather than panicking.
+    #[inline]
+    pub(crate) fn add(
+        &mut self,
+        len: usize,
+        index: u32,
+        n: u64,
+        room: usize,
+    ) -> Result<usize, NoRoom> {
+        if index as usize >= len {
+            return Ok(0);
         }
-        if let Buckets::Dense(chunks) = self {
-            add_dense(chunks, index as usize, n);
+        match self {
+            Buckets::Sparse(pairs) => {
+                let at = pairs.binary_search_by_key(&index, |&(i, _)| i);
+                let n32 = u32::try_from(n).ok();
+                match at {
+                    Ok(at) => {
+                        if let Some(sum) = n32.and_then(|n| pairs[at].1.checked_add(n)) {
+                            pairs[at].1 = sum;
+                            return Ok(0);
+                        }
+                    }
+                    Err(at)
+                        if pairs.len() < SPARSE_MAX
+                            && n32.is_some()
+                            && !(pairs.len() == pairs.capacity()
+                                && dense_is_as_small(len, pairs, index)) =>
+                    {
+                        let grown = if pairs.len() == pairs.capacity() {
+                            // Doubling, from 4 pairs, up to SPARSE_MAX.
+                            let capacity = (pairs.capacity() * 2).clamp(4, SPARSE_MAX);
+                            let grown = (capacity - pairs.capacity()) * PAIR;
+                            if grown > room {
+                                return Err(NoRoom);
+                            }
+                            pairs.reserve_exact(capacity - pairs.len());
+                            grown
+                        } else {
+                            0
+                        };
+                        pairs.insert(at, (index, n32.unwrap_or(0)));
+                        return Ok(grown);
+                    }
+                    Err(_) => {}
+                }
+                // Too many distinct values, values packed in few chunks, or a
+                // count past 32 bits: go dense.
+                let needed = Dense::size_with(len, pairs.iter().map(|p| p.0).chain([index]));
+                if needed.saturating_sub(pairs.capacity() * PAIR) > room {
+                    return Err(NoRoom);
+                }
+                let before = pairs.capacity() * PAIR;
+                let mut dense = Dense::new(len);
+                for &(i, count) in pairs.iter() {
+                    let _ = dense.add(i as usize, u64::from(count), usize::MAX);
+                }
+                let _ = dense.add(index as usize, n, usize::MAX);
+                *self = Buckets::Dense(dense);
+                Ok(self.heap_bytes().saturating_sub(before))
+            }
+            Buckets::Dense(dense) => dense.add(index as usize, n, room),
+        }
+    }
+
+    /// Takes back one count just added at `index` by [`add`](Buckets::add).
+    pub(crate) fn remove_one(&mut self, index: u32) {
+        match self {
+            Buckets::Sparse(pairs) => {
+                if let Ok(at) = pairs.binary_search_by_key(&index, |&(i, _)| i) {
+                    pairs[at].1 -= 1;
+                    if pairs[at].1 == 0 {
+                        pairs.remove(at);
+                    }
+                }
+            }
+            Buckets::Dense(dense) => dense.remove_one(index as usize),
+        }
+    }
+
+    /// Adds every count of `other` to these (no room limit).
+    pub(crate) fn absorb(&mut self, len: usize, other: &Buckets) {
+        let mut counts = Vec::new();
+        other.collect(&mut counts);
+        for (index, n) in counts {
+            let _ = self.add(len, index, n, usize::MAX);
         }
     }
 
@@ -76,9 +161,14 @@ impl Buckets {
             Buckets::Sparse(pairs) => {
                 into.extend(pairs.iter().map(|&(i, n)| (i, u64::from(n))));
             }
-            Buckets::Dense(chunks) => {
-                for (c, chunk) in chunks.iter().enumerate() {
-                    let Some(chunk) = chunk else { continue };
+            Buckets::Dense(dense) => {
+                for (c, &slot) in dense.slots.iter().enumerate() {
+                    let Some((_, chunk)) = (slot as usize)
+                        .checked_sub(1)
+                        .and_then(|s| dense.chunks.get(s))
+                    else {
+                        continue;
+                    };
                     let first = (c * CHUNK) as u32;
                     for offset in 0..CHUNK {
                         let n = chunk.get(offset);
@@ -95,28 +185,93 @@ impl Buckets {
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {
             Buckets::Sparse(pairs) => pairs.capacity() * std::mem::size_of::<(u32, u32)>(),
-            Buckets::Dense(chunks) => {
-                let table = chunks.len() * std::mem::size_of::<Option<Chunk>>();
-                table + chunks.iter().flatten().map(Chunk::bytes).sum::<usize>()
-            }
+            Buckets::Dense(dense) => dense.bytes,
         }
     }
 }
 
-fn densify(len: usize, pairs: &[(u32, u32)]) -> Box<[Option<Chunk>]> {
-    let mut chunks: Box<[Option<Chunk>]> = (0..len.div_ceil(CHUNK)).map(|_| None).collect();
-    for &(index, n) in pairs {
-        add_dense(&mut chunks, index as usize, u64::from(n));
+/// Whether, with `index` added, the dense form would hold no more than
+/// the sparse form once grown (plus 1 KiB): values packed in a few chunks,
+/// where dense counting is faster and no bigger. Asked only when the list
+/// must grow, and only past 16 pairs, so small timers stay sparse.
+fn dense_is_as_small(len: usize, pairs: &[(u32, u32)], index: u32) -> bool {
+    if pairs.len() < 16 {
+        return false;
     }
-    chunks
+    let dense = Dense::size_with(len, pairs.iter().map(|p| p.0).chain([index]));
+    dense <= pairs.len() * 2 * PAIR + 1024
 }
 
-fn add_dense(chunks: &mut [Option<Chunk>], index: usize, n: u64) {
-    let Some(slot) = chunks.get_mut(index / CHUNK) else {
-        return;
-    };
-    let chunk = slot.get_or_insert_with(|| Chunk::U16(Box::new([0; CHUNK])));
-    chunk.add(index % CHUNK, n);
+impl Dense {
+    /// Heap bytes of a dense form of `len` counters with a count at each
+    /// of `indexes`.
+    fn size_with(len: usize, indexes: impl Iterator<Item = u32>) -> usize {
+        let mut chunks: Vec<usize> = indexes.map(|i| i as usize / CHUNK).collect();
+        chunks.sort_unstable();
+        chunks.dedup();
+        let slots = len.div_ceil(CHUNK);
+        // The chunk list's capacity, as `allocate` grows it.
+        let entries = chunks.len().next_power_of_two().max(4).min(slots);
+        slots * 2 + chunks.len() * CHUNK * 2 + entries * ENTRY
+    }
+
+    fn new(len: usize) -> Self {
+        let slots: Box<[u16]> = vec![0; len.div_ceil(CHUNK)].into();
+        Dense {
+            bytes: slots.len() * 2,
+            slots,
+            chunks: Vec::new(),
+        }
+    }
+
+    #[inline]
+    fn add(&mut self, index: usize, n: u64, room: usize) -> Result<usize, NoRoom> {
+        let c = index / CHUNK;
+        let Some(&slot) = self.slots.get(c) else {
+            return Ok(0);
+        };
+        let (place, allocated) = match (slot as usize).checked_sub(1) {
+            Some(place) => (place, 0),
+            None => self.allocate(c, room)?,
+        };
+        let Some((_, chunk)) = self.chunks.get_mut(place) else {
+            return Ok(allocated);
+        };
+        let widened = chunk.add(index % CHUNK, n, room.saturating_sub(allocated))?;
+        self.bytes += widened;
+        Ok(allocated + widened)
+    }
+
+    fn remove_one(&mut self, index: usize) {
+        let slot = self.slots.get(index / CHUNK).copied().unwrap_or(0) as usize;
+        if let Some((_, chunk)) = slot.checked_sub(1).and_then(|s| self.chunks.get_mut(s)) {
+            chunk.remove_one(index % CHUNK);
+        }
+    }
+
+    /// Allocates chunk `c` if `room` allows; its place and the bytes taken.
+    #[cold]
+    fn allocate(&mut self, c: usize, room: usize) -> Result<(usize, usize), NoRoom> {
+        // The list grows by doubling, up to one entry per chunk of the layout.
+        let capacity = self.chunks.capacity();
+        let new_capacity = if self.chunks.len() == capacity {
+            (capacity * 2).max(4).min(self.slots.len())
+        } else {
+            capacity
+        };
+        let grown = CHUNK * 2 + (new_capacity - capacity) * ENTRY;
+        if grown > room {
+            return Err(NoRoom);
+        }
+        self.chunks.reserve_exact(new_capacity - self.chunks.len());
+        self.chunks
+            .push((c as u32, Chunk::U16(Box::new([0; CHUNK]))));
+        self.bytes += grown;
+        let place = self.chunks.len() - 1;
+        // At most `slots.len()` chunks, which fits 16 bits (see `slots`).
+        self.slots[c] = (place + 1) as u16;
+        Ok((place, grown))
+    }
 }
 
 impl Chunk {
@@ -128,40 +283,73 @@ impl Chunk {
         }
     }
 
-    /// Adds `n` at `offset` (< CHUNK), widening the chunk if the sum needs it.
-    fn add(&mut self, offset: usize, n: u64) {
+    /// Adds `n` at `offset` (< CHUNK), widening the chunk if the sum needs
+    /// it and `room` allows; returns the bytes widening added.
+    #[inline(always)]
+    fn add(&mut self, offset: usize, n: u64, room: usize) -> Result<usize, NoRoom> {
+        let fits = match self {
+            Chunk::U16(c) => u16::try_from(n)
+                .ok()
+                .and_then(|n| c[offset].checked_add(n))
+                .map(|sum| c[offset] = sum),
+            Chunk::U32(c) => u32::try_from(n)
+                .ok()
+                .and_then(|n| c[offset].checked_add(n))
+                .map(|sum| c[offset] = sum),
+            Chunk::U64(c) => c[offset].checked_add(n).map(|sum| c[offset] = sum),
+        };
+        match fits {
+            Some(()) => Ok(0),
+            None => self.widen_and_add(offset, n, room),
+        }
+    }
+
+    /// The sum does not fit: widen (out of line, as it copies the chunk
+    /// through the stack), then add.
+    #[cold]
+    #[inline(never)]
+    fn widen_and_add(&mut self, offset: usize, n: u64, room: usize) -> Result<usize, NoRoom> {
+        let mut grown = 0;
         loop {
             match self {
                 Chunk::U16(c) => {
-                    if let Some(sum) = u16::try_from(n).ok().and_then(|n| c[offset].checked_add(n))
-                    {
+                    let sum = u16::try_from(n).ok().and_then(|n| c[offset].checked_add(n));
+                    if let Some(sum) = sum {
                         c[offset] = sum;
-                        return;
+                        return Ok(grown);
+                    }
+                    if grown + CHUNK * 2 > room {
+                        return Err(NoRoom);
                     }
                     *self = Chunk::U32(Box::new(c.map(u32::from)));
+                    grown += CHUNK * 2;
                 }
                 Chunk::U32(c) => {
-                    if let Some(sum) = u32::try_from(n).ok().and_then(|n| c[offset].checked_add(n))
-                    {
+                    let sum = u32::try_from(n).ok().and_then(|n| c[offset].checked_add(n));
+                    if let Some(sum) = sum {
                         c[offset] = sum;
-                        return;
+                        return Ok(grown);
+                    }
+                    if grown + CHUNK * 4 > room {
+                        return Err(NoRoom);
                     }
                     *self = Chunk::U64(Box::new(c.map(u64::from)));
+                    grown += CHUNK * 4;
                 }
                 Chunk::U64(c) => {
                     // 2^64 runs in one bucket cannot happen; saturate all the same.
                     c[offset] = c[offset].saturating_add(n);
-                    return;
+                    return Ok(grown);
                 }
             }
         }
     }
 
-    fn bytes(&self) -> usize {
+    fn remove_one(&mut self, offset: usize) {
         match self {
-            Chunk::U16(_) => CHUNK * 2,
-            Chunk::U32(_) => CHUNK * 4,
-            Chunk::U64(_) => CHUNK * 8,
+            Chunk::U16(c) => c[offset] = c[offset].saturating_sub(1),
+            Chunk::U32(c) => c[offset] = c[offset].saturating_sub(1),
+            Chunk::U64(c) => c[offset] = c[offset].saturating_sub(1),
         }
     }
 }
@@ -170,24 +358,37 @@ impl Chunk {
 mod tests {
     use super::*;
 
+    const LEN: usize = 33 * 1024;
+
     fn collected(buckets: &Buckets) -> Vec<(u32, u64)> {
         let mut out = Vec::new();
         buckets.collect(&mut out);
         out
     }
 
+    fn add(buckets: &mut Buckets, index: u32, n: u64) -> usize {
+        buckets.add(LEN, index, n, usize::MAX).unwrap()
+    }
+
     #[test]
     fn sparse_until_many_distinct_values_then_dense_with_the_same_counts() {
-        let len = 33 * 1024;
         let mut buckets = Buckets::new();
         let mut expected = std::collections::BTreeMap::new();
         for i in 0..SPARSE_MAX as u32 {
-            buckets.add(len, i * 97 % len as u32, 2);
-            *expected.entry(i * 97 % len as u32).or_insert(0_u64) += 2;
+            add(&mut buckets, i * 97 % LEN as u32, 2);
+            *expected.entry(i * 97 % LEN as u32).or_insert(0_u64) += 2;
         }
-        assert!(matches!(buckets, Buckets::Sparse(_)));
+        assert!(
+            matches!(buckets, Buckets::Sparse(_)),
+            "spread: stays sparse"
+        );
         assert!(buckets.heap_bytes() <= SPARSE_MAX * 8);
-        buckets.add(len, 33_000, 1);
+        // No room to turn dense: nothing changes.
+        assert_eq!(buckets.add(LEN, 33_000, 1, 1024), Err(NoRoom));
+        assert!(matches!(buckets, Buckets::Sparse(_)));
+        let before = buckets.heap_bytes();
+        let grown = add(&mut buckets, 33_000, 1);
+        assert_eq!(before + grown, buckets.heap_bytes());
         *expected.entry(33_000).or_insert(0) += 1;
         assert!(matches!(buckets, Buckets::Dense(_)));
         assert_eq!(
@@ -197,27 +398,50 @@ mod tests {
     }
 
     #[test]
-    fn counters_widen_instead_of_wrapping() {
-        let len = 1024;
+    fn values_packed_in_one_chunk_turn_dense_early() {
         let mut buckets = Buckets::new();
-        buckets.add(len, 5, u64::from(u32::MAX)); // sparse at the edge
-        buckets.add(len, 5, 1); // past 32 bits: dense, widened
-        buckets.add(len, 700, u64::from(u16::MAX));
-        buckets.add(len, 700, 1);
+        for i in 0..16 {
+            add(&mut buckets, i * 3, 1);
+        }
+        assert!(matches!(buckets, Buckets::Sparse(_)));
+        add(&mut buckets, 100, 1);
+        assert!(matches!(buckets, Buckets::Dense(_)), "one chunk: dense");
+        assert!(buckets.heap_bytes() <= 16 * 2 * PAIR + 1024);
+        assert_eq!(collected(&buckets).len(), 17);
+    }
+
+    #[test]
+    fn counters_widen_instead_of_wrapping() {
+        let mut buckets = Buckets::new();
+        add(&mut buckets, 5, u64::from(u32::MAX)); // sparse at the edge
+        add(&mut buckets, 5, 1); // past 32 bits: dense, widened
+        add(&mut buckets, 700, u64::from(u16::MAX));
+        assert_eq!(add(&mut buckets, 700, 1), CHUNK * 2);
         assert_eq!(collected(&buckets), [(5, 1 << 32), (700, 1 << 16)]);
-        buckets.add(len, 5_000, 1); // out of range: ignored, no panic
+        add(&mut buckets, LEN as u32, 1); // out of range: ignored, no panic
         assert_eq!(collected(&buckets).len(), 2);
     }
 
     #[test]
-    fn dense_memory_follows_the_chunks_values_fall_in() {
-        let len = 33 * 1024;
-        let mut buckets = Buckets::Dense(densify(len, &[]));
-        let table = buckets.heap_bytes();
-        buckets.add(len, 10, 1);
-        buckets.add(len, 11, 1);
-        assert_eq!(buckets.heap_bytes(), table + CHUNK * 2);
-        buckets.add(len, 10, 70_000);
-        assert_eq!(buckets.heap_bytes(), table + CHUNK * 4);
+    fn tiny_layouts_work_dense_too() {
+        let mut buckets = Buckets::new();
+        for i in 0..300 {
+            buckets.add(300, i, 1, usize::MAX).unwrap();
+        }
+        assert!(matches!(buckets, Buckets::Dense(_)));
+        assert_eq!(collected(&buckets).len(), 300);
+    }
+
+    #[test]
+    fn absorbing_adds_every_count() {
+        let (mut a, mut b) = (Buckets::new(), Buckets::new());
+        for i in 0..300 {
+            add(&mut a, i, 1);
+            add(&mut b, i * 2, 3);
+        }
+        a.absorb(LEN, &b);
+        let counts = collected(&a);
+        assert_eq!(counts.iter().map(|c| c.1).sum::<u64>(), 300 + 900);
+        assert_eq!(counts[2], (2, 4));
     }
 }

@@ -4,9 +4,9 @@
 //! the dev-dependencies do not build).
 
 #[cfg(perf_timer_loom)]
-pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr};
+pub(crate) use loom::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
 #[cfg(not(perf_timer_loom))]
-pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr};
+pub(crate) use std::sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize};
 
 /// A cell whose owner serializes access; loom's checks every access.
 #[derive(Debug)]
