@@ -234,3 +234,60 @@ fn stats_serialize_with_stable_names_in_nanoseconds() {
     );
     assert_eq!(json["quantiles"], serde_json::json!([0.5, 0.9, 0.99]));
 }
+
+#[test]
+fn the_hgrm_footer_matches_the_python_writers() {
+    let python = python_with_readers();
+    let registry = Registry::new();
+    let timer = registry.timer("x");
+    let values: Vec<u64> = (1..=1000).map(|i| i * 1_000 + i * i).collect();
+    for &v in &values {
+        timer.record(Duration::from_nanos(v));
+    }
+    let mut ours = Vec::new();
+    perf_timer::export::write_hgrm(&mut ours, timer.stats().histogram()).unwrap();
+    let ours = String::from_utf8(ours).unwrap();
+
+    let script = "import io, sys\n\
+        from hdrh.histogram import HdrHistogram\n\
+        h = HdrHistogram(1, 3_600_000_000_000, 3)\n\
+        for v in sys.stdin.read().split():\n    h.record_value(int(v))\n\
+        out = io.BytesIO()\n\
+        h.output_percentile_distribution(out, 1_000_000)\n\
+        print('\\n'.join(out.getvalue().decode().rstrip().splitlines()[-3:]))\n";
+    let mut child = Command::new(python)
+        .args(["-c", script])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let input: Vec<String> = values.iter().map(u64::to_string).collect();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(input.join(" ").as_bytes())
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success());
+    let theirs = String::from_utf8(output.stdout).unwrap();
+    // The footer's figures: mean, (stdev), max, count, buckets, sub-buckets.
+    // The bucket count follows each histogram's own range (ours spans the
+    // values recorded), and the Python writer prints the deviation unscaled,
+    // so those two are left out.
+    let figures = |text: &str| -> Vec<f64> {
+        let footer: Vec<&str> = text.lines().rev().take(3).collect();
+        footer
+            .iter()
+            .rev()
+            .flat_map(|line| line.split(&['=', ',', ']'][..]).skip(1).step_by(2))
+            .map(|f| f.trim().parse().unwrap())
+            .collect()
+    };
+    let (ours, theirs) = (figures(&ours), figures(&theirs));
+    assert_eq!(ours.len(), 6, "{ours:?}");
+    for i in [0, 2, 3, 5] {
+        assert_eq!(ours[i], theirs[i], "figure {i}: {ours:?} vs {theirs:?}");
+    }
+    assert_eq!(ours[5], 2048.0);
+}
