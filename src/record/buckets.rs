@@ -22,8 +22,8 @@ const CHUNK: usize = 256;
 /// Bytes of one sparse pair.
 const PAIR: usize = std::mem::size_of::<(u32, u32)>();
 
-/// Bytes of one entry of the dense chunk list.
-const ENTRY: usize = std::mem::size_of::<(u32, Chunk)>();
+/// Bytes of one slot of the dense form (a chunk's pointer and width).
+const SLOT: usize = std::mem::size_of::<Option<Chunk>>();
 
 /// One histogram's counters.
 #[derive(Debug)]
@@ -33,16 +33,13 @@ pub(crate) enum Buckets {
     Dense(Dense),
 }
 
-/// The dense form: a slot per chunk of the layout, pointing into the
-/// chunks allocated so far.
+/// The dense form: a slot per chunk of the layout, empty until a value
+/// falls in it. A count is two loads away (the slot, the counter): the
+/// record path holds a lock meanwhile, so its chain of loads is its cost.
 #[derive(Debug)]
 pub(crate) struct Dense {
-    /// For each chunk of the layout, 0 if unallocated, else its place in
-    /// `chunks` plus one. 16 bits hold 65,535 chunks, 16.7 million counters:
-    /// more than the widest layout HdrHistogram allows at 5 figures.
-    slots: Box<[u16]>,
-    chunks: Vec<(u32, Chunk)>,
-    /// Heap bytes held: the slots, the chunk list and the chunks.
+    slots: Box<[Option<Chunk>]>,
+    /// Heap bytes held: the slots and the chunks.
     bytes: usize,
 }
 
@@ -162,11 +159,8 @@ impl Buckets {
                 into.extend(pairs.iter().map(|&(i, n)| (i, u64::from(n))));
             }
             Buckets::Dense(dense) => {
-                for (c, &slot) in dense.slots.iter().enumerate() {
-                    let Some((_, chunk)) = (slot as usize)
-                        .checked_sub(1)
-                        .and_then(|s| dense.chunks.get(s))
-                    else {
+                for (c, slot) in dense.slots.iter().enumerate() {
+                    let Some(chunk) = slot else {
                         continue;
                     };
                     let first = (c * CHUNK) as u32;
@@ -191,7 +185,7 @@ impl Buckets {
 }
 
 /// Whether, with `index` added, the dense form would hold no more than
-/// the sparse form once grown (plus 1 KiB): values packed in a few chunks,
+/// the sparse form once grown (plus 4 KiB): values packed in a few chunks,
 /// where dense counting is faster and no bigger. Asked only when the list
 /// must grow, and only past 16 pairs, so small timers stay sparse.
 fn dense_is_as_small(len: usize, pairs: &[(u32, u32)], index: u32) -> bool {
@@ -199,7 +193,7 @@ fn dense_is_as_small(len: usize, pairs: &[(u32, u32)], index: u32) -> bool {
         return false;
     }
     let dense = Dense::size_with(len, pairs.iter().map(|p| p.0).chain([index]));
-    dense <= pairs.len() * 2 * PAIR + 1024
+    dense <= pairs.len() * 2 * PAIR + 4096
 }
 
 impl Dense {
@@ -209,68 +203,64 @@ impl Dense {
         let mut chunks: Vec<usize> = indexes.map(|i| i as usize / CHUNK).collect();
         chunks.sort_unstable();
         chunks.dedup();
-        let slots = len.div_ceil(CHUNK);
-        // The chunk list's capacity, as `allocate` grows it.
-        let entries = chunks.len().next_power_of_two().max(4).min(slots);
-        slots * 2 + chunks.len() * CHUNK * 2 + entries * ENTRY
+        len.div_ceil(CHUNK) * SLOT + chunks.len() * CHUNK * 2
     }
 
     fn new(len: usize) -> Self {
-        let slots: Box<[u16]> = vec![0; len.div_ceil(CHUNK)].into();
+        let slots: Box<[Option<Chunk>]> = (0..len.div_ceil(CHUNK)).map(|_| None).collect();
         Dense {
-            bytes: slots.len() * 2,
+            bytes: slots.len() * SLOT,
             slots,
-            chunks: Vec::new(),
         }
     }
 
     #[inline]
     fn add(&mut self, index: usize, n: u64, room: usize) -> Result<usize, NoRoom> {
-        let c = index / CHUNK;
-        let Some(&slot) = self.slots.get(c) else {
+        let Some(slot) = self.slots.get_mut(index / CHUNK) else {
             return Ok(0);
         };
-        let (place, allocated) = match (slot as usize).checked_sub(1) {
-            Some(place) => (place, 0),
-            None => self.allocate(c, room)?,
+        let grown = match slot {
+            Some(chunk) => chunk.add(index % CHUNK, n, room)?,
+            None => Self::allocate(slot, index % CHUNK, n, room)?,
         };
-        let Some((_, chunk)) = self.chunks.get_mut(place) else {
-            return Ok(allocated);
-        };
-        let widened = chunk.add(index % CHUNK, n, room.saturating_sub(allocated))?;
-        self.bytes += widened;
-        Ok(allocated + widened)
+        self.bytes += grown;
+        Ok(grown)
+    }
+
+    /// A first value in an empty slot: allocates its chunk if `room`
+    /// allows, and counts it.
+    #[cold]
+    #[inline(never)]
+    fn allocate(
+        slot: &mut Option<Chunk>,
+        offset: usize,
+        n: u64,
+        room: usize,
+    ) -> Result<usize, NoRoom> {
+        // The chunk, and its widenings if `n` alone needs them.
+        let needed = CHUNK * 2
+            + if n > u64::from(u16::MAX) {
+                CHUNK * 2
+            } else {
+                0
+            }
+            + if n > u64::from(u32::MAX) {
+                CHUNK * 4
+            } else {
+                0
+            };
+        if needed > room {
+            return Err(NoRoom);
+        }
+        let chunk = slot.insert(Chunk::U16(Box::new([0; CHUNK])));
+        let widened = chunk.add(offset, n, usize::MAX)?;
+        Ok(CHUNK * 2 + widened)
     }
 
     fn remove_one(&mut self, index: usize) {
-        let slot = self.slots.get(index / CHUNK).copied().unwrap_or(0) as usize;
-        if let Some((_, chunk)) = slot.checked_sub(1).and_then(|s| self.chunks.get_mut(s)) {
+        if let Some(Some(chunk)) = self.slots.get_mut(index / CHUNK) {
             chunk.remove_one(index % CHUNK);
         }
-    }
-
-    /// Allocates chunk `c` if `room` allows; its place and the bytes taken.
-    #[cold]
-    fn allocate(&mut self, c: usize, room: usize) -> Result<(usize, usize), NoRoom> {
-        // The list grows by doubling, up to one entry per chunk of the layout.
-        let capacity = self.chunks.capacity();
-        let new_capacity = if self.chunks.len() == capacity {
-            (capacity * 2).max(4).min(self.slots.len())
-        } else {
-            capacity
-        };
-        let grown = CHUNK * 2 + (new_capacity - capacity) * ENTRY;
-        if grown > room {
-            return Err(NoRoom);
-        }
-        self.chunks.reserve_exact(new_capacity - self.chunks.len());
-        self.chunks
-            .push((c as u32, Chunk::U16(Box::new([0; CHUNK]))));
-        self.bytes += grown;
-        let place = self.chunks.len() - 1;
-        // At most `slots.len()` chunks, which fits 16 bits (see `slots`).
-        self.slots[c] = (place + 1) as u16;
-        Ok((place, grown))
     }
 }
 
@@ -406,7 +396,7 @@ mod tests {
         assert!(matches!(buckets, Buckets::Sparse(_)));
         add(&mut buckets, 100, 1);
         assert!(matches!(buckets, Buckets::Dense(_)), "one chunk: dense");
-        assert!(buckets.heap_bytes() <= 16 * 2 * PAIR + 1024);
+        assert!(buckets.heap_bytes() <= 16 * 2 * PAIR + 4096);
         assert_eq!(collected(&buckets).len(), 17);
     }
 
