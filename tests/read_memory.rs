@@ -116,5 +116,8 @@ fn intervals_keep_one_snapshot_not_every_one() {
     let growth = held[5] - held[1];
     assert!(growth.unsigned_abs() < 4 * 1024, "{held:?}");
     let kept = held[5] - start;
-    assert!(kept.unsigned_abs() <= 2 * recorders, "{kept} vs {recorders}");
+    assert!(
+        kept.unsigned_abs() <= 2 * recorders,
+        "{kept} vs {recorders}"
+    );
 }

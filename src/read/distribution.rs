@@ -2,11 +2,12 @@
 //! compact form a snapshot keeps.
 
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::OnceLock;
 use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::counts::Counts;
 use crate::record::Layout;
 
 /// The durations of a timer's completed runs, one per run: busy time
@@ -40,8 +41,7 @@ use crate::record::Layout;
 #[derive(Clone)]
 pub struct Distribution {
     layout: Layout,
-    /// (counter index, count) of every non-empty bucket, by index.
-    buckets: Arc<[(u32, u64)]>,
+    buckets: Counts,
     count: u64,
     total_nanos: u64,
     histogram: OnceLock<Box<Histogram<u64>>>,
@@ -52,7 +52,7 @@ impl Distribution {
         let count = buckets.iter().fold(0_u64, |n, b| n.saturating_add(b.1));
         Distribution {
             layout,
-            buckets: buckets.into(),
+            buckets: Counts::new(buckets),
             count,
             total_nanos,
             histogram: OnceLock::new(),
@@ -64,7 +64,7 @@ impl Distribution {
     pub(crate) fn since(&self, earlier: &Distribution, total_nanos: u64) -> Distribution {
         let mut buckets = Vec::with_capacity(self.buckets.len());
         let mut then = earlier.buckets.iter().peekable();
-        for &(index, count) in self.buckets.iter() {
+        for (index, count) in self.buckets.iter() {
             while then.next_if(|b| b.0 < index).is_some() {}
             let before = then.next_if(|b| b.0 == index).map_or(0, |b| b.1);
             // Counts only grow; saturating all the same.
@@ -143,8 +143,8 @@ impl Distribution {
         }
         let n = self.count as f64;
         let middle = |index: u32| self.layout.median_value(index as usize) as f64;
-        let mean = (self.buckets.iter()).fold(0.0, |sum, &(i, c)| sum + middle(i) * c as f64 / n);
-        let squares = (self.buckets.iter()).fold(0.0, |sum, &(i, c)| {
+        let mean = (self.buckets.iter()).fold(0.0, |sum, (i, c)| sum + middle(i) * c as f64 / n);
+        let squares = (self.buckets.iter()).fold(0.0, |sum, (i, c)| {
             let deviation = middle(i) - mean;
             sum + deviation * deviation * c as f64
         });
@@ -168,7 +168,7 @@ impl Distribution {
     /// ```
     pub fn min(&self) -> Duration {
         let first = self.buckets.first();
-        Duration::from_nanos(first.map_or(0, |&(i, _)| self.layout.value(i as usize)))
+        Duration::from_nanos(first.map_or(0, |i| self.layout.value(i as usize)))
     }
 
     /// The longest duration, to the buckets' precision: the highest value of
@@ -183,7 +183,7 @@ impl Distribution {
     /// ```
     pub fn max(&self) -> Duration {
         let last = self.buckets.last();
-        Duration::from_nanos(last.map_or(0, |&(i, _)| self.layout.highest_value(i as usize)))
+        Duration::from_nanos(last.map_or(0, |i| self.layout.highest_value(i as usize)))
     }
 
     /// The duration at or below which a fraction `q` of runs fall (`q =
@@ -206,7 +206,7 @@ impl Distribution {
         let q = if q.is_nan() { 0.0 } else { q.clamp(0.0, 1.0) };
         let target = ((q * self.count as f64).ceil() as u64).max(1);
         let mut seen = 0_u64;
-        for &(index, count) in self.buckets.iter() {
+        for (index, count) in self.buckets.iter() {
             seen = seen.saturating_add(count);
             if seen >= target {
                 let index = index as usize;
@@ -234,8 +234,12 @@ impl Distribution {
     /// assert_eq!(histogram.value_at_quantile(0.5), stats.busy().quantile(0.5).as_nanos() as u64);
     /// ```
     pub fn histogram(&self) -> &Histogram<u64> {
-        self.histogram
-            .get_or_init(|| Box::new(self.layout.histogram_of(&self.buckets)))
+        self.histogram.get_or_init(|| {
+            Box::new(
+                self.layout
+                    .histogram_of(self.buckets.last(), self.buckets.iter()),
+            )
+        })
     }
 }
 

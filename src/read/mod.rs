@@ -1,5 +1,6 @@
 //! The read side (cold path): stats, snapshots and the report.
 
+mod counts;
 mod distribution;
 mod format;
 mod report;

@@ -187,9 +187,9 @@ impl Buckets {
 /// Whether, with `index` added, the dense form would hold no more than
 /// the sparse form once grown (plus 4 KiB): values packed in a few chunks,
 /// where dense counting is faster and no bigger. Asked only when the list
-/// must grow, and only past 16 pairs, so small timers stay sparse.
+/// must grow, and only past 64 pairs, so small timers stay sparse.
 fn dense_is_as_small(len: usize, pairs: &[(u32, u32)], index: u32) -> bool {
-    if pairs.len() < 16 {
+    if pairs.len() < 64 {
         return false;
     }
     let dense = Dense::size_with(len, pairs.iter().map(|p| p.0).chain([index]));
@@ -390,14 +390,14 @@ mod tests {
     #[test]
     fn values_packed_in_one_chunk_turn_dense_early() {
         let mut buckets = Buckets::new();
-        for i in 0..16 {
+        for i in 0..64 {
             add(&mut buckets, i * 3, 1);
         }
         assert!(matches!(buckets, Buckets::Sparse(_)));
         add(&mut buckets, 100, 1);
         assert!(matches!(buckets, Buckets::Dense(_)), "one chunk: dense");
-        assert!(buckets.heap_bytes() <= 16 * 2 * PAIR + 4096);
-        assert_eq!(collected(&buckets).len(), 17);
+        assert!(buckets.heap_bytes() <= 64 * 2 * PAIR + 4096);
+        assert_eq!(collected(&buckets).len(), 65);
     }
 
     #[test]

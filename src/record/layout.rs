@@ -93,11 +93,15 @@ impl Layout {
     }
 
     /// An HdrHistogram holding `counts` ((counter index, count) pairs),
-    /// sized to the largest value among them.
-    pub(crate) fn histogram_of(&self, counts: &[(u32, u64)]) -> Histogram<u64> {
-        let max_value = counts.last().map_or(0, |&(i, _)| self.value(i as usize));
+    /// sized to the largest value among them, at counter index `last`.
+    pub(crate) fn histogram_of(
+        &self,
+        last: Option<u32>,
+        counts: impl Iterator<Item = (u32, u64)>,
+    ) -> Histogram<u64> {
+        let max_value = last.map_or(0, |i| self.value(i as usize));
         let mut histogram = self.histogram_up_to(max_value);
-        for &(index, count) in counts {
+        for (index, count) in counts {
             histogram.saturating_record_n(self.value(index as usize), count);
         }
         histogram
