@@ -145,8 +145,10 @@ impl RegistryBuilder {
     /// Stripes per timer, 1 to 64, rounded up to a power of two (default:
     /// twice the cores, at most 16). Threads recording into one timer at
     /// the same instant use different stripes, so they do not share cache
-    /// lines; each stripe holds only sums and a few pending runs (256 bytes,
-    /// allocated on first use), so more stripes cost little memory.
+    /// lines. A stripe is allocated on first use and keeps its own counters
+    /// within the timer's memory budget (all stripes together at most 88
+    /// KiB, past which a stripe moves its counts to the timer's shared
+    /// store), so more stripes cost little memory.
     ///
     /// ```
     /// use perf_timer::{ConfigError, Registry};

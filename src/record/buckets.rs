@@ -64,7 +64,7 @@ impl Buckets {
     /// returns the heap bytes this grew by. If that would take more than
     /// `room` bytes, it changes nothing and says so. An `index` past `len`
     /// is ignored rather than panicking.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn add(
         &mut self,
         len: usize,
@@ -72,6 +72,31 @@ impl Buckets {
         n: u64,
         room: usize,
     ) -> Result<usize, NoRoom> {
+        // The common case inline: a counter that exists and has room.
+        let counted = match self {
+            Buckets::Sparse(pairs) => pairs
+                .binary_search_by_key(&index, |&(i, _)| i)
+                .ok()
+                .and_then(|at| {
+                    let sum = pairs[at].1.checked_add(u32::try_from(n).ok()?)?;
+                    pairs[at].1 = sum;
+                    Some(())
+                }),
+            Buckets::Dense(dense) => match dense.slots.get_mut(index as usize / CHUNK) {
+                Some(Some(chunk)) => chunk.try_add(index as usize % CHUNK, n),
+                _ => None,
+            },
+        };
+        match counted {
+            Some(()) => Ok(0),
+            None => self.add_new(len, index, n, room),
+        }
+    }
+
+    /// [`add`](Buckets::add) for a new counter, a count that needs wider
+    /// counters, or an index out of range.
+    #[inline(never)]
+    fn add_new(&mut self, len: usize, index: u32, n: u64, room: usize) -> Result<usize, NoRoom> {
         if index as usize >= len {
             return Ok(0);
         }
@@ -277,7 +302,16 @@ impl Chunk {
     /// it and `room` allows; returns the bytes widening added.
     #[inline(always)]
     fn add(&mut self, offset: usize, n: u64, room: usize) -> Result<usize, NoRoom> {
-        let fits = match self {
+        match self.try_add(offset, n) {
+            Some(()) => Ok(0),
+            None => self.widen_and_add(offset, n, room),
+        }
+    }
+
+    /// Adds `n` at `offset` if the sum fits the chunk's width.
+    #[inline(always)]
+    fn try_add(&mut self, offset: usize, n: u64) -> Option<()> {
+        match self {
             Chunk::U16(c) => u16::try_from(n)
                 .ok()
                 .and_then(|n| c[offset].checked_add(n))
@@ -287,10 +321,6 @@ impl Chunk {
                 .and_then(|n| c[offset].checked_add(n))
                 .map(|sum| c[offset] = sum),
             Chunk::U64(c) => c[offset].checked_add(n).map(|sum| c[offset] = sum),
-        };
-        match fits {
-            Some(()) => Ok(0),
-            None => self.widen_and_add(offset, n, room),
         }
     }
 

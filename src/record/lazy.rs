@@ -66,13 +66,6 @@ impl<T> LazySlice<T> {
         unsafe { &*ptr::slice_from_raw_parts(p, len) }
     }
 
-    /// The slice, if allocated, for exclusive use.
-    pub(crate) fn get_mut(&mut self, len: usize) -> Option<&mut [T]> {
-        let p = self.ptr.load(Acquire);
-        // SAFETY: as in `get`, and `&mut self` makes the access exclusive.
-        (!p.is_null()).then(|| unsafe { &mut *ptr::slice_from_raw_parts_mut(p, len) })
-    }
-
     /// Frees the slice, if allocated. `len` must be the one every call used.
     pub(crate) fn free(&mut self, len: usize) {
         let p = self.ptr.swap(ptr::null_mut(), Acquire);

@@ -75,7 +75,7 @@ impl Counters {
 pub(crate) struct Recorder {
     layout: Layout,
     /// `stripe_mask + 1` stripes, each allocated on first use.
-    stripes: LazySlice<LazySlice<Stripe>>,
+    stripes: Box<[LazySlice<Stripe>]>,
     /// The number of stripes less one; a power of two less one, so a mask
     /// picks a stripe.
     stripe_mask: usize,
@@ -101,7 +101,7 @@ impl Recorder {
         let stripes = stripes.clamp(1, MAX_STRIPES).next_power_of_two();
         Recorder {
             layout,
-            stripes: LazySlice::new(),
+            stripes: (0..stripes).map(|_| LazySlice::new()).collect(),
             stripe_mask: stripes - 1,
             store: TryLock::new(Counters::new()),
             private_bytes: AtomicUsize::new(0),
@@ -205,13 +205,10 @@ impl Recorder {
     /// it succeeds.
     #[inline(always)]
     fn update(&self, mut f: impl FnMut(&mut Counters) -> bool) {
-        let stripes = self
-            .stripes
-            .get_or_init(self.stripe_mask + 1, LazySlice::new);
         let home = thread_stripe();
         loop {
             for probe in 0..=self.stripe_mask {
-                let Some(stripe) = stripes.get((home + probe) & self.stripe_mask) else {
+                let Some(stripe) = self.stripes.get((home + probe) & self.stripe_mask) else {
                     continue;
                 };
                 let Some(Stripe(stripe)) = stripe.get_or_init(1, Stripe::new).first() else {
@@ -258,17 +255,12 @@ impl Recorder {
     }
 
     fn allocated_stripes(&self) -> impl Iterator<Item = &Stripe> {
-        (self.stripes.get(self.stripe_mask + 1).into_iter())
-            .flatten()
-            .filter_map(|s| s.get(1)?.first())
+        (self.stripes.iter()).filter_map(|s| s.get(1)?.first())
     }
 
     /// Bytes this recorder holds: itself, its stripes and its counters.
     pub(crate) fn reserved_bytes(&self) -> usize {
-        let table = match self.stripes.get(self.stripe_mask + 1) {
-            Some(table) => std::mem::size_of_val(table),
-            None => 0,
-        };
+        let table = std::mem::size_of_val(&*self.stripes);
         let stripes = self.allocated_stripes().count() * std::mem::size_of::<Stripe>();
         let store = self.store.lock().with(|store| store.heap_bytes());
         let private = (self.allocated_stripes())
@@ -286,13 +278,9 @@ impl Stripe {
 
 impl Drop for Recorder {
     fn drop(&mut self) {
-        let len = self.stripe_mask + 1;
-        if let Some(table) = self.stripes.get_mut(len) {
-            for stripe in table {
-                stripe.free(1);
-            }
+        for stripe in self.stripes.iter_mut() {
+            stripe.free(1);
         }
-        self.stripes.free(len);
     }
 }
 
