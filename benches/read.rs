@@ -1,45 +1,21 @@
 //! What reading costs: a snapshot and its report over many timers, side by
 //! side with a baseline that keeps one `hdrhistogram::Histogram` per timer
 //! and reads the same quantiles from clones of them; then a table of the
-//! memory recorders hold and reading takes, counted by the allocator.
+//! memory recorders hold and reading takes, counted by the allocator (on
+//! the reading thread).
 //!
 //! `cargo bench --bench read`; see BENCHMARKS.md for the results.
 
-use std::alloc::{GlobalAlloc, Layout, System};
 use std::hint::black_box;
-use std::sync::atomic::{AtomicIsize, Ordering::Relaxed};
 use std::time::Duration;
 
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion};
 use hdrhistogram::Histogram;
 use perf_timer::Registry;
 
-/// Counts live heap bytes and their peak, over all threads.
-struct Counting;
-
-static LIVE: AtomicIsize = AtomicIsize::new(0);
-static PEAK: AtomicIsize = AtomicIsize::new(0);
-
-fn moved(bytes: isize) {
-    let live = LIVE.fetch_add(bytes, Relaxed) + bytes;
-    PEAK.fetch_max(live, Relaxed);
-}
-
-// SAFETY: every call is passed to `System`; the counting has no effect on it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        moved(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        moved(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        moved(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "../tests/common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{peak_during, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
@@ -150,10 +126,7 @@ fn memory_table() {
         for threads in [1, 4] {
             let registry = registry(1_000, runs, threads, value);
             let kept = registry.reserved_bytes();
-            let before = LIVE.load(Relaxed);
-            PEAK.store(before, Relaxed);
-            black_box(registry.report().to_string());
-            let peak = (PEAK.load(Relaxed) - before) as usize;
+            let (_, peak) = peak_during(|| black_box(registry.report().to_string()));
             println!(
                 "{label:<29} {threads} thr {:>9} B {:>13} B {:>7.2}",
                 kept / 1_000,

@@ -1,55 +1,18 @@
 //! What reading costs in memory, counted by a global allocator: a snapshot
-//! and its report hold no more than the recorders they read, and keeping
-//! intervals does not pile up. Each test counts its own thread only.
+//! and its report take at most twice what the recorders they read hold,
+//! and keeping intervals does not pile up. Each test counts its own thread
+//! only.
 
-use std::alloc::{GlobalAlloc, Layout, System};
-use std::cell::Cell;
 use std::time::Duration;
 
 use perf_timer::Registry;
 
-struct Counting;
-
-thread_local! {
-    static LIVE: Cell<isize> = const { Cell::new(0) };
-    static PEAK: Cell<isize> = const { Cell::new(0) };
-}
-
-fn moved(bytes: isize) {
-    // `try_with`: allocations while the thread's locals are torn down.
-    let _ = LIVE.try_with(|live| {
-        live.set(live.get() + bytes);
-        let _ = PEAK.try_with(|peak| peak.set(peak.get().max(live.get())));
-    });
-}
-
-// SAFETY: every call is passed to `System`; the counting has no effect on it.
-unsafe impl GlobalAlloc for Counting {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        moved(layout.size() as isize);
-        unsafe { System.alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        moved(-(layout.size() as isize));
-        unsafe { System.dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        moved(new_size as isize - layout.size() as isize);
-        unsafe { System.realloc(ptr, layout, new_size) }
-    }
-}
+#[path = "common/counting_alloc.rs"]
+mod counting_alloc;
+use counting_alloc::{live, peak_during, Counting};
 
 #[global_allocator]
 static ALLOCATOR: Counting = Counting;
-
-/// Bytes held by this thread now, and the most it held during `f` above
-/// what it held before.
-fn peak_during<R>(f: impl FnOnce() -> R) -> (R, usize) {
-    let before = LIVE.with(Cell::get);
-    PEAK.with(|peak| peak.set(before));
-    let out = f();
-    (out, (PEAK.with(Cell::get) - before) as usize)
-}
 
 /// 1,000 timers of 50 runs each, `busy(i)` the i-th run's busy time.
 fn thousand_timers(busy: impl Fn(u64) -> Duration) -> Registry {
@@ -97,7 +60,7 @@ fn reading_a_thousand_narrow_timers_costs_at_most_twice_keeping_them() {
 fn intervals_keep_one_snapshot_not_every_one() {
     let registry = thousand_timers(|i| Duration::from_nanos(1_000 + i * i * 400));
     let recorders = registry.reserved_bytes();
-    let start = LIVE.with(Cell::get);
+    let start = live();
     let mut intervals = registry.intervals();
     let mut active = Vec::new();
     let mut held = Vec::new();
@@ -108,7 +71,7 @@ fn intervals_keep_one_snapshot_not_every_one() {
         let interval = intervals.next().unwrap();
         active.push(interval.iter().filter(|s| s.count() > 0).count());
         drop(interval);
-        held.push(LIVE.with(Cell::get));
+        held.push(live());
     }
     assert_eq!(active, [1; 6]);
     // What `Intervals` keeps (the last snapshot) does not grow per interval,
