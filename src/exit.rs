@@ -1,11 +1,17 @@
 //! `report_at_exit`: print the report when `main` returns.
 
 use std::fmt;
+use std::io::Write as _;
 
 use crate::Registry;
 
 /// A guard that prints a registry's report when dropped; made by
 /// [`report_at_exit`] or [`Registry::report_at_exit`].
+///
+/// Printing never changes how the program exits: a report that cannot be
+/// written (stderr closed, or on a full disk) is dropped, where `eprintln!`
+/// would panic, turning a normal return into exit code 101 and a panicking
+/// `main` into an abort.
 ///
 /// Bind it to a named variable (`let _report = ...`): `let _ = ...` drops it,
 /// and prints, at once. It prints on an ordinary return from `main` and while
@@ -48,7 +54,7 @@ impl Registry {
     pub fn report_at_exit(&self) -> ExitReport {
         ExitReport {
             registry: self.clone(),
-            log: Box::new(|line| eprintln!("{line}")),
+            log: Box::new(write_to_stderr),
         }
     }
 }
@@ -79,4 +85,10 @@ impl fmt::Debug for ExitReport {
             .field("registry", &self.registry)
             .finish_non_exhaustive()
     }
+}
+
+/// The default sink: one line to stderr, a failed write ignored (see
+/// [`ExitReport`]).
+fn write_to_stderr(line: &str) {
+    let _ = writeln!(std::io::stderr().lock(), "{line}");
 }
