@@ -23,6 +23,11 @@ pub struct TimerGuard<'a> {
     timer: &'a Timer,
     start: u64,
     enabled: bool,
+    /// Whether the thread was already unwinding when the section began (a
+    /// section in a destructor run by an unrelated panic): then only a
+    /// panic of its own, which would abort, could end it early, so it ends
+    /// as a completed run.
+    began_unwinding: bool,
 }
 
 impl<'a> TimerGuard<'a> {
@@ -32,6 +37,7 @@ impl<'a> TimerGuard<'a> {
             timer,
             start: if enabled { timer.clock().raw() } else { 0 },
             enabled,
+            began_unwinding: std::thread::panicking(),
         }
     }
 
@@ -65,7 +71,7 @@ impl<'a> TimerGuard<'a> {
 
 impl Drop for TimerGuard<'_> {
     fn drop(&mut self) {
-        if std::thread::panicking() {
+        if std::thread::panicking() && !self.began_unwinding {
             if self.enabled {
                 self.timer.core().count_panicked();
             }

@@ -8,7 +8,7 @@ use std::pin::pin;
 use std::time::Duration;
 
 use common::*;
-use perf_timer::task_perf_counter;
+use perf_timer::{task_perf_counter, MockClock};
 
 #[test]
 fn dropped_before_ready_counts_as_cancelled() {
@@ -88,6 +88,51 @@ fn a_panicking_sync_section_counts_as_panicked() {
     }));
     let stats = timer.stats();
     assert_eq!((stats.count(), stats.panicked()), (0, 1));
+}
+
+/// Runs a timed section in its destructor.
+struct TimesOnDrop<'a>(&'a perf_timer::Timer, &'a MockClock);
+
+impl Drop for TimesOnDrop<'_> {
+    fn drop(&mut self) {
+        let _guard = self.0.start();
+        self.1.advance(Duration::from_micros(3));
+    }
+}
+
+#[perf_timer::timed("cleanup")]
+fn cleanup() -> u32 {
+    7
+}
+
+/// Calls a sync `#[timed]` function in its destructor.
+struct CallsOnDrop;
+
+impl Drop for CallsOnDrop {
+    fn drop(&mut self) {
+        assert_eq!(cleanup(), 7);
+    }
+}
+
+#[test]
+fn a_section_that_starts_and_ends_during_an_unrelated_unwind_is_a_completed_run() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("in drop");
+    let _ = catch_unwind(AssertUnwindSafe(|| {
+        let _times = TimesOnDrop(&timer, &mock);
+        panic!("unrelated");
+    }));
+    let stats = timer.stats();
+    assert_eq!((stats.count(), stats.panicked()), (1, 0));
+    assert_eq!(stats.total(), Duration::from_micros(3));
+
+    let before = perf_timer::global().stats("cleanup").map_or(0, |s| s.count());
+    let _ = catch_unwind(|| {
+        let _calls = CallsOnDrop;
+        panic!("unrelated");
+    });
+    let cleanup = perf_timer::global().stats("cleanup").unwrap();
+    assert_eq!((cleanup.count() - before, cleanup.panicked()), (1, 0));
 }
 
 #[tokio::test]
