@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, OnceLock, RwLock};
+use std::sync::{Arc, Mutex, OnceLock, RwLock};
 
 use std::time::Duration;
 
@@ -26,6 +26,8 @@ pub const OVERFLOW_TIMER: &str = "(overflow)";
 pub(crate) struct Settings {
     pub(crate) clock: Clock,
     enabled: AtomicBool,
+    /// Held through a switch on or off, so that switches do not interleave.
+    switching: Mutex<()>,
     pub(crate) layout: Layout,
     pub(crate) stripes: usize,
     pub(crate) quantiles: Arc<[f64]>,
@@ -59,6 +61,7 @@ impl Settings {
         Settings {
             clock: parts.clock,
             enabled: AtomicBool::new(parts.enabled),
+            switching: Mutex::new(()),
             layout: parts.layout,
             stripes: parts.stripes,
             quantiles: parts.quantiles,
@@ -250,9 +253,11 @@ impl Registry {
     /// assert_eq!(registry.stats("x").unwrap().count(), 0);
     /// ```
     pub fn set_enabled(&self, enabled: bool) {
-        // The flag first, then every timer: a timer made meanwhile reads the
-        // flag under the map's write lock, so it is either made with the new
-        // value or already in the map when we walk it.
+        // One switch at a time, or two racing ones could each win on some
+        // timers. The flag first, then every timer: a timer made meanwhile
+        // reads the flag under the map's write lock, so it is either made
+        // with the new value or already in the map when we walk it.
+        let _one_at_a_time = (self.settings.switching.lock()).unwrap_or_else(|e| e.into_inner());
         self.settings.enabled.store(enabled, Relaxed);
         for timer in self.read_timers().values() {
             timer.core().set_enabled(enabled);

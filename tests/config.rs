@@ -81,3 +81,32 @@ fn the_global_registry_can_be_configured_once() {
     let again = Registry::builder().build_global().unwrap_err();
     assert_eq!(again, ConfigError::GlobalAlreadySet);
 }
+
+#[test]
+fn racing_switches_leave_every_timer_as_the_registry_says() {
+    for round in 0..50 {
+        let registry = Registry::builder().max_timers(2_000).build().unwrap();
+        let timers: Vec<_> = (0..2_000)
+            .map(|i| registry.timer(&format!("t{i}")))
+            .collect();
+        let start = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            for on in [true, false] {
+                let (registry, start) = (&registry, &start);
+                s.spawn(move || {
+                    start.wait();
+                    registry.set_enabled(on);
+                });
+            }
+        });
+        for timer in &timers {
+            timer.record(Duration::from_micros(1));
+        }
+        let expected = u64::from(registry.is_enabled());
+        let disagree = timers
+            .iter()
+            .filter(|t| t.stats().count() != expected)
+            .count();
+        assert_eq!(disagree, 0, "round {round}: is_enabled() = {expected}");
+    }
+}

@@ -126,7 +126,9 @@ fn a_section_that_starts_and_ends_during_an_unrelated_unwind_is_a_completed_run(
     assert_eq!((stats.count(), stats.panicked()), (1, 0));
     assert_eq!(stats.total(), Duration::from_micros(3));
 
-    let before = perf_timer::global().stats("cleanup").map_or(0, |s| s.count());
+    let before = perf_timer::global()
+        .stats("cleanup")
+        .map_or(0, |s| s.count());
     let _ = catch_unwind(|| {
         let _calls = CallsOnDrop;
         panic!("unrelated");
