@@ -4,10 +4,11 @@
 //! Needs tokio's unstable API: build with `RUSTFLAGS="--cfg tokio_unstable"`
 //! and the feature `tokio-unstable`.
 
-use std::cell::Cell;
+use std::cell::RefCell;
 use std::collections::hash_map::RandomState;
 use std::collections::HashMap;
 use std::hash::BuildHasher;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex};
 
 use tokio::runtime::{Builder, TaskMeta};
@@ -41,15 +42,37 @@ impl TaskRun {
 /// What the hooks share: live tasks (sharded, to keep workers off each
 /// other's locks) and one timer per spawn location.
 struct Hooks {
+    /// Tells this instance's polls from another's on the same thread.
+    instance: u64,
     registry: Registry,
     hasher: RandomState,
     tasks: [Mutex<HashMap<Id, TaskRun>>; SHARDS],
     timers: Mutex<HashMap<usize, Timer>>,
 }
 
+/// A poll in progress on this thread: whose hooks, which task, and the
+/// clock reading when it began.
+#[derive(Clone, Copy)]
+struct Polling {
+    instance: u64,
+    task: Id,
+    start: u64,
+}
+
 thread_local! {
-    /// The task this worker is polling, and the clock reading when it began.
-    static POLLING: Cell<Option<(Id, u64)>> = const { Cell::new(None) };
+    /// The polls in progress on this thread, innermost last: more than one
+    /// when a hooked runtime runs inside a task of another (say a
+    /// current-thread runtime inside `block_in_place`).
+    static POLLING: RefCell<Vec<Polling>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Takes this instance's poll of `task` off the thread's stack, if there.
+fn take_polling(instance: u64, task: Id) -> Option<Polling> {
+    POLLING.with(|stack| {
+        let mut stack = stack.borrow_mut();
+        let at = (stack.iter()).rposition(|p| p.instance == instance && p.task == task)?;
+        Some(stack.remove(at))
+    })
 }
 
 impl Hooks {
@@ -82,17 +105,21 @@ impl Hooks {
     }
 
     fn before_poll(&self, meta: &TaskMeta<'_>) {
-        let start = self.registry.clock_raw();
-        POLLING.with(|polling| polling.set(Some((meta.id(), start))));
+        let polling = Polling {
+            instance: self.instance,
+            task: meta.id(),
+            start: self.registry.clock_raw(),
+        };
+        POLLING.with(|stack| stack.borrow_mut().push(polling));
     }
 
     fn after_poll(&self, meta: &TaskMeta<'_>) {
         let end = self.registry.clock_raw();
-        let Some((_, start)) = POLLING.with(Cell::take) else {
+        let Some(polling) = take_polling(self.instance, meta.id()) else {
             return; // the task terminated inside this poll, which counted it
         };
         if let Some(run) = self.shard(meta.id()).get_mut(&meta.id()) {
-            run.add_poll(start, end);
+            run.add_poll(polling.start, end);
         }
     }
 
@@ -102,10 +129,8 @@ impl Hooks {
         };
         // A task that completes terminates inside its last poll, before the
         // after-poll hook: count that poll here.
-        let polling = POLLING.with(Cell::get);
-        if let Some((_, start)) = polling.filter(|(id, _)| *id == meta.id()) {
-            POLLING.with(|p| p.set(None));
-            run.add_poll(start, self.registry.clock_raw());
+        if let Some(polling) = take_polling(self.instance, meta.id()) {
+            run.add_poll(polling.start, self.registry.clock_raw());
         }
         let Some(first_poll) = run.first_poll else {
             return; // never polled: not a run
@@ -155,7 +180,9 @@ impl Hooks {
 /// # }
 /// ```
 pub fn install_task_hooks<'b>(builder: &'b mut Builder, registry: &Registry) -> &'b mut Builder {
+    static INSTANCES: AtomicU64 = AtomicU64::new(0);
     let hooks = Arc::new(Hooks {
+        instance: INSTANCES.fetch_add(1, Relaxed),
         registry: registry.clone(),
         hasher: RandomState::new(),
         tasks: std::array::from_fn(|_| Mutex::default()),

@@ -57,3 +57,50 @@ fn every_task_is_timed_per_spawn_location_without_wrapping() {
         stats.wall().mean()
     );
 }
+
+#[test]
+fn a_hooked_runtime_inside_a_task_of_another_loses_no_poll_of_either() {
+    let (outer, inner) = (Registry::new(), Registry::new());
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(2).enable_all();
+    perf_timer::install_task_hooks(&mut builder, &outer);
+    let runtime = builder.build().unwrap();
+    let inner_registry = inner.clone();
+    runtime.block_on(async move {
+        tokio::spawn(async move {
+            spin(Duration::from_millis(2));
+            tokio::task::block_in_place(|| {
+                let mut builder = tokio::runtime::Builder::new_current_thread();
+                perf_timer::install_task_hooks(&mut builder, &inner_registry);
+                let nested = builder.enable_all().build().unwrap();
+                nested.block_on(async {
+                    for _ in 0..3 {
+                        tokio::spawn(async { spin(Duration::from_millis(1)) })
+                            .await
+                            .unwrap();
+                    }
+                });
+            });
+            spin(Duration::from_millis(2));
+        })
+        .await
+        .unwrap();
+    });
+    drop(runtime);
+
+    let total = |registry: &Registry| -> (u64, u64, Duration) {
+        let snapshot = registry.snapshot();
+        let runs = snapshot.iter().map(|s| s.count()).sum();
+        let polls = snapshot.iter().map(|s| s.polls()).sum();
+        let busy = snapshot.iter().map(|s| s.total()).sum();
+        (runs, polls, busy)
+    };
+    let (runs, polls, busy) = total(&inner);
+    assert_eq!((runs, polls), (3, 3), "{}", inner.report());
+    assert!(busy >= Duration::from_millis(3), "{busy:?}");
+    // The outer task: one poll, holding the nested runtime's 3 ms as well
+    // as its own 4 ms.
+    let (runs, polls, busy) = total(&outer);
+    assert_eq!((runs, polls), (1, 1), "{}", outer.report());
+    assert!(busy >= Duration::from_millis(7), "{busy:?}");
+}
