@@ -36,16 +36,22 @@ pin_project! {
     pub struct Timed<F, C = AnyOutput> {
         #[pin]
         inner: F,
-        timer: Timer,
-        run: Run,
+        timed: TimedRun,
         classify: PhantomData<fn() -> C>,
     }
+}
 
-    impl<F, C> PinnedDrop for Timed<F, C> {
-        fn drop(this: Pin<&mut Self>) {
-            let this = this.project();
-            this.run.end(this.timer.core());
-        }
+/// The run of a [`Timed`] and the timer it records into. Dropped before the
+/// run completes, it counts the run as cancelled: its own `Drop`, so that
+/// `Timed` needs none and can be taken apart safely.
+struct TimedRun {
+    timer: Timer,
+    run: Run,
+}
+
+impl Drop for TimedRun {
+    fn drop(&mut self) {
+        self.run.end(self.timer.core());
     }
 }
 
@@ -53,8 +59,10 @@ impl<F> Timed<F> {
     pub(crate) fn new(inner: F, timer: Timer) -> Self {
         Timed {
             inner,
-            timer,
-            run: Run::new(),
+            timed: TimedRun {
+                timer,
+                run: Run::new(),
+            },
             classify: PhantomData,
         }
     }
@@ -62,7 +70,8 @@ impl<F> Timed<F> {
 
 impl<F, C> Timed<F, C> {
     /// Classifies outputs with `C2` instead: which completed runs count as
-    /// [errors](crate::Stats::errors). Use before the first poll.
+    /// [errors](crate::Stats::errors). A run already under way (an `Unpin`
+    /// future polled before) carries on: its polls so far still count.
     ///
     /// ```
     /// use perf_timer::{ErrOutput, TimedExt as _};
@@ -74,16 +83,10 @@ impl<F, C> Timed<F, C> {
     /// # }
     /// ```
     pub fn classify<C2>(self) -> Timed<F, C2> {
-        // The wrapper has a drop glue of its own, so its fields cannot be
-        // moved out directly: read them out of a never-dropped copy.
-        let this = std::mem::ManuallyDrop::new(self);
-        // SAFETY: `this` is never dropped, so `inner` and `timer` are moved
-        // out exactly once; owning `self` by value means it was never pinned.
-        let (inner, timer) = unsafe { (std::ptr::read(&this.inner), std::ptr::read(&this.timer)) };
+        let Timed { inner, timed, .. } = self;
         Timed {
             inner,
-            timer,
-            run: Run::new(),
+            timed,
             classify: PhantomData,
         }
     }
@@ -97,7 +100,7 @@ impl<F, C> Timed<F, C> {
     /// assert_eq!(fut.timer().name(), "load");
     /// ```
     pub fn timer(&self) -> &Timer {
-        &self.timer
+        &self.timed.timer
     }
 
     /// Busy time of this run so far (polls finished so far).
@@ -109,7 +112,7 @@ impl<F, C> Timed<F, C> {
     /// assert_eq!(fut.busy(), std::time::Duration::ZERO);
     /// ```
     pub fn busy(&self) -> Duration {
-        self.run.busy(self.timer.clock())
+        self.timed.run.busy(self.timed.timer.clock())
     }
 }
 
@@ -119,15 +122,16 @@ impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let core = this.timer.core();
-        if !this.run.begin_poll(core) {
+        let TimedRun { timer, run } = this.timed;
+        let core = timer.core();
+        if !run.begin_poll(core) {
             return this.inner.poll(cx);
         }
-        let scope = PollScope::enter(this.run, core);
+        let scope = PollScope::enter(run, core);
         let output = this.inner.poll(cx);
         let end = scope.exit();
         if let Poll::Ready(out) = &output {
-            this.run.complete(core, end, C::is_error(out));
+            run.complete(core, end, C::is_error(out));
         }
         output
     }

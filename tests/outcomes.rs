@@ -173,3 +173,32 @@ async fn a_panicking_task_is_counted_and_the_runtime_keeps_working() {
     let stats = timer.stats();
     assert_eq!((stats.count(), stats.panicked()), (10, 1));
 }
+
+#[test]
+fn classifying_a_run_under_way_keeps_its_polls() {
+    use std::future::Future as _;
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("classified late");
+    let mock2 = mock.clone();
+    // `Box::pin` makes it `Unpin`: it can be polled, then moved.
+    let mut fut = timer.time(Box::pin(async move {
+        mock2.advance(us(3));
+        yield_once().await;
+        mock2.advance(us(2));
+        Err::<(), &str>("refused")
+    }));
+    assert!(poll_once(std::pin::Pin::new(&mut fut)).is_pending());
+    let mut fut = fut.classify::<perf_timer::ErrOutput>();
+    assert_eq!(fut.busy(), us(3));
+    let out = std::pin::Pin::new(&mut fut)
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    assert_eq!(out, std::task::Poll::Ready(Err("refused")));
+    drop(fut);
+    let stats = timer.stats();
+    assert_eq!(
+        (stats.count(), stats.errors(), stats.cancelled()),
+        (1, 1, 0)
+    );
+    assert_eq!(stats.total(), us(5));
+    assert_eq!(stats.polls(), 2);
+}
