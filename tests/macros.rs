@@ -70,3 +70,9 @@ fn misuse_gets_a_clear_compile_error() {
     let cases = trybuild::TestCases::new();
     cases.compile_fail("tests/ui/*.rs");
 }
+
+#[test]
+fn every_function_shape_compiles_clean_and_is_timed() {
+    let cases = trybuild::TestCases::new();
+    cases.pass("tests/ui/pass/*.rs");
+}

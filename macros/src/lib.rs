@@ -79,29 +79,68 @@ fn expand(name: Option<LitStr>, function: ItemFn) -> syn::Result<TokenStream2> {
         static __PERF_TIMER: ::std::sync::OnceLock<::perf_timer::Timer> = ::std::sync::OnceLock::new();
         let __perf_timer = __PERF_TIMER.get_or_init(|| ::perf_timer::Timer::new(#name));
     };
+    // The body's statements go in as they are, not as a nested block: a
+    // block whose only content is an expression (`{ 7 }`) would warn
+    // "unnecessary braces" in the user's crate.
+    let stmts = &block.stmts;
     let body = if sig.asyncness.is_some() {
+        // Never run: tells type inference the body's output type, so that
+        // `?` and `return` in the body mean what they meant in the function
+        // (`impl Trait` erased to `_`, since a `let` cannot name it).
         let output = match &sig.output {
             ReturnType::Default => quote!(()),
-            ReturnType::Type(_, ty) => quote!(#ty),
+            ReturnType::Type(_, ty) => erase_impl_trait(ty),
         };
-        // The annotation fixes the block's output type, so that `?` and
-        // `return` inside the body mean what they meant in the function.
         quote! {{
             #timer
             __perf_timer.time(async move {
-                let __perf_timer_output: #output = #block;
-                __perf_timer_output
+                #[allow(
+                    unreachable_code,
+                    clippy::diverging_sub_expression,
+                    clippy::let_unit_value,
+                    clippy::needless_return
+                )]
+                if false {
+                    let __perf_timer_output: #output = loop {};
+                    return __perf_timer_output;
+                }
+                #(#stmts)*
             }).await
         }}
     } else {
         quote! {{
             #timer
             let __perf_timer_guard = __perf_timer.start();
-            #block
+            #(#stmts)*
         }}
     };
+    // Inner attributes of the body (`#![allow(..)]`) stay inside it.
+    let (inner, outer): (Vec<_>, Vec<_>) =
+        (attrs.into_iter()).partition(|attr| matches!(attr.style, syn::AttrStyle::Inner(_)));
     Ok(quote! {
-        #(#attrs)*
-        #vis #sig #body
+        #(#outer)*
+        #vis #sig {
+            #(#inner)*
+            #body
+        }
     })
+}
+
+/// `ty` with every `impl Trait` in it replaced by `_`.
+fn erase_impl_trait(ty: &syn::Type) -> TokenStream2 {
+    struct Erase;
+    impl syn::visit_mut::VisitMut for Erase {
+        fn visit_type_mut(&mut self, ty: &mut syn::Type) {
+            if let syn::Type::ImplTrait(t) = ty {
+                *ty = syn::Type::Infer(syn::TypeInfer {
+                    underscore_token: syn::Token![_](t.impl_token.span),
+                });
+                return;
+            }
+            syn::visit_mut::visit_type_mut(self, ty);
+        }
+    }
+    let mut ty = ty.clone();
+    syn::visit_mut::VisitMut::visit_type_mut(&mut Erase, &mut ty);
+    quote!(#ty)
 }
