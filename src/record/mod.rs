@@ -3,7 +3,7 @@
 
 mod buckets;
 mod layout;
-mod lazy;
+mod lazy_box;
 mod lock;
 mod recorder;
 mod sync;

@@ -28,7 +28,7 @@ use std::sync::atomic::Ordering::Relaxed;
 
 use super::buckets::Buckets;
 use super::layout::Layout;
-use super::lazy::LazySlice;
+use super::lazy_box::LazyBox;
 use super::lock::TryLock;
 use super::sync::{spin, AtomicUsize};
 use super::totals::{Event, RunSample, Totals};
@@ -75,7 +75,7 @@ impl Counters {
 pub(crate) struct Recorder {
     layout: Layout,
     /// `stripe_mask + 1` stripes, each allocated on first use.
-    stripes: Box<[LazySlice<Stripe>]>,
+    stripes: Box<[LazyBox<Stripe>]>,
     /// The number of stripes less one; a power of two less one, so a mask
     /// picks a stripe.
     stripe_mask: usize,
@@ -101,7 +101,7 @@ impl Recorder {
         let stripes = stripes.clamp(1, MAX_STRIPES).next_power_of_two();
         Recorder {
             layout,
-            stripes: (0..stripes).map(|_| LazySlice::new()).collect(),
+            stripes: (0..stripes).map(|_| LazyBox::new()).collect(),
             stripe_mask: stripes - 1,
             store: TryLock::new(Counters::new()),
             private_bytes: AtomicUsize::new(0),
@@ -211,9 +211,7 @@ impl Recorder {
                 let Some(stripe) = self.stripes.get((home + probe) & self.stripe_mask) else {
                     continue;
                 };
-                let Some(Stripe(stripe)) = stripe.get_or_init(1, Stripe::new).first() else {
-                    continue;
-                };
+                let Stripe(stripe) = stripe.get_or_init(Stripe::new);
                 if let Some(mut counters) = stripe.try_lock() {
                     if counters.with(&mut f) {
                         return;
@@ -255,7 +253,7 @@ impl Recorder {
     }
 
     fn allocated_stripes(&self) -> impl Iterator<Item = &Stripe> {
-        (self.stripes.iter()).filter_map(|s| s.get(1)?.first())
+        self.stripes.iter().filter_map(LazyBox::get)
     }
 
     /// Bytes this recorder holds: itself, its stripes and its counters.
@@ -273,14 +271,6 @@ impl Recorder {
 impl Stripe {
     fn new() -> Self {
         Stripe(TryLock::new(Counters::new()))
-    }
-}
-
-impl Drop for Recorder {
-    fn drop(&mut self) {
-        for stripe in self.stripes.iter_mut() {
-            stripe.free(1);
-        }
     }
 }
 
