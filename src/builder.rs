@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::Clock;
+use crate::clock::{saturating_nanos, Clock};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
 use crate::registry::{Settings, SettingsParts, GLOBAL};
 use crate::{ConfigError, Registry};
@@ -237,8 +237,8 @@ impl RegistryBuilder {
             return Err(ConfigError::Stripes(stripes));
         }
         let layout = Layout::new(
-            nanos(self.lowest),
-            nanos(self.highest),
+            saturating_nanos(self.lowest),
+            saturating_nanos(self.highest),
             self.significant_figures,
         )?;
         let settings = Settings::new(SettingsParts {
@@ -288,8 +288,4 @@ fn checked_quantiles(quantiles: Vec<f64>) -> Result<Vec<f64>, ConfigError> {
         checked.push(q);
     }
     Ok(checked)
-}
-
-fn nanos(duration: Duration) -> u64 {
-    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
 }

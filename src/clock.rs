@@ -188,6 +188,11 @@ pub(crate) fn thread_cpu_nanos() -> u64 {
         .saturating_add(now.tv_nsec as u64)
 }
 
+/// `duration` in whole nanoseconds, `u64::MAX` past 584 years.
+pub(crate) fn saturating_nanos(duration: std::time::Duration) -> u64 {
+    u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX)
+}
+
 /// Ticks from `start` to `end`; a reading that went backwards gives 0.
 #[inline(always)]
 pub(crate) fn ticks_between(start: u64, end: u64) -> u64 {

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::clock::{ticks_between, Clock};
+use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
 use crate::record::{Event, Recorder, RunSample};
 use crate::registry::Settings;
@@ -195,7 +195,7 @@ impl TimerCore {
 
 impl Timer {
     pub(crate) fn with_settings(name: Arc<str>, settings: &Arc<Settings>) -> Self {
-        let threshold = u64::try_from(settings.slow_poll_threshold.as_nanos()).unwrap_or(u64::MAX);
+        let threshold = saturating_nanos(settings.slow_poll_threshold);
         Timer {
             core: Arc::new(TimerCore {
                 enabled: AtomicBool::new(settings.is_enabled()),
@@ -256,7 +256,7 @@ impl Timer {
     /// ```
     pub fn record(&self, busy: Duration) {
         if self.core.is_enabled() {
-            let nanos = u64::try_from(busy.as_nanos()).unwrap_or(u64::MAX);
+            let nanos = saturating_nanos(busy);
             self.core.record_run(RunSample::single(nanos), false);
         }
     }

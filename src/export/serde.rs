@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, Serializer};
 
+use crate::clock::saturating_nanos;
 use crate::{Distribution, Interval, Snapshot, Stats, Sum};
 
 /// The serialized form of [`Stats`]; field names are part of the API and
@@ -46,21 +47,17 @@ struct SumFields {
     mean_ns: u64,
 }
 
-fn ns(d: std::time::Duration) -> u64 {
-    u64::try_from(d.as_nanos()).unwrap_or(u64::MAX)
-}
-
 impl DistributionFields {
     fn of(d: &Distribution, quantiles: &[f64]) -> Self {
         DistributionFields {
             count: d.count(),
-            total_ns: ns(d.total()),
-            mean_ns: ns(d.mean()),
-            stdev_ns: ns(d.stdev()),
-            min_ns: ns(d.min()),
-            max_ns: ns(d.max()),
+            total_ns: saturating_nanos(d.total()),
+            mean_ns: saturating_nanos(d.mean()),
+            stdev_ns: saturating_nanos(d.stdev()),
+            min_ns: saturating_nanos(d.min()),
+            max_ns: saturating_nanos(d.max()),
             quantiles_ns: (quantiles.iter())
-                .map(|&q| (q.to_string(), ns(d.quantile(q))))
+                .map(|&q| (q.to_string(), saturating_nanos(d.quantile(q))))
                 .collect(),
         }
     }
@@ -69,8 +66,8 @@ impl DistributionFields {
 impl SumFields {
     fn of(sum: Sum) -> Self {
         SumFields {
-            total_ns: ns(sum.total()),
-            mean_ns: ns(sum.mean()),
+            total_ns: saturating_nanos(sum.total()),
+            mean_ns: saturating_nanos(sum.mean()),
         }
     }
 }
@@ -103,7 +100,7 @@ impl Serialize for Stats {
             polls: self.polls(),
             slow_polls: self.slow_polls(),
             blocked_polls: self.blocked_polls(),
-            longest_poll_ns: ns(self.longest_poll()),
+            longest_poll_ns: saturating_nanos(self.longest_poll()),
             busy: DistributionFields::of(self.busy(), quantiles),
             wall: DistributionFields::of(self.wall(), quantiles),
             idle: SumFields::of(self.idle()),
@@ -162,7 +159,7 @@ impl Serialize for Interval {
             timers: Vec<&'a Stats>,
         }
         IntervalFields {
-            elapsed_ns: ns(self.elapsed()),
+            elapsed_ns: saturating_nanos(self.elapsed()),
             quantiles: self.snapshot().quantiles(),
             timers: self.iter().collect(),
         }
