@@ -1,8 +1,9 @@
 //! Time sources: quanta's TSC clock, `std::time::Instant`, and a mock for tests.
 //!
 //! The hot path works in raw ticks (`Clock::raw`) and converts to nanoseconds
-//! only when a run completes or the task perf counter is read: one scale per
-//! run instead of one per poll.
+//! when a run completes, when the task perf counter is read, and for a poll
+//! nested inside another timed future (its time is the outer run's nested
+//! time, kept in nanoseconds): one scale per run for an unnested future.
 
 use std::fmt;
 use std::sync::Arc;

@@ -60,8 +60,10 @@
 //!   no thread-local state behind.
 //! * All per-run state lives in the future, so tasks may move between worker
 //!   threads freely. A clock reading that goes backwards counts as 0.
-//! * Recording never blocks and never allocates after a timer's first run on
-//!   a stripe; memory per timer is bounded whatever the number of samples or
+//! * Recording never waits for another thread unless every stripe of the
+//!   timer is held at that instant. It allocates only when a value lands in
+//!   a bucket no run used before (a few bytes, or a 512-byte chunk); memory
+//!   per timer is bounded (about 256 KiB) whatever the number of samples or
 //!   threads.
 //!
 //! # Reading
@@ -75,11 +77,14 @@
 //!
 //! # Where the time goes
 //!
-//! A timed poll reads the clock twice (quanta's TSC by default) and touches
-//! one thread-local; a completed run adds a few relaxed atomic increments
-//! (busy and wall histograms, totals) to one of the timer's striped
-//! histograms. Reading (`stats`, `snapshot`,
-//! `report`) merges the stripes without stopping recorders.
+//! A timed poll reads the clock twice (quanta's TSC by default), loads the
+//! timer's enabled flag, touches one thread-local (the task perf counter and
+//! nesting), and compares its time with the slow-poll threshold (and, one
+//! poll in `n` when blocking detection is on, reads the thread's CPU clock).
+//! A completed run takes its thread's stripe of the timer (a one-byte
+//! try-lock) and adds its sums and its busy and wall buckets there. Reading
+//! (`stats`, `snapshot`, `report`) locks each stripe for the time of a copy:
+//! recorders never wait for it, they use another stripe meanwhile.
 //!
 //! # Features
 //!

@@ -1,5 +1,5 @@
 //! HdrHistogram's bucket layout, reproduced so that the recorder can count
-//! into plain atomics and a reader can rebuild an identical
+//! into compact counters of its own and a reader can rebuild an identical
 //! `hdrhistogram::Histogram` from them.
 //!
 //! The formulas mirror `hdrhistogram::Histogram::new_with_bounds`,
