@@ -44,22 +44,14 @@ pub fn report_at_exit() -> ExitReport {
     crate::global().report_at_exit()
 }
 
-impl Registry {
-    /// Prints this registry's report to stderr when the returned guard drops.
-    ///
-    /// ```
-    /// let registry = perf_timer::Registry::new();
-    /// let _report = registry.report_at_exit();
-    /// ```
-    pub fn report_at_exit(&self) -> ExitReport {
+impl ExitReport {
+    pub(crate) fn new(registry: Registry) -> Self {
         ExitReport {
-            registry: self.clone(),
+            registry,
             log: Box::new(write_to_stderr),
         }
     }
-}
 
-impl ExitReport {
     /// Hands each report line to `log` instead of printing it to stderr.
     ///
     /// ```

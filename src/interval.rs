@@ -55,29 +55,12 @@ pub struct Interval {
     snapshot: Snapshot,
 }
 
-impl Registry {
-    /// Successive intervals of this registry (see [`Intervals`]).
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let registry = perf_timer::Registry::new();
-    /// let mut intervals = registry.intervals();
-    /// tokio::spawn(async move {
-    ///     loop {
-    ///         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
-    ///         for line in intervals.next().unwrap().report().lines() {
-    ///             eprintln!("{line}"); // or tracing::info!
-    ///         }
-    ///     }
-    /// });
-    /// # }
-    /// ```
-    pub fn intervals(&self) -> Intervals {
+impl Intervals {
+    pub(crate) fn new(registry: Registry) -> Self {
         Intervals {
-            previous_at: self.now_nanos(),
-            previous: self.snapshot(),
-            registry: self.clone(),
+            previous_at: registry.now_nanos(),
+            previous: registry.snapshot(),
+            registry,
         }
     }
 }

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::record::Layout;
 use crate::slow::WarnLimiter;
-use crate::{RegistryBuilder, Report, Snapshot, Stats, Timer};
+use crate::{ExitReport, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
 
 /// The timer that names past a registry's cap record into.
 ///
@@ -310,6 +310,37 @@ impl Registry {
         // A panic elsewhere while holding the lock cannot leave the map half
         // written (inserts are single calls), so a poisoned lock is still good.
         self.timers.read().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Successive intervals of this registry (see [`Intervals`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let mut intervals = registry.intervals();
+    /// tokio::spawn(async move {
+    ///     loop {
+    ///         tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+    ///         for line in intervals.next().unwrap().report().lines() {
+    ///             eprintln!("{line}"); // or tracing::info!
+    ///         }
+    ///     }
+    /// });
+    /// # }
+    /// ```
+    pub fn intervals(&self) -> Intervals {
+        Intervals::new(self.clone())
+    }
+
+    /// Prints this registry's report to stderr when the returned guard drops.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let _report = registry.report_at_exit();
+    /// ```
+    pub fn report_at_exit(&self) -> ExitReport {
+        ExitReport::new(self.clone())
     }
 }
 
