@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crate::clock::{saturating_nanos, Clock};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
-use crate::registry::{Settings, SettingsParts, GLOBAL};
+use crate::registry::{Settings, SettingsParts};
 use crate::{ConfigError, Registry};
 
 /// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
@@ -266,11 +266,7 @@ impl RegistryBuilder {
     /// assert!(std::ptr::eq(global, perf_timer::global()));
     /// ```
     pub fn build_global(self) -> Result<&'static Registry, ConfigError> {
-        let registry = self.build()?;
-        GLOBAL
-            .set(registry)
-            .map_err(|_| ConfigError::GlobalAlreadySet)?;
-        Ok(crate::global())
+        crate::registry::install_global(self.build()?)
     }
 }
 

@@ -10,7 +10,7 @@ use std::time::Duration;
 use crate::clock::Clock;
 use crate::record::Layout;
 use crate::slow::WarnLimiter;
-use crate::{ExitReport, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
+use crate::{ConfigError, ExitReport, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
 
 /// The timer that names past a registry's cap record into.
 ///
@@ -360,7 +360,7 @@ impl fmt::Debug for Registry {
     }
 }
 
-pub(crate) static GLOBAL: OnceLock<Registry> = OnceLock::new();
+static GLOBAL: OnceLock<Registry> = OnceLock::new();
 
 /// The process-wide registry, made with the default settings on first use
 /// unless [`RegistryBuilder::build_global`] installed another one before.
@@ -371,4 +371,13 @@ pub(crate) static GLOBAL: OnceLock<Registry> = OnceLock::new();
 /// ```
 pub fn global() -> &'static Registry {
     GLOBAL.get_or_init(Registry::new)
+}
+
+/// Makes `registry` the global one, unless [`global`] was already used or
+/// set (then `GlobalAlreadySet`).
+pub(crate) fn install_global(registry: Registry) -> Result<&'static Registry, ConfigError> {
+    GLOBAL
+        .set(registry)
+        .map_err(|_| ConfigError::GlobalAlreadySet)?;
+    Ok(global())
 }
