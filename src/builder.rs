@@ -5,7 +5,8 @@ use std::time::Duration;
 
 use crate::clock::{saturating_nanos, Clock};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
-use crate::registry::{Settings, SettingsParts};
+use crate::settings::{Settings, Switches};
+use crate::slow::WarnLimiter;
 use crate::{ConfigError, Registry};
 
 /// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
@@ -241,17 +242,17 @@ impl RegistryBuilder {
             saturating_nanos(self.highest),
             self.significant_figures,
         )?;
-        let settings = Settings::new(SettingsParts {
+        let settings = Settings {
             clock: self.clock.unwrap_or_default(),
-            enabled: self.enabled,
             layout,
             stripes: self.stripes.unwrap_or_else(default_stripes),
             quantiles: Arc::from(quantiles),
             max_timers: self.max_timers,
             slow_poll_threshold: self.slow_poll_threshold,
-            slow_poll_warnings_per_second: self.slow_poll_warnings_per_second,
+            slow_poll_log: WarnLimiter::new(self.slow_poll_warnings_per_second),
             blocking_every: self.blocking_every,
-        });
+            switches: Switches::new(self.enabled),
+        };
         Ok(Registry::with_settings(settings))
     }
 

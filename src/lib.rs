@@ -105,6 +105,20 @@
     unreachable_pub
 )]
 
+// The layers, lowest first; a module uses only those below it (and the
+// names re-exported here):
+// 1. `clock`, `error`, `classify`, `slow`: time sources, errors, policies.
+// 2. `record/`: the hot path's storage (stripes, buckets, totals); knows no
+//    timer nor registry. `read/`: snapshots, distributions, reports, built
+//    from what `record` hands out.
+// 3. `settings`: a registry's checked configuration and switches.
+// 4. `timer`, `guard`, `task`, `run`: one timer's handle and the per-run
+//    accounting of a poll (`run` is where a poll is timed); `timer` and
+//    `timed`, `timer` and `guard` are handle-and-section pairs.
+// 5. `registry`, `builder`, `interval`, `exit`, `export/`: names, the
+//    builder, and everything that reads many timers.
+// 6. `timed`, `spawn`, `layer`, `runtime_hooks`: the ways in (a future
+//    wrapper, spawn helpers, a tracing layer, tokio's task hooks).
 mod builder;
 mod classify;
 mod clock;
@@ -121,6 +135,7 @@ mod registry;
 mod run;
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 mod runtime_hooks;
+mod settings;
 mod slow;
 #[cfg(feature = "tokio")]
 mod spawn;
@@ -192,7 +207,7 @@ pub use layer::PerfTimerLayer;
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use perf_timer_macros::timed;
 pub use read::{Detail, Distribution, Report, Snapshot, Stats, Sum};
-pub use registry::{global, Registry, OVERFLOW_TIMER};
+pub use registry::{global, timer, Registry, OVERFLOW_TIMER};
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
 pub use runtime_hooks::install_task_hooks;

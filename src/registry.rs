@@ -2,14 +2,9 @@
 
 use std::collections::HashMap;
 use std::fmt;
-use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 
-use std::time::Duration;
-
-use crate::clock::Clock;
-use crate::record::Layout;
-use crate::slow::WarnLimiter;
+use crate::settings::Settings;
 use crate::{ConfigError, ExitReport, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
 
 /// The timer that names past a registry's cap record into.
@@ -22,66 +17,9 @@ use crate::{ConfigError, ExitReport, Intervals, RegistryBuilder, Report, Snapsho
 /// ```
 pub const OVERFLOW_TIMER: &str = "(overflow)";
 
-/// What every timer of one registry is made with.
-pub(crate) struct Settings {
-    pub(crate) clock: Clock,
-    enabled: AtomicBool,
-    /// Held through a switch on or off, so that switches do not interleave.
-    switching: Mutex<()>,
-    pub(crate) layout: Layout,
-    pub(crate) stripes: usize,
-    pub(crate) quantiles: Arc<[f64]>,
-    /// Most named timers; more names record into [`OVERFLOW_TIMER`].
-    pub(crate) max_timers: usize,
-    /// Whether the registry has warned that it reached `max_timers`.
-    overflow_warned: AtomicBool,
-    /// Polls longer than this are slow.
-    pub(crate) slow_poll_threshold: Duration,
-    /// Rate limit of the slow-poll warnings.
-    pub(crate) slow_poll_log: WarnLimiter,
-    /// Sample one poll in this many for blocking; 0: off.
-    pub(crate) blocking_every: u32,
-}
-
-/// The builder's checked values, for [`Settings::new`].
-pub(crate) struct SettingsParts {
-    pub(crate) clock: Clock,
-    pub(crate) enabled: bool,
-    pub(crate) layout: Layout,
-    pub(crate) stripes: usize,
-    pub(crate) quantiles: Arc<[f64]>,
-    pub(crate) max_timers: usize,
-    pub(crate) slow_poll_threshold: Duration,
-    pub(crate) slow_poll_warnings_per_second: u32,
-    pub(crate) blocking_every: u32,
-}
-
-impl Settings {
-    pub(crate) fn new(parts: SettingsParts) -> Self {
-        Settings {
-            clock: parts.clock,
-            enabled: AtomicBool::new(parts.enabled),
-            switching: Mutex::new(()),
-            layout: parts.layout,
-            stripes: parts.stripes,
-            quantiles: parts.quantiles,
-            max_timers: parts.max_timers,
-            overflow_warned: AtomicBool::new(false),
-            slow_poll_threshold: parts.slow_poll_threshold,
-            slow_poll_log: WarnLimiter::new(parts.slow_poll_warnings_per_second),
-            blocking_every: parts.blocking_every,
-        }
-    }
-
-    /// Whether new timers start switched on.
-    pub(crate) fn is_enabled(&self) -> bool {
-        self.enabled.load(Relaxed)
-    }
-}
-
 /// A set of named timers sharing one clock, range and precision.
 ///
-/// [`global()`] is the process-wide registry that [`Timer::new`],
+/// [`global()`] is the process-wide registry that [`timer`],
 /// [`TimedExt::timed`](crate::TimedExt::timed) and [`spawn`](crate::spawn)
 /// record into; make local ones for libraries and tests. Cloning a
 /// `Registry` gives another handle to the same timers.
@@ -180,7 +118,7 @@ impl Registry {
         };
         // Warn with the lock released: a subscriber may well time things
         // into this very registry.
-        if overflowed && !self.settings.overflow_warned.swap(true, Relaxed) {
+        if overflowed && self.settings.switches.first_overflow() {
             tracing::warn!(
                 max_timers = self.settings.max_timers,
                 name,
@@ -253,15 +191,14 @@ impl Registry {
     /// assert_eq!(registry.stats("x").unwrap().count(), 0);
     /// ```
     pub fn set_enabled(&self, enabled: bool) {
-        // One switch at a time, or two racing ones could each win on some
-        // timers. The flag first, then every timer: a timer made meanwhile
-        // reads the flag under the map's write lock, so it is either made
-        // with the new value or already in the map when we walk it.
-        let _one_at_a_time = (self.settings.switching.lock()).unwrap_or_else(|e| e.into_inner());
-        self.settings.enabled.store(enabled, Relaxed);
-        for timer in self.read_timers().values() {
-            timer.core().set_enabled(enabled);
-        }
+        // The flag first, then every timer: a timer made meanwhile reads the
+        // flag under the map's write lock, so it is either made with the new
+        // value or already in the map when we walk it.
+        self.settings.switches.switch(enabled, || {
+            for timer in self.read_timers().values() {
+                timer.core().set_enabled(enabled);
+            }
+        });
     }
 
     /// Whether timing is on (see [`set_enabled`](Registry::set_enabled)).
@@ -270,7 +207,7 @@ impl Registry {
     /// assert!(perf_timer::Registry::new().is_enabled());
     /// ```
     pub fn is_enabled(&self) -> bool {
-        self.settings.is_enabled()
+        self.settings.switches.is_enabled()
     }
 
     /// Heap bytes the registry's timers hold. A timer's counters grow with
@@ -371,6 +308,19 @@ static GLOBAL: OnceLock<Registry> = OnceLock::new();
 /// ```
 pub fn global() -> &'static Registry {
     GLOBAL.get_or_init(Registry::new)
+}
+
+/// The timer `name` of the [global registry](global), made on first use:
+/// `perf_timer::global().timer(name)`. Keep the handle where runs are
+/// frequent: resolving a name is a map lookup.
+///
+/// ```
+/// let timer = perf_timer::timer("db.query");
+/// timer.record(std::time::Duration::from_micros(40));
+/// assert_eq!(perf_timer::global().stats("db.query").unwrap().count(), 1);
+/// ```
+pub fn timer(name: &str) -> Timer {
+    global().timer(name)
 }
 
 /// Makes `registry` the global one, unless [`global`] was already used or

@@ -9,7 +9,7 @@ use std::time::Duration;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
 use crate::record::{Event, Recorder, RunSample};
-use crate::registry::Settings;
+use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
 
@@ -20,11 +20,10 @@ use crate::{Stats, Timed};
 ///
 /// ```
 /// use std::time::Duration;
-/// use perf_timer::Timer;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let timer = Timer::new("db.query");                  // in the global registry
+/// let timer = perf_timer::timer("db.query");           // in the global registry
 /// let rows = timer.time(async { vec![1, 2, 3] }).await; // a timed future
 /// timer.record(Duration::from_micros(250));             // a manual sample
 /// {
@@ -198,7 +197,7 @@ impl Timer {
         let threshold = saturating_nanos(settings.slow_poll_threshold);
         Timer {
             core: Arc::new(TimerCore {
-                enabled: AtomicBool::new(settings.is_enabled()),
+                enabled: AtomicBool::new(settings.switches.is_enabled()),
                 clock: settings.clock.clone(),
                 slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
                 blocking_every: settings.blocking_every,
@@ -209,20 +208,10 @@ impl Timer {
         }
     }
 
-    /// The timer `name` of the [global registry](crate::global), made on first use.
-    ///
-    /// ```
-    /// let timer = perf_timer::Timer::new("db.query");
-    /// assert_eq!(timer.name(), "db.query");
-    /// ```
-    pub fn new(name: &str) -> Timer {
-        crate::global().timer(name)
-    }
-
     /// This timer's name.
     ///
     /// ```
-    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
+    /// assert_eq!(perf_timer::timer("x").name(), "x");
     /// ```
     pub fn name(&self) -> &str {
         &self.core.name

@@ -1,0 +1,67 @@
+//! `Settings`: what every timer of one registry is made with, checked once
+//! by [`RegistryBuilder::build`](crate::RegistryBuilder::build), and the
+//! registry-wide switches its timers share.
+
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use crate::clock::Clock;
+use crate::record::Layout;
+use crate::slow::WarnLimiter;
+
+/// A registry's checked configuration; timers keep an `Arc` of it.
+pub(crate) struct Settings {
+    pub(crate) clock: Clock,
+    pub(crate) layout: Layout,
+    pub(crate) stripes: usize,
+    pub(crate) quantiles: Arc<[f64]>,
+    /// Most named timers; more names record into
+    /// [`OVERFLOW_TIMER`](crate::OVERFLOW_TIMER).
+    pub(crate) max_timers: usize,
+    /// Polls longer than this are slow.
+    pub(crate) slow_poll_threshold: Duration,
+    /// Rate limit of the slow-poll warnings.
+    pub(crate) slow_poll_log: WarnLimiter,
+    /// Sample one poll in this many for blocking; 0: off.
+    pub(crate) blocking_every: u32,
+    pub(crate) switches: Switches,
+}
+
+/// What changes at run time, registry-wide.
+pub(crate) struct Switches {
+    /// Whether timing is on (and new timers start on).
+    enabled: AtomicBool,
+    /// Held through a switch, so that two racing switches do not each win
+    /// on some timers.
+    switching: Mutex<()>,
+    /// Whether the registry has warned that it reached `max_timers`.
+    overflow_warned: AtomicBool,
+}
+
+impl Switches {
+    pub(crate) fn new(enabled: bool) -> Self {
+        Switches {
+            enabled: AtomicBool::new(enabled),
+            switching: Mutex::new(()),
+            overflow_warned: AtomicBool::new(false),
+        }
+    }
+
+    pub(crate) fn is_enabled(&self) -> bool {
+        self.enabled.load(Relaxed)
+    }
+
+    /// Sets the flag, then runs `apply` (which switches every timer), one
+    /// switch at a time.
+    pub(crate) fn switch(&self, enabled: bool, apply: impl FnOnce()) {
+        let _one_at_a_time = (self.switching.lock()).unwrap_or_else(|e| e.into_inner());
+        self.enabled.store(enabled, Relaxed);
+        apply();
+    }
+
+    /// True the first time only: the registry warns once that it is full.
+    pub(crate) fn first_overflow(&self) -> bool {
+        !self.overflow_warned.swap(true, Relaxed)
+    }
+}
