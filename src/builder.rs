@@ -7,7 +7,7 @@ use crate::clock::{saturating_nanos, Clock};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
 use crate::settings::{Settings, Switches};
 use crate::slow::WarnLimiter;
-use crate::{ConfigError, Registry};
+use crate::{ConfigError, GlobalError, Registry};
 
 /// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
 /// them and says what is wrong.
@@ -266,7 +266,7 @@ impl RegistryBuilder {
     ///     .unwrap();
     /// assert!(std::ptr::eq(global, perf_timer::global()));
     /// ```
-    pub fn build_global(self) -> Result<&'static Registry, ConfigError> {
+    pub fn build_global(self) -> Result<&'static Registry, GlobalError> {
         crate::registry::install_global(self.build()?)
     }
 }

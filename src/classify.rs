@@ -30,16 +30,16 @@ pub trait Classify<T> {
     fn is_error(output: &T) -> bool;
 }
 
-/// Every output is a success: the default classifier.
+/// No output is an error: the default classifier.
 ///
 /// ```
-/// use perf_timer::{AnyOutput, Classify};
-/// assert!(!<AnyOutput as Classify<Result<(), ()>>>::is_error(&Err(())));
+/// use perf_timer::{NoErrors, Classify};
+/// assert!(!<NoErrors as Classify<Result<(), ()>>>::is_error(&Err(())));
 /// ```
 #[derive(Debug, Clone, Copy, Default)]
-pub struct AnyOutput;
+pub struct NoErrors;
 
-impl<T> Classify<T> for AnyOutput {
+impl<T> Classify<T> for NoErrors {
     #[inline(always)]
     fn is_error(_: &T) -> bool {
         false

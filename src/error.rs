@@ -56,8 +56,28 @@ pub enum ConfigError {
     /// The histogram would need more buckets than this platform can index.
     #[error("the histogram range is too large for this platform; lower the precision or range")]
     RangeTooLarge,
-    /// [`RegistryBuilder::build_global`](crate::RegistryBuilder::build_global) was called after
-    /// the global registry was already in use or installed.
-    #[error("the global registry is already initialized")]
-    GlobalAlreadySet,
+}
+
+/// Why [`RegistryBuilder::build_global`](crate::RegistryBuilder::build_global)
+/// installed no registry.
+///
+/// ```
+/// use perf_timer::{ConfigError, GlobalError, Registry};
+///
+/// let _ = perf_timer::global(); // the global registry is now in use
+/// let err = Registry::builder().build_global().unwrap_err();
+/// assert_eq!(err, GlobalError::AlreadySet);
+/// let err = Registry::builder().stripes(0).build_global().unwrap_err();
+/// assert_eq!(err, GlobalError::Config(ConfigError::Stripes(0)));
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum GlobalError {
+    /// The configuration cannot work.
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    /// The global registry was already in use or installed: it is made on
+    /// first use, so configure it before anything records into it.
+    #[error("the global registry is already in use; build it before the first timer")]
+    AlreadySet,
 }

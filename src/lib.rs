@@ -164,9 +164,9 @@ struct ReadmeDoctests;
 pub use hdrhistogram;
 
 pub use builder::RegistryBuilder;
-pub use classify::{AnyOutput, Classify, ErrOutput};
+pub use classify::{Classify, ErrOutput, NoErrors};
 pub use clock::{Clock, MockClock};
-pub use error::ConfigError;
+pub use error::{ConfigError, GlobalError};
 pub use exit::{report_at_exit, ExitReport};
 pub use guard::TimerGuard;
 pub use interval::{Interval, Intervals};

@@ -5,7 +5,7 @@ use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::settings::Settings;
-use crate::{ConfigError, ExitReport, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
+use crate::{ExitReport, GlobalError, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
 
 /// The timer that names past a registry's cap record into.
 ///
@@ -324,10 +324,8 @@ pub fn timer(name: &str) -> Timer {
 }
 
 /// Makes `registry` the global one, unless [`global`] was already used or
-/// set (then `GlobalAlreadySet`).
-pub(crate) fn install_global(registry: Registry) -> Result<&'static Registry, ConfigError> {
-    GLOBAL
-        .set(registry)
-        .map_err(|_| ConfigError::GlobalAlreadySet)?;
+/// set.
+pub(crate) fn install_global(registry: Registry) -> Result<&'static Registry, GlobalError> {
+    GLOBAL.set(registry).map_err(|_| GlobalError::AlreadySet)?;
     Ok(global())
 }

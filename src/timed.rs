@@ -9,7 +9,7 @@ use std::time::Duration;
 use pin_project_lite::pin_project;
 
 use crate::run::{PollScope, Run};
-use crate::{AnyOutput, Classify, ErrOutput, Timer};
+use crate::{Classify, ErrOutput, NoErrors, Timer};
 
 pin_project! {
     /// A future that times each of its polls and, when it returns `Ready`,
@@ -33,7 +33,7 @@ pin_project! {
     /// # }
     /// ```
     #[must_use = "futures do nothing unless you `.await` or poll them"]
-    pub struct Timed<F, C = AnyOutput> {
+    pub struct Timed<F, C = NoErrors> {
         #[pin]
         inner: F,
         timed: TimedRun,

@@ -79,7 +79,7 @@ fn the_global_registry_can_be_configured_once() {
     assert!(std::ptr::eq(global, perf_timer::global()));
     assert_eq!(global.snapshot().quantiles(), [0.5, 0.999]);
     let again = Registry::builder().build_global().unwrap_err();
-    assert_eq!(again, ConfigError::GlobalAlreadySet);
+    assert_eq!(again, perf_timer::GlobalError::AlreadySet);
 }
 
 #[test]
