@@ -78,8 +78,23 @@ impl RegistryBuilder {
     /// The smallest duration told apart from zero (default 1 ns; at least 1 ns).
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().lowest(std::time::Duration::from_micros(1)).build();
-    /// assert!(r.is_ok());
+    /// use std::time::Duration;
+    /// use perf_timer::{ConfigError, Registry};
+    ///
+    /// // Durations under the lowest are told apart no finer than it: 100 ns
+    /// // and 400 ns fall in the same first bucket.
+    /// let registry = Registry::builder().lowest(Duration::from_micros(1)).build()?;
+    /// let timer = registry.timer("coarse");
+    /// timer.record(Duration::from_nanos(100));
+    /// timer.record(Duration::from_nanos(400));
+    /// let stats = timer.stats();
+    /// assert_eq!(stats.quantile(0.5), stats.quantile(1.0));
+    /// assert!(stats.max() < Duration::from_micros(1));
+    /// assert_eq!(stats.total(), Duration::from_nanos(500)); // exact
+    ///
+    /// let zero = Registry::builder().lowest(Duration::ZERO).build();
+    /// assert_eq!(zero.unwrap_err(), ConfigError::LowestIsZero);
+    /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn lowest(mut self, lowest: Duration) -> Self {
         self.lowest = lowest;
@@ -90,8 +105,18 @@ impl RegistryBuilder {
     /// recorded as this and counted as [clamped](crate::Stats::clamped).
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().highest(std::time::Duration::from_secs(60)).build();
-    /// assert!(r.is_ok());
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::builder()
+    ///     .highest(Duration::from_secs(60))
+    ///     .build()?;
+    /// let timer = registry.timer("batch");
+    /// timer.record(Duration::from_secs(90));
+    /// let stats = timer.stats();
+    /// assert_eq!(stats.clamped(), 1);
+    /// assert!(stats.max() < Duration::from_secs(61)); // recorded as the highest
+    /// assert_eq!(stats.total(), Duration::from_secs(90)); // the total stays exact
+    /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn highest(mut self, highest: Duration) -> Self {
         self.highest = highest;
@@ -101,8 +126,18 @@ impl RegistryBuilder {
     /// Significant decimal figures kept for every value, 0 to 5 (default 3).
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().significant_figures(2).build();
-    /// assert!(r.is_ok());
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::builder().significant_figures(2).build()?;
+    /// let timer = registry.timer("rough");
+    /// timer.record(Duration::from_nanos(12_345));
+    /// // Two figures: the value reads back within 1 % (its bucket's top).
+    /// let max = timer.stats().max().as_nanos();
+    /// assert!((12_345..=12_345 * 101 / 100).contains(&max), "{max}");
+    ///
+    /// let six = perf_timer::Registry::builder().significant_figures(6).build();
+    /// assert_eq!(six.unwrap_err(), perf_timer::ConfigError::SignificantFigures(6));
+    /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn significant_figures(mut self, figures: u8) -> Self {
         self.significant_figures = figures;
@@ -154,8 +189,11 @@ impl RegistryBuilder {
     /// ```
     /// use perf_timer::{ConfigError, Registry};
     ///
-    /// assert!(Registry::builder().stripes(1).build().is_ok());
+    /// let registry = Registry::builder().stripes(1).build()?;
+    /// registry.timer("one stripe").record(std::time::Duration::from_micros(1));
+    /// assert_eq!(registry.stats("one stripe").unwrap().count(), 1);
     /// assert_eq!(Registry::builder().stripes(0).build().unwrap_err(), ConfigError::Stripes(0));
+    /// # Ok::<(), ConfigError>(())
     /// ```
     pub fn stripes(mut self, stripes: usize) -> Self {
         self.stripes = Some(stripes);
@@ -184,10 +222,17 @@ impl RegistryBuilder {
     /// duration and the threshold. `Duration::MAX` turns it off.
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder()
-    ///     .slow_poll_threshold(std::time::Duration::from_millis(1))
-    ///     .build();
-    /// assert!(r.is_ok());
+    /// use std::future::Future;
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::builder()
+    ///     .slow_poll_threshold(Duration::from_millis(1))
+    ///     .build()?;
+    /// let timer = registry.timer("busy");
+    /// let slow = timer.time(async { std::thread::sleep(Duration::from_millis(2)) });
+    /// let _ = std::pin::pin!(slow).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// assert_eq!(timer.stats().slow_polls(), 1);
+    /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn slow_poll_threshold(mut self, threshold: Duration) -> Self {
         self.slow_poll_threshold = threshold;
@@ -199,8 +244,21 @@ impl RegistryBuilder {
     /// back. 0 logs none (slow polls are still counted).
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().slow_poll_warnings_per_second(1).build();
-    /// assert!(r.is_ok());
+    /// use std::future::Future;
+    /// use std::time::Duration;
+    ///
+    /// // Count slow polls without logging them.
+    /// let registry = perf_timer::Registry::builder()
+    ///     .slow_poll_threshold(Duration::from_micros(100))
+    ///     .slow_poll_warnings_per_second(0)
+    ///     .build()?;
+    /// let timer = registry.timer("quiet");
+    /// for _ in 0..3 {
+    ///     let slow = timer.time(async { std::thread::sleep(Duration::from_micros(300)) });
+    ///     let _ = std::pin::pin!(slow).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// }
+    /// assert_eq!(timer.stats().slow_polls(), 3);
+    /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn slow_poll_warnings_per_second(mut self, warnings: u32) -> Self {
         self.slow_poll_warnings_per_second = warnings;
@@ -216,8 +274,19 @@ impl RegistryBuilder {
     /// (the default); 1 samples every poll. Unix only; elsewhere a no-op.
     ///
     /// ```
-    /// let r = perf_timer::Registry::builder().blocking_detection(100).build();
-    /// assert!(r.is_ok());
+    /// use std::future::Future;
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::builder()
+    ///     .slow_poll_threshold(Duration::from_millis(1))
+    ///     .blocking_detection(1) // every poll, for the example
+    ///     .build()?;
+    /// let timer = registry.timer("sleeps in poll");
+    /// let blocking = timer.time(async { std::thread::sleep(Duration::from_millis(5)) });
+    /// let _ = std::pin::pin!(blocking).poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+    /// # #[cfg(unix)]
+    /// assert_eq!(timer.stats().blocked_polls(), 1);
+    /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn blocking_detection(mut self, every: u32) -> Self {
         self.blocking_every = every;
