@@ -1,13 +1,11 @@
-//! Per-run detail on a mock clock: wall and idle time, polls, longest poll,
-//! self time, error outcomes, intervals, and how the report shows them.
+//! Per-run detail on a mock clock: wall and idle time, polls, the longest
+//! poll, and self time when timed futures nest.
 
 mod common;
 
 use std::pin::pin;
-use std::time::Duration;
 
 use common::*;
-use perf_timer::{Classify, TimedExt as _};
 
 #[test]
 fn wall_idle_polls_and_longest_poll_of_a_run() {
@@ -74,111 +72,6 @@ fn self_time_excludes_nested_timed_futures() {
     assert!(
         report.contains("timer \"inner\": 6.00 µs in 1 run\n"),
         "{report}"
-    );
-}
-
-#[test]
-fn results_count_errors_and_stay_samples() {
-    let (registry, mock) = mock_registry();
-    let timer = registry.timer("connect");
-    for i in 0..5_u32 {
-        let m = mock.clone();
-        let fut = registry.timer("connect").time(async move {
-            m.advance(us(3));
-            if i % 2 == 0 {
-                Err("refused")
-            } else {
-                Ok(i)
-            }
-        });
-        let mut fut = pin!(fut.classify::<perf_timer::ErrOutput>());
-        assert!(poll_once(fut.as_mut()).is_ready());
-    }
-    let mut plain = pin!(async { Err::<(), ()>(()) }.timed_result("global connect"));
-    assert!(poll_once(plain.as_mut()).is_ready());
-
-    let stats = timer.stats();
-    assert_eq!((stats.count(), stats.errors()), (5, 3));
-    assert_eq!(stats.total(), us(15));
-    assert!(registry
-        .report()
-        .to_string()
-        .contains("in 5 runs, 3 errors\n"));
-    assert_eq!(
-        perf_timer::global()
-            .stats("global connect")
-            .unwrap()
-            .errors(),
-        1
-    );
-}
-
-#[test]
-fn a_custom_classifier_decides_what_an_error_is() {
-    struct ServerError;
-    impl Classify<u16> for ServerError {
-        fn is_error(status: &u16) -> bool {
-            *status >= 500
-        }
-    }
-    let (registry, _mock) = mock_registry();
-    for status in [200_u16, 404, 500, 503] {
-        let mut fut = pin!(registry
-            .timer("http")
-            .time(async move { status })
-            .classify::<ServerError>());
-        assert!(poll_once(fut.as_mut()).is_ready());
-    }
-    assert_eq!(registry.stats("http").unwrap().errors(), 2);
-}
-
-#[test]
-fn intervals_report_each_window_and_leave_totals_alone() {
-    let (registry, mock) = mock_registry();
-    let timer = registry.timer("job");
-    timer.record(us(999)); // before the intervals start: in neither window
-    let mut intervals = registry.intervals();
-    for v in 1..=10 {
-        timer.record(us(v));
-    }
-    mock.advance(Duration::from_secs(2));
-    let first = intervals.next().unwrap();
-    assert_eq!(first.elapsed(), Duration::from_secs(2));
-    let job = first.get("job").unwrap();
-    assert_eq!(job.count(), 10);
-    assert_eq!(first.runs_per_second("job"), Some(5.0));
-    assert_eq!(job.max().as_micros(), 10);
-    assert_eq!(job.total(), us(55));
-
-    for _ in 0..3 {
-        timer.record(us(500));
-    }
-    mock.advance(Duration::from_millis(500));
-    let second = intervals.next().unwrap();
-    let job = second.get("job").unwrap();
-    assert_eq!(job.count(), 3);
-    assert_eq!(second.runs_per_second("job"), Some(6.0));
-    assert!(
-        job.min() > us(400),
-        "only this window's runs: {:?}",
-        job.min()
-    );
-    assert_eq!(
-        second.to_string(),
-        "timer \"job\": avg 500 µs ± 0 µs, 50% ≤ 500 µs, 90% ≤ 500 µs, 99% ≤ 500 µs, \
-         max 500 µs in 3 runs, 6.00 runs/s\n"
-    );
-
-    let cumulative = registry.stats("job").unwrap();
-    assert_eq!(cumulative.count(), 14);
-    assert_eq!(cumulative.total(), us(999 + 55 + 1500));
-    mock.advance(Duration::from_secs(1));
-    let quiet = intervals.next().unwrap();
-    assert_eq!(quiet.get("job").unwrap().count(), 0);
-    assert_eq!(
-        quiet.to_string(),
-        "",
-        "a window without runs prints nothing"
     );
 }
 
