@@ -8,8 +8,7 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::clock::ticks_between;
-use crate::timer::RunTicks;
+use crate::run::Tally;
 use crate::{Registry, Timer};
 
 /// A `tracing_subscriber::Layer` that times spans: a span's busy time is
@@ -65,11 +64,8 @@ struct SpanRun {
     /// Enters minus exits: only the outermost enter and exit are timed.
     depth: u32,
     entered_at: u64,
-    /// `None` until the first enter: a span never entered is not a run.
-    first_enter: Option<u64>,
-    busy: u64,
-    polls: u64,
-    longest: u64,
+    /// Each outermost enter to its exit counts as a poll.
+    tally: Tally,
 }
 
 impl<S> Layer<S> for PerfTimerLayer
@@ -82,10 +78,7 @@ where
                 timer: self.registry.timer(attrs.metadata().name()),
                 depth: 0,
                 entered_at: 0,
-                first_enter: None,
-                busy: 0,
-                polls: 0,
-                longest: 0,
+                tally: Tally::default(),
             });
         }
     }
@@ -98,9 +91,7 @@ where
         };
         run.depth += 1;
         if run.depth == 1 {
-            let now = run.timer.clock().raw();
-            run.entered_at = now;
-            run.first_enter.get_or_insert(now);
+            run.entered_at = run.timer.clock().raw();
         }
     }
 
@@ -112,10 +103,8 @@ where
         };
         run.depth = run.depth.saturating_sub(1);
         if run.depth == 0 {
-            let poll = ticks_between(run.entered_at, run.timer.clock().raw());
-            run.busy += poll;
-            run.polls += 1;
-            run.longest = run.longest.max(poll);
+            let now = run.timer.clock().raw();
+            run.tally.add_poll(run.entered_at, now);
         }
     }
 
@@ -125,21 +114,12 @@ where
         let Some(run) = extensions.remove::<SpanRun>() else {
             return;
         };
-        let Some(first_enter) = run.first_enter else {
-            return;
-        };
         let core = run.timer.core();
         if !core.is_enabled() {
             return;
         }
-        let ticks = RunTicks {
-            busy: run.busy,
-            first_poll: first_enter,
-            end: core.clock().raw(),
-            polls: run.polls,
-            longest_poll: run.longest,
-            nested_nanos: 0,
-        };
-        core.record_ticks(ticks, false);
+        if let Some(ticks) = run.tally.ended(core.clock().raw()) {
+            core.record_ticks(ticks, false);
+        }
     }
 }

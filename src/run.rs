@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
 use crate::task::{self, Entered};
-use crate::timer::{RunTicks, TimerCore};
+use crate::timer::TimerCore;
 
 /// Busy time, wall time, polls and outcome of one run: 32 bytes.
 #[derive(Debug)]
@@ -24,6 +24,52 @@ pub(crate) struct Run {
     /// second of TSC): half the room of a `u64`. Polls that long are slow
     /// polls, whose exact length the timer keeps on the slow path.
     longest_poll: u32,
+}
+
+/// A completed run in clock ticks, for [`TimerCore::record_ticks`](crate::timer::TimerCore::record_ticks).
+pub(crate) struct RunTicks {
+    pub(crate) busy: u64,
+    pub(crate) first_poll: u64,
+    pub(crate) end: u64,
+    pub(crate) polls: u64,
+    pub(crate) longest_poll: u64,
+    pub(crate) nested_nanos: u64,
+}
+
+/// A run accumulated from outside a future: a span's enters (the tracing
+/// layer) or a task's polls (the task hooks). Plain `u64`s: unlike [`Run`],
+/// it does not live inside every timed future, so it need not be small.
+#[derive(Debug, Default)]
+pub(crate) struct Tally {
+    /// Clock reading at the start of the first poll; `None`: never polled,
+    /// not a run.
+    first_poll: Option<u64>,
+    busy: u64,
+    polls: u64,
+    longest: u64,
+}
+
+impl Tally {
+    /// A poll (or outermost enter) from clock reading `start` to `end`.
+    pub(crate) fn add_poll(&mut self, start: u64, end: u64) {
+        let poll = ticks_between(start, end);
+        self.first_poll.get_or_insert(start);
+        self.busy = self.busy.saturating_add(poll);
+        self.polls += 1;
+        self.longest = self.longest.max(poll);
+    }
+
+    /// The run, ended at clock reading `end`; `None` if it was never polled.
+    pub(crate) fn ended(&self, end: u64) -> Option<RunTicks> {
+        Some(RunTicks {
+            busy: self.busy,
+            first_poll: self.first_poll?,
+            end,
+            polls: self.polls,
+            longest_poll: self.longest,
+            nested_nanos: 0,
+        })
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -14,8 +14,7 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
-use crate::clock::ticks_between;
-use crate::timer::RunTicks;
+use crate::run::Tally;
 use crate::{Registry, Timer};
 
 const SHARDS: usize = 16;
@@ -23,20 +22,7 @@ const SHARDS: usize = 16;
 /// A task's run so far.
 struct TaskRun {
     timer: Timer,
-    first_poll: Option<u64>,
-    busy: u64,
-    polls: u64,
-    longest: u64,
-}
-
-impl TaskRun {
-    fn add_poll(&mut self, start: u64, end: u64) {
-        let poll = ticks_between(start, end);
-        self.first_poll.get_or_insert(start);
-        self.busy += poll;
-        self.polls += 1;
-        self.longest = self.longest.max(poll);
-    }
+    tally: Tally,
 }
 
 /// What the hooks share: live tasks (sharded, to keep workers off each
@@ -96,10 +82,7 @@ impl Hooks {
     fn spawned(&self, meta: &TaskMeta<'_>) {
         let run = TaskRun {
             timer: self.timer_for(meta.spawned_at()),
-            first_poll: None,
-            busy: 0,
-            polls: 0,
-            longest: 0,
+            tally: Tally::default(),
         };
         self.shard(meta.id()).insert(meta.id(), run);
     }
@@ -119,7 +102,7 @@ impl Hooks {
             return; // the task terminated inside this poll, which counted it
         };
         if let Some(run) = self.shard(meta.id()).get_mut(&meta.id()) {
-            run.add_poll(polling.start, end);
+            run.tally.add_poll(polling.start, end);
         }
     }
 
@@ -130,24 +113,16 @@ impl Hooks {
         // A task that completes terminates inside its last poll, before the
         // after-poll hook: count that poll here.
         if let Some(polling) = take_polling(self.instance, meta.id()) {
-            run.add_poll(polling.start, self.registry.clock_raw());
+            run.tally.add_poll(polling.start, self.registry.clock_raw());
         }
-        let Some(first_poll) = run.first_poll else {
-            return; // never polled: not a run
-        };
         let core = run.timer.core();
         if !core.is_enabled() {
             return;
         }
-        let ticks = RunTicks {
-            busy: run.busy,
-            first_poll,
-            end: core.clock().raw(),
-            polls: run.polls,
-            longest_poll: run.longest,
-            nested_nanos: 0,
-        };
-        core.record_ticks(ticks, false);
+        // Never polled: not a run.
+        if let Some(ticks) = run.tally.ended(core.clock().raw()) {
+            core.record_ticks(ticks, false);
+        }
     }
 }
 

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
 use crate::record::{Event, Recorder, RunSample};
+use crate::run::RunTicks;
 use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
@@ -36,16 +37,6 @@ use crate::{Stats, Timed};
 #[derive(Clone)]
 pub struct Timer {
     core: Arc<TimerCore>,
-}
-
-/// A completed run in clock ticks, for [`TimerCore::record_ticks`].
-pub(crate) struct RunTicks {
-    pub(crate) busy: u64,
-    pub(crate) first_poll: u64,
-    pub(crate) end: u64,
-    pub(crate) polls: u64,
-    pub(crate) longest_poll: u64,
-    pub(crate) nested_nanos: u64,
 }
 
 /// Everything one timer records into.
