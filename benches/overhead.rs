@@ -276,6 +276,38 @@ fn record_on_threads(timer: &Timer, threads: usize, iters: u64) -> Duration {
     total / threads as u32
 }
 
+/// Two clock reads and their difference, as a poll pays: read inline, through
+/// quanta's documented `raw()`, through `minstant`, and `Instant`.
+fn clock_reads(c: &mut Criterion) {
+    let quanta = quanta::Clock::new();
+    let mut group = c.benchmark_group("clock/two_reads");
+    group.bench_function("inline_rdtsc", |b| {
+        b.iter(|| {
+            let start = tsc();
+            black_box(tsc().wrapping_sub(start))
+        })
+    });
+    group.bench_function("quanta_raw", |b| {
+        b.iter(|| {
+            let start = quanta.raw();
+            black_box(quanta.raw().wrapping_sub(start))
+        })
+    });
+    group.bench_function("minstant", |b| {
+        b.iter(|| {
+            let start = minstant::Instant::now();
+            black_box(minstant::Instant::now().duration_since(start))
+        })
+    });
+    group.bench_function("std_instant", |b| {
+        b.iter(|| {
+            let start = Instant::now();
+            black_box(start.elapsed())
+        })
+    });
+    group.finish();
+}
+
 fn contention(c: &mut Criterion) {
     let timer = registry(Clock::tsc()).timer("contended");
     let mut group = c.benchmark_group("contention");
@@ -324,6 +356,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads
 }
 criterion_main!(benches);

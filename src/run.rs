@@ -39,6 +39,7 @@ pub(crate) struct RunTicks {
 /// A run accumulated from outside a future: a span's enters (the tracing
 /// layer) or a task's polls (the task hooks). Plain `u64`s: unlike [`Run`],
 /// it does not live inside every timed future, so it need not be small.
+#[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
     /// Clock reading at the start of the first poll; `None`: never polled,
@@ -49,6 +50,7 @@ pub(crate) struct Tally {
     longest: u64,
 }
 
+#[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
 impl Tally {
     /// A poll (or outermost enter) from clock reading `start` to `end`.
     pub(crate) fn add_poll(&mut self, start: u64, end: u64) {
