@@ -227,6 +227,39 @@ fn spawn_await(c: &mut Criterion) {
     group.finish();
 }
 
+/// Tokio's task hooks (`install_task_hooks`): every task timed without a
+/// wrapper. Per poll and per spawn, against the same runtime without hooks.
+/// Needs `RUSTFLAGS="--cfg tokio_unstable"` and `--features tokio-unstable`.
+#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+fn hooked_runtime(c: &mut Criterion) {
+    let bare = current_thread();
+    let registry = registry(Clock::tsc());
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    perf_timer::install_task_hooks(&mut builder, &registry);
+    let hooked = builder.enable_all().build().unwrap();
+
+    let mut group = c.benchmark_group("hooked_runtime/self_wake_poll");
+    group.bench_function("bare", |b| {
+        b.iter_custom(|n| run_task(&bare, self_wakes(n)))
+    });
+    group.bench_function("hooked", |b| {
+        b.iter_custom(|n| run_task(&hooked, self_wakes(n)))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("hooked_runtime/spawn_await");
+    for (label, rt) in [("bare", &bare), ("hooked", &hooked)] {
+        let _guard = rt.enter();
+        group.bench_function(label, |b| {
+            b.iter_custom(|n| spawn_loop(rt, n, || tokio::spawn(async { black_box(1) })))
+        });
+    }
+    group.finish();
+}
+
+#[cfg(not(all(feature = "tokio-unstable", tokio_unstable)))]
+fn hooked_runtime(_: &mut Criterion) {}
+
 fn completion(c: &mut Criterion) {
     let mut group = c.benchmark_group("completion");
     let registry = registry(Clock::tsc());
@@ -356,6 +389,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime
 }
 criterion_main!(benches);
