@@ -6,6 +6,10 @@ use std::pin::Pin;
 
 use perf_timer::timed;
 
+#[path = "../shared/count.rs"]
+mod count;
+use count::count_of;
+
 struct Counter {
     n: u32,
 }
@@ -85,19 +89,6 @@ async fn run() {
 }
 
 fn main() {
-    tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap()
-        .block_on(run());
+    count::block_on(run());
 }
 
-/// Runs of the timer `name`, or of `path::name` (the crate's name here is
-/// trybuild's).
-fn count_of(name: &str) -> Option<u64> {
-    let snapshot = perf_timer::global().snapshot();
-    let suffix = format!("::{name}");
-    let stats = snapshot
-        .iter()
-        .find(|s| s.name() == name || s.name().ends_with(&suffix))?;
-    Some(stats.count())
-}

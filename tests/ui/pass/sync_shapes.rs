@@ -6,6 +6,10 @@ use std::fmt::Display;
 
 use perf_timer::timed;
 
+#[path = "../shared/count.rs"]
+mod count;
+use count::count_of;
+
 #[timed]
 fn literal() -> u32 {
     7
@@ -90,13 +94,3 @@ fn main() {
     }
 }
 
-/// Runs of the timer `name`, or of `path::name` (the crate's name here is
-/// trybuild's).
-fn count_of(name: &str) -> Option<u64> {
-    let snapshot = perf_timer::global().snapshot();
-    let suffix = format!("::{name}");
-    let stats = snapshot
-        .iter()
-        .find(|s| s.name() == name || s.name().ends_with(&suffix))?;
-    Some(stats.count())
-}
