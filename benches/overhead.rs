@@ -200,7 +200,7 @@ where
 
 fn spawn_await(c: &mut Criterion) {
     let rt = current_thread();
-    let timer = perf_timer::timer("bench.spawn");
+    let timer = Timer::new("bench.spawn");
     let monitor = TaskMonitor::new();
     let _guard = rt.enter();
     let mut group = c.benchmark_group("spawn_await");

@@ -7,7 +7,7 @@
 
 use std::time::Duration;
 
-use perf_timer::{task_perf_counter, TimedExt as _};
+use perf_timer::{task_perf_counter, TimedExt as _, Timer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -23,7 +23,7 @@ fn checksum(payload: &[u8]) -> u64 {
 }
 
 async fn serve(listener: TcpListener) {
-    let echo = perf_timer::timer("server.echo"); // resolve the name once
+    let echo = Timer::new("server.echo"); // resolve the name once
     loop {
         let Ok((mut socket, _)) = listener.accept().await else {
             return;
@@ -51,7 +51,7 @@ async fn serve(listener: TcpListener) {
 
 async fn client(addr: std::net::SocketAddr, id: u64) -> Duration {
     let mut stream = TcpStream::connect(addr).await.expect("connect");
-    let request = perf_timer::timer("client.request");
+    let request = Timer::new("client.request");
     for round in 0..50_u64 {
         let payload: Vec<u8> = (0..512 + (id * 37 + round * 11) % 1024)
             .map(|i| (i as u8) ^ (id as u8))

@@ -207,7 +207,7 @@ pub use layer::PerfTimerLayer;
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use perf_timer_macros::timed;
 pub use read::{Detail, Distribution, Report, Snapshot, Stats, Sum};
-pub use registry::{global, timer, Registry, OVERFLOW_TIMER};
+pub use registry::{global, Registry, OVERFLOW_TIMER};
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
 pub use runtime_hooks::install_task_hooks;

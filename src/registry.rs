@@ -19,7 +19,7 @@ pub const OVERFLOW_TIMER: &str = "(overflow)";
 
 /// A set of named timers sharing one clock, range and precision.
 ///
-/// [`global()`] is the process-wide registry that [`timer`],
+/// [`global()`] is the process-wide registry that [`Timer::new`],
 /// [`TimedExt::timed`](crate::TimedExt::timed) and [`spawn`](crate::spawn)
 /// record into; make local ones for libraries and tests. Cloning a
 /// `Registry` gives another handle to the same timers.
@@ -310,17 +310,22 @@ pub fn global() -> &'static Registry {
     GLOBAL.get_or_init(Registry::new)
 }
 
-/// The timer `name` of the [global registry](global), made on first use:
-/// `perf_timer::global().timer(name)`. Keep the handle where runs are
-/// frequent: resolving a name is a map lookup.
-///
-/// ```
-/// let timer = perf_timer::timer("db.query");
-/// timer.record(std::time::Duration::from_micros(40));
-/// assert_eq!(perf_timer::global().stats("db.query").unwrap().count(), 1);
-/// ```
-pub fn timer(name: &str) -> Timer {
-    global().timer(name)
+// Here, beside `global()`, rather than in `timer.rs`: a timer handle knows
+// nothing of registries, only this entry point does.
+impl Timer {
+    /// The timer `name` of the [global registry](global), made on first
+    /// use: the same handle as `perf_timer::global().timer(name)`. For a
+    /// registry of your own, use [`Registry::timer`]. Keep the handle where
+    /// runs are frequent: resolving a name is a map lookup.
+    ///
+    /// ```
+    /// let timer = perf_timer::Timer::new("db.query");
+    /// timer.record(std::time::Duration::from_micros(40));
+    /// assert_eq!(perf_timer::global().stats("db.query").unwrap().count(), 1);
+    /// ```
+    pub fn new(name: &str) -> Timer {
+        global().timer(name)
+    }
 }
 
 /// Makes `registry` the global one, unless [`global`] was already used or

@@ -21,10 +21,11 @@ use crate::{Stats, Timed};
 ///
 /// ```
 /// use std::time::Duration;
+/// use perf_timer::Timer;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let timer = perf_timer::timer("db.query");           // in the global registry
+/// let timer = Timer::new("db.query");                  // in the global registry
 /// let rows = timer.time(async { vec![1, 2, 3] }).await; // a timed future
 /// timer.record(Duration::from_micros(250));             // a manual sample
 /// {
@@ -202,7 +203,7 @@ impl Timer {
     /// This timer's name.
     ///
     /// ```
-    /// assert_eq!(perf_timer::timer("x").name(), "x");
+    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
     /// ```
     pub fn name(&self) -> &str {
         &self.core.name

@@ -77,7 +77,7 @@ fn expand(name: Option<LitStr>, function: ItemFn) -> syn::Result<TokenStream2> {
     };
     let timer = quote_spanned! {sig.span()=>
         static __PERF_TIMER: ::std::sync::OnceLock<::perf_timer::Timer> = ::std::sync::OnceLock::new();
-        let __perf_timer = __PERF_TIMER.get_or_init(|| ::perf_timer::timer(#name));
+        let __perf_timer = __PERF_TIMER.get_or_init(|| ::perf_timer::Timer::new(#name));
     };
     // The body's statements go in as they are, not as a nested block: a
     // block whose only content is an expression (`{ 7 }`) would warn
