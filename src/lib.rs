@@ -117,8 +117,9 @@
 //    `timed`, `timer` and `guard` are handle-and-section pairs.
 // 5. `registry`, `builder`, `interval`, `exit`, `export/`: names, the
 //    builder, and everything that reads many timers.
-// 6. `timed`, `spawn`, `layer`, `runtime_hooks`: the ways in (a future
-//    wrapper, spawn helpers, a tracing layer, tokio's task hooks).
+// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`: the ways in (a
+//    future wrapper, a stream wrapper, spawn helpers, a tracing layer,
+//    tokio's task hooks).
 mod builder;
 mod classify;
 mod clock;
@@ -139,6 +140,7 @@ mod settings;
 mod slow;
 #[cfg(feature = "tokio")]
 mod spawn;
+mod stream;
 mod task;
 mod timed;
 mod timer;
@@ -213,6 +215,7 @@ pub use registry::{global, Registry, OVERFLOW_TIMER};
 pub use runtime_hooks::install_task_hooks;
 #[cfg(feature = "tokio")]
 pub use spawn::spawn;
+pub use stream::{TimedItems, TimedStreamExt};
 pub use task::task_perf_counter;
 pub use timed::{Timed, TimedExt};
 pub use timer::Timer;

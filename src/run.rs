@@ -181,6 +181,21 @@ impl Run {
         }
     }
 
+    /// A stream yielded an item (recorded by `complete`, or untimed): the
+    /// next poll starts the next item's run.
+    #[inline]
+    pub(crate) fn next_item(&mut self) {
+        *self = Run::new();
+    }
+
+    /// A stream ended: the polls that reached the end are not a run, and
+    /// none follows.
+    pub(crate) fn stream_ended(&mut self) {
+        if self.state() == State::Running {
+            self.set_state(State::Done);
+        }
+    }
+
     /// Busy time so far.
     pub(crate) fn busy(&self, clock: &Clock) -> Duration {
         Duration::from_nanos(clock.ticks_to_nanos(self.busy))

@@ -44,9 +44,9 @@ pin_project! {
 /// The run of a [`Timed`] and the timer it records into. Dropped before the
 /// run completes, it counts the run as cancelled: its own `Drop`, so that
 /// `Timed` needs none and can be taken apart safely.
-struct TimedRun {
-    timer: Timer,
-    run: Run,
+pub(crate) struct TimedRun {
+    pub(crate) timer: Timer,
+    pub(crate) run: Run,
 }
 
 impl Drop for TimedRun {

@@ -1,0 +1,157 @@
+//! `TimedItems<S>`: a stream wrapper that times its polls and records one
+//! run per item.
+
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use futures_core::Stream;
+use pin_project_lite::pin_project;
+
+use crate::run::{PollScope, Run};
+use crate::timed::TimedRun;
+use crate::Timer;
+
+pin_project! {
+    /// A stream whose items are timed one by one: each item is one run,
+    /// whose busy time is the poll time from the previous item (or the
+    /// first poll) up to this item, and whose wall time runs between the
+    /// same two points. Waiting between polls (for a message, a timer) is
+    /// never busy time.
+    ///
+    /// The end of the stream is not a run. Dropped between items, nothing
+    /// is counted; dropped while producing an item, that run counts as
+    /// cancelled; a poll that panics counts it as panicked.
+    ///
+    /// Made by [`TimedStreamExt::timed_items`] or [`Timer::time_items`].
+    /// To time a whole stream as one run instead (a connection's life, say),
+    /// time the future that drives it with [`TimedExt::timed`](crate::TimedExt::timed).
+    ///
+    /// ```
+    /// use futures::StreamExt as _;
+    /// use perf_timer::TimedStreamExt as _;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let items = futures::stream::iter([1, 2, 3]).map(|n| n * 10);
+    /// let timed = registry.timer("items").time_items(items);
+    /// assert_eq!(timed.collect::<Vec<_>>().await, [10, 20, 30]);
+    /// assert_eq!(registry.stats("items").unwrap().count(), 3);
+    /// # }
+    /// ```
+    #[must_use = "streams do nothing unless polled"]
+    pub struct TimedItems<S> {
+        #[pin]
+        inner: S,
+        timed: TimedRun,
+    }
+}
+
+impl<S: Stream> Stream for TimedItems<S> {
+    type Item = S::Item;
+
+    #[inline]
+    fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
+        let this = self.project();
+        let TimedRun { timer, run } = this.timed;
+        let core = timer.core();
+        if !run.begin_poll(core) {
+            let item = this.inner.poll_next(cx);
+            if let Poll::Ready(Some(_)) = item {
+                // An item begun while timing was off ends here; the next
+                // one may be timed again.
+                run.next_item();
+            }
+            return item;
+        }
+        let scope = PollScope::enter(run, core);
+        let item = this.inner.poll_next(cx);
+        let end = scope.exit();
+        match &item {
+            Poll::Ready(Some(_)) => {
+                run.complete(core, end, false);
+                run.next_item();
+            }
+            Poll::Ready(None) => run.stream_ended(),
+            Poll::Pending => {}
+        }
+        item
+    }
+
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        self.inner.size_hint()
+    }
+}
+
+impl<S> TimedItems<S> {
+    /// The timer this stream records into.
+    ///
+    /// ```
+    /// use perf_timer::TimedStreamExt as _;
+    ///
+    /// let items = futures::stream::iter([1]).timed_items("ticks");
+    /// assert_eq!(items.timer().name(), "ticks");
+    /// ```
+    pub fn timer(&self) -> &Timer {
+        &self.timed.timer
+    }
+}
+
+/// Times each item of any stream: `.timed_items("name")` records one run
+/// per item in the global registry.
+///
+/// ```
+/// use futures::StreamExt as _;
+/// use perf_timer::TimedStreamExt as _;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let mut messages = futures::stream::iter(["a", "b"]).timed_items("ws.message");
+/// while let Some(message) = messages.next().await {
+///     let _ = message;
+/// }
+/// assert_eq!(perf_timer::global().stats("ws.message").unwrap().count(), 2);
+/// # }
+/// ```
+pub trait TimedStreamExt: Stream + Sized {
+    /// Wraps this stream in a [`TimedItems`] recording into the global
+    /// registry under `name`, looked up once, here.
+    ///
+    /// ```
+    /// use perf_timer::TimedStreamExt as _;
+    ///
+    /// let items = futures::stream::iter(0..3).timed_items("numbers");
+    /// # drop(items);
+    /// ```
+    fn timed_items(self, name: &str) -> TimedItems<Self> {
+        Timer::new(name).time_items(self)
+    }
+}
+
+impl<S: Stream> TimedStreamExt for S {}
+
+impl Timer {
+    /// Wraps `stream` so that each item is timed as one run recorded here
+    /// (see [`TimedItems`]).
+    ///
+    /// ```
+    /// use futures::StreamExt as _;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("pages");
+    /// let pages = timer.time_items(futures::stream::iter(["p1", "p2"]));
+    /// assert_eq!(pages.count().await, 2);
+    /// assert_eq!(timer.stats().count(), 2);
+    /// # }
+    /// ```
+    pub fn time_items<S: Stream>(&self, stream: S) -> TimedItems<S> {
+        TimedItems {
+            inner: stream,
+            timed: TimedRun {
+                timer: self.clone(),
+                run: Run::new(),
+            },
+        }
+    }
+}
