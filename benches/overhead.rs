@@ -6,7 +6,7 @@
 
 use std::future::{poll_fn, Future};
 use std::hint::black_box;
-use std::pin::pin;
+use std::pin::{pin, Pin};
 use std::sync::{Arc, Barrier};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -260,6 +260,29 @@ fn hooked_runtime(c: &mut Criterion) {
 #[cfg(not(all(feature = "tokio-unstable", tokio_unstable)))]
 fn hooked_runtime(_: &mut Criterion) {}
 
+/// Polls `n` items out of `stream` by hand, as a consumer would.
+fn poll_items<S: futures::Stream + Unpin>(mut stream: S, n: u64) -> Duration {
+    let mut cx = Context::from_waker(Waker::noop());
+    let start = Instant::now();
+    for _ in 0..n {
+        let _ = black_box(Pin::new(&mut stream).poll_next(&mut cx));
+    }
+    start.elapsed()
+}
+
+/// One item of a stream: bare, and timed as one run per item.
+fn stream_items(c: &mut Criterion) {
+    let timer = registry(Clock::tsc()).timer("items");
+    let mut group = c.benchmark_group("stream_item");
+    group.bench_function("bare", |b| {
+        b.iter_custom(|n| poll_items(futures::stream::repeat(7_u64), n))
+    });
+    group.bench_function("timed_tsc", |b| {
+        b.iter_custom(|n| poll_items(timer.time_items(futures::stream::repeat(7_u64)), n))
+    });
+    group.finish();
+}
+
 fn completion(c: &mut Criterion) {
     let mut group = c.benchmark_group("completion");
     let registry = registry(Clock::tsc());
@@ -389,6 +412,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items
 }
 criterion_main!(benches);

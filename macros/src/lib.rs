@@ -13,6 +13,10 @@ use syn::{parse_macro_input, Item, ItemFn, LitStr, ReturnType};
 /// (`module::function`); `#[timed("name")]` names it yourself. The timer is
 /// looked up once, on the first call.
 ///
+/// A function that returns a stream is timed for the call alone, not for
+/// its items: wrap the stream with `TimedStreamExt::timed_items("name")` to
+/// time each item as a run.
+///
 /// ```ignore
 /// #[perf_timer::timed]
 /// async fn fetch(url: &str) -> Result<String, Error> { ... }

@@ -1,0 +1,52 @@
+//! A channel-fed stream, timed item by item: each message's run is the
+//! work done for it, never the wait for the next one.
+//!
+//! `cargo run --example stream_items`
+
+use std::time::{Duration, Instant};
+
+use futures::StreamExt as _;
+use perf_timer::TimedStreamExt as _;
+
+/// Busy work for about `d` (a real service would parse, route, encode).
+fn work(d: Duration) {
+    let start = Instant::now();
+    while start.elapsed() < d {
+        std::hint::spin_loop();
+    }
+}
+
+#[tokio::main(flavor = "current_thread")]
+async fn main() {
+    let _report = perf_timer::report_at_exit();
+    let (tx, rx) = tokio::sync::mpsc::channel::<u64>(16);
+
+    // The producer sends 60 messages, 2 ms apart: the consumer mostly waits.
+    let producer = tokio::spawn(async move {
+        for n in 0..60 {
+            tokio::time::sleep(Duration::from_millis(2)).await;
+            tx.send(n).await.unwrap();
+        }
+    });
+
+    // Uneven work per message: 20 µs, with every tenth costing 300 µs.
+    let handled = tokio_stream::wrappers::ReceiverStream::new(rx)
+        .map(|n| {
+            work(Duration::from_micros(if n % 10 == 9 { 300 } else { 20 }));
+            n
+        })
+        .timed_items("consumer.message")
+        .count()
+        .await;
+    producer.await.unwrap();
+
+    let stats = perf_timer::global().stats("consumer.message").unwrap();
+    assert_eq!((handled, stats.count()), (60, 60));
+    // Busy time per message is its work, not the 2 ms wait for it.
+    assert!(
+        stats.mean() < Duration::from_millis(1),
+        "{:?}",
+        stats.mean()
+    );
+    assert!(stats.wall().mean() >= Duration::from_millis(1));
+}
