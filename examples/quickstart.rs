@@ -1,7 +1,8 @@
 //! A small service: a loopback echo server, clients that hash what they
 //! send, and a periodic job. Every piece is timed by its polls, so the
-//! report at exit shows CPU time, not the time spent waiting on sockets and
-//! timers.
+//! report at exit shows busy time (time inside `poll`, which includes any
+//! time the OS took the thread away), not the time spent waiting on sockets
+//! and timers.
 //!
 //! Run: `cargo run --release --example quickstart`
 
@@ -94,7 +95,7 @@ async fn main() {
         .collect();
     for (id, client) in clients.into_iter().enumerate() {
         let busy = client.await.expect("client task");
-        println!("client {id}: {busy:.2?} of CPU time");
+        println!("client {id}: {busy:.2?} busy");
     }
     job.await.expect("job");
     // Give the server a moment to see the clients hang up.
