@@ -283,6 +283,31 @@ fn stream_items(c: &mut Criterion) {
     group.finish();
 }
 
+/// One span's life (new, enter, exit, close) under a `tracing_subscriber`
+/// registry, without and with `PerfTimerLayer`. Needs `--features tracing`.
+#[cfg(feature = "tracing")]
+fn tracing_span(c: &mut Criterion) {
+    use tracing_subscriber::prelude::*;
+    let mut group = c.benchmark_group("tracing_span");
+    let bare = tracing_subscriber::registry();
+    tracing::subscriber::with_default(bare, || {
+        group.bench_function("registry_only", |b| {
+            b.iter(|| tracing::info_span!("work").in_scope(|| black_box(1)))
+        });
+    });
+    let registry = registry(Clock::tsc());
+    let layered = tracing_subscriber::registry().with(perf_timer::PerfTimerLayer::new(&registry));
+    tracing::subscriber::with_default(layered, || {
+        group.bench_function("perf_timer_layer", |b| {
+            b.iter(|| tracing::info_span!("work").in_scope(|| black_box(1)))
+        });
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "tracing"))]
+fn tracing_span(_: &mut Criterion) {}
+
 fn completion(c: &mut Criterion) {
     let mut group = c.benchmark_group("completion");
     let registry = registry(Clock::tsc());
@@ -412,6 +437,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items, tracing_span
 }
 criterion_main!(benches);
