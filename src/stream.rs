@@ -83,6 +83,14 @@ impl<S: Stream> Stream for TimedItems<S> {
     }
 }
 
+impl<S> std::fmt::Debug for TimedItems<S> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimedItems")
+            .field("timer", &self.timed.timer.name())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<S> TimedItems<S> {
     /// The timer this stream records into.
     ///

@@ -116,6 +116,15 @@ impl<F, C> Timed<F, C> {
     }
 }
 
+impl<F, C> std::fmt::Debug for Timed<F, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Timed")
+            .field("timer", &self.timed.timer.name())
+            .field("busy", &self.busy())
+            .finish_non_exhaustive()
+    }
+}
+
 impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
     type Output = F::Output;
 

@@ -165,3 +165,15 @@ fn a_panic_mid_item_is_counted_and_leaves_no_state_behind() {
     // No timed poll is left open on this thread.
     assert_eq!(perf_timer::task_perf_counter(), None);
 }
+
+#[test]
+fn wrappers_debug_print_their_timer() {
+    let timer = perf_timer::Registry::new().timer("shown");
+    let items = timer.time_items(futures::stream::iter([1]));
+    assert_eq!(format!("{items:?}"), "TimedItems { timer: \"shown\", .. }");
+    let fut = timer.time(async {});
+    assert_eq!(
+        format!("{fut:?}"),
+        "Timed { timer: \"shown\", busy: 0ns, .. }"
+    );
+}
