@@ -39,7 +39,7 @@ async fn each_item_is_one_run_of_its_own_poll_time() {
     let stats = timer.stats();
     assert_eq!(stats.count(), 3);
     assert_eq!(stats.total(), us(6));
-    assert_eq!(stats.max(), stats.quantile(1.0));
+    assert_eq!(stats.max().as_micros(), 3); // the dearest item, to 3 figures
     assert_eq!(stats.wall().total(), us(6));
     assert_eq!((stats.cancelled(), stats.panicked()), (0, 0));
 }

@@ -55,17 +55,18 @@ impl Counts {
 
     /// The lowest non-empty bucket.
     pub(crate) fn first(&self) -> Option<u32> {
-        self.iter().next().map(|(index, _)| index)
+        match self {
+            Counts::Pairs(pairs) => pairs.first().map(|p| p.0),
+            // A span starts and ends on non-empty buckets (see `new`).
+            Counts::Span { first, .. } => Some(*first),
+        }
     }
 
     /// The highest non-empty bucket.
     pub(crate) fn last(&self) -> Option<u32> {
         match self {
             Counts::Pairs(pairs) => pairs.last().map(|p| p.0),
-            Counts::Span { first, counts } => {
-                let offset = counts.iter().rposition(|&n| n > 0)?;
-                Some(first + offset as u32)
-            }
+            Counts::Span { first, counts } => Some(first + counts.len() as u32 - 1),
         }
     }
 

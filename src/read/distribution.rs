@@ -14,9 +14,10 @@ use crate::record::Layout;
 /// ([`Stats::busy`](crate::Stats::busy)) or wall time
 /// ([`Stats::wall`](crate::Stats::wall)).
 ///
-/// It keeps only the HdrHistogram buckets that hold runs, so reading a
-/// thousand timers costs what their values need, not a full histogram
-/// each. Quantiles, min, max and the deviation come from those buckets and
+/// It keeps only the HdrHistogram buckets that hold runs (or, where those
+/// are packed, one 4-byte count per bucket from the first to the last), so
+/// reading a thousand timers costs what their values need, not a full
+/// histogram each. Quantiles, min, max and the deviation come from those buckets and
 /// equal what HdrHistogram computes for the same runs (3 significant
 /// figures by default); the total and the mean are exact to the nanosecond.
 /// [`histogram`](Distribution::histogram) builds the full

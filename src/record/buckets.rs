@@ -3,7 +3,9 @@
 //!
 //! A histogram starts sparse: a sorted list of (counter index, count)
 //! pairs, 8 bytes per distinct value, so a timer with a few dozen runs holds
-//! a few hundred bytes. Past [`SPARSE_MAX`] distinct values it turns dense:
+//! a few hundred bytes. Past [`SPARSE_MAX`] distinct values (or past 64
+//! packed into a few chunks, where dense counting is faster and no bigger)
+//! it turns dense:
 //! chunks of [`CHUNK`] counters, allocated where values fall, each 16 bits
 //! wide until one of its counters passes `u16::MAX`, then 32, then 64. No
 //! count is ever lost or saturated; memory follows the spread of the values
@@ -105,12 +107,8 @@ impl Buckets {
                 let at = pairs.binary_search_by_key(&index, |&(i, _)| i);
                 let n32 = u32::try_from(n).ok();
                 match at {
-                    Ok(at) => {
-                        if let Some(sum) = n32.and_then(|n| pairs[at].1.checked_add(n)) {
-                            pairs[at].1 = sum;
-                            return Ok(0);
-                        }
-                    }
+                    // The counter exists: `add` found its sum past 32 bits.
+                    Ok(_) => {}
                     Err(at)
                         if pairs.len() < SPARSE_MAX
                             && n32.is_some()
@@ -168,20 +166,27 @@ impl Buckets {
         }
     }
 
-    /// Adds every count of `other` to these (no room limit).
+    /// Adds every count of `other` to these (no room limit). Runs on the
+    /// record path when a stripe drains: no buffer in between.
     pub(crate) fn absorb(&mut self, len: usize, other: &Buckets) {
-        let mut counts = Vec::new();
-        other.collect(&mut counts);
-        for (index, n) in counts {
+        other.for_each(|index, n| {
             let _ = self.add(len, index, n, usize::MAX);
-        }
+        });
     }
 
     /// Appends (counter index, count) of every non-zero counter, by index.
     pub(crate) fn collect(&self, into: &mut Vec<(u32, u64)>) {
+        self.for_each(|index, n| into.push((index, n)));
+    }
+
+    /// Calls `f` with (counter index, count) of every non-zero counter, by
+    /// index.
+    fn for_each(&self, mut f: impl FnMut(u32, u64)) {
         match self {
             Buckets::Sparse(pairs) => {
-                into.extend(pairs.iter().map(|&(i, n)| (i, u64::from(n))));
+                for &(index, n) in pairs {
+                    f(index, u64::from(n));
+                }
             }
             Buckets::Dense(dense) => {
                 for (c, slot) in dense.slots.iter().enumerate() {
@@ -192,7 +197,7 @@ impl Buckets {
                     for offset in 0..CHUNK {
                         let n = chunk.get(offset);
                         if n > 0 {
-                            into.push((first + offset as u32, n));
+                            f(first + offset as u32, n);
                         }
                     }
                 }

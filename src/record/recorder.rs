@@ -234,18 +234,18 @@ impl Recorder {
             store.busy.collect(&mut reading.busy);
             store.wall.collect(&mut reading.wall);
         });
-        let mut from_stripes = 0;
+        let from_store = reading.busy.len();
         for stripe in self.allocated_stripes() {
             stripe.0.lock().with(|counters| {
                 reading.totals.merge(&counters.totals);
-                let before = reading.busy.len();
                 counters.busy.collect(&mut reading.busy);
                 counters.wall.collect(&mut reading.wall);
-                from_stripes += reading.busy.len() - before;
             });
         }
         drop(store);
-        if from_stripes > 0 || reading.wall.len() != reading.busy.len() {
+        // Every run counts in both histograms, so a stripe that added busy
+        // counts added wall counts too. The store's alone are sorted, once.
+        if reading.busy.len() > from_store {
             combine(&mut reading.busy);
             combine(&mut reading.wall);
         }
