@@ -15,9 +15,12 @@ use std::time::{Duration, Instant};
 ///   where no invariant TSC exists it falls back to the OS monotonic clock.
 /// * [`Clock::std`]: `std::time::Instant`, about 25 ns a read.
 /// * [`Clock::thread_cpu`] (Unix): the thread's CPU time, about 420 ns a read
-///   here (a system call): busy time then leaves out time a poll spent
-///   blocked inside `poll` (a `std::thread::sleep`, a contended sync mutex,
-///   sync I/O), which the other clocks count.
+///   here (a system call): busy time is then CPU time, leaving out time a
+///   poll spent blocked inside `poll` (a `std::thread::sleep`, a contended
+///   sync mutex, sync I/O) and time the OS gave the CPU to another thread,
+///   both of which the other clocks count. Wall time, idle time and
+///   intervals still come from a monotonic clock (`Instant`, read once more
+///   at a run's first and each poll's end).
 /// * [`Clock::mock`]: time moves only when a test says so, for exact accounting.
 ///
 /// ```
@@ -42,8 +45,10 @@ enum Source {
     /// quanta's mock clock, read the same way.
     Mock(quanta::Clock),
     Std(Instant),
+    /// The thread's CPU time for busy time; wall time from `Instant`
+    /// nanoseconds since the clock was made.
     #[cfg(unix)]
-    ThreadCpu,
+    ThreadCpu(Instant),
 }
 
 impl Clock {
@@ -86,7 +91,7 @@ impl Clock {
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn thread_cpu() -> Self {
         Clock {
-            source: Source::ThreadCpu,
+            source: Source::ThreadCpu(Instant::now()),
         }
     }
 
@@ -125,8 +130,40 @@ impl Clock {
             // u64 nanoseconds since the clock was made: 584 years of headroom.
             Source::Std(base) => base.elapsed().as_nanos() as u64,
             #[cfg(unix)]
-            Source::ThreadCpu => thread_cpu_nanos(),
+            Source::ThreadCpu(_) => thread_cpu_nanos(),
         }
+    }
+
+    /// The wall reading that goes with `reading`, a `raw` reading just
+    /// taken: the same, except for the CPU clock, whose readings are per
+    /// thread and stand still while the thread waits. Wall time (a run's
+    /// first poll to its end, idle time, intervals, flush deadlines) is
+    /// measured between wall readings, in the same units as `raw`.
+    #[inline(always)]
+    pub(crate) fn wall_at(&self, reading: u64) -> u64 {
+        match &self.source {
+            #[cfg(unix)]
+            Source::ThreadCpu(base) => base.elapsed().as_nanos() as u64,
+            _ => reading,
+        }
+    }
+
+    /// A wall reading now (see [`wall_at`](Clock::wall_at)).
+    pub(crate) fn wall_now(&self) -> u64 {
+        match &self.source {
+            #[cfg(unix)]
+            Source::ThreadCpu(base) => base.elapsed().as_nanos() as u64,
+            _ => self.raw(),
+        }
+    }
+
+    /// Whether busy time is CPU time (and wall time another clock's).
+    pub(crate) fn is_cpu(&self) -> bool {
+        #[cfg(unix)]
+        if let Source::ThreadCpu(_) = self.source {
+            return true;
+        }
+        false
     }
 
     /// Converts a tick count (a difference of two `raw` readings) to nanoseconds.
@@ -190,7 +227,7 @@ impl fmt::Debug for Clock {
             Source::Mock(_) => "Clock::mock",
             Source::Std(_) => "Clock::std",
             #[cfg(unix)]
-            Source::ThreadCpu => "Clock::thread_cpu",
+            Source::ThreadCpu(_) => "Clock::thread_cpu",
         };
         f.write_str(name)
     }

@@ -4,7 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::ticks_between;
+use crate::record::Flushed;
 use crate::record::RunSample;
+use crate::timer::End;
 use crate::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
@@ -73,7 +75,11 @@ impl Drop for TimerGuard<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.began_unwinding {
             if self.enabled {
-                self.timer.core().count_panicked();
+                // Its time was spent: kept in `poll_total`, not a sample.
+                let clock = self.timer.clock();
+                let busy = ticks_between(self.start, clock.raw());
+                let core = self.timer.core();
+                core.end_run(End::Panicked, busy, Flushed::default());
             }
         } else {
             self.finish();

@@ -104,7 +104,7 @@ where
         run.depth = run.depth.saturating_sub(1);
         if run.depth == 0 {
             let now = run.timer.clock().raw();
-            run.tally.add_poll(run.entered_at, now);
+            run.tally.add_poll(run.timer.core(), run.entered_at, now);
         }
     }
 
@@ -114,12 +114,6 @@ where
         let Some(run) = extensions.remove::<SpanRun>() else {
             return;
         };
-        let core = run.timer.core();
-        if !core.is_enabled() {
-            return;
-        }
-        if let Some(ticks) = run.tally.ended(core.clock().raw()) {
-            core.record_ticks(ticks, false);
-        }
+        run.tally.finish(run.timer.core());
     }
 }

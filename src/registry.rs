@@ -237,10 +237,11 @@ impl Registry {
         self.settings.clock.raw()
     }
 
-    /// The registry clock's reading in nanoseconds.
+    /// The registry clock's wall reading in nanoseconds (with the CPU
+    /// clock, a monotonic clock's: intervals are wall time).
     pub(crate) fn now_nanos(&self) -> u64 {
         let clock = &self.settings.clock;
-        clock.ticks_to_nanos(clock.raw())
+        clock.ticks_to_nanos(clock.wall_now())
     }
 
     fn read_timers(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Timer>> {

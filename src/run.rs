@@ -5,30 +5,51 @@
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
+use crate::record::Flushed;
 use crate::task::{self, Entered};
-use crate::timer::TimerCore;
+use crate::timer::{End, TimerCore};
 
-/// Busy time, wall time, polls and outcome of one run: 32 bytes.
+/// Busy time, wall time, polls and outcome of one run: 40 bytes.
 #[derive(Debug)]
 pub(crate) struct Run {
     /// Sum of poll times so far, in clock ticks.
     busy: u64,
-    /// Clock reading at the start of the first poll.
+    /// Wall reading at the start of the first poll.
     first_poll: u64,
     /// Nanoseconds of timed futures' polls nested inside this run's polls.
     nested: u64,
-    /// Polls so far (low bits) and the run's state (top bits), in one word
-    /// to keep the wrapper small.
+    /// Polls so far (low bits), whether the run counts in flight, and the
+    /// run's state (top bits), in one word to keep the wrapper small.
     polls_state: u32,
     /// The longest poll so far, in ticks, saturating at `u32::MAX` (about a
     /// second of TSC): half the room of a `u64`. Polls that long are slow
     /// polls, whose exact length the timer keeps on the slow path.
     longest_poll: u32,
+    /// Busy time already flushed to the timer, in units of
+    /// 2^[`FLUSH_SHIFT`] ticks (2^48 ticks in all, over a day of TSC; past
+    /// that, the rest waits for the run's end). Half the room of a `u64`.
+    flushed: u32,
+    /// When the next poll's end flushes: wall time since the first poll, in
+    /// units of 2^[`FLUSH_SHIFT`] ticks, compared wrapping. One compare per
+    /// poll, a flush at most every [`FLUSH_EVERY`] of wall time.
+    next_flush: u32,
 }
+
+/// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
+/// 66 µs of a nanosecond clock.
+pub(crate) const FLUSH_SHIFT: u32 = 16;
+
+/// How often a run in flight hands its busy time to its timer, in wall
+/// time: `poll_total` lags by less than this, and by less than this much
+/// busy time (busy time never outruns wall time).
+pub(crate) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
 
 /// A completed run in clock ticks, for [`TimerCore::record_ticks`](crate::timer::TimerCore::record_ticks).
 pub(crate) struct RunTicks {
     pub(crate) busy: u64,
+    /// Busy ticks flushed while in flight, and whether it counted in flight.
+    pub(crate) flushed: u64,
+    pub(crate) in_flight: bool,
     pub(crate) first_poll: u64,
     pub(crate) end: u64,
     pub(crate) polls: u64,
@@ -37,40 +58,80 @@ pub(crate) struct RunTicks {
 }
 
 /// A run accumulated from outside a future: a span's enters (the tracing
-/// layer) or a task's polls (the task hooks). Plain `u64`s: unlike [`Run`],
+/// layer) or a task's polls (the task hooks). Plain fields: unlike [`Run`],
 /// it does not live inside every timed future, so it need not be small.
 #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
 #[derive(Debug, Default)]
 pub(crate) struct Tally {
-    /// Clock reading at the start of the first poll; `None`: never polled,
+    /// Wall reading at the start of the first poll; `None`: never polled,
     /// not a run.
     first_poll: Option<u64>,
     busy: u64,
     polls: u64,
     longest: u64,
+    /// Busy ticks flushed while in flight, and the wall reading from which
+    /// the next poll's end flushes, as in [`Run`].
+    flushed: u64,
+    in_flight: bool,
+    next_flush: u64,
 }
 
 #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
 impl Tally {
     /// A poll (or outermost enter) from clock reading `start` to `end`.
-    pub(crate) fn add_poll(&mut self, start: u64, end: u64) {
+    pub(crate) fn add_poll(&mut self, core: &TimerCore, start: u64, end: u64) {
+        let clock = core.clock();
         let poll = ticks_between(start, end);
-        self.first_poll.get_or_insert(start);
+        if self.first_poll.is_none() {
+            let first = clock.wall_at(start);
+            self.first_poll = Some(first);
+            self.next_flush = first.saturating_add(core.flush_ticks());
+        }
         self.busy = self.busy.saturating_add(poll);
         self.polls += 1;
         self.longest = self.longest.max(poll);
+        let now = clock.wall_at(end);
+        if now >= self.next_flush && core.is_enabled() {
+            self.next_flush = now.saturating_add(core.flush_ticks());
+            let busy = clock
+                .ticks_to_nanos(self.busy)
+                .saturating_sub(clock.ticks_to_nanos(self.flushed));
+            if busy > 0 || !self.in_flight {
+                core.flush(busy, !self.in_flight);
+                self.flushed = self.busy;
+                self.in_flight = true;
+            }
+        }
     }
 
-    /// The run, ended at clock reading `end`; `None` if it was never polled.
-    pub(crate) fn ended(&self, end: u64) -> Option<RunTicks> {
-        Some(RunTicks {
+    /// The run ended now: one sample, or, with the registry switched off,
+    /// busy time kept in `poll_total` only. Nothing if it was never polled.
+    pub(crate) fn finish(&self, core: &TimerCore) {
+        let Some(first_poll) = self.first_poll else {
+            return;
+        };
+        let clock = core.clock();
+        if !core.is_enabled() {
+            let flushed = Flushed {
+                busy: clock.ticks_to_nanos(self.flushed),
+                in_flight: self.in_flight,
+            };
+            if flushed.in_flight {
+                core.end_run(End::Untimed, self.busy, flushed);
+            }
+            return;
+        }
+        let ticks = RunTicks {
             busy: self.busy,
-            first_poll: self.first_poll?,
-            end,
+            flushed: self.flushed,
+            in_flight: self.in_flight,
+            first_poll,
+            end: clock.wall_now(),
             polls: self.polls,
             longest_poll: self.longest,
             nested_nanos: 0,
-        })
+        };
+        core.record_ticks(ticks, false);
     }
 }
 
@@ -91,7 +152,10 @@ enum State {
 }
 
 const STATE_SHIFT: u32 = 29;
-const POLLS_MASK: u32 = (1 << STATE_SHIFT) - 1;
+/// Set once the run has flushed, counting it in flight.
+const IN_FLIGHT: u32 = 1 << 28;
+const POLLS_MASK: u32 = IN_FLIGHT - 1;
+const STATE_MASK: u32 = !((1 << STATE_SHIFT) - 1);
 
 impl Run {
     pub(crate) const fn new() -> Self {
@@ -99,9 +163,65 @@ impl Run {
             busy: 0,
             first_poll: 0,
             nested: 0,
+            flushed: 0,
+            next_flush: 0,
             polls_state: 0,
             longest_poll: 0,
         }
+    }
+
+    #[inline(always)]
+    fn in_flight(&self) -> bool {
+        self.polls_state & IN_FLIGHT != 0
+    }
+
+    /// Busy ticks flushed so far.
+    fn flushed_ticks(&self) -> u64 {
+        u64::from(self.flushed) << FLUSH_SHIFT
+    }
+
+    /// What this run has flushed, in nanoseconds.
+    fn flushed(&self, clock: &Clock) -> Flushed {
+        Flushed {
+            busy: clock.ticks_to_nanos(self.flushed_ticks()),
+            in_flight: self.in_flight(),
+        }
+    }
+
+    /// Units of wall time since the first poll, at wall reading `now`.
+    #[inline(always)]
+    fn since_first_poll(&self, now: u64) -> u32 {
+        // Truncating: the flush deadline is compared wrapping.
+        (now.wrapping_sub(self.first_poll) >> FLUSH_SHIFT) as u32
+    }
+
+    /// Whether a poll ending at wall reading `now` flushes.
+    #[inline(always)]
+    fn flush_due(&self, now: u64) -> bool {
+        // Wrapping: right while polls come less than 2^31 units apart
+        // (13 hours of TSC); a later poll may flush late, never wrongly.
+        (self.since_first_poll(now).wrapping_sub(self.next_flush) as i32) >= 0
+    }
+
+    /// Hands the busy time since the last flush to the timer, counting the
+    /// run in flight from its first flush; the next one is due
+    /// [`FLUSH_EVERY`] after `now` (a wall reading).
+    #[cold]
+    #[inline(never)]
+    fn flush(&mut self, core: &TimerCore, now: u64) {
+        self.next_flush = self.since_first_poll(now).wrapping_add(core.flush_units());
+        let clock = core.clock();
+        let first = !self.in_flight();
+        let units = u32::try_from(self.busy >> FLUSH_SHIFT).unwrap_or(u32::MAX);
+        let busy = clock
+            .ticks_to_nanos(u64::from(units) << FLUSH_SHIFT)
+            .saturating_sub(clock.ticks_to_nanos(self.flushed_ticks()));
+        if busy == 0 && !first {
+            return;
+        }
+        self.flushed = units;
+        self.polls_state |= IN_FLIGHT;
+        core.flush(busy, first);
     }
 
     #[inline(always)]
@@ -117,7 +237,7 @@ impl Run {
 
     #[inline(always)]
     fn set_state(&mut self, state: State) {
-        self.polls_state = (self.polls_state & POLLS_MASK) | ((state as u32) << STATE_SHIFT);
+        self.polls_state = (self.polls_state & !STATE_MASK) | ((state as u32) << STATE_SHIFT);
     }
 
     #[inline(always)]
@@ -149,6 +269,11 @@ impl Run {
                     self.set_state(State::Running);
                     true
                 } else {
+                    // Switched off mid-run: what it spent so far still
+                    // counts in `poll_total`, not as a sample.
+                    if self.state() == State::Running {
+                        core.end_run(End::Untimed, self.busy, self.flushed(core.clock()));
+                    }
                     self.set_state(State::Untimed);
                     false
                 }
@@ -163,6 +288,8 @@ impl Run {
         self.set_state(State::Done);
         let ticks = RunTicks {
             busy: self.busy,
+            flushed: self.flushed_ticks(),
+            in_flight: self.in_flight(),
             first_poll: self.first_poll,
             end,
             polls: u64::from(self.polls()),
@@ -172,13 +299,15 @@ impl Run {
         core.record_ticks(ticks, is_error);
     }
 
-    /// The future is being dropped: count a run that did not complete.
+    /// The future is being dropped: count a run that did not complete,
+    /// keeping its busy time.
     pub(crate) fn end(&mut self, core: &TimerCore) {
-        match self.state() {
-            State::Running => core.count_cancelled(),
-            State::Panicked => core.count_panicked(),
-            State::Idle | State::Untimed | State::Done => {}
-        }
+        let end = match self.state() {
+            State::Running => End::Cancelled,
+            State::Panicked => End::Panicked,
+            State::Idle | State::Untimed | State::Done => return,
+        };
+        core.end_run(end, self.busy, self.flushed(core.clock()));
     }
 
     /// A stream yielded an item (recorded by `complete`, or untimed): the
@@ -190,8 +319,9 @@ impl Run {
 
     /// A stream ended: the polls that reached the end are not a run, and
     /// none follows.
-    pub(crate) fn stream_ended(&mut self) {
+    pub(crate) fn stream_ended(&mut self, core: &TimerCore) {
         if self.state() == State::Running {
+            core.end_run(End::Untimed, self.busy, self.flushed(core.clock()));
             self.set_state(State::Done);
         }
     }
@@ -210,7 +340,7 @@ pub(crate) struct PollScope<'a> {
     start: u64,
     entered: Entered,
     /// Thread CPU time at the start, when this poll is sampled for blocking.
-    cpu_start: Option<u64>,
+    other_start: Option<u64>,
     returned: bool,
 }
 
@@ -219,11 +349,12 @@ impl<'a> PollScope<'a> {
     pub(crate) fn enter(run: &'a mut Run, core: &'a TimerCore) -> Self {
         let start = core.clock().raw();
         if run.polls() == 0 {
-            run.first_poll = start;
+            run.first_poll = core.clock().wall_at(start);
+            run.next_flush = core.flush_units();
         }
         let entered = task::enter(core.clock(), run.busy, start);
         PollScope {
-            cpu_start: core.sample_cpu(),
+            other_start: core.sample_other(),
             run,
             core,
             start,
@@ -232,8 +363,8 @@ impl<'a> PollScope<'a> {
         }
     }
 
-    /// The inner poll returned: add its time to the run. Returns the clock
-    /// reading at the end of the poll.
+    /// The inner poll returned: add its time to the run, and flush it to the
+    /// timer if one is due. Returns the wall reading at the end of the poll.
     #[inline(always)]
     pub(crate) fn exit(mut self) -> u64 {
         let clock = self.core.clock();
@@ -253,8 +384,12 @@ impl<'a> PollScope<'a> {
         if poll > self.core.slow_poll_ticks() {
             self.core.slow_poll(poll);
         }
-        if let Some(cpu_start) = self.cpu_start {
-            self.core.check_blocked(poll, cpu_start);
+        if let Some(other_start) = self.other_start {
+            self.core.check_blocked(poll, other_start);
+        }
+        let end = clock.wall_at(end);
+        if run.flush_due(end) {
+            run.flush(self.core, end);
         }
         end
     }
@@ -267,6 +402,9 @@ impl Drop for PollScope<'_> {
     fn drop(&mut self) {
         if !self.returned {
             task::unwind(self.entered);
+            // The panicking poll's time was spent too: `poll_total` keeps it.
+            let poll = ticks_between(self.start, self.core.clock().raw());
+            self.run.busy = self.run.busy.wrapping_add(poll);
             self.run.set_state(State::Panicked);
         }
     }

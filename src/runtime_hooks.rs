@@ -128,7 +128,7 @@ impl Hooks {
             return; // the task terminated inside this poll, which counted it
         };
         if let Some(run) = self.shard(meta.id()).get_mut(&meta.id()) {
-            run.tally.add_poll(polling.start, end);
+            run.tally.add_poll(run.timer.core(), polling.start, end);
         }
     }
 
@@ -139,16 +139,10 @@ impl Hooks {
         // A task that completes terminates inside its last poll, before the
         // after-poll hook: count that poll here.
         if let Some(polling) = take_polling(self.instance, meta.id()) {
-            run.tally.add_poll(polling.start, self.registry.clock_raw());
+            run.tally
+                .add_poll(run.timer.core(), polling.start, self.registry.clock_raw());
         }
-        let core = run.timer.core();
-        if !core.is_enabled() {
-            return;
-        }
-        // Never polled: not a run.
-        if let Some(ticks) = run.tally.ended(core.clock().raw()) {
-            core.record_ticks(ticks, false);
-        }
+        run.tally.finish(run.timer.core());
     }
 }
 

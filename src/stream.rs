@@ -72,7 +72,7 @@ impl<S: Stream> Stream for TimedItems<S> {
                 run.complete(core, end, false);
                 run.next_item();
             }
-            Poll::Ready(None) => run.stream_ended(),
+            Poll::Ready(None) => run.stream_ended(core),
             Poll::Pending => {}
         }
         item

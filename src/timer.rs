@@ -8,8 +8,8 @@ use std::time::Duration;
 
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
-use crate::record::{Event, Recorder, RunSample};
-use crate::run::RunTicks;
+use crate::record::{Event, Flushed, Recorder, RunSample};
+use crate::run::{RunTicks, FLUSH_EVERY, FLUSH_SHIFT};
 use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
@@ -40,15 +40,30 @@ pub struct Timer {
     core: Arc<TimerCore>,
 }
 
+/// How a run ended without a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Dropped before `Ready`.
+    Cancelled,
+    /// A poll panicked.
+    Panicked,
+    /// No longer timed: the registry was switched off, or a stream ended
+    /// between items.
+    Untimed,
+}
+
 /// Everything one timer records into.
 ///
-/// The poll path reads only `enabled`, `clock`, `slow_poll_ticks` and
-/// `blocking_every`, kept here (not behind the registry's settings) so that
+/// The poll path reads only `enabled`, `clock`, `slow_poll_ticks`,
+/// `flush_ticks` and `blocking_every`, kept here (not behind the registry's settings) so that
 /// a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
     enabled: AtomicBool,
     clock: Clock,
     slow_poll_ticks: u64,
+    /// [`FLUSH_EVERY`] in wall ticks, and in units of 2^[`FLUSH_SHIFT`] ticks.
+    flush_ticks: u64,
+    flush_units: u32,
     /// Sample one poll in this many for blocking; 0: off.
     blocking_every: u32,
     name: Arc<str>,
@@ -81,42 +96,74 @@ impl TimerCore {
         self.slow_poll_ticks
     }
 
-    /// The thread's CPU time now, if this poll is sampled for blocking.
+    /// A run in flight flushes between polls once this many wall ticks
+    /// have passed since its last flush.
+    #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
+    pub(crate) fn flush_ticks(&self) -> u64 {
+        self.flush_ticks
+    }
+
+    /// The same in units of 2^[`FLUSH_SHIFT`] ticks, at least one.
     #[inline(always)]
-    pub(crate) fn sample_cpu(&self) -> Option<u64> {
+    pub(crate) fn flush_units(&self) -> u32 {
+        self.flush_units
+    }
+
+    /// If this poll is sampled for blocking, the reading of the other clock
+    /// now: the thread's CPU time, or with the CPU clock, the wall clock.
+    #[inline(always)]
+    pub(crate) fn sample_other(&self) -> Option<u64> {
         if self.blocking_every == 0 {
             return None;
         }
-        self.sample_cpu_cold()
+        self.sample_other_cold()
     }
 
     #[cold]
-    fn sample_cpu_cold(&self) -> Option<u64> {
+    fn sample_other_cold(&self) -> Option<u64> {
         #[cfg(unix)]
         if slow::sample_this_poll(self.blocking_every) {
-            return Some(crate::clock::thread_cpu_nanos());
+            return Some(self.other_clock_now());
         }
         None
     }
 
-    /// A sampled poll of `poll_ticks` ended: was it blocked?
+    #[cfg(unix)]
+    fn other_clock_now(&self) -> u64 {
+        if self.clock.is_cpu() {
+            self.clock.wall_now()
+        } else {
+            crate::clock::thread_cpu_nanos()
+        }
+    }
+
+    /// A sampled poll of `poll_ticks` ended: its wall and CPU time feed the
+    /// timer's CPU share, and tell whether it was blocked.
     #[cold]
-    pub(crate) fn check_blocked(&self, poll_ticks: u64, cpu_start: u64) {
+    pub(crate) fn check_blocked(&self, poll_ticks: u64, other_start: u64) {
         #[cfg(unix)]
         {
-            let cpu = crate::clock::thread_cpu_nanos().saturating_sub(cpu_start);
-            let wall = self.clock.ticks_to_nanos(poll_ticks);
+            let other = self.other_clock_now().saturating_sub(other_start);
+            let poll = self.clock.ticks_to_nanos(poll_ticks);
+            let (wall, cpu) = if self.clock.is_cpu() {
+                (other, poll)
+            } else {
+                (poll, other)
+            };
             let threshold = self.settings.slow_poll_threshold;
-            if slow::was_blocked(
+            let blocked = slow::was_blocked(
                 Duration::from_nanos(wall),
                 Duration::from_nanos(cpu),
                 threshold,
-            ) {
-                self.recorder.count(Event::Blocked);
-            }
+            );
+            self.recorder.count(Event::Sampled {
+                wall,
+                cpu: cpu.min(wall),
+                blocked,
+            });
         }
         #[cfg(not(unix))]
-        let _ = (poll_ticks, cpu_start);
+        let _ = (poll_ticks, other_start);
     }
 
     /// A poll of `poll_ticks` ran past the slow-poll threshold.
@@ -127,7 +174,7 @@ impl TimerCore {
         // saturate after about a second).
         let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
         self.recorder.count(Event::SlowPoll(poll_nanos));
-        let now = self.clock.ticks_to_nanos(self.clock.raw());
+        let now = self.clock.ticks_to_nanos(self.clock.wall_now());
         let Some(suppressed) = self.settings.slow_poll_log.admit(now) else {
             return;
         };
@@ -160,6 +207,10 @@ impl TimerCore {
                 polls: ticks.polls,
                 longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
                 nested: ticks.nested_nanos.min(busy),
+                flushed: Flushed {
+                    busy: clock.ticks_to_nanos(ticks.flushed),
+                    in_flight: ticks.in_flight,
+                },
             },
             is_error,
         );
@@ -171,12 +222,21 @@ impl TimerCore {
         self.recorder.record_run(run, is_error);
     }
 
-    pub(crate) fn count_cancelled(&self) {
-        self.recorder.count(Event::Cancelled);
+    /// A run in flight hands over `busy` more nanoseconds; `first`: it
+    /// counts in flight from now.
+    #[cold]
+    pub(crate) fn flush(&self, busy: u64, first: bool) {
+        self.recorder.count(Event::Flush { busy, first });
     }
 
-    pub(crate) fn count_panicked(&self) {
-        self.recorder.count(Event::Panicked);
+    /// A run of `busy_ticks` ended without a sample, after flushing `flushed`.
+    pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed: Flushed) {
+        let busy = self.clock.ticks_to_nanos(busy_ticks);
+        self.recorder.count(match end {
+            End::Cancelled => Event::Cancelled { busy, flushed },
+            End::Panicked => Event::Panicked { busy, flushed },
+            End::Untimed => Event::Untimed { busy, flushed },
+        });
     }
 
     pub(crate) fn reserved_bytes(&self) -> usize {
@@ -187,11 +247,16 @@ impl TimerCore {
 impl Timer {
     pub(crate) fn with_settings(name: Arc<str>, settings: &Arc<Settings>) -> Self {
         let threshold = saturating_nanos(settings.slow_poll_threshold);
+        let flush_ticks = settings.clock.nanos_to_ticks(saturating_nanos(FLUSH_EVERY));
         Timer {
             core: Arc::new(TimerCore {
                 enabled: AtomicBool::new(settings.switches.is_enabled()),
                 clock: settings.clock.clone(),
                 slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
+                flush_ticks,
+                flush_units: u32::try_from(flush_ticks >> FLUSH_SHIFT)
+                    .unwrap_or(u32::MAX)
+                    .max(1),
                 blocking_every: settings.blocking_every,
                 name,
                 settings: settings.clone(),

@@ -28,10 +28,19 @@ async fn sampled_polls_that_sleep_inside_poll_are_blocked() {
     let spins = registry.stats("spins").unwrap();
     assert_eq!(spins.blocked_polls(), 0);
     assert_eq!(spins.slow_polls(), 1);
-    assert!(registry
-        .report()
-        .to_string()
-        .contains(", 1 slow poll, 1 blocked poll\n"));
+    // The sampled polls' CPU share: next to none for the sleep, most of
+    // the spin (the same "more than half" that told it was not blocked).
+    assert!(
+        sleeps.cpu_share().unwrap() < 0.5,
+        "{:?}",
+        sleeps.cpu_share()
+    );
+    assert!(spins.cpu_share().unwrap() > 0.5, "{:?}", spins.cpu_share());
+    let report = registry.report().to_string();
+    assert!(
+        report.contains(", 1 slow poll, 1 blocked poll, cpu "),
+        "{report}"
+    );
 }
 
 #[tokio::test]

@@ -151,6 +151,25 @@ fn the_official_prometheus_parser_reads_our_text() {
             .as_f64()
             .unwrap()
     };
+    // Every family keeps its own name and type through the parser.
+    for (family, kind) in [
+        ("my_app_poll_seconds", "counter"),
+        ("my_app_in_flight", "gauge"),
+    ] {
+        assert!(samples.iter().any(|s| s[0] == family), "no {family}");
+        assert!(samples
+            .iter()
+            .filter(|s| s[0] == family)
+            .all(|s| s[1] == kind));
+    }
+    assert_eq!(
+        value(
+            "my_app_poll_seconds",
+            "my_app_poll_seconds_total",
+            serde_json::json!({"timer": weird})
+        ),
+        0.0006
+    );
     let busy = "my_app_busy_seconds";
     assert!(samples
         .iter()

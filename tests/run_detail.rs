@@ -93,17 +93,17 @@ fn the_detail_shows_every_figure() {
     assert_eq!(
         detail,
         "timer \"fetch\"\n\
-         \x20 runs   2 completed, 1 cancelled, 0 panicked, 0 errors, 0 clamped\n\
+         \x20 runs   2 completed, 1 cancelled, 0 panicked, 0 errors, 0 clamped, 0 in flight\n\
          \x20 busy   avg 80.0 µs ± 0.0 µs, min 80.0 µs, 50% ≤ 80.1 µs, 90% ≤ 80.1 µs, 99% ≤ 80.1 µs, max 80.1 µs, total 160 µs\n\
          \x20 wall   avg 1.00 ms ± 0.00 ms, min 1.00 ms, 50% ≤ 1.00 ms, 90% ≤ 1.00 ms, 99% ≤ 1.00 ms, max 1.00 ms, total 2.00 ms\n\
          \x20 idle   avg 920 µs, total 1.84 ms\n\
          \x20 self   avg 80.0 µs, total 160 µs\n\
-         \x20 polls  4, 2.00 per run, longest 60.0 µs, 2 slow, 0 blocked\n"
+         \x20 polls  4, 2.00 per run, longest 60.0 µs, 2 slow, 0 blocked, total 161 µs\n"
     );
     let line = registry.report().to_string();
     assert_eq!(
         line,
         "timer \"fetch\": avg 80.0 µs ± 0.0 µs, 50% ≤ 80.1 µs, 90% ≤ 80.1 µs, 99% ≤ 80.1 µs, \
-         max 80.1 µs in 2 runs, idle avg 920 µs, 1 cancelled, 2 slow polls\n"
+         max 80.1 µs in 2 runs, idle avg 920 µs, 1 cancelled, 2 slow polls, poll total 161 µs\n"
     );
 }

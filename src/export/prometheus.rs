@@ -14,7 +14,16 @@ use crate::{Snapshot, Stats};
 /// * `{ns}_wall_seconds_total`, `{ns}_idle_seconds_total`, `{ns}_polls_total`;
 /// * `{ns}_runs_total{outcome="completed|cancelled|panicked|error"}`;
 /// * `{ns}_slow_polls_total`, `{ns}_blocked_polls_total`, `{ns}_clamped_total`;
-/// * `{ns}_longest_poll_seconds`: a gauge.
+/// * `{ns}_longest_poll_seconds`: a gauge;
+/// * `{ns}_poll_seconds_total`: every poll's time, runs in flight, cancelled
+///   and panicked included ([`Stats::poll_total`]): `rate()` of it is the
+///   busy seconds per second of the timer's code (CPU-seconds per second
+///   where [`cpu_share`](Stats::cpu_share) is near 1, or with the CPU
+///   clock). Not `busy_seconds_total`: parsers drop a counter's `_total`,
+///   which would give it the name of the `busy_seconds` summary;
+/// * `{ns}_in_flight`: a gauge of runs started and not ended;
+/// * `{ns}_cpu_share`: a gauge, for timers whose polls were sampled on both
+///   clocks ([`Stats::cpu_share`]).
 ///
 /// ```
 /// let registry = perf_timer::Registry::new();
@@ -26,7 +35,7 @@ use crate::{Snapshot, Stats};
 /// ```
 pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &str) -> fmt::Result {
     let ns = metric_name(namespace);
-    let families: [(&str, &str, &str, Metric); 9] = [
+    let families: [(&str, &str, &str, Metric); 12] = [
         (
             "busy_seconds",
             "summary",
@@ -90,6 +99,27 @@ pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &s
             "gauge",
             "The longest single poll.",
             |s, o, l| sample(o, l, "", secs(s.longest_poll())),
+        ),
+        (
+            "poll_seconds_total",
+            "counter",
+            "Time of every poll, runs in flight, cancelled and panicked included.",
+            |s, o, l| sample(o, l, "", secs(s.poll_total())),
+        ),
+        (
+            "in_flight",
+            "gauge",
+            "Runs started and not yet ended.",
+            |s, o, l| sample(o, l, "", s.in_flight() as f64),
+        ),
+        (
+            "cpu_share",
+            "gauge",
+            "CPU time over wall time of the polls sampled on both clocks.",
+            |s, o, l| match s.cpu_share() {
+                Some(share) => sample(o, l, "", share),
+                None => Ok(()),
+            },
         ),
     ];
     for (suffix, kind, help, metric) in families {

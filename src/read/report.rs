@@ -130,6 +130,7 @@ fn write_line(
         (stats.clamped(), "clamped", "clamped"),
         (stats.slow_polls(), "slow poll", "slow polls"),
         (stats.blocked_polls(), "blocked poll", "blocked polls"),
+        (stats.in_flight(), "in flight", "in flight"),
     ] {
         match n {
             0 => {}
@@ -137,10 +138,30 @@ fn write_line(
             n => write!(f, ", {n} {many}")?,
         }
     }
+    // Busy time outside the samples: runs in flight, cancelled or panicked.
+    if stats.poll_total() > stats.total() {
+        write!(f, ", poll total {}", ns(stats.poll_total()))?;
+    }
+    if let Some(share) = stats.cpu_share().filter(|&s| s < SHOW_CPU_BELOW) {
+        write!(f, ", cpu {}", WholePercent(share))?;
+    }
     if let Some(rate) = elapsed.and_then(|e| runs_per_second(runs, e)) {
         write!(f, ", {} runs/s", Rate(rate))?;
     }
     Ok(())
+}
+
+/// A timer's CPU share shows in its line only below this: the sign that its
+/// busy time is not all running code (preemption, blocking inside `poll`).
+const SHOW_CPU_BELOW: f64 = 0.9;
+
+/// A share from 0 to 1 as a whole percentage: `41%`.
+struct WholePercent(f64);
+
+impl fmt::Display for WholePercent {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:.0}%", self.0 * 100.0)
+    }
 }
 
 /// `runs` over `elapsed`, if it has a length.
@@ -184,12 +205,12 @@ impl fmt::Display for Rate {
 ///
 /// ```text
 /// timer "fetch"
-///   runs   292 completed, 3 cancelled, 0 panicked, 2 errors, 0 clamped
+///   runs   292 completed, 3 cancelled, 0 panicked, 2 errors, 0 clamped, 0 in flight
 ///   busy   avg 73.1 µs ± 18.0 µs, min 40.1 µs, 50% ≤ 70.2 µs, 90% ≤ 95.0 µs, 99% ≤ 180 µs, max 321 µs, total 21.3 ms
 ///   wall   avg 1.20 ms ± 0.310 ms, min 210 µs, 50% ≤ 1.10 ms, 90% ≤ 1.90 ms, 99% ≤ 2.20 ms, max 2.31 ms, total 350 ms
 ///   idle   avg 1.13 ms, total 329 ms
 ///   self   avg 50.0 µs, total 14.6 ms
-///   polls  1021, 3.50 per run, longest 210 µs, 4 slow, 1 blocked
+///   polls  1021, 3.50 per run, longest 210 µs, 4 slow, 1 blocked, total 21.9 ms, cpu 97%
 /// ```
 ///
 /// ```
@@ -197,7 +218,7 @@ impl fmt::Display for Rate {
 /// timer.record(std::time::Duration::from_micros(5));
 /// let stats = timer.stats();
 /// let detail = stats.detail().to_string();
-/// assert!(detail.contains("  polls  1, 1.00 per run, longest 5.00 µs, 0 slow, 0 blocked\n"));
+/// assert!(detail.contains("  polls  1, 1.00 per run, longest 5.00 µs, 0 slow, 0 blocked, total 5.00 µs\n"));
 /// ```
 #[derive(Debug, Clone, Copy)]
 pub struct Detail<'a> {
@@ -216,12 +237,13 @@ impl fmt::Display for Detail<'_> {
         writeln!(f, "timer {:?}", s.name())?;
         writeln!(
             f,
-            "  runs   {} completed, {} cancelled, {} panicked, {} errors, {} clamped",
+            "  runs   {} completed, {} cancelled, {} panicked, {} errors, {} clamped, {} in flight",
             s.count(),
             s.cancelled(),
             s.panicked(),
             s.errors(),
-            s.clamped()
+            s.clamped(),
+            s.in_flight()
         )?;
         for (label, distribution) in [("busy", s.busy()), ("wall", s.wall())] {
             write!(f, "  {label}   ")?;
@@ -232,15 +254,20 @@ impl fmt::Display for Detail<'_> {
             let (mean, total) = (Nanos(sum.mean_nanos()), ns(sum.total()));
             writeln!(f, "  {label}   avg {mean}, total {total}")?;
         }
-        writeln!(
+        write!(
             f,
-            "  polls  {}, {:.2} per run, longest {}, {} slow, {} blocked",
+            "  polls  {}, {:.2} per run, longest {}, {} slow, {} blocked, total {}",
             s.polls(),
             s.polls_per_run(),
             ns(s.longest_poll()),
             s.slow_polls(),
-            s.blocked_polls()
-        )
+            s.blocked_polls(),
+            ns(s.poll_total())
+        )?;
+        if let Some(share) = s.cpu_share() {
+            write!(f, ", cpu {}", WholePercent(share))?;
+        }
+        f.write_char('\n')
     }
 }
 

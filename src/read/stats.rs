@@ -441,6 +441,130 @@ impl Stats {
         self.totals.clamped
     }
 
+    /// The time of every poll of every run of this timer: completed,
+    /// cancelled, panicked, or still in flight (the peer of tokio-metrics'
+    /// `total_poll_duration`). A run in flight hands over its busy time
+    /// every 10 ms of wall time, at the end of a poll: while it is being
+    /// polled this lags the truth by less than 10 ms, and a run that stops
+    /// being polled holds back at most the busy time of its polls in the
+    /// last 10 ms before it stopped, until it is polled again or ends.
+    /// Counted at the end of each poll, so a poll under way is not in it.
+    ///
+    /// [`total`](Stats::total) is the busy time of completed runs only;
+    /// `poll_total` is at least that.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// use perf_timer::{Clock, Registry};
+    ///
+    /// let (clock, mock) = Clock::mock();
+    /// let registry = Registry::builder().clock(clock).build().unwrap();
+    /// let timer = registry.timer("job");
+    /// let job = timer.time(std::future::poll_fn(|cx| {
+    ///     mock.advance(Duration::from_millis(20)); // 20 ms in this poll
+    ///     cx.waker().wake_by_ref();
+    ///     std::task::Poll::<()>::Pending
+    /// }));
+    /// let _ = tokio::time::timeout(Duration::from_millis(1), job).await;
+    /// let stats = timer.stats();
+    /// assert_eq!((stats.count(), stats.cancelled()), (0, 1));
+    /// assert!(stats.poll_total() >= Duration::from_millis(20));
+    /// # }
+    /// ```
+    pub fn poll_total(&self) -> Duration {
+        Duration::from_nanos(self.totals.poll_nanos())
+    }
+
+    /// Runs started (polled at least once) and not yet ended, as of their
+    /// last flush: a run counts from its first flush, 10 ms of wall time
+    /// after its first poll, so short runs never show here.
+    ///
+    /// ```
+    /// use std::future::Future as _;
+    /// use std::time::Duration;
+    /// use std::task::{Context, Poll, Waker};
+    /// use perf_timer::{Clock, Registry};
+    ///
+    /// let (clock, mock) = Clock::mock();
+    /// let registry = Registry::builder().clock(clock).build().unwrap();
+    /// let timer = registry.timer("worker");
+    /// let mut worker = Box::pin(timer.time(std::future::poll_fn(|_| {
+    ///     mock.advance(Duration::from_millis(15));
+    ///     Poll::<()>::Pending
+    /// })));
+    /// let _ = worker.as_mut().poll(&mut Context::from_waker(Waker::noop()));
+    /// assert_eq!(timer.stats().in_flight(), 1);
+    /// drop(worker);
+    /// assert_eq!(timer.stats().in_flight(), 0);
+    /// ```
+    pub fn in_flight(&self) -> u64 {
+        // A gauge summed over stripes that wrap: a moment's negative sum
+        // cannot happen within one consistent read, but be safe.
+        let n = self.totals.in_flight;
+        if n > u64::MAX / 2 {
+            0
+        } else {
+            n
+        }
+    }
+
+    /// Busy time of runs that ended without a sample: cancelled, panicked,
+    /// or no longer timed once the registry was switched off. It is in
+    /// [`poll_total`](Stats::poll_total), never in the samples.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use perf_timer::{Clock, Registry};
+    ///
+    /// let (clock, mock) = Clock::mock();
+    /// let registry = Registry::builder().clock(clock).build().unwrap();
+    /// let timer = registry.timer("parse");
+    /// let _ = std::panic::catch_unwind(|| {
+    ///     let _guard = timer.start();
+    ///     mock.advance(Duration::from_micros(30));
+    ///     panic!("bad input");
+    /// });
+    /// let stats = timer.stats();
+    /// assert_eq!(stats.abandoned_busy(), Duration::from_micros(30));
+    /// assert_eq!(stats.poll_total(), Duration::from_micros(30));
+    /// ```
+    pub fn abandoned_busy(&self) -> Duration {
+        Duration::from_nanos(self.totals.abandoned_nanos)
+    }
+
+    /// How much of the sampled polls' time was on the CPU, from 0 to 1:
+    /// their CPU time over their wall time. `None` until a poll has been
+    /// sampled, which happens only with
+    /// [`blocking_detection`](crate::RegistryBuilder::blocking_detection)
+    /// on (Unix). With the default clock, busy time counts time the OS gave
+    /// the thread's CPU to someone else and time blocked inside `poll`; a
+    /// share well below 1 says how much of busy time that was.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::builder()
+    ///     .blocking_detection(1) // sample every poll
+    ///     .build()
+    ///     .unwrap();
+    /// let timer = registry.timer("hash");
+    /// assert_eq!(timer.stats().cpu_share(), None);
+    /// # #[cfg(unix)] {
+    /// # tokio::runtime::Runtime::new().unwrap().block_on(async {
+    /// timer.time(async { (0..100_000u64).fold(0, |a, b| a ^ b.wrapping_mul(31)) }).await;
+    /// let share = timer.stats().cpu_share().unwrap();
+    /// assert!((0.0..=1.0).contains(&share));
+    /// # });
+    /// # }
+    /// ```
+    pub fn cpu_share(&self) -> Option<f64> {
+        let t = &self.totals;
+        if t.sampled_polls == 0 || t.sampled_wall_nanos == 0 {
+            return None;
+        }
+        Some((t.sampled_cpu_nanos as f64 / t.sampled_wall_nanos as f64).min(1.0))
+    }
+
     /// Every figure of this timer, one per line: busy, self, wall and idle
     /// time, polls, outcomes.
     ///
@@ -468,6 +592,11 @@ impl Stats {
     /// Whether nothing happened: no run, cancellation, panic or slow poll.
     pub(crate) fn is_idle(&self) -> bool {
         let t = &self.totals;
-        t.runs == 0 && t.cancelled == 0 && t.panicked == 0 && t.slow_polls == 0
+        t.runs == 0
+            && t.cancelled == 0
+            && t.panicked == 0
+            && t.slow_polls == 0
+            && self.in_flight() == 0
+            && t.poll_nanos() == 0
     }
 }

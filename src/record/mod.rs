@@ -11,4 +11,4 @@ mod totals;
 
 pub(crate) use layout::Layout;
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
-pub(crate) use totals::{Event, RunSample, Totals};
+pub(crate) use totals::{Event, Flushed, RunSample, Totals};

@@ -379,10 +379,14 @@ mod tests {
             polls: 4,
             longest_poll: 60,
             nested: 30,
+            flushed: Default::default(),
         };
         recorder.record_run(run, true);
         recorder.record(50);
-        recorder.count(Event::Cancelled);
+        recorder.count(Event::Cancelled {
+            busy: 5,
+            flushed: Default::default(),
+        });
         recorder.count(Event::SlowPoll(70));
         let totals = recorder.read().totals;
         assert_eq!((totals.runs, totals.errors), (2, 1));

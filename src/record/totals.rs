@@ -14,6 +14,19 @@ pub(crate) struct RunSample {
     pub(crate) longest_poll: u64,
     /// Busy time of timed futures nested inside this run's polls.
     pub(crate) nested: u64,
+    /// What the run has already flushed while in flight: its busy time so
+    /// far, and whether it was counted in flight.
+    pub(crate) flushed: Flushed,
+}
+
+/// A run's busy time so far and its place among the runs in flight, as
+/// flushed to its timer while the run goes on. Settled when the run ends.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct Flushed {
+    /// Nanoseconds of busy time flushed so far.
+    pub(crate) busy: u64,
+    /// Whether the run has been counted in flight.
+    pub(crate) in_flight: bool,
 }
 
 impl RunSample {
@@ -26,6 +39,7 @@ impl RunSample {
             polls: 1,
             longest_poll: busy,
             nested: 0,
+            flushed: Flushed::default(),
         }
     }
 }
@@ -33,14 +47,21 @@ impl RunSample {
 /// Something counted that is not a completed run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
-    /// A run dropped before `Ready`.
-    Cancelled,
-    /// A run ended by a panic.
-    Panicked,
+    /// A run dropped before `Ready`, after `busy` nanoseconds of polls.
+    Cancelled { busy: u64, flushed: Flushed },
+    /// A run ended by a panic, after `busy` nanoseconds of polls.
+    Panicked { busy: u64, flushed: Flushed },
+    /// A run stopped being timed (its registry was switched off) after
+    /// `busy` nanoseconds of polls: not a sample, its time still spent.
+    Untimed { busy: u64, flushed: Flushed },
+    /// A run in flight flushes `busy` more nanoseconds; `first`: its first
+    /// flush, from which it counts in flight.
+    Flush { busy: u64, first: bool },
     /// A poll past the slow-poll threshold, of this many nanoseconds.
     SlowPoll(u64),
-    /// A sampled poll found blocked.
-    Blocked,
+    /// A poll timed on both clocks: `wall` and `cpu` nanoseconds, and
+    /// whether that made it a blocked poll.
+    Sampled { wall: u64, cpu: u64, blocked: bool },
 }
 
 /// Every counter of a timer. Sums saturate at `u64::MAX` (584 years of
@@ -65,6 +86,18 @@ pub(crate) struct Totals {
     pub(crate) panicked: u64,
     pub(crate) slow_polls: u64,
     pub(crate) blocked_polls: u64,
+    /// Busy time of runs that ended without a sample: cancelled, panicked,
+    /// or no longer timed.
+    pub(crate) abandoned_nanos: u64,
+    /// Runs in flight, and the busy time they have flushed: gauges. A run
+    /// adds on one stripe and settles on another, so these wrap instead of
+    /// saturating, and only their sum over the stripes is meaningful.
+    pub(crate) in_flight: u64,
+    pub(crate) in_flight_nanos: u64,
+    /// Polls sampled on both clocks (for blocking), and their time on each.
+    pub(crate) sampled_polls: u64,
+    pub(crate) sampled_wall_nanos: u64,
+    pub(crate) sampled_cpu_nanos: u64,
 }
 
 impl Totals {
@@ -79,19 +112,49 @@ impl Totals {
         self.errors += u64::from(is_error);
         self.clamped += u64::from(clamped);
         self.longest_poll = self.longest_poll.max(run.longest_poll);
+        self.settle(run.flushed);
+    }
+
+    /// A run that flushed `flushed` has ended: take it out of the runs in
+    /// flight, whose busy time now lives in a sum of its own.
+    #[inline(always)]
+    fn settle(&mut self, flushed: Flushed) {
+        self.in_flight_nanos = self.in_flight_nanos.wrapping_sub(flushed.busy);
+        self.in_flight = self.in_flight.wrapping_sub(u64::from(flushed.in_flight));
     }
 
     /// Counts one event.
     pub(crate) fn add_event(&mut self, event: Event) {
         match event {
-            Event::Cancelled => self.cancelled += 1,
-            Event::Panicked => self.panicked += 1,
-            Event::Blocked => self.blocked_polls += 1,
+            Event::Cancelled { busy, flushed } => {
+                self.cancelled += 1;
+                self.abandon(busy, flushed);
+            }
+            Event::Panicked { busy, flushed } => {
+                self.panicked += 1;
+                self.abandon(busy, flushed);
+            }
+            Event::Untimed { busy, flushed } => self.abandon(busy, flushed),
+            Event::Flush { busy, first } => {
+                self.in_flight_nanos = self.in_flight_nanos.wrapping_add(busy);
+                self.in_flight = self.in_flight.wrapping_add(u64::from(first));
+            }
+            Event::Sampled { wall, cpu, blocked } => {
+                self.sampled_polls += 1;
+                self.sampled_wall_nanos = self.sampled_wall_nanos.saturating_add(wall);
+                self.sampled_cpu_nanos = self.sampled_cpu_nanos.saturating_add(cpu);
+                self.blocked_polls += u64::from(blocked);
+            }
             Event::SlowPoll(nanos) => {
                 self.slow_polls += 1;
                 self.longest_poll = self.longest_poll.max(nanos);
             }
         }
+    }
+
+    fn abandon(&mut self, busy: u64, flushed: Flushed) {
+        self.abandoned_nanos = self.abandoned_nanos.saturating_add(busy);
+        self.settle(flushed);
     }
 
     /// Adds `other`'s counts to these.
@@ -108,6 +171,12 @@ impl Totals {
         add(&mut self.panicked, other.panicked);
         add(&mut self.slow_polls, other.slow_polls);
         add(&mut self.blocked_polls, other.blocked_polls);
+        add(&mut self.abandoned_nanos, other.abandoned_nanos);
+        add(&mut self.sampled_polls, other.sampled_polls);
+        add(&mut self.sampled_wall_nanos, other.sampled_wall_nanos);
+        add(&mut self.sampled_cpu_nanos, other.sampled_cpu_nanos);
+        self.in_flight = self.in_flight.wrapping_add(other.in_flight);
+        self.in_flight_nanos = self.in_flight_nanos.wrapping_add(other.in_flight_nanos);
         self.longest_poll = self.longest_poll.max(other.longest_poll);
     }
 
@@ -128,7 +197,24 @@ impl Totals {
             panicked: sub(self.panicked, earlier.panicked),
             slow_polls: sub(self.slow_polls, earlier.slow_polls),
             blocked_polls: sub(self.blocked_polls, earlier.blocked_polls),
+            abandoned_nanos: sub(self.abandoned_nanos, earlier.abandoned_nanos),
+            // A gauge: how many are in flight now.
+            in_flight: self.in_flight,
+            // Wrapping: runs in flight then may have settled since, making
+            // this difference negative; `poll_nanos` adds it back.
+            in_flight_nanos: self.in_flight_nanos.wrapping_sub(earlier.in_flight_nanos),
+            sampled_polls: sub(self.sampled_polls, earlier.sampled_polls),
+            sampled_wall_nanos: sub(self.sampled_wall_nanos, earlier.sampled_wall_nanos),
+            sampled_cpu_nanos: sub(self.sampled_cpu_nanos, earlier.sampled_cpu_nanos),
         }
+    }
+
+    /// Every poll's time: the samples', the abandoned runs', and what the
+    /// runs in flight have flushed.
+    pub(crate) fn poll_nanos(&self) -> u64 {
+        self.busy_nanos
+            .saturating_add(self.abandoned_nanos)
+            .wrapping_add(self.in_flight_nanos)
     }
 
     /// Wall time of the samples: busy plus idle, saturating.

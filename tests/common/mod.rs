@@ -79,6 +79,16 @@ pub fn poll_once<F: Future + ?Sized>(future: Pin<&mut F>) -> Poll<F::Output> {
     future.poll(&mut Context::from_waker(Waker::noop()))
 }
 
+/// Polls `future` with a no-op waker until it is ready.
+pub fn poll_to_end<F: Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    loop {
+        if let Poll::Ready(out) = poll_once(future.as_mut()) {
+            return out;
+        }
+    }
+}
+
 /// Spins the CPU for `d` of wall time.
 pub fn spin(d: Duration) {
     let start = std::time::Instant::now();
