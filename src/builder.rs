@@ -321,6 +321,8 @@ impl RegistryBuilder {
             slow_poll_log: WarnLimiter::new(self.slow_poll_warnings_per_second),
             blocking_every: self.blocking_every,
             switches: Switches::new(self.enabled),
+            created: std::time::Instant::now(),
+            created_cpu: crate::read::process_cpu(),
         };
         Ok(Registry::with_settings(settings))
     }

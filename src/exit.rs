@@ -1,35 +1,107 @@
-//! `report_at_exit`: print the report when `main` returns.
+//! `report_at_exit`: print the report when the program ends, after the
+//! runtime has dropped its tasks, on `std::process::exit`, and, opted in,
+//! on SIGINT and SIGTERM.
 
 use std::fmt;
 use std::io::Write as _;
+use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
 use crate::Registry;
 
-/// A guard that prints a registry's report when dropped; made by
-/// [`report_at_exit`] or [`Registry::report_at_exit`].
+/// A report waiting for the end of the program.
+struct Pending {
+    registry: Registry,
+    log: Box<dyn FnMut(&str) + Send>,
+    printed: bool,
+}
+
+impl Pending {
+    /// Prints the report and the process line, once.
+    fn print(&mut self) {
+        if std::mem::replace(&mut self.printed, true) {
+            return;
+        }
+        for line in self.registry.report().lines() {
+            (self.log)(&line);
+        }
+        if let Some(process) = self.registry.process() {
+            (self.log)(&process.to_string());
+        }
+    }
+}
+
+/// Every report waiting for the end of the program, printed by the exit
+/// hook and the signal thread.
+static PENDING: Mutex<Vec<Arc<Mutex<Pending>>>> = Mutex::new(Vec::new());
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic in a `log_with` sink poisons; the reports are still whole.
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Prints every report not printed yet.
+fn print_pending() {
+    let pending: Vec<_> = lock(&PENDING).clone();
+    for report in pending {
+        lock(&report).print();
+    }
+}
+
+/// Whether the reports will print at process exit: a hook registered once.
+fn exit_hook_armed() -> bool {
+    #[cfg(unix)]
+    {
+        static ARMED: OnceLock<bool> = OnceLock::new();
+        extern "C" fn at_exit() {
+            // Never unwind into libc: a panicking sink loses the report,
+            // not the exit status.
+            let _ = std::panic::catch_unwind(print_pending);
+        }
+        // SAFETY: `at_exit` is an `extern "C" fn()` that never unwinds.
+        *ARMED.get_or_init(|| unsafe { libc::atexit(at_exit) } == 0)
+    }
+    #[cfg(not(unix))]
+    false
+}
+
+/// The guard that prints a registry's report, then a [`ProcessTime`]
+/// line, when the program ends; made by [`report_at_exit`] or
+/// [`Registry::report_at_exit`].
 ///
+/// When it prints, at the first of:
+///
+/// * **the process exiting** (Unix): after `main` returns, so after
+///   `#[tokio::main]` has dropped its runtime, and tasks still running are
+///   counted as cancelled; on `std::process::exit`, which runs no
+///   destructors but does run exit hooks; after a panic in `main` (exit
+///   code 101). A guard dropped inside a tokio runtime (the end of
+///   `#[tokio::main]`'s body) leaves the printing to this moment.
+/// * **the guard dropping outside a runtime**: at the end of a plain
+///   `main`, a test, or a scope of your own.
+/// * **SIGINT or SIGTERM**, with [`on_signals`](ExitReport::on_signals).
+///
+/// Nothing prints when the process is killed by another signal or aborts.
 /// Printing never changes how the program exits: a report that cannot be
 /// written (stderr closed, or on a full disk) is dropped, where `eprintln!`
-/// would panic, turning a normal return into exit code 101 and a panicking
-/// `main` into an abort.
+/// would panic.
 ///
-/// Bind it to a named variable (`let _report = ...`): `let _ = ...` drops it,
-/// and prints, at once. It prints on an ordinary return from `main` and while
-/// unwinding from a panic in `main`, not on `std::process::exit`.
+/// Bind it to a named variable (`let _report = ...`): `let _ = ...` drops
+/// it at once, which outside a runtime prints at once.
 ///
 /// ```
 /// let _report = perf_timer::report_at_exit()
 ///     .log_with(|line| eprintln!("[perf] {line}")); // e.g. tracing::info!("{line}")
-/// // ... the program; the lines are logged when `_report` goes out of scope.
+/// // ... the program; the lines are logged when it ends.
 /// ```
-#[must_use = "the report prints when this guard drops; bind it with `let _report = ...`"]
+///
+/// [`ProcessTime`]: crate::ProcessTime
+#[must_use = "the report prints when the program ends; bind it with `let _report = ...`"]
 pub struct ExitReport {
-    registry: Registry,
-    log: Box<dyn FnMut(&str) + Send>,
+    pending: Arc<Mutex<Pending>>,
 }
 
 /// Prints the [global](crate::global) registry's report to stderr when the
-/// returned guard drops at the end of `main`.
+/// program ends (see [`ExitReport`]).
 ///
 /// ```
 /// use perf_timer::TimedExt as _;
@@ -38,7 +110,8 @@ pub struct ExitReport {
 /// async fn main() {
 ///     let _report = perf_timer::report_at_exit();
 ///     async { /* work */ }.timed("work").await;
-/// } // prints: timer "work": 40.0 ns in 1 run
+/// } // after the runtime is dropped: timer "work": 40.0 ns in 1 run
+///   //                                process: 1.52 ms CPU in 3.10 ms, ...
 /// ```
 pub fn report_at_exit() -> ExitReport {
     crate::global().report_at_exit()
@@ -46,10 +119,15 @@ pub fn report_at_exit() -> ExitReport {
 
 impl ExitReport {
     pub(crate) fn new(registry: Registry) -> Self {
-        ExitReport {
+        let pending = Arc::new(Mutex::new(Pending {
             registry,
             log: Box::new(write_to_stderr),
+            printed: false,
+        }));
+        if exit_hook_armed() {
+            lock(&PENDING).push(pending.clone());
         }
+        ExitReport { pending }
     }
 
     /// Hands each report line to `log` instead of printing it to stderr.
@@ -57,24 +135,87 @@ impl ExitReport {
     /// ```
     /// let _report = perf_timer::report_at_exit().log_with(|line| println!("{line}"));
     /// ```
-    pub fn log_with(mut self, log: impl FnMut(&str) + Send + 'static) -> Self {
-        self.log = Box::new(log);
+    pub fn log_with(self, log: impl FnMut(&str) + Send + 'static) -> Self {
+        lock(&self.pending).log = Box::new(log);
+        self
+    }
+
+    /// Also prints the report on SIGINT (Ctrl-C) and SIGTERM (what
+    /// container orchestrators send), then ends the process the way the
+    /// signal would have: killed by it, exit status 128 + its number to a
+    /// shell (143 for SIGTERM). Unix only; elsewhere it does nothing.
+    ///
+    /// The signals are received through `signal-hook`, the registry tokio
+    /// uses too, so `tokio::signal` listeners still hear them; but the
+    /// process ends right after the report. An application that shuts
+    /// down gracefully on these signals itself should not call this: when
+    /// its shutdown returns from `main`, the report prints at exit anyway.
+    ///
+    /// ```no_run
+    /// #[tokio::main]
+    /// async fn main() {
+    ///     let _report = perf_timer::report_at_exit().on_signals();
+    ///     std::future::pending::<()>().await; // a server, until SIGTERM
+    /// }
+    /// ```
+    pub fn on_signals(self) -> Self {
+        #[cfg(unix)]
+        {
+            if let Err(error) = catch_signals() {
+                tracing::warn!(%error, "perf-timer: cannot catch SIGINT and SIGTERM");
+            }
+        }
         self
     }
 }
 
+/// Starts, once, the thread that prints the reports on SIGINT and SIGTERM.
+#[cfg(unix)]
+fn catch_signals() -> std::io::Result<()> {
+    use signal_hook::consts::{SIGINT, SIGTERM};
+    static STARTED: Mutex<bool> = Mutex::new(false);
+    let mut started = lock(&STARTED);
+    if *started {
+        return Ok(());
+    }
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM])?;
+    std::thread::Builder::new()
+        .name("perf-timer-signals".into())
+        .spawn(move || {
+            if let Some(signal) = signals.forever().next() {
+                print_pending();
+                // Resets the default action and raises the signal again.
+                let _ = signal_hook::low_level::emulate_default_handler(signal);
+                std::process::exit(128 + signal);
+            }
+        })?;
+    *started = true;
+    Ok(())
+}
+
 impl Drop for ExitReport {
     fn drop(&mut self) {
-        for line in self.registry.report().lines() {
-            (self.log)(&line);
+        if exit_hook_armed() && in_runtime() {
+            return; // the runtime is about to drop its tasks: print at exit
         }
+        lock(&self.pending).print();
     }
+}
+
+/// Whether this thread is inside a tokio runtime.
+fn in_runtime() -> bool {
+    #[cfg(feature = "tokio")]
+    return tokio::runtime::Handle::try_current().is_ok();
+    #[cfg(not(feature = "tokio"))]
+    false
 }
 
 impl fmt::Debug for ExitReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let pending = lock(&self.pending);
         f.debug_struct("ExitReport")
-            .field("registry", &self.registry)
+            .field("registry", &pending.registry)
+            .field("printed", &pending.printed)
             .finish_non_exhaustive()
     }
 }

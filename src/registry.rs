@@ -5,7 +5,10 @@ use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
 use crate::settings::Settings;
-use crate::{ExitReport, GlobalError, Intervals, RegistryBuilder, Report, Snapshot, Stats, Timer};
+use crate::{
+    ExitReport, GlobalError, Intervals, ProcessTime, RegistryBuilder, Report, Snapshot, Stats,
+    Timer,
+};
 
 /// The timer that names past a registry's cap record into.
 ///
@@ -271,7 +274,8 @@ impl Registry {
         Intervals::new(self.clone())
     }
 
-    /// Prints this registry's report to stderr when the returned guard drops.
+    /// Prints this registry's report, and the [`process`](Registry::process)
+    /// line, to stderr when the program ends: see [`ExitReport`].
     ///
     /// ```
     /// let registry = perf_timer::Registry::new();
@@ -279,6 +283,25 @@ impl Registry {
     /// ```
     pub fn report_at_exit(&self) -> ExitReport {
         ExitReport::new(self.clone())
+    }
+
+    /// What the process has spent since this registry was made (CPU time of
+    /// all its threads, and wall time), and how much of it the timers explain: the exit report's last line. `None`
+    /// where the process's CPU time cannot be read (outside Unix).
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("parse").record(std::time::Duration::from_millis(3));
+    /// # #[cfg(unix)] {
+    /// let process = registry.process().unwrap();
+    /// assert_eq!(process.self_busy(), std::time::Duration::from_millis(3));
+    /// assert!(process.to_string().starts_with("process: "));
+    /// # }
+    /// ```
+    pub fn process(&self) -> Option<ProcessTime> {
+        let self_busy = self.snapshot().iter().map(Stats::self_poll_total).sum();
+        let settings = &self.settings;
+        ProcessTime::since(settings.created, settings.created_cpu?, self_busy)
     }
 }
 

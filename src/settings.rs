@@ -26,6 +26,10 @@ pub(crate) struct Settings {
     /// Sample one poll in this many for blocking; 0: off.
     pub(crate) blocking_every: u32,
     pub(crate) switches: Switches,
+    /// When the registry was made, and the process's CPU time then: the
+    /// start of the process line's window.
+    pub(crate) created: std::time::Instant,
+    pub(crate) created_cpu: Option<Duration>,
 }
 
 /// What changes at run time, registry-wide.

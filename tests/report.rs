@@ -188,12 +188,19 @@ fn the_exit_report_goes_through_the_callers_function() {
             .report_at_exit()
             .log_with(move |line| sink.lock().unwrap().push(line.to_owned())),
     );
+    let lines = lines.lock().unwrap();
     assert_eq!(
-        *lines.lock().unwrap(),
+        lines[..2],
         [
             "timer \"a\": 2.00 µs in 1 run",
             "timer \"b\": 1.00 µs in 1 run"
         ]
+    );
+    // Then what the process spent, and the share the timers explain.
+    #[cfg(unix)]
+    assert!(
+        lines[2].starts_with("process: ") && lines[2].ends_with("(3.00 µs self busy)"),
+        "{lines:?}"
     );
 }
 

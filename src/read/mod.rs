@@ -3,11 +3,14 @@
 mod counts;
 mod distribution;
 mod format;
+mod process;
 mod report;
 mod snapshot;
 mod stats;
 
 pub use distribution::Distribution;
+pub(crate) use process::process_cpu;
+pub use process::ProcessTime;
 pub(crate) use report::runs_per_second;
 pub use report::{Detail, Report};
 pub use snapshot::Snapshot;

@@ -584,6 +584,14 @@ impl Stats {
         &self.quantiles
     }
 
+    /// Every poll's time less that of timed futures nested inside completed
+    /// runs (for unfinished runs it is not known): what this timer's own
+    /// code ran, for the process line.
+    pub(crate) fn self_poll_total(&self) -> Duration {
+        let t = &self.totals;
+        Duration::from_nanos(t.poll_nanos().saturating_sub(t.nested_nanos))
+    }
+
     /// Whether timed futures ran nested inside this timer's polls.
     pub(crate) fn has_nested(&self) -> bool {
         self.totals.nested_nanos > 0
