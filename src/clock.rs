@@ -46,9 +46,11 @@ enum Source {
     Mock(quanta::Clock),
     Std(Instant),
     /// The thread's CPU time for busy time; wall time from `Instant`
-    /// nanoseconds since the clock was made.
+    /// nanoseconds since the first CPU clock was made ([`cpu_wall_nanos`]).
+    /// One base for the whole process, so that wall readings of any two
+    /// CPU clocks compare.
     #[cfg(unix)]
-    ThreadCpu(Instant),
+    ThreadCpu,
 }
 
 impl Clock {
@@ -91,7 +93,10 @@ impl Clock {
     #[cfg_attr(docsrs, doc(cfg(unix)))]
     pub fn thread_cpu() -> Self {
         Clock {
-            source: Source::ThreadCpu(Instant::now()),
+            source: {
+                cpu_wall_nanos();
+                Source::ThreadCpu
+            },
         }
     }
 
@@ -130,7 +135,7 @@ impl Clock {
             // u64 nanoseconds since the clock was made: 584 years of headroom.
             Source::Std(base) => base.elapsed().as_nanos() as u64,
             #[cfg(unix)]
-            Source::ThreadCpu(_) => thread_cpu_nanos(),
+            Source::ThreadCpu => thread_cpu_nanos(),
         }
     }
 
@@ -143,7 +148,7 @@ impl Clock {
     pub(crate) fn wall_at(&self, reading: u64) -> u64 {
         match &self.source {
             #[cfg(unix)]
-            Source::ThreadCpu(base) => base.elapsed().as_nanos() as u64,
+            Source::ThreadCpu => cpu_wall_nanos(),
             _ => reading,
         }
     }
@@ -152,7 +157,7 @@ impl Clock {
     pub(crate) fn wall_now(&self) -> u64 {
         match &self.source {
             #[cfg(unix)]
-            Source::ThreadCpu(base) => base.elapsed().as_nanos() as u64,
+            Source::ThreadCpu => cpu_wall_nanos(),
             _ => self.raw(),
         }
     }
@@ -160,7 +165,7 @@ impl Clock {
     /// Whether busy time is CPU time (and wall time another clock's).
     pub(crate) fn is_cpu(&self) -> bool {
         #[cfg(unix)]
-        if let Source::ThreadCpu(_) = self.source {
+        if let Source::ThreadCpu = self.source {
             return true;
         }
         false
@@ -184,6 +189,14 @@ impl Clock {
         let ticks = u128::from(nanos) * u128::from(PROBE) / per_probe;
         u64::try_from(ticks).unwrap_or(u64::MAX)
     }
+}
+
+/// Wall time for the CPU clock: `Instant` nanoseconds since the first CPU
+/// clock was made.
+#[cfg(unix)]
+fn cpu_wall_nanos() -> u64 {
+    static BASE: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    BASE.get_or_init(Instant::now).elapsed().as_nanos() as u64
 }
 
 /// The calling thread's CPU time in nanoseconds.
@@ -227,7 +240,7 @@ impl fmt::Debug for Clock {
             Source::Mock(_) => "Clock::mock",
             Source::Std(_) => "Clock::std",
             #[cfg(unix)]
-            Source::ThreadCpu(_) => "Clock::thread_cpu",
+            Source::ThreadCpu => "Clock::thread_cpu",
         };
         f.write_str(name)
     }

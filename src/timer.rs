@@ -61,8 +61,7 @@ pub(crate) struct TimerCore {
     enabled: AtomicBool,
     clock: Clock,
     slow_poll_ticks: u64,
-    /// [`FLUSH_EVERY`] in wall ticks, and in units of 2^[`FLUSH_SHIFT`] ticks.
-    flush_ticks: u64,
+    /// [`FLUSH_EVERY`] in units of 2^[`FLUSH_SHIFT`] wall ticks.
     flush_units: u32,
     /// Sample one poll in this many for blocking; 0: off.
     blocking_every: u32,
@@ -100,7 +99,7 @@ impl TimerCore {
     /// have passed since its last flush.
     #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
     pub(crate) fn flush_ticks(&self) -> u64 {
-        self.flush_ticks
+        u64::from(self.flush_units) << FLUSH_SHIFT
     }
 
     /// The same in units of 2^[`FLUSH_SHIFT`] ticks, at least one.
@@ -253,7 +252,6 @@ impl Timer {
                 enabled: AtomicBool::new(settings.switches.is_enabled()),
                 clock: settings.clock.clone(),
                 slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
-                flush_ticks,
                 flush_units: u32::try_from(flush_ticks >> FLUSH_SHIFT)
                     .unwrap_or(u32::MAX)
                     .max(1),
