@@ -42,6 +42,7 @@ pub struct RegistryBuilder {
     slow_poll_threshold: Duration,
     slow_poll_warnings_per_second: u32,
     blocking_every: u32,
+    scheduling_every: u32,
 }
 
 impl Default for RegistryBuilder {
@@ -58,6 +59,7 @@ impl Default for RegistryBuilder {
             slow_poll_threshold: Duration::from_micros(50),
             slow_poll_warnings_per_second: 10,
             blocking_every: 0,
+            scheduling_every: 0,
         }
     }
 }
@@ -293,6 +295,33 @@ impl RegistryBuilder {
         self
     }
 
+    /// Samples one run in `every` (per thread) for scheduling delay: each
+    /// poll of a sampled run hands its future a waker of ours, and the next
+    /// poll records the time from the wake to itself in
+    /// [`Stats::scheduled`](crate::Stats::scheduled): how long the run,
+    /// ready to go on, waited for a worker thread. Idle time mixes that with
+    /// waiting for I/O; this tells them apart. 0 turns it off (the
+    /// default); 1 samples every run. Unsampled runs pay nothing; a sampled
+    /// poll pays for a waker (an allocation and a lock, see BENCHMARKS.md).
+    /// Futures only, not stream items.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::builder()
+    ///     .scheduling_delay(1) // every run, for the example
+    ///     .build()
+    ///     .unwrap();
+    /// let timer = registry.timer("yields");
+    /// timer.time(async { tokio::task::yield_now().await }).await;
+    /// assert_eq!(timer.stats().scheduled().count(), 1); // one wake, one delay
+    /// # }
+    /// ```
+    pub fn scheduling_delay(mut self, every: u32) -> Self {
+        self.scheduling_every = every;
+        self
+    }
+
     /// Checks the settings and makes the registry.
     ///
     /// ```
@@ -320,6 +349,7 @@ impl RegistryBuilder {
             slow_poll_threshold: self.slow_poll_threshold,
             slow_poll_log: WarnLimiter::new(self.slow_poll_warnings_per_second),
             blocking_every: self.blocking_every,
+            scheduling_every: self.scheduling_every,
             switches: Switches::new(self.enabled),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),

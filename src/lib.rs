@@ -136,6 +136,7 @@ mod registry;
 mod run;
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 mod runtime_hooks;
+mod scheduled;
 mod settings;
 mod slow;
 #[cfg(feature = "tokio")]

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
 use crate::record::Flushed;
+use crate::scheduled;
 use crate::task::{self, Entered};
 use crate::timer::{End, TimerCore};
 
@@ -142,13 +143,26 @@ enum State {
     Idle = 0,
     /// Polled, not finished.
     Running = 1,
+    /// Polled, not finished, and sampled for scheduling delay.
+    Sampled = 2,
     /// Its registry was switched off during the run: not recorded, since
     /// part of its busy time went unmeasured.
-    Untimed = 2,
+    Untimed = 3,
     /// A poll panicked.
-    Panicked = 3,
+    Panicked = 4,
     /// Returned `Ready` and was recorded.
-    Done = 4,
+    Done = 5,
+}
+
+/// How the poll about to start is timed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Begin {
+    /// Not timed.
+    Untimed,
+    /// Timed.
+    Timed,
+    /// Timed, with its scheduling delay (see `scheduled`).
+    Sampled,
 }
 
 const STATE_SHIFT: u32 = 29;
@@ -229,8 +243,9 @@ impl Run {
         match self.polls_state >> STATE_SHIFT {
             0 => State::Idle,
             1 => State::Running,
-            2 => State::Untimed,
-            3 => State::Panicked,
+            2 => State::Sampled,
+            3 => State::Untimed,
+            4 => State::Panicked,
             _ => State::Done,
         }
     }
@@ -245,47 +260,76 @@ impl Run {
         self.polls_state & POLLS_MASK
     }
 
-    /// Whether the poll about to start is timed.
+    /// How the poll about to start is timed. `SAMPLE`: whether the run may
+    /// be sampled for scheduling delay (a future's may; a stream item's not).
     #[inline(always)]
-    pub(crate) fn begin_poll(&mut self, core: &TimerCore) -> bool {
+    pub(crate) fn begin_poll<const SAMPLE: bool>(&mut self, core: &TimerCore) -> Begin {
         // Most polls are of a running run of an enabled timer, or of one
         // that will not be timed again: one compare each.
         let state = self.polls_state >> STATE_SHIFT;
         if state == State::Running as u32 {
             if core.is_enabled() {
-                return true;
+                return Begin::Timed;
             }
         } else if state >= State::Untimed as u32 {
-            return false;
+            return Begin::Untimed;
         }
-        self.begin_poll_slow(core)
+        self.begin_poll_slow::<SAMPLE>(core)
     }
 
     #[cold]
-    fn begin_poll_slow(&mut self, core: &TimerCore) -> bool {
-        match self.state() {
-            State::Idle | State::Running => {
+    fn begin_poll_slow<const SAMPLE: bool>(&mut self, core: &TimerCore) -> Begin {
+        let state = self.state();
+        match state {
+            State::Idle | State::Running | State::Sampled => {
                 if core.is_enabled() {
-                    self.set_state(State::Running);
-                    true
+                    if state == State::Idle {
+                        let every = core.scheduling_every();
+                        let sampled = SAMPLE && every > 0 && scheduled::sample_this_run(every);
+                        self.set_state(if sampled {
+                            State::Sampled
+                        } else {
+                            State::Running
+                        });
+                    }
+                    if self.state() == State::Sampled {
+                        Begin::Sampled
+                    } else {
+                        Begin::Timed
+                    }
                 } else {
                     // Switched off mid-run: what it spent so far still
                     // counts in `poll_total`, not as a sample.
-                    if self.state() == State::Running {
+                    if state != State::Idle {
                         core.end_run(End::Untimed, self.busy, self.flushed(core.clock()));
                     }
-                    self.set_state(State::Untimed);
-                    false
+                    self.leave(State::Untimed);
+                    Begin::Untimed
                 }
             }
-            State::Untimed | State::Panicked | State::Done => false,
+            State::Untimed | State::Panicked | State::Done => Begin::Untimed,
         }
+    }
+
+    /// Where this run lives while polled: the key of its scheduling-delay
+    /// mark.
+    pub(crate) fn key(&self) -> usize {
+        self as *const Run as usize
+    }
+
+    /// Moves to a state the run does not leave, dropping its
+    /// scheduling-delay mark if it had one.
+    fn leave(&mut self, state: State) {
+        if self.state() == State::Sampled {
+            scheduled::forget(self.key());
+        }
+        self.set_state(state);
     }
 
     /// The run returned `Ready` at clock reading `end`: record it, once.
     #[inline]
     pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
-        self.set_state(State::Done);
+        self.leave(State::Done);
         let ticks = RunTicks {
             busy: self.busy,
             flushed: self.flushed_ticks(),
@@ -303,10 +347,11 @@ impl Run {
     /// keeping its busy time.
     pub(crate) fn end(&mut self, core: &TimerCore) {
         let end = match self.state() {
-            State::Running => End::Cancelled,
+            State::Running | State::Sampled => End::Cancelled,
             State::Panicked => End::Panicked,
             State::Idle | State::Untimed | State::Done => return,
         };
+        self.leave(State::Done);
         core.end_run(end, self.busy, self.flushed(core.clock()));
     }
 
@@ -431,5 +476,5 @@ fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
     run.busy = run.busy.wrapping_add(poll);
-    run.set_state(State::Panicked);
+    run.leave(State::Panicked);
 }

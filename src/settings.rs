@@ -25,6 +25,8 @@ pub(crate) struct Settings {
     pub(crate) slow_poll_log: WarnLimiter,
     /// Sample one poll in this many for blocking; 0: off.
     pub(crate) blocking_every: u32,
+    /// Sample one run in this many for scheduling delay; 0: off.
+    pub(crate) scheduling_every: u32,
     pub(crate) switches: Switches,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.

@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use crate::run::{PollScope, Run};
+use crate::run::{Begin, PollScope, Run};
 use crate::timed::TimedRun;
 use crate::Timer;
 
@@ -55,7 +55,7 @@ impl<S: Stream> Stream for TimedItems<S> {
         let this = self.project();
         let TimedRun { timer, run } = this.timed;
         let core = timer.core();
-        if !run.begin_poll(core) {
+        if run.begin_poll::<false>(core) == Begin::Untimed {
             let item = this.inner.poll_next(cx);
             if let Poll::Ready(Some(_)) = item {
                 // An item begun while timing was off ends here; the next

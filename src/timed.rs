@@ -8,7 +8,8 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::run::{PollScope, Run};
+use crate::run::{Begin, PollScope, Run};
+use crate::scheduled;
 use crate::{Classify, ErrOutput, NoErrors, Timer};
 
 pin_project! {
@@ -133,12 +134,15 @@ impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
         let this = self.project();
         let TimedRun { timer, run } = this.timed;
         let core = timer.core();
-        if !run.begin_poll(core) {
-            return this.inner.poll(cx);
-        }
-        let scope = PollScope::enter(run, core);
-        let output = this.inner.poll(cx);
-        let end = scope.exit();
+        let (output, end) = match run.begin_poll::<true>(core) {
+            Begin::Timed => {
+                let scope = PollScope::enter(run, core);
+                let output = this.inner.poll(cx);
+                (output, scope.exit())
+            }
+            Begin::Untimed => return this.inner.poll(cx),
+            Begin::Sampled => scheduled::poll_sampled(this.inner, cx, run, timer),
+        };
         if let Poll::Ready(out) = &output {
             run.complete(core, end, C::is_error(out));
         }

@@ -3,12 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
-use crate::record::{Event, Flushed, Recorder, RunSample};
+use crate::record::{Buckets, Event, Flushed, Recorder, RunSample};
 use crate::run::{RunTicks, FLUSH_EVERY, FLUSH_SHIFT};
 use crate::settings::Settings;
 use crate::slow;
@@ -40,6 +40,14 @@ pub struct Timer {
     core: Arc<TimerCore>,
 }
 
+/// The scheduling delays of a timer's sampled runs.
+#[derive(Default)]
+pub(crate) struct Scheduled {
+    buckets: Buckets,
+    /// Their exact sum.
+    nanos: u64,
+}
+
 /// How a run ended without a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
@@ -65,6 +73,10 @@ pub(crate) struct TimerCore {
     flush_units: u32,
     /// Sample one poll in this many for blocking; 0: off.
     blocking_every: u32,
+    /// Sample one run in this many for scheduling delay; 0: off.
+    scheduling_every: u32,
+    /// The scheduling delays of sampled runs, made on the first.
+    scheduled: Mutex<Option<Box<Scheduled>>>,
     name: Arc<str>,
     settings: Arc<Settings>,
     /// Every counter of this timer.
@@ -106,6 +118,36 @@ impl TimerCore {
     #[inline(always)]
     pub(crate) fn flush_units(&self) -> u32 {
         self.flush_units
+    }
+
+    /// Runs are sampled for scheduling delay one in this many; 0: off.
+    #[inline(always)]
+    pub(crate) fn scheduling_every(&self) -> u32 {
+        self.scheduling_every
+    }
+
+    /// A sampled run was polled `ticks` of wall time after its wake.
+    #[cold]
+    pub(crate) fn record_scheduled(&self, ticks: u64) {
+        let nanos = self.clock.ticks_to_nanos(ticks);
+        let layout = &self.settings.layout;
+        let index = layout.index(nanos.min(layout.highest)) as u32;
+        let mut scheduled = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
+        let scheduled = scheduled.get_or_insert_with(Box::default);
+        // No budget: one histogram at most, like the shared store.
+        let _ = scheduled.buckets.add(layout.len(), index, 1, usize::MAX);
+        scheduled.nanos = scheduled.nanos.saturating_add(nanos);
+    }
+
+    /// The scheduling delays so far: (bucket, count) pairs and their sum.
+    pub(crate) fn read_scheduled(&self) -> (Vec<(u32, u64)>, u64) {
+        let scheduled = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
+        let mut pairs = Vec::new();
+        let Some(scheduled) = scheduled.as_ref() else {
+            return (pairs, 0);
+        };
+        scheduled.buckets.collect(&mut pairs);
+        (pairs, scheduled.nanos)
     }
 
     /// If this poll is sampled for blocking, the reading of the other clock
@@ -256,6 +298,8 @@ impl Timer {
                     .unwrap_or(u32::MAX)
                     .max(1),
                 blocking_every: settings.blocking_every,
+                scheduling_every: settings.scheduling_every,
+                scheduled: Mutex::new(None),
                 name,
                 settings: settings.clone(),
                 recorder: Recorder::new(settings.layout, settings.stripes),
@@ -332,9 +376,11 @@ impl Timer {
     pub fn stats(&self) -> Stats {
         let core = &self.core;
         let settings = &core.settings;
+        let mut reading = core.recorder.read();
+        (reading.scheduled, reading.scheduled_nanos) = core.read_scheduled();
         Stats::new(
             core.name.clone(),
-            core.recorder.read(),
+            reading,
             settings.layout,
             settings.quantiles.clone(),
         )

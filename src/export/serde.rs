@@ -28,6 +28,7 @@ struct StatsFields<'a> {
     cpu_share: Option<f64>,
     busy: DistributionFields,
     wall: DistributionFields,
+    scheduled: DistributionFields,
     idle: SumFields,
     self_time: SumFields,
 }
@@ -111,6 +112,7 @@ impl Serialize for Stats {
             cpu_share: self.cpu_share(),
             busy: DistributionFields::of(self.busy(), quantiles),
             wall: DistributionFields::of(self.wall(), quantiles),
+            scheduled: DistributionFields::of(self.scheduled(), quantiles),
             idle: SumFields::of(self.idle()),
             self_time: SumFields::of(self.self_time()),
         }

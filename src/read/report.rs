@@ -145,6 +145,11 @@ fn write_line(
     if let Some(share) = stats.cpu_share().filter(|&s| s < SHOW_CPU_BELOW) {
         write!(f, ", cpu {}", WholePercent(share))?;
     }
+    let scheduled = stats.scheduled();
+    if scheduled.count() > 0 {
+        let (mean, max) = (Nanos(scheduled.mean_nanos()), ns(scheduled.max()));
+        write!(f, ", scheduled avg {mean}, max {max}")?;
+    }
     if let Some(rate) = elapsed.and_then(|e| runs_per_second(runs, e)) {
         write!(f, ", {} runs/s", Rate(rate))?;
     }
@@ -248,6 +253,11 @@ impl fmt::Display for Detail<'_> {
         for (label, distribution) in [("busy", s.busy()), ("wall", s.wall())] {
             write!(f, "  {label}   ")?;
             write_distribution(f, distribution, s.report_quantiles())?;
+            f.write_char('\n')?;
+        }
+        if s.scheduled().count() > 0 {
+            f.write_str("  sched  ")?;
+            write_distribution(f, s.scheduled(), s.report_quantiles())?;
             f.write_char('\n')?;
         }
         for (label, sum) in [("idle", s.idle()), ("self", s.self_time())] {

@@ -7,6 +7,7 @@ use hdrhistogram::Histogram;
 
 use super::distribution::Distribution;
 use super::report::Detail;
+use crate::clock::saturating_nanos;
 use crate::record::{Layout, Reading, Totals};
 
 /// What one timer has recorded, read at one moment: its completed runs
@@ -45,6 +46,7 @@ pub struct Stats {
     totals: Totals,
     busy: Distribution,
     wall: Distribution,
+    scheduled: Distribution,
     quantiles: Arc<[f64]>,
 }
 
@@ -109,6 +111,7 @@ impl Stats {
             name,
             busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
             wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
+            scheduled: Distribution::new(layout, reading.scheduled, reading.scheduled_nanos),
             totals,
             quantiles,
         }
@@ -122,6 +125,11 @@ impl Stats {
             name: self.name.clone(),
             busy: self.busy.since(&earlier.busy, totals.busy_nanos),
             wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
+            scheduled: self.scheduled.since(
+                &earlier.scheduled,
+                saturating_nanos(self.scheduled.total())
+                    .saturating_sub(saturating_nanos(earlier.scheduled.total())),
+            ),
             totals,
             quantiles: self.quantiles.clone(),
         }
@@ -439,6 +447,30 @@ impl Stats {
     /// ```
     pub fn clamped(&self) -> u64 {
         self.totals.clamped
+    }
+
+    /// Scheduling delays of the runs sampled by
+    /// [`scheduling_delay`](crate::RegistryBuilder::scheduling_delay): for
+    /// each wake of a sampled run, the time until its next poll began (the
+    /// time it waited for a worker thread). Empty when that is off. Kept
+    /// apart from the stripes, so not part of a consistent read.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::builder().scheduling_delay(1).build().unwrap();
+    /// let timer = registry.timer("yields");
+    /// timer.time(async {
+    ///     tokio::task::yield_now().await;
+    ///     tokio::task::yield_now().await;
+    /// }).await;
+    /// let scheduled = timer.stats().scheduled().clone();
+    /// assert_eq!(scheduled.count(), 2);
+    /// assert!(scheduled.max() < std::time::Duration::from_secs(1));
+    /// # }
+    /// ```
+    pub fn scheduled(&self) -> &Distribution {
+        &self.scheduled
     }
 
     /// The time of every poll of every run of this timer: completed,

@@ -57,6 +57,12 @@ pub(crate) enum Chunk {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) struct NoRoom;
 
+impl Default for Buckets {
+    fn default() -> Self {
+        Buckets::new()
+    }
+}
+
 impl Buckets {
     pub(crate) fn new() -> Self {
         Buckets::Sparse(Vec::new())

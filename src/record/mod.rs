@@ -9,6 +9,7 @@ mod recorder;
 mod sync;
 mod totals;
 
+pub(crate) use buckets::Buckets;
 pub(crate) use layout::Layout;
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
 pub(crate) use totals::{Event, Flushed, RunSample, Totals};

@@ -92,6 +92,10 @@ pub(crate) struct Reading {
     pub(crate) totals: Totals,
     pub(crate) busy: Vec<(u32, u64)>,
     pub(crate) wall: Vec<(u32, u64)>,
+    /// Scheduling delays, kept by the timer apart from the stripes (they
+    /// are not part of a consistent read).
+    pub(crate) scheduled: Vec<(u32, u64)>,
+    pub(crate) scheduled_nanos: u64,
 }
 
 impl Recorder {
