@@ -178,6 +178,16 @@ fn in_runtime(c: &mut Criterion) {
     group.bench_function("timed", |b| {
         b.iter_custom(|n| run_task(&rt, timer.time(self_wakes(n))))
     });
+    // Every run sampled for scheduling delay: each poll wraps the waker and
+    // each wake is marked, as tokio-metrics does on every poll.
+    let sampled = Registry::builder()
+        .scheduling_delay(1)
+        .build()
+        .unwrap()
+        .timer("sampled");
+    group.bench_function("timed_scheduling_delay", |b| {
+        b.iter_custom(|n| run_task(&rt, sampled.time(self_wakes(n))))
+    });
     group.bench_function("tokio_metrics", |b| {
         b.iter_custom(|n| run_task(&rt, monitor.instrument(self_wakes(n))))
     });
