@@ -104,3 +104,38 @@ fn a_hooked_runtime_inside_a_task_of_another_loses_no_poll_of_either() {
     assert_eq!((runs, polls), (1, 1), "{}", outer.report());
     assert!(busy >= Duration::from_millis(7), "{busy:?}");
 }
+
+#[test]
+fn a_long_task_shows_in_flight_and_its_busy_time_while_it_runs() {
+    let registry = Registry::new();
+    let mut builder = tokio::runtime::Builder::new_multi_thread();
+    builder.worker_threads(1).enable_all();
+    perf_timer::install_task_hooks(&mut builder, &registry);
+    let runtime = builder.build().unwrap();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
+    let task = runtime.spawn(async move {
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            spin(Duration::from_millis(1));
+            tokio::task::yield_now().await;
+        }
+    });
+    std::thread::sleep(Duration::from_millis(80));
+    let snapshot = registry.snapshot();
+    let stats = snapshot.iter().next().expect("the task's timer");
+    assert_eq!((stats.count(), stats.in_flight()), (0, 1));
+    // Some 80 ms of spinning, less up to 10 ms not yet flushed (wide
+    // tolerance for a loaded machine).
+    assert!(
+        stats.poll_total() >= Duration::from_millis(20),
+        "{:?}",
+        stats.poll_total()
+    );
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    runtime.block_on(task).unwrap();
+    drop(runtime);
+    let snapshot = registry.snapshot();
+    let stats = snapshot.iter().next().unwrap();
+    assert_eq!((stats.count(), stats.in_flight()), (1, 0));
+    assert_eq!(stats.poll_total(), stats.total());
+}

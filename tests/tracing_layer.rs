@@ -70,5 +70,19 @@ fn spans_are_timed_by_their_time_entered() {
         // A span never entered is not a run.
         drop(tracing::info_span!("never entered"));
         assert_eq!(registry.stats("never entered").unwrap().count(), 0);
+
+        // A long-lived span shows in flight, with its time entered so far.
+        let step = Duration::from_nanos(100 << 16); // flushed whole
+        let span = tracing::info_span!("connection");
+        for _ in 0..3 {
+            span.in_scope(|| mock.advance(step));
+        }
+        let connection = registry.stats("connection").unwrap();
+        assert_eq!((connection.count(), connection.in_flight()), (0, 1));
+        assert_eq!(connection.poll_total(), step * 2);
+        drop(span);
+        let connection = registry.stats("connection").unwrap();
+        assert_eq!((connection.count(), connection.in_flight()), (1, 0));
+        assert_eq!(connection.poll_total(), step * 3);
     });
 }
