@@ -112,9 +112,11 @@
 //    timer nor registry. `read/`: snapshots, distributions, reports, built
 //    from what `record` hands out.
 // 3. `settings`: a registry's checked configuration and switches.
-// 4. `timer`, `guard`, `task`, `run`: one timer's handle and the per-run
-//    accounting of a poll (`run` is where a poll is timed); `timer` and
-//    `timed`, `timer` and `guard` are handle-and-section pairs.
+// 4. `timer`, `guard`, `task`, `wake_marks`, `run`, `scheduled`: one
+//    timer's handle and the per-run accounting of a poll (`run` is where a
+//    poll is timed and a run in flight flushes; `scheduled`, the cold path
+//    of a run sampled for scheduling delay); `timer` and `timed`, `timer`
+//    and `guard` are handle-and-section pairs.
 // 5. `registry`, `builder`, `interval`, `exit`, `export/`: names, the
 //    builder, and everything that reads many timers.
 // 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`: the ways in (a
@@ -145,6 +147,7 @@ mod stream;
 mod task;
 mod timed;
 mod timer;
+mod wake_marks;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]

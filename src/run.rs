@@ -6,9 +6,9 @@ use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
 use crate::record::Flushed;
-use crate::scheduled;
 use crate::task::{self, Entered};
-use crate::timer::{End, TimerCore};
+use crate::timer::{End, RunTicks, TimerCore, FLUSH_SHIFT};
+use crate::wake_marks;
 
 /// Busy time, wall time, polls and outcome of one run: 40 bytes.
 #[derive(Debug)]
@@ -32,30 +32,8 @@ pub(crate) struct Run {
     flushed: u32,
     /// When the next poll's end flushes: wall time since the first poll, in
     /// units of 2^[`FLUSH_SHIFT`] ticks, compared wrapping. One compare per
-    /// poll, a flush at most every [`FLUSH_EVERY`] of wall time.
+    /// poll, a flush at most every [`FLUSH_EVERY`](crate::timer::FLUSH_EVERY) of wall time.
     next_flush: u32,
-}
-
-/// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
-/// 66 µs of a nanosecond clock.
-pub(crate) const FLUSH_SHIFT: u32 = 16;
-
-/// How often a run in flight hands its busy time to its timer, in wall
-/// time: `poll_total` lags by less than this, and by less than this much
-/// busy time (busy time never outruns wall time).
-pub(crate) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
-
-/// A completed run in clock ticks, for [`TimerCore::record_ticks`](crate::timer::TimerCore::record_ticks).
-pub(crate) struct RunTicks {
-    pub(crate) busy: u64,
-    /// Busy ticks flushed while in flight, and whether it counted in flight.
-    pub(crate) flushed: u64,
-    pub(crate) in_flight: bool,
-    pub(crate) first_poll: u64,
-    pub(crate) end: u64,
-    pub(crate) polls: u64,
-    pub(crate) longest_poll: u64,
-    pub(crate) nested_nanos: u64,
 }
 
 /// A run accumulated from outside a future: a span's enters (the tracing
@@ -161,7 +139,7 @@ pub(crate) enum Begin {
     Untimed,
     /// Timed.
     Timed,
-    /// Timed, with its scheduling delay (see `scheduled`).
+    /// Timed, with its scheduling delay (see `crate::scheduled`).
     Sampled,
 }
 
@@ -219,7 +197,7 @@ impl Run {
 
     /// Hands the busy time since the last flush to the timer, counting the
     /// run in flight from its first flush; the next one is due
-    /// [`FLUSH_EVERY`] after `now` (a wall reading).
+    /// [`FLUSH_EVERY`](crate::timer::FLUSH_EVERY) after `now` (a wall reading).
     #[cold]
     #[inline(never)]
     fn flush(&mut self, core: &TimerCore, now: u64) {
@@ -285,7 +263,7 @@ impl Run {
                 if core.is_enabled() {
                     if state == State::Idle {
                         let every = core.scheduling_every();
-                        let sampled = SAMPLE && every > 0 && scheduled::sample_this_run(every);
+                        let sampled = SAMPLE && every > 0 && wake_marks::sample_this_run(every);
                         self.set_state(if sampled {
                             State::Sampled
                         } else {
@@ -321,7 +299,7 @@ impl Run {
     /// scheduling-delay mark if it had one.
     fn leave(&mut self, state: State) {
         if self.state() == State::Sampled {
-            scheduled::forget(self.key());
+            wake_marks::forget(self.key());
         }
         self.set_state(state);
     }

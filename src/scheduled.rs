@@ -5,74 +5,13 @@
 //! how long it waited for its I/O. The cold path; unsampled runs never
 //! come here.
 
-use std::cell::Cell;
-use std::collections::BTreeMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
-use std::task::{Context, Poll, Wake, Waker};
+use std::task::{Context, Poll, Waker};
 
 use crate::run::{PollScope, Run};
+use crate::wake_marks::{self, WakeMark};
 use crate::Timer;
-
-/// Whether the run starting now on this thread is sampled, one in `every`.
-pub(crate) fn sample_this_run(every: u32) -> bool {
-    thread_local! {
-        static RUNS: Cell<u32> = const { Cell::new(0) };
-    }
-    RUNS.with(|runs| {
-        let n = runs.get().wrapping_add(1);
-        runs.set(n);
-        n % every == 0
-    })
-}
-
-/// The waker a sampled poll hands its future: notes the first wake, then
-/// wakes the task.
-struct WakeMark {
-    /// Wall reading of the first wake plus one; 0: not woken yet.
-    woke_at: AtomicU64,
-    task: Waker,
-    timer: Timer,
-}
-
-impl Wake for WakeMark {
-    fn wake(self: Arc<Self>) {
-        self.wake_by_ref();
-    }
-
-    fn wake_by_ref(self: &Arc<Self>) {
-        let now = self.timer.clock().wall_now().saturating_add(1);
-        let _ = self
-            .woke_at
-            .compare_exchange(0, now, Ordering::Release, Ordering::Relaxed);
-        self.task.wake_by_ref();
-    }
-}
-
-/// The marks of the sampled runs, by the address of their `Run` (stable:
-/// a timed future is pinned while polled), in shards.
-const SHARDS: usize = 16;
-/// At most this many runs are sampled at a time per shard, so that the
-/// table stays small even if a run is moved between polls (an `Unpin`
-/// future polled by hand) and so leaves its mark behind.
-const MARKS_PER_SHARD: usize = 256;
-
-type Marks = Mutex<BTreeMap<usize, Arc<WakeMark>>>;
-
-static MARKS: [Marks; SHARDS] = [const { Mutex::new(BTreeMap::new()) }; SHARDS];
-
-fn shard(key: usize) -> std::sync::MutexGuard<'static, BTreeMap<usize, Arc<WakeMark>>> {
-    // `Run`s are 8-aligned and 40 bytes apart at best: mix the bits.
-    let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) % SHARDS;
-    MARKS[i].lock().unwrap_or_else(|e| e.into_inner())
-}
-
-/// The sampled run at `key` ended: drop its mark.
-pub(crate) fn forget(key: usize) {
-    shard(key).remove(&key);
-}
 
 /// One timed poll of a sampled run: records the delay since the wake that
 /// led to it, and polls `inner` with a waker that marks the next wake.
@@ -86,25 +25,10 @@ pub(crate) fn poll_sampled<F: Future + ?Sized>(
     timer: &Timer,
 ) -> (Poll<F::Output>, u64) {
     let core = timer.core();
-    let key = run.key();
-    let mark = Arc::new(WakeMark {
-        woke_at: AtomicU64::new(0),
-        task: cx.waker().clone(),
-        timer: timer.clone(),
-    });
     let now = core.clock().wall_now();
-    let previous = {
-        let mut marks = shard(key);
-        if marks.len() < MARKS_PER_SHARD || marks.contains_key(&key) {
-            marks.insert(key, mark.clone())
-        } else {
-            None
-        }
-    };
-    if let Some(woke_at) = previous.map(|p| p.woke_at.load(Ordering::Acquire)) {
-        if woke_at > 0 {
-            core.record_scheduled(now.saturating_sub(woke_at - 1));
-        }
+    let mark = WakeMark::new(cx.waker().clone(), timer.clone());
+    if let Some(woke_at) = wake_marks::replace(run.key(), mark.clone()) {
+        core.record_scheduled(now.saturating_sub(woke_at));
     }
     let waker = Waker::from(mark);
     let mut cx = Context::from_waker(&waker);
@@ -112,57 +36,4 @@ pub(crate) fn poll_sampled<F: Future + ?Sized>(
     let output = inner.poll(&mut cx);
     let end = scope.exit();
     (output, end)
-}
-
-#[cfg(test)]
-mod tests {
-    use std::task::{Context, Waker};
-
-    use super::*;
-    use crate::Registry;
-
-    fn marks() -> usize {
-        MARKS
-            .iter()
-            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
-    }
-
-    #[test]
-    fn every_way_a_sampled_run_ends_drops_its_mark() {
-        let registry = Registry::builder().scheduling_delay(1).build().unwrap();
-        let timer = registry.timer("sampled");
-        let mut cx = Context::from_waker(Waker::noop());
-        let mut completes = 2;
-        let mut completed = Box::pin(timer.time(std::future::poll_fn(move |cx| {
-            completes -= 1;
-            if completes == 0 {
-                Poll::Ready(())
-            } else {
-                cx.waker().wake_by_ref();
-                Poll::Pending
-            }
-        })));
-        let mut cancelled = Box::pin(timer.time(std::future::pending::<()>()));
-        let mut panics = Box::pin(timer.time(std::future::poll_fn(|_| -> Poll<()> {
-            panic!("sampled and panicking")
-        })));
-        assert!(completed.as_mut().poll(&mut cx).is_pending());
-        assert!(cancelled.as_mut().poll(&mut cx).is_pending());
-        assert_eq!(marks(), 2);
-        assert!(completed.as_mut().poll(&mut cx).is_ready());
-        drop(cancelled);
-        let unwound = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            let _ = panics.as_mut().poll(&mut cx);
-        }));
-        assert!(unwound.is_err());
-        assert_eq!(marks(), 0);
-        drop(panics);
-        let stats = timer.stats();
-        assert_eq!(
-            (stats.count(), stats.cancelled(), stats.panicked()),
-            (1, 1, 1)
-        );
-        assert_eq!(stats.scheduled().count(), 1, "one wake, one delay");
-    }
 }

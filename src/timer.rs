@@ -9,7 +9,6 @@ use std::time::Duration;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
 use crate::record::{Buckets, Event, Flushed, Recorder, RunSample};
-use crate::run::{RunTicks, FLUSH_EVERY, FLUSH_SHIFT};
 use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
@@ -38,6 +37,28 @@ use crate::{Stats, Timed};
 #[derive(Clone)]
 pub struct Timer {
     core: Arc<TimerCore>,
+}
+
+/// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
+/// 66 µs of a nanosecond clock.
+pub(crate) const FLUSH_SHIFT: u32 = 16;
+
+/// How often a run in flight hands its busy time to its timer, in wall
+/// time: `poll_total` lags by less than this, and by less than this much
+/// busy time (busy time never outruns wall time).
+pub(crate) const FLUSH_EVERY: std::time::Duration = std::time::Duration::from_millis(10);
+
+/// A completed run in clock ticks, for [`TimerCore::record_ticks`].
+pub(crate) struct RunTicks {
+    pub(crate) busy: u64,
+    /// Busy ticks flushed while in flight, and whether it counted in flight.
+    pub(crate) flushed: u64,
+    pub(crate) in_flight: bool,
+    pub(crate) first_poll: u64,
+    pub(crate) end: u64,
+    pub(crate) polls: u64,
+    pub(crate) longest_poll: u64,
+    pub(crate) nested_nanos: u64,
 }
 
 /// The scheduling delays of a timer's sampled runs.
