@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::clock::ticks_between;
 use crate::record::Flushed;
 use crate::record::RunSample;
+use crate::task;
 use crate::timer::End;
 use crate::Timer;
 
@@ -30,6 +31,9 @@ pub struct TimerGuard<'a> {
     /// panic of its own, which would abort, could end it early, so it ends
     /// as a completed run.
     began_unwinding: bool,
+    /// The timed poll the section began in, if any: its time is nested
+    /// time of that poll's run.
+    poll: Option<u64>,
 }
 
 impl<'a> TimerGuard<'a> {
@@ -40,6 +44,7 @@ impl<'a> TimerGuard<'a> {
             start: if enabled { timer.clock().raw() } else { 0 },
             enabled,
             began_unwinding: std::thread::panicking(),
+            poll: task::current_poll(),
         }
     }
 
@@ -67,6 +72,9 @@ impl<'a> TimerGuard<'a> {
         self.timer
             .core()
             .record_run(RunSample::single(nanos), false);
+        if let Some(poll) = self.poll {
+            task::section_ended(poll, nanos);
+        }
         Duration::from_nanos(nanos)
     }
 }

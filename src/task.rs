@@ -89,6 +89,28 @@ pub(crate) fn leave(entered: Entered, poll_nanos: impl FnOnce() -> u64) -> u64 {
     })
 }
 
+/// The outermost timed poll in progress on this thread, named by the
+/// reading at its start; `None` outside any.
+pub(crate) fn current_poll() -> Option<u64> {
+    let frame = TASK.with(Cell::get);
+    (!frame.clock.is_null()).then_some(frame.poll_start)
+}
+
+/// A timed sync section of `nanos` that began inside `poll` (from
+/// [`current_poll`]) has ended: if that poll is still the one in progress,
+/// the section is time nested inside it, so that the enclosing run's self
+/// time leaves it out. A section held across an `.await` ends in another
+/// poll and is not counted.
+pub(crate) fn section_ended(poll: u64, nanos: u64) {
+    TASK.with(|task| {
+        let mut frame = task.get();
+        if !frame.clock.is_null() && frame.poll_start == poll {
+            frame.nested = frame.nested.saturating_add(nanos);
+            task.set(frame);
+        }
+    })
+}
+
 /// A timed poll is unwinding: put the frame back as it was before it.
 pub(crate) fn unwind(entered: Entered) {
     TASK.with(|task| {

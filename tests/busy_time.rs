@@ -185,3 +185,40 @@ fn a_run_past_the_highest_value_is_clamped_not_lost() {
         stats.max()
     );
 }
+
+#[test]
+fn a_sync_section_inside_a_timed_poll_is_nested_time_of_its_run() {
+    let (registry, mock) = mock_registry();
+    let outer = registry.timer("handler");
+    let section = registry.timer("parse");
+    let held = registry.timer("held across await");
+    let m = mock.clone();
+    let mut fut = pin!(outer.time(async {
+        m.advance(us(10));
+        {
+            let _guard = section.start();
+            m.advance(us(30));
+        }
+        // Held across an await (a misuse): it ends in another poll, so it
+        // is not taken out of the handler's self time.
+        let guard = held.start();
+        yield_once().await;
+        m.advance(us(5));
+        drop(guard);
+    }));
+    assert!(poll_once(fut.as_mut()).is_pending());
+    assert!(poll_once(fut.as_mut()).is_ready());
+    let handler = registry.stats("handler").unwrap();
+    assert_eq!(handler.total(), us(45));
+    assert_eq!(
+        handler.self_time().total(),
+        us(15),
+        "45 µs less the 30 µs section"
+    );
+    #[cfg(unix)]
+    assert_eq!(
+        registry.process().unwrap().self_busy(),
+        us(15 + 30 + 5),
+        "each microsecond counted once, but the held guard's twice"
+    );
+}
