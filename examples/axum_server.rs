@@ -1,8 +1,9 @@
-//! An HTTP server whose handlers are timed, printing the report when it
-//! shuts down (Ctrl-C). `--load N` starts it, sends N requests from a
-//! built-in client over loopback, and shuts down: it runs by itself.
+//! An HTTP server whose requests are timed per route by `TimedLayer`,
+//! printing the report when it shuts down (Ctrl-C). `--load N` starts it,
+//! sends N requests from a built-in client over loopback, and shuts down:
+//! it runs by itself.
 //!
-//! Run: `cargo run --release --example axum_server -- --load 500`
+//! Run: `cargo run --release --features axum --example axum_server -- --load 500`
 //! (without `--load`, it serves on 127.0.0.1:3000 until Ctrl-C)
 
 use std::net::SocketAddr;
@@ -11,18 +12,23 @@ use std::time::Duration;
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
+use perf_timer::tower::TimedLayer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
 /// CPU work: counted. The simulated database wait: not.
-#[perf_timer::timed("GET /users/:id")]
 async fn user(Path(id): Path<u64>) -> String {
     tokio::time::sleep(Duration::from_millis(1)).await; // the "database"
-    let score: u64 = (0..2_000 + id % 1_000).map(|i| i * i % 7).sum();
-    format!("user {id}: {score}\n")
+    format!("user {id}: {}\n", score(id))
 }
 
-#[perf_timer::timed("GET /health")]
+/// A sync function timed on its own, inside the route's timer: the route's
+/// line shows its self time without it.
+#[perf_timer::timed]
+fn score(id: u64) -> u64 {
+    (0..2_000 + id % 1_000).map(|i| i * i % 7).sum()
+}
+
 async fn health() -> &'static str {
     "ok\n"
 }
@@ -37,7 +43,9 @@ async fn main() -> std::io::Result<()> {
 
     let app = Router::new()
         .route("/users/{id}", get(user))
-        .route("/health", get(health));
+        .route("/health", get(health))
+        // One timer per route: "GET /users/{id}", "GET /health".
+        .layer(TimedLayer::new(perf_timer::global()));
     let addr = if load.is_some() {
         "127.0.0.1:0"
     } else {

@@ -96,6 +96,8 @@
 //!   `install_task_hooks`, runtime-wide timing of every task through tokio's
 //!   task hooks, per spawn location. Without the cfg, the feature adds nothing.
 //! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
+//! * `tower`: `tower::TimedLayer`, one timer per HTTP route; `axum` adds
+//!   routes read from axum's `MatchedPath`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![warn(
@@ -119,9 +121,9 @@
 //    and `guard` are handle-and-section pairs.
 // 5. `registry`, `builder`, `interval`, `exit`, `export/`: names, the
 //    builder, and everything that reads many timers.
-// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`: the ways in (a
-//    future wrapper, a stream wrapper, spawn helpers, a tracing layer,
-//    tokio's task hooks).
+// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`, `tower`: the
+//    ways in (a future wrapper, a stream wrapper, spawn helpers, a tracing
+//    layer, tokio's task hooks, a tower layer).
 mod builder;
 mod classify;
 mod clock;
@@ -147,6 +149,9 @@ mod stream;
 mod task;
 mod timed;
 mod timer;
+#[cfg(feature = "tower")]
+#[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
+pub mod tower;
 mod wake_marks;
 
 /// The README's examples, compiled and run as doc tests.

@@ -132,19 +132,34 @@ impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
         let this = self.project();
-        let TimedRun { timer, run } = this.timed;
+        this.timed.poll(this.inner, cx, C::is_error)
+    }
+}
+
+impl TimedRun {
+    /// One poll of `inner`, the future this run times: timed (and sampled
+    /// for scheduling delay if the run is), and recorded once `Ready`,
+    /// `is_error` deciding whether its output counts as an error.
+    #[inline(always)]
+    pub(crate) fn poll<F: Future>(
+        &mut self,
+        inner: Pin<&mut F>,
+        cx: &mut Context<'_>,
+        is_error: impl FnOnce(&F::Output) -> bool,
+    ) -> Poll<F::Output> {
+        let TimedRun { timer, run } = self;
         let core = timer.core();
         let (output, end) = match run.begin_poll::<true>(core) {
             Begin::Timed => {
                 let scope = PollScope::enter(run, core);
-                let output = this.inner.poll(cx);
+                let output = inner.poll(cx);
                 (output, scope.exit())
             }
-            Begin::Untimed => return this.inner.poll(cx),
-            Begin::Sampled => scheduled::poll_sampled(this.inner, cx, run, timer),
+            Begin::Untimed => return inner.poll(cx),
+            Begin::Sampled => scheduled::poll_sampled(inner, cx, run, timer),
         };
         if let Poll::Ready(out) = &output {
-            run.complete(core, end, C::is_error(out));
+            run.complete(core, end, is_error(out));
         }
         output
     }

@@ -1,0 +1,314 @@
+//! `TimedLayer`: a tower layer that times each request's handling by poll
+//! time, one timer per route. Feature `tower` (and `axum` for routes read
+//! from axum's `MatchedPath`).
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, RwLock};
+use std::task::{Context, Poll};
+
+use http::{Method, Request, Response, StatusCode};
+use pin_project_lite::pin_project;
+use tower_layer::Layer;
+use tower_service::Service;
+
+use crate::run::Run;
+use crate::timed::TimedRun;
+use crate::{Registry, Timer};
+
+/// The timer name of requests that match no route (no `MatchedPath`, and
+/// the route function returned `None`), after the method: `GET (unmatched)`.
+pub const UNMATCHED: &str = "(unmatched)";
+
+/// Most routes a layer names; requests of further routes record into
+/// `METHOD (other routes)`, so that a scanner or a route function that
+/// returns raw paths cannot make timers without bound.
+pub const MAX_ROUTES: usize = 1_000;
+
+/// How a request is named, after its method: its route.
+type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync>;
+
+/// A tower [`Layer`] that times each request's handling, from the first
+/// poll of the inner service's future to its response, by poll time: one
+/// run per request, in the timer named `METHOD /route/{param}`.
+///
+/// The route is axum's `MatchedPath` (with the feature `axum`, when the
+/// layer runs inside a `Router`: `Router::layer` or `route_layer`), else
+/// what [`route_with`](TimedLayer::route_with) says, else
+/// `METHOD (unmatched)`. Methods outside the standard nine are named
+/// `OTHER`. A route's timer is resolved once and kept: after a route's
+/// first request, naming a request costs a read lock and a hash lookup of
+/// its route, with no allocation. Responses with a status of 500 or more,
+/// and errors of the inner service, count as
+/// [errors](crate::Stats::errors) (see [`errors_when`](TimedLayer::errors_when)).
+///
+/// ```
+/// use std::convert::Infallible;
+/// use http::{Request, Response};
+/// use perf_timer::tower::TimedLayer;
+/// use tower_service::Service as _;
+/// use tower_layer::Layer as _;
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let registry = perf_timer::Registry::new();
+/// let layer = TimedLayer::new(&registry)
+///     .route_with(|parts| Some(parts.uri.path().trim_end_matches(char::is_numeric).to_owned() + "{id}"));
+/// let mut service = layer.layer(tower_service_fn(|_req: Request<()>| async {
+///     Ok::<_, Infallible>(Response::new(()))
+/// }));
+/// let request = Request::get("/users/7").body(()).unwrap();
+/// service.call(request).await.unwrap();
+/// assert_eq!(registry.stats("GET /users/{id}").unwrap().count(), 1);
+/// # }
+/// # fn tower_service_fn<F, Fut>(f: F) -> impl tower_service::Service<Request<()>, Response = Response<()>, Error = Infallible, Future = Fut> + Clone
+/// # where F: FnMut(Request<()>) -> Fut + Clone, Fut: std::future::Future<Output = Result<Response<()>, Infallible>> {
+/// #     #[derive(Clone)] struct S<F>(F);
+/// #     impl<F: FnMut(Request<()>) -> Fut, Fut: std::future::Future<Output = Result<Response<()>, Infallible>>> tower_service::Service<Request<()>> for S<F> {
+/// #         type Response = Response<()>; type Error = Infallible; type Future = Fut;
+/// #         fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
+/// #         fn call(&mut self, r: Request<()>) -> Fut { (self.0)(r) }
+/// #     }
+/// #     S(f)
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct TimedLayer {
+    registry: Registry,
+    route_of: Option<RouteOf>,
+    is_error: fn(StatusCode) -> bool,
+    routes: Arc<Routes>,
+}
+
+impl TimedLayer {
+    /// Times requests into `registry`.
+    ///
+    /// ```
+    /// let layer = perf_timer::tower::TimedLayer::new(perf_timer::global());
+    /// # drop(layer);
+    /// ```
+    pub fn new(registry: &Registry) -> Self {
+        TimedLayer {
+            registry: registry.clone(),
+            route_of: None,
+            is_error: |status| status.is_server_error(),
+            routes: Arc::default(),
+        }
+    }
+
+    /// Names the route of requests that carry no `MatchedPath` (outside
+    /// axum, or in front of its router): `None` for none. Return a route
+    /// pattern, not the raw path: each distinct answer is a timer, up to
+    /// [`MAX_ROUTES`].
+    ///
+    /// ```
+    /// use perf_timer::tower::TimedLayer;
+    ///
+    /// let layer = TimedLayer::new(perf_timer::global()).route_with(|parts| {
+    ///     parts.uri.path().starts_with("/static/").then(|| "/static/*".to_owned())
+    /// });
+    /// # drop(layer);
+    /// ```
+    pub fn route_with(
+        mut self,
+        route_of: impl Fn(&http::request::Parts) -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
+        self.route_of = Some(Arc::new(route_of));
+        self
+    }
+
+    /// Which response statuses count as errors (default: 500 and above).
+    /// Errors of the inner service always do.
+    ///
+    /// ```
+    /// use perf_timer::tower::TimedLayer;
+    ///
+    /// let layer = TimedLayer::new(perf_timer::global()).errors_when(|status| status.as_u16() >= 400);
+    /// # drop(layer);
+    /// ```
+    pub fn errors_when(mut self, is_error: fn(StatusCode) -> bool) -> Self {
+        self.is_error = is_error;
+        self
+    }
+
+    /// The timer of `request`, made on its route's first request.
+    fn timer_for<B>(&self, request: Request<B>) -> (Timer, Request<B>) {
+        let method = method_name(request.method());
+        if let Some(route) = matched_path(&request) {
+            return (self.routes.timer(&self.registry, method, route), request);
+        }
+        let Some(route_of) = &self.route_of else {
+            return (
+                self.routes.timer(&self.registry, method, UNMATCHED),
+                request,
+            );
+        };
+        let (parts, body) = request.into_parts();
+        let route = route_of(&parts);
+        let timer = self.routes.timer(
+            &self.registry,
+            method,
+            route.as_deref().unwrap_or(UNMATCHED),
+        );
+        (timer, Request::from_parts(parts, body))
+    }
+}
+
+impl std::fmt::Debug for TimedLayer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimedLayer")
+            .field("registry", &self.registry)
+            .finish_non_exhaustive()
+    }
+}
+
+/// axum's route pattern of `request`, if an axum `Router` matched it.
+#[cfg(feature = "axum")]
+fn matched_path<B>(request: &Request<B>) -> Option<&str> {
+    request
+        .extensions()
+        .get::<axum::extract::MatchedPath>()
+        .map(axum::extract::MatchedPath::as_str)
+}
+
+#[cfg(not(feature = "axum"))]
+fn matched_path<B>(_: &Request<B>) -> Option<&str> {
+    None
+}
+
+/// The standard methods by name; any other is `OTHER`, so that a client
+/// cannot make timers by inventing methods.
+fn method_name(method: &Method) -> &'static str {
+    match *method {
+        Method::GET => "GET",
+        Method::POST => "POST",
+        Method::PUT => "PUT",
+        Method::DELETE => "DELETE",
+        Method::PATCH => "PATCH",
+        Method::HEAD => "HEAD",
+        Method::OPTIONS => "OPTIONS",
+        Method::CONNECT => "CONNECT",
+        Method::TRACE => "TRACE",
+        _ => "OTHER",
+    }
+}
+
+/// A layer's timers by method and route, made once each.
+#[derive(Default)]
+struct Routes {
+    timers: RwLock<HashMap<&'static str, HashMap<Box<str>, Timer>>>,
+}
+
+impl Routes {
+    fn timer(&self, registry: &Registry, method: &'static str, route: &str) -> Timer {
+        {
+            let timers = self.timers.read().unwrap_or_else(|e| e.into_inner());
+            if let Some(timer) = timers.get(method).and_then(|routes| routes.get(route)) {
+                return timer.clone();
+            }
+        }
+        let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+        let known: usize = timers.values().map(HashMap::len).sum();
+        let routes = timers.entry(method).or_default();
+        if let Some(timer) = routes.get(route) {
+            return timer.clone();
+        }
+        if known >= MAX_ROUTES {
+            let other = "(other routes)";
+            return routes
+                .entry(other.into())
+                .or_insert_with(|| registry.timer(&format!("{method} {other}")))
+                .clone();
+        }
+        let timer = registry.timer(&format!("{method} {route}"));
+        routes.insert(route.into(), timer.clone());
+        timer
+    }
+}
+
+impl<S> Layer<S> for TimedLayer {
+    type Service = TimedService<S>;
+
+    fn layer(&self, inner: S) -> TimedService<S> {
+        TimedService {
+            inner,
+            layer: self.clone(),
+        }
+    }
+}
+
+/// The service made by [`TimedLayer`]: times each call's response future.
+///
+/// ```
+/// use perf_timer::tower::{TimedLayer, TimedService};
+/// use tower_layer::Layer as _;
+///
+/// let service: TimedService<()> = TimedLayer::new(perf_timer::global()).layer(());
+/// # drop(service);
+/// ```
+#[derive(Clone, Debug)]
+pub struct TimedService<S> {
+    inner: S,
+    layer: TimedLayer,
+}
+
+impl<S, B, ResBody> Service<Request<B>> for TimedService<S>
+where
+    S: Service<Request<B>, Response = Response<ResBody>>,
+{
+    type Response = Response<ResBody>;
+    type Error = S::Error;
+    type Future = ResponseFuture<S::Future>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request<B>) -> Self::Future {
+        let (timer, request) = self.layer.timer_for(request);
+        ResponseFuture {
+            inner: self.inner.call(request),
+            timed: TimedRun {
+                timer,
+                run: Run::new(),
+            },
+            is_error: self.layer.is_error,
+        }
+    }
+}
+
+pin_project! {
+    /// The response future of [`TimedService`]: the inner service's, its
+    /// polls timed as one run.
+    pub struct ResponseFuture<F> {
+        #[pin]
+        inner: F,
+        timed: TimedRun,
+        is_error: fn(StatusCode) -> bool,
+    }
+}
+
+impl<F, ResBody, E> Future for ResponseFuture<F>
+where
+    F: Future<Output = Result<Response<ResBody>, E>>,
+{
+    type Output = F::Output;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+        let this = self.project();
+        let is_error = *this.is_error;
+        this.timed.poll(this.inner, cx, |out| match out {
+            Ok(response) => is_error(response.status()),
+            Err(_) => true,
+        })
+    }
+}
+
+impl<F> std::fmt::Debug for ResponseFuture<F> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResponseFuture")
+            .field("timer", &self.timed.timer.name())
+            .finish_non_exhaustive()
+    }
+}

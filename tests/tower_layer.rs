@@ -1,0 +1,170 @@
+//! The tower layer on a real axum server on 127.0.0.1, called by a real
+//! HTTP client: one timer per route, path parameters folded into their
+//! pattern, 404s bounded, 500s counted as errors, waiting left out.
+#![cfg(feature = "axum")]
+
+mod common;
+
+use std::time::Duration;
+
+use axum::extract::Path;
+use axum::http::StatusCode;
+use axum::routing::get;
+use axum::Router;
+use common::spin;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use perf_timer::tower::TimedLayer;
+use perf_timer::Registry;
+
+async fn user(Path(id): Path<u64>) -> String {
+    format!("user {id}\n")
+}
+
+async fn fail() -> StatusCode {
+    StatusCode::INTERNAL_SERVER_ERROR
+}
+
+/// 2 ms of work around a 30 ms wait: busy about 2 ms, never 30.
+async fn slow() -> &'static str {
+    spin(Duration::from_millis(1));
+    tokio::time::sleep(Duration::from_millis(30)).await;
+    spin(Duration::from_millis(1));
+    "done\n"
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_route_is_timed_by_poll_time_with_errors_and_unmatched_bounded() {
+    let registry = Registry::new();
+    let app = Router::new()
+        .route("/users/{id}", get(user))
+        .route("/fail", get(fail))
+        .route("/slow", get(slow))
+        .layer(TimedLayer::new(&registry));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            let uri = format!("http://{addr}{path}").parse().unwrap();
+            let response = client.get(uri).await.unwrap();
+            let status = response.status();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, body)
+        }
+    };
+    for id in 0..20 {
+        let (status, body) = get(format!("/users/{id}")).await;
+        assert_eq!(
+            (status, &body[..]),
+            (StatusCode::OK, format!("user {id}\n").as_bytes())
+        );
+    }
+    for _ in 0..3 {
+        assert_eq!(
+            get("/fail".into()).await.0,
+            StatusCode::INTERNAL_SERVER_ERROR
+        );
+    }
+    assert_eq!(get("/slow".into()).await.0, StatusCode::OK);
+    // A scanner: every path a 404, all in one timer.
+    for n in 0..50 {
+        assert_eq!(
+            get(format!("/wp-admin/{n}.php")).await.0,
+            StatusCode::NOT_FOUND
+        );
+    }
+    server.abort();
+
+    let users = registry
+        .stats("GET /users/{id}")
+        .expect("one timer for the route");
+    assert_eq!((users.count(), users.errors()), (20, 0));
+    let failed = registry.stats("GET /fail").unwrap();
+    assert_eq!((failed.count(), failed.errors()), (3, 3));
+    let slow = registry.stats("GET /slow").unwrap();
+    assert_eq!(slow.count(), 1);
+    assert!(
+        slow.total() >= Duration::from_millis(2),
+        "{:?}",
+        slow.total()
+    );
+    assert!(
+        slow.total() < Duration::from_millis(25),
+        "the wait is not busy: {:?}",
+        slow.total()
+    );
+    assert!(slow.wall().total() >= Duration::from_millis(30));
+    let unmatched = registry.stats("GET (unmatched)").unwrap();
+    assert_eq!(unmatched.count(), 50);
+    let names: Vec<String> = registry
+        .snapshot()
+        .iter()
+        .map(|s| s.name().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "GET (unmatched)",
+            "GET /fail",
+            "GET /slow",
+            "GET /users/{id}"
+        ]
+    );
+}
+
+/// Any tower service: ready at once, answers 200.
+#[derive(Clone)]
+struct Ok200;
+
+impl tower_service::Service<http::Request<()>> for Ok200 {
+    type Response = http::Response<()>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<http::Response<()>, std::convert::Infallible>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        std::future::ready(Ok(http::Response::new(())))
+    }
+}
+
+#[tokio::test]
+async fn a_route_function_cannot_make_timers_without_bound() {
+    use tower_layer::Layer as _;
+    use tower_service::Service as _;
+
+    let registry = Registry::builder().max_timers(5_000).build().unwrap();
+    // A careless route function: the raw path.
+    let layer = TimedLayer::new(&registry).route_with(|parts| Some(parts.uri.path().to_owned()));
+    let mut service = layer.layer(Ok200);
+    for n in 0..1_200 {
+        let request = http::Request::get(format!("/item/{n}")).body(()).unwrap();
+        service.call(request).await.unwrap();
+    }
+    let weird = http::Request::builder()
+        .method(http::Method::from_bytes(b"BREW").unwrap())
+        .uri("/pot")
+        .body(())
+        .unwrap();
+    service.call(weird).await.unwrap();
+    let snapshot = registry.snapshot();
+    assert_eq!(
+        snapshot.len(),
+        perf_timer::tower::MAX_ROUTES + 2,
+        "the bound, and one overflow timer per method"
+    );
+    assert_eq!(registry.stats("GET (other routes)").unwrap().count(), 200);
+    assert_eq!(registry.stats("OTHER (other routes)").unwrap().count(), 1);
+    assert_eq!(snapshot.iter().map(|s| s.count()).sum::<u64>(), 1_201);
+}
