@@ -13,4 +13,4 @@ pub use hgrm::write_hgrm;
 #[cfg(feature = "hdr-log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hdr-log")))]
 pub use interval_log::{IntervalLog, IntervalLogError};
-pub use prometheus::write_prometheus;
+pub use prometheus::{write_prometheus, Prometheus};

@@ -1,29 +1,14 @@
-//! Prometheus text exposition format (version 0.0.4).
+//! Prometheus text exposition format (version 0.0.4) and OpenMetrics text
+//! (1.0.0), with busy and wall time as summaries or classic histograms.
 
 use std::fmt::{self, Write};
+use std::time::Duration;
 
-use crate::{Snapshot, Stats};
+use crate::{ConfigError, Distribution, Snapshot, Stats};
 
-/// Writes `snapshot` in the Prometheus text exposition format, every metric
-/// named `{namespace}_…` (the namespace is sanitized to the metric-name rules)
-/// and labelled `timer="<name>"` (escaped to the label-value rules), so that
-/// any timer name is safe:
-///
-/// * `{ns}_busy_seconds`: a summary of busy time per run, with the
-///   registry's quantiles, `_sum` and `_count`;
-/// * `{ns}_wall_seconds_total`, `{ns}_idle_seconds_total`, `{ns}_polls_total`;
-/// * `{ns}_runs_total{outcome="completed|cancelled|panicked|error"}`;
-/// * `{ns}_slow_polls_total`, `{ns}_blocked_polls_total`, `{ns}_clamped_total`;
-/// * `{ns}_longest_poll_seconds`: a gauge;
-/// * `{ns}_poll_seconds_total`: every poll's time, runs in flight, cancelled
-///   and panicked included ([`Stats::poll_total`]): `rate()` of it is the
-///   busy seconds per second of the timer's code (CPU-seconds per second
-///   where [`cpu_share`](Stats::cpu_share) is near 1, or with the CPU
-///   clock). Not `busy_seconds_total`: parsers drop a counter's `_total`,
-///   which would give it the name of the `busy_seconds` summary;
-/// * `{ns}_in_flight`: a gauge of runs started and not ended;
-/// * `{ns}_cpu_share`: a gauge, for timers whose polls were sampled on both
-///   clocks ([`Stats::cpu_share`]).
+/// Writes `snapshot` in the Prometheus text exposition format, with busy
+/// time as a summary: `Prometheus::new(namespace).write(out, snapshot)`.
+/// See [`Prometheus`] for the metrics, and for histograms and OpenMetrics.
 ///
 /// ```
 /// let registry = perf_timer::Registry::new();
@@ -34,108 +19,339 @@ use crate::{Snapshot, Stats};
 /// # Ok::<(), std::fmt::Error>(())
 /// ```
 pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &str) -> fmt::Result {
-    let ns = metric_name(namespace);
-    let families: [(&str, &str, &str, Metric); 12] = [
-        (
-            "busy_seconds",
-            "summary",
-            "Busy time (sum of poll times) per completed run.",
-            busy,
-        ),
-        (
-            "wall_seconds_total",
-            "counter",
-            "Wall time (first poll to Ready) of completed runs.",
-            |s, o, l| sample(o, l, "", secs(s.wall().total())),
-        ),
-        (
-            "idle_seconds_total",
-            "counter",
-            "Idle time (wall - busy) of completed runs.",
-            |s, o, l| sample(o, l, "", secs(s.idle().total())),
-        ),
-        (
-            "polls_total",
-            "counter",
-            "Polls of completed runs.",
-            |s, o, l| sample(o, l, "", s.polls() as f64),
-        ),
-        (
-            "runs_total",
-            "counter",
-            "Runs by outcome; errors are also completed.",
-            |s, o, l| {
-                for (outcome, n) in [
-                    ("completed", s.count()),
-                    ("cancelled", s.cancelled()),
-                    ("panicked", s.panicked()),
-                    ("error", s.errors()),
-                ] {
-                    sample(o, l, &format!(",outcome=\"{outcome}\""), n as f64)?;
-                }
-                Ok(())
-            },
-        ),
-        (
-            "slow_polls_total",
-            "counter",
-            "Polls longer than the slow-poll threshold.",
-            |s, o, l| sample(o, l, "", s.slow_polls() as f64),
-        ),
-        (
-            "blocked_polls_total",
-            "counter",
-            "Sampled polls found blocked inside poll.",
-            |s, o, l| sample(o, l, "", s.blocked_polls() as f64),
-        ),
-        (
-            "clamped_total",
-            "counter",
-            "Runs longer than the histogram range.",
-            |s, o, l| sample(o, l, "", s.clamped() as f64),
-        ),
-        (
-            "longest_poll_seconds",
-            "gauge",
-            "The longest single poll.",
-            |s, o, l| sample(o, l, "", secs(s.longest_poll())),
-        ),
-        (
-            "poll_seconds_total",
-            "counter",
-            "Time of every poll, runs in flight, cancelled and panicked included.",
-            |s, o, l| sample(o, l, "", secs(s.poll_total())),
-        ),
-        (
-            "in_flight",
-            "gauge",
-            "Runs started and not yet ended.",
-            |s, o, l| sample(o, l, "", s.in_flight() as f64),
-        ),
-        (
-            "cpu_share",
-            "gauge",
-            "CPU time over wall time of the polls sampled on both clocks.",
-            |s, o, l| match s.cpu_share() {
-                Some(share) => sample(o, l, "", share),
-                None => Ok(()),
-            },
-        ),
-    ];
-    for (suffix, kind, help, metric) in families {
-        writeln!(out, "# HELP {ns}_{suffix} {help}")?;
-        writeln!(out, "# TYPE {ns}_{suffix} {kind}")?;
-        for stats in snapshot.iter() {
-            let line = Line {
-                name: format!("{ns}_{suffix}"),
-                timer: label_value(stats.name()),
-                quantiles: snapshot.quantiles(),
-            };
-            metric(stats, out, &line)?;
+    Prometheus::new(namespace).write(out, snapshot)
+}
+
+/// How a snapshot is written for Prometheus. Every metric is named
+/// `{namespace}_…` (the namespace sanitized to the metric-name rules) and
+/// labelled `timer="<name>"` (escaped to the label-value rules), so that any
+/// timer name is safe:
+///
+/// * `{ns}_busy_seconds`: busy time per completed run, a summary with the
+///   registry's quantiles (the default) or, with
+///   [`histograms`](Prometheus::histograms), a classic histogram whose
+///   `_bucket{le="…"}` series `histogram_quantile` aggregates across
+///   replicas and windows;
+/// * wall time: `{ns}_wall_seconds_total` (a counter) with summaries,
+///   `{ns}_wall_seconds` (a histogram) with histograms;
+/// * `{ns}_idle_seconds_total`, `{ns}_polls_total`;
+/// * `{ns}_runs_total{outcome="completed|cancelled|panicked|error"}`;
+/// * `{ns}_slow_polls_total`, `{ns}_blocked_polls_total`, `{ns}_clamped_total`;
+/// * `{ns}_longest_poll_seconds`: a gauge;
+/// * `{ns}_poll_seconds_total`: every poll's time, runs in flight, cancelled
+///   and panicked included ([`Stats::poll_total`]): `rate()` of it is the
+///   busy seconds per second of the timer's code (CPU-seconds per second
+///   where [`cpu_share`](Stats::cpu_share) is near 1, or with the CPU
+///   clock). Not `busy_seconds_total`: parsers drop a counter's `_total`,
+///   which would give it the name of the `busy_seconds` family;
+/// * `{ns}_in_flight`: a gauge of runs started and not ended;
+/// * `{ns}_cpu_share`: a gauge, for timers whose polls were sampled on both
+///   clocks ([`Stats::cpu_share`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use perf_timer::export::Prometheus;
+///
+/// let registry = perf_timer::Registry::new();
+/// registry.timer("GET /users").record(Duration::from_micros(250));
+/// let format = Prometheus::new("app").histograms();
+/// let text = format.render(&registry.snapshot());
+/// assert!(text.contains("app_busy_seconds_bucket{timer=\"GET /users\",le=\"0.00025\"} 1\n"));
+/// assert!(text.contains("app_busy_seconds_bucket{timer=\"GET /users\",le=\"+Inf\"} 1\n"));
+/// assert_eq!(format.content_type(), "text/plain; version=0.0.4; charset=utf-8");
+/// ```
+#[derive(Debug, Clone)]
+pub struct Prometheus {
+    namespace: String,
+    shape: Shape,
+    open_metrics: bool,
+}
+
+#[derive(Debug, Clone)]
+enum Shape {
+    Summary,
+    /// Classic histograms; no bounds: derived from the registry's range.
+    Histogram(Option<Vec<Duration>>),
+}
+
+/// The media type of Prometheus' text format 0.0.4.
+const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
+/// The media type of OpenMetrics text 1.0.0.
+const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+
+impl Prometheus {
+    /// Metrics named `{namespace}_…`, busy time as a summary, in
+    /// Prometheus' text format 0.0.4.
+    ///
+    /// ```
+    /// let format = perf_timer::export::Prometheus::new("app");
+    /// assert!(format.render(&perf_timer::Registry::new().snapshot()).contains("# TYPE app_busy_seconds summary"));
+    /// ```
+    pub fn new(namespace: &str) -> Self {
+        Prometheus {
+            namespace: metric_name(namespace),
+            shape: Shape::Summary,
+            open_metrics: false,
         }
     }
-    Ok(())
+
+    /// Busy and wall time as classic histograms, with bounds 1, 2.5 and 5
+    /// times each power of ten from 1 µs up to the registry's highest
+    /// trackable duration (1 h by default: 29 buckets and `+Inf`).
+    ///
+    /// ```
+    /// let format = perf_timer::export::Prometheus::new("app").histograms();
+    /// assert!(format.render(&perf_timer::Registry::new().snapshot()).contains("# TYPE app_busy_seconds histogram"));
+    /// ```
+    pub fn histograms(mut self) -> Self {
+        self.shape = Shape::Histogram(None);
+        self
+    }
+
+    /// Busy and wall time as classic histograms with these bucket bounds
+    /// (sorted for you; `+Inf` is always added). A bound of zero or one
+    /// given twice is a [`ConfigError::Buckets`].
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let ms = Duration::from_millis;
+    /// let format = perf_timer::export::Prometheus::new("app").buckets([ms(1), ms(10), ms(100)])?;
+    /// # drop(format);
+    /// assert!(perf_timer::export::Prometheus::new("app").buckets([ms(1), ms(1)]).is_err());
+    /// # Ok::<(), perf_timer::ConfigError>(())
+    /// ```
+    pub fn buckets(
+        mut self,
+        bounds: impl IntoIterator<Item = Duration>,
+    ) -> Result<Self, ConfigError> {
+        let mut bounds: Vec<Duration> = bounds.into_iter().collect();
+        bounds.sort();
+        let repeated = bounds.windows(2).any(|w| w[0] == w[1]);
+        if bounds.is_empty() || bounds[0].is_zero() || repeated {
+            return Err(ConfigError::Buckets(bounds));
+        }
+        self.shape = Shape::Histogram(Some(bounds));
+        Ok(self)
+    }
+
+    /// OpenMetrics text 1.0.0 instead of Prometheus' text format.
+    ///
+    /// ```
+    /// let format = perf_timer::export::Prometheus::new("app").open_metrics();
+    /// assert!(format.render(&perf_timer::Registry::new().snapshot()).ends_with("# EOF\n"));
+    /// ```
+    pub fn open_metrics(mut self) -> Self {
+        self.open_metrics = true;
+        self
+    }
+
+    /// OpenMetrics if an HTTP `Accept` header asks for it, else
+    /// Prometheus' text format: content negotiation for a `/metrics`
+    /// handler.
+    ///
+    /// ```
+    /// use perf_timer::export::Prometheus;
+    /// let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
+    /// assert!(Prometheus::new("app").negotiate(Some(accept)).content_type().starts_with("application/openmetrics-text"));
+    /// assert!(Prometheus::new("app").negotiate(None).content_type().starts_with("text/plain"));
+    /// ```
+    pub fn negotiate(mut self, accept: Option<&str>) -> Self {
+        self.open_metrics = accept.is_some_and(|a| a.contains("application/openmetrics-text"));
+        self
+    }
+
+    /// The media type of what [`write`](Prometheus::write) writes, for a
+    /// `Content-Type` header.
+    ///
+    /// ```
+    /// assert!(perf_timer::export::Prometheus::new("app").content_type().starts_with("text/plain"));
+    /// ```
+    pub fn content_type(&self) -> &'static str {
+        if self.open_metrics {
+            OPEN_METRICS
+        } else {
+            TEXT
+        }
+    }
+
+    /// [`write`](Prometheus::write) into a new `String`.
+    ///
+    /// ```
+    /// let text = perf_timer::export::Prometheus::new("app").render(&perf_timer::Registry::new().snapshot());
+    /// assert!(text.starts_with("# HELP app_busy_seconds "));
+    /// ```
+    pub fn render(&self, snapshot: &Snapshot) -> String {
+        let mut text = String::new();
+        self.write(&mut text, snapshot)
+            .expect("writing to a String cannot fail");
+        text
+    }
+
+    /// Writes `snapshot`.
+    ///
+    /// ```
+    /// let mut text = String::new();
+    /// perf_timer::export::Prometheus::new("app").write(&mut text, &perf_timer::Registry::new().snapshot())?;
+    /// # Ok::<(), std::fmt::Error>(())
+    /// ```
+    pub fn write(&self, out: &mut impl Write, snapshot: &Snapshot) -> fmt::Result {
+        let ns = &self.namespace;
+        let bounds = self.bounds(snapshot);
+        let bounds = bounds.as_deref();
+        let (busy_kind, busy): (&str, Metric) = match bounds {
+            None => ("summary", summary),
+            Some(_) => ("histogram", |s, o, l| histogram(s.busy(), o, l)),
+        };
+        let mut families: Vec<(&str, &str, &str, Metric)> = vec![(
+            "busy_seconds",
+            busy_kind,
+            "Busy time (sum of poll times) per completed run.",
+            busy,
+        )];
+        if bounds.is_some() {
+            families.push((
+                "wall_seconds",
+                "histogram",
+                "Wall time (first poll to Ready) per completed run.",
+                |s, o, l| histogram(s.wall(), o, l),
+            ));
+        } else {
+            families.push((
+                "wall_seconds_total",
+                "counter",
+                "Wall time (first poll to Ready) of completed runs.",
+                |s, o, l| sample(o, l, "", secs(s.wall().total())),
+            ));
+        }
+        families.extend(COMMON);
+        for (suffix, kind, help, metric) in families {
+            // OpenMetrics names a counter family without its `_total`.
+            let family = match (self.open_metrics, kind) {
+                (true, "counter") => suffix.strip_suffix("_total").unwrap_or(suffix),
+                _ => suffix,
+            };
+            writeln!(out, "# HELP {ns}_{family} {help}")?;
+            writeln!(out, "# TYPE {ns}_{family} {kind}")?;
+            for stats in snapshot.iter() {
+                let line = Line {
+                    name: format!("{ns}_{suffix}"),
+                    timer: label_value(stats.name()),
+                    quantiles: snapshot.quantiles(),
+                    bounds: bounds.unwrap_or_default(),
+                };
+                metric(stats, out, &line)?;
+            }
+        }
+        if self.open_metrics {
+            writeln!(out, "# EOF")?;
+        }
+        Ok(())
+    }
+
+    /// The histogram bounds in seconds and nanoseconds, if histograms.
+    fn bounds(&self, snapshot: &Snapshot) -> Option<Vec<Bound>> {
+        let Shape::Histogram(bounds) = &self.shape else {
+            return None;
+        };
+        let nanos: Vec<u64> = match bounds {
+            Some(bounds) => bounds
+                .iter()
+                .map(|&d| crate::clock::saturating_nanos(d))
+                .collect(),
+            None => {
+                let highest = snapshot
+                    .iter()
+                    .next()
+                    .map_or(3_600_000_000_000, |s| s.busy().highest_trackable());
+                default_bounds(highest)
+            }
+        };
+        let bounds = nanos
+            .into_iter()
+            .map(|n| Bound {
+                nanos: n,
+                label: float(n as f64 / 1e9),
+            })
+            .collect();
+        Some(bounds)
+    }
 }
+/// The families that do not depend on the shape, after busy and wall time.
+const COMMON: [(&str, &str, &str, Metric); 10] = [
+    (
+        "idle_seconds_total",
+        "counter",
+        "Idle time (wall - busy) of completed runs.",
+        |s, o, l| sample(o, l, "", secs(s.idle().total())),
+    ),
+    (
+        "polls_total",
+        "counter",
+        "Polls of completed runs.",
+        |s, o, l| sample(o, l, "", s.polls() as f64),
+    ),
+    (
+        "runs_total",
+        "counter",
+        "Runs by outcome; errors are also completed.",
+        |s, o, l| {
+            for (outcome, n) in [
+                ("completed", s.count()),
+                ("cancelled", s.cancelled()),
+                ("panicked", s.panicked()),
+                ("error", s.errors()),
+            ] {
+                sample(o, l, &format!(",outcome=\"{outcome}\""), n as f64)?;
+            }
+            Ok(())
+        },
+    ),
+    (
+        "slow_polls_total",
+        "counter",
+        "Polls longer than the slow-poll threshold.",
+        |s, o, l| sample(o, l, "", s.slow_polls() as f64),
+    ),
+    (
+        "blocked_polls_total",
+        "counter",
+        "Sampled polls found blocked inside poll.",
+        |s, o, l| sample(o, l, "", s.blocked_polls() as f64),
+    ),
+    (
+        "clamped_total",
+        "counter",
+        "Runs longer than the histogram range.",
+        |s, o, l| sample(o, l, "", s.clamped() as f64),
+    ),
+    (
+        "longest_poll_seconds",
+        "gauge",
+        "The longest single poll.",
+        |s, o, l| sample(o, l, "", secs(s.longest_poll())),
+    ),
+    (
+        "poll_seconds_total",
+        "counter",
+        "Time of every poll, runs in flight, cancelled and panicked included.",
+        |s, o, l| sample(o, l, "", secs(s.poll_total())),
+    ),
+    (
+        "in_flight",
+        "gauge",
+        "Runs started and not yet ended.",
+        |s, o, l| sample(o, l, "", s.in_flight() as f64),
+    ),
+    (
+        "cpu_share",
+        "gauge",
+        "CPU time over wall time of the polls sampled on both clocks.",
+        |s, o, l| match s.cpu_share() {
+            Some(share) => sample(o, l, "", share),
+            None => Ok(()),
+        },
+    ),
+];
 
 /// Writes one family's samples for one timer.
 type Metric = fn(&Stats, &mut dyn Write, &Line<'_>) -> fmt::Result;
@@ -144,9 +360,33 @@ struct Line<'a> {
     name: String,
     timer: String,
     quantiles: &'a [f64],
+    bounds: &'a [Bound],
 }
 
-fn busy(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
+/// A histogram bucket's upper bound, and its `le` label.
+struct Bound {
+    nanos: u64,
+    label: String,
+}
+
+/// 1, 2.5 and 5 times each power of ten, from 1 µs to `highest` nanoseconds.
+fn default_bounds(highest: u64) -> Vec<u64> {
+    let mut bounds = Vec::new();
+    let mut decade = 1_000_u64;
+    while decade <= highest {
+        for step in [2, 5, 10] {
+            let bound = decade * step / 2;
+            if bound <= highest {
+                bounds.push(bound);
+            }
+        }
+        decade = decade.saturating_mul(10);
+    }
+    bounds.dedup();
+    bounds
+}
+
+fn summary(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
     let (name, timer) = (&line.name, &line.timer);
     for &q in line.quantiles {
         let value = if stats.count() == 0 {
@@ -166,6 +406,31 @@ fn busy(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
         float(secs(stats.total()))
     )?;
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {}", stats.count())
+}
+
+/// Cumulative buckets, `_sum` and `_count` of one distribution.
+fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
+    let (name, timer) = (&line.name, &line.timer);
+    let nanos: Vec<u64> = line.bounds.iter().map(|b| b.nanos).collect();
+    let counts = distribution.cumulative_counts(&nanos);
+    for (bound, count) in line.bounds.iter().zip(counts) {
+        writeln!(
+            out,
+            "{name}_bucket{{timer=\"{timer}\",le=\"{}\"}} {count}",
+            bound.label
+        )?;
+    }
+    let count = distribution.count();
+    writeln!(
+        out,
+        "{name}_bucket{{timer=\"{timer}\",le=\"+Inf\"}} {count}"
+    )?;
+    writeln!(
+        out,
+        "{name}_sum{{timer=\"{timer}\"}} {}",
+        float(secs(distribution.total()))
+    )?;
+    writeln!(out, "{name}_count{{timer=\"{timer}\"}} {count}")
 }
 
 fn sample(out: &mut dyn Write, line: &Line<'_>, labels: &str, value: f64) -> fmt::Result {
@@ -229,6 +494,14 @@ fn label_value(raw: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn default_bounds_run_1_2_5_from_a_microsecond_to_the_highest() {
+        let bounds = default_bounds(3_600_000_000_000);
+        assert_eq!(&bounds[..4], [1_000, 2_500, 5_000, 10_000]);
+        assert_eq!(bounds.last(), Some(&2_500_000_000_000));
+        assert_eq!(bounds.len(), 29);
+    }
 
     #[test]
     fn names_follow_the_metric_name_rules() {

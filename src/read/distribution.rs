@@ -77,6 +77,33 @@ impl Distribution {
         Distribution::new(self.layout, buckets, total_nanos)
     }
 
+    /// How many values are at most each of `bounds` (nanoseconds, sorted
+    /// ascending), within the histogram's precision: a value counts under
+    /// a bound when its bucket starts at or below it, so a value recorded
+    /// exactly at a bound is under it.
+    pub(crate) fn cumulative_counts(&self, bounds: &[u64]) -> Vec<u64> {
+        let mut counts = vec![0; bounds.len()];
+        let mut next = 0;
+        let mut below = 0_u64;
+        for (index, n) in self.buckets.iter() {
+            let lowest = self.layout.value(index as usize);
+            while next < bounds.len() && bounds[next] < lowest {
+                counts[next] = below;
+                next += 1;
+            }
+            below = below.saturating_add(n);
+        }
+        for count in &mut counts[next..] {
+            *count = below;
+        }
+        counts
+    }
+
+    /// The highest value this distribution's histogram can track.
+    pub(crate) fn highest_trackable(&self) -> u64 {
+        self.layout.highest
+    }
+
     /// Runs counted.
     ///
     /// ```

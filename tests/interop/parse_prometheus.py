@@ -1,11 +1,15 @@
-"""Parses Prometheus text exposition from stdin with the official Python
-client's parser (an implementation independent of ours) and prints one JSON
-array per sample: family, type, sample name, labels, value."""
+"""Parses Prometheus text exposition (or, with --openmetrics, OpenMetrics
+text) from stdin with the official Python client's parser (an
+implementation independent of ours) and prints one JSON array per sample:
+family, type, sample name, labels, value."""
 import json
 import math
 import sys
 
-from prometheus_client.parser import text_string_to_metric_families
+if "--openmetrics" in sys.argv:
+    from prometheus_client.openmetrics.parser import text_string_to_metric_families
+else:
+    from prometheus_client.parser import text_string_to_metric_families
 
 for family in text_string_to_metric_families(sys.stdin.read()):
     for sample in family.samples:
