@@ -13,4 +13,6 @@ pub use hgrm::write_hgrm;
 #[cfg(feature = "hdr-log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hdr-log")))]
 pub use interval_log::{IntervalLog, IntervalLogError};
+#[cfg(feature = "axum")]
+pub use prometheus::metrics_route;
 pub use prometheus::{write_prometheus, Prometheus};

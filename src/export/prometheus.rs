@@ -276,6 +276,40 @@ impl Prometheus {
         Some(bounds)
     }
 }
+/// A `GET` route serving `registry` in `format` (feature `axum`): mount it
+/// with `Router::route("/metrics", …)`. Each scrape takes a snapshot; a
+/// scraper that accepts OpenMetrics gets it.
+///
+/// ```
+/// use perf_timer::export::{metrics_route, Prometheus};
+///
+/// let app: axum::Router = axum::Router::new()
+///     .route("/metrics", metrics_route(perf_timer::global(), Prometheus::new("app").histograms()));
+/// # drop(app);
+/// ```
+#[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
+pub fn metrics_route<S>(
+    registry: &crate::Registry,
+    format: Prometheus,
+) -> axum::routing::MethodRouter<S>
+where
+    S: Clone + Send + Sync + 'static,
+{
+    let registry = registry.clone();
+    axum::routing::get(move |headers: axum::http::HeaderMap| async move {
+        let accept = headers
+            .get(axum::http::header::ACCEPT)
+            .and_then(|v| v.to_str().ok());
+        let format = format.negotiate(accept);
+        let body = format.render(&registry.snapshot());
+        (
+            [(axum::http::header::CONTENT_TYPE, format.content_type())],
+            body,
+        )
+    })
+}
+
 /// The families that do not depend on the shape, after busy and wall time.
 const COMMON: [(&str, &str, &str, Metric); 10] = [
     (

@@ -1,0 +1,200 @@
+//! A real Prometheus server scrapes the histograms of a real axum service
+//! on 127.0.0.1 (a 1 s scrape interval), and its own `histogram_quantile`
+//! agrees with our snapshot: the count exactly, the p99 within a bucket.
+//! Needs Debian's `prometheus` package (`.ci/run` installs it); without it
+//! the test is skipped with a note, unless `PERF_TIMER_INTEROP=require`.
+//! Loopback only, bounded in time, and the server is stopped at the end.
+#![cfg(all(feature = "axum", unix))]
+
+mod common;
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use axum::extract::Path;
+use axum::routing::get;
+use axum::Router;
+use common::spin;
+use http_body_util::{BodyExt as _, Empty};
+use hyper::body::Bytes;
+use hyper_util::client::legacy::Client;
+use hyper_util::rt::TokioExecutor;
+use perf_timer::export::{metrics_route, Prometheus};
+use perf_timer::tower::TimedLayer;
+use perf_timer::Registry;
+
+/// 50 µs to 1.2 ms of work, by id.
+async fn user(Path(id): Path<u64>) -> String {
+    spin(Duration::from_micros(50 + (id * 37) % 1_150));
+    format!("user {id}\n")
+}
+
+/// The Prometheus binary, or `None` (with a note) when it is missing.
+fn prometheus() -> Option<&'static str> {
+    let found = Command::new("prometheus")
+        .arg("--version")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if found {
+        return Some("prometheus");
+    }
+    if std::env::var("PERF_TIMER_INTEROP").as_deref() == Ok("require") {
+        panic!("PERF_TIMER_INTEROP=require, but there is no `prometheus` on PATH (apt-get install prometheus)");
+    }
+    eprintln!("skipped: no `prometheus` on PATH (apt-get install prometheus); set PERF_TIMER_INTEROP=require to fail instead");
+    None
+}
+
+/// A free port on 127.0.0.1.
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Stops the Prometheus server however the test ends.
+struct Server(Child);
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// `query` percent-encoded for a URL.
+fn encode(query: &str) -> String {
+    query
+        .bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Prometheus' answer to an instant `query`: the first result's value, if any.
+fn query(server: SocketAddr, query: &str) -> Option<f64> {
+    let mut stream = TcpStream::connect(server).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(5))).ok()?;
+    let request = format!(
+        "GET /api/v1/query?query={} HTTP/1.0\r\nHost: {server}\r\n\r\n",
+        encode(query)
+    );
+    stream.write_all(request.as_bytes()).ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    let body = response.split_once("\r\n\r\n")?.1;
+    let json: serde_json::Value = serde_json::from_str(body).ok()?;
+    json["data"]["result"][0]["value"][1].as_str()?.parse().ok()
+}
+
+#[test]
+fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
+    let Some(binary) = prometheus() else {
+        return;
+    };
+    let registry = Registry::new();
+    let app = Router::new()
+        .route("/users/{id}", get(user))
+        .layer(TimedLayer::new(&registry))
+        .route(
+            "/metrics",
+            metrics_route(&registry, Prometheus::new("app").histograms()),
+        );
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let listener = rt
+        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+        .unwrap();
+    let service = listener.local_addr().unwrap();
+    rt.spawn(async move { axum::serve(listener, app).await });
+
+    // Bounded load, before Prometheus starts: the totals then stand still.
+    let requests = 300_u64;
+    rt.block_on(async {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        for id in 0..requests {
+            let uri = format!("http://{service}/users/{id}").parse().unwrap();
+            let response = client.get(uri).await.unwrap();
+            assert!(response.status().is_success());
+            response.into_body().collect().await.unwrap();
+        }
+    });
+
+    let dir = std::env::temp_dir().join(format!("perf-timer-prometheus-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("prometheus.yml");
+    std::fs::write(
+        &config,
+        format!(
+            "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n\
+             scrape_configs:\n  - job_name: perf_timer\n    static_configs:\n      - targets: ['{service}']\n"
+        ),
+    )
+    .unwrap();
+    let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
+    let _server = Server(
+        Command::new(binary)
+            .arg(format!("--config.file={}", config.display()))
+            .arg(format!(
+                "--storage.tsdb.path={}",
+                dir.join("data").display()
+            ))
+            .arg(format!("--web.listen-address={api}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+
+    let stats = registry.stats("GET /users/{id}").unwrap();
+    assert_eq!(stats.count(), requests);
+    let selector = r#"app_busy_seconds_bucket{timer="GET /users/{id}"}"#;
+    let count_query = r#"app_busy_seconds_count{timer="GET /users/{id}"}"#;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let count = loop {
+        if let Some(count) = query(api, count_query) {
+            break count;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Prometheus never scraped the service"
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    assert_eq!(count, requests as f64, "the count, exactly");
+
+    let theirs = query(api, &format!("histogram_quantile(0.99, {selector})")).unwrap();
+    let ours = stats.quantile(0.99).as_secs_f64();
+    // The bucket that holds our p99, and its neighbours (a value right at
+    // a bound may sit on either side of it within the histogram's precision).
+    let bounds: Vec<f64> = [0.0]
+        .into_iter()
+        .chain((0..4).flat_map(|d| [1.0, 2.5, 5.0].map(|m| m * 1e-6 * 10f64.powi(d))))
+        .collect();
+    let i = bounds
+        .iter()
+        .position(|&b| b >= ours)
+        .expect("p99 under 10 ms");
+    eprintln!("Prometheus p99 {theirs} s, ours {ours} s");
+    let (low, high) = (bounds[i - 1], bounds[i]);
+    assert!(
+        (low..=high).contains(&theirs),
+        "Prometheus p99 {theirs} s, ours {ours} s, its bucket ({}, {}]",
+        bounds[i.saturating_sub(1)],
+        bounds[i]
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
