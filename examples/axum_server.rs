@@ -4,7 +4,8 @@
 //! it runs by itself.
 //!
 //! Run: `cargo run --release --features axum --example axum_server -- --load 500`
-//! (without `--load`, it serves on 127.0.0.1:3000 until Ctrl-C)
+//! (without `--load`, it serves on 127.0.0.1:3000 until Ctrl-C, with
+//! Prometheus histograms at /metrics)
 
 use std::net::SocketAddr;
 use std::time::Duration;
@@ -12,6 +13,7 @@ use std::time::Duration;
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
+use perf_timer::export::{metrics_route, Prometheus};
 use perf_timer::tower::TimedLayer;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
@@ -45,7 +47,15 @@ async fn main() -> std::io::Result<()> {
         .route("/users/{id}", get(user))
         .route("/health", get(health))
         // One timer per route: "GET /users/{id}", "GET /health".
-        .layer(TimedLayer::new(perf_timer::global()));
+        .layer(TimedLayer::new(perf_timer::global()))
+        // Added after the layer: scrapes are not timed.
+        .route(
+            "/metrics",
+            metrics_route(
+                perf_timer::global(),
+                Prometheus::new("axum_server").histograms(),
+            ),
+        );
     let addr = if load.is_some() {
         "127.0.0.1:0"
     } else {
