@@ -326,6 +326,22 @@ fn completion(c: &mut Criterion) {
     group.bench_function("timer_record", |b| {
         b.iter(|| timer.record(black_box(sample)))
     });
+    // The same, also forwarded into a `metrics` recorder (metrics-util's
+    // debugging recorder, which keeps every histogram value).
+    #[cfg(feature = "metrics")]
+    {
+        let forwarded = Registry::builder()
+            .forward_to_metrics("bench")
+            .build()
+            .unwrap()
+            .timer("handle");
+        let recorder = metrics_util::debugging::DebuggingRecorder::new();
+        // Handles resolve on the first run, into this recorder.
+        metrics::with_local_recorder(&recorder, || forwarded.record(sample));
+        group.bench_function("timer_record_forwarded_to_metrics", |b| {
+            b.iter(|| forwarded.record(black_box(sample)))
+        });
+    }
     for names in [10_usize, 10_000] {
         let registry = Registry::builder().max_timers(names).build().unwrap();
         let all: Vec<String> = (0..names)

@@ -43,6 +43,8 @@ pub struct RegistryBuilder {
     slow_poll_warnings_per_second: u32,
     blocking_every: u32,
     scheduling_every: u32,
+    #[cfg(feature = "metrics")]
+    metrics_prefix: Option<&'static str>,
 }
 
 impl Default for RegistryBuilder {
@@ -60,6 +62,8 @@ impl Default for RegistryBuilder {
             slow_poll_warnings_per_second: 10,
             blocking_every: 0,
             scheduling_every: 0,
+            #[cfg(feature = "metrics")]
+            metrics_prefix: None,
         }
     }
 }
@@ -322,6 +326,28 @@ impl RegistryBuilder {
         self
     }
 
+    /// Also forwards every timer's runs into the `metrics` facade's
+    /// installed recorder (feature `metrics`), labelled `timer="<name>"`:
+    /// `{prefix}_busy_seconds` (a histogram of busy time per completed
+    /// run), `{prefix}_runs_total{outcome="completed|cancelled|panicked"}`,
+    /// `{prefix}_errors_total` and `{prefix}_poll_nanoseconds_total` (every
+    /// poll's time, as `Stats::poll_total`). A timer resolves its handles
+    /// on its first run: install the recorder before that.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::builder()
+    ///     .forward_to_metrics("perf_timer")
+    ///     .build()
+    ///     .unwrap();
+    /// registry.timer("parse").record(std::time::Duration::from_micros(5)); // also in `metrics`
+    /// ```
+    #[cfg(feature = "metrics")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "metrics")))]
+    pub fn forward_to_metrics(mut self, prefix: &'static str) -> Self {
+        self.metrics_prefix = Some(prefix);
+        self
+    }
+
     /// Checks the settings and makes the registry.
     ///
     /// ```
@@ -350,6 +376,8 @@ impl RegistryBuilder {
             slow_poll_log: WarnLimiter::new(self.slow_poll_warnings_per_second),
             blocking_every: self.blocking_every,
             scheduling_every: self.scheduling_every,
+            #[cfg(feature = "metrics")]
+            metrics_prefix: self.metrics_prefix,
             switches: Switches::new(self.enabled),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),

@@ -96,6 +96,8 @@
 //!   `install_task_hooks`, runtime-wide timing of every task through tokio's
 //!   task hooks, per spawn location. Without the cfg, the feature adds nothing.
 //! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
+//! * `metrics`: `RegistryBuilder::forward_to_metrics`, every run forwarded
+//!   into the `metrics` facade too.
 //! * `tower`: `tower::TimedLayer`, one timer per HTTP route; `axum` adds
 //!   routes read from axum's `MatchedPath`.
 
@@ -134,6 +136,8 @@ mod guard;
 mod interval;
 #[cfg(feature = "tracing")]
 mod layer;
+#[cfg(feature = "metrics")]
+mod metrics_bridge;
 mod read;
 mod record;
 mod registry;

@@ -27,6 +27,9 @@ pub(crate) struct Settings {
     pub(crate) blocking_every: u32,
     /// Sample one run in this many for scheduling delay; 0: off.
     pub(crate) scheduling_every: u32,
+    /// Forward runs into the `metrics` facade under this prefix; `None`: off.
+    #[cfg(feature = "metrics")]
+    pub(crate) metrics_prefix: Option<&'static str>,
     pub(crate) switches: Switches,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.

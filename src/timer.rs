@@ -98,6 +98,9 @@ pub(crate) struct TimerCore {
     scheduling_every: u32,
     /// The scheduling delays of sampled runs, made on the first.
     scheduled: Mutex<Option<Box<Scheduled>>>,
+    /// Where runs are forwarded in the `metrics` facade, if they are.
+    #[cfg(feature = "metrics")]
+    forward: Option<crate::metrics_bridge::Forward>,
     name: Arc<str>,
     settings: Arc<Settings>,
     /// Every counter of this timer.
@@ -281,6 +284,15 @@ impl TimerCore {
     /// Records a completed run.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+        #[cfg(feature = "metrics")]
+        if let Some(forward) = &self.forward {
+            forward.run(
+                &self.name,
+                run.busy,
+                run.busy.saturating_sub(run.flushed.busy),
+                is_error,
+            );
+        }
         self.recorder.record_run(run, is_error);
     }
 
@@ -289,11 +301,19 @@ impl TimerCore {
     #[cold]
     pub(crate) fn flush(&self, busy: u64, first: bool) {
         self.recorder.count(Event::Flush { busy, first });
+        #[cfg(feature = "metrics")]
+        if let Some(forward) = &self.forward {
+            forward.flushed(&self.name, busy);
+        }
     }
 
     /// A run of `busy_ticks` ended without a sample, after flushing `flushed`.
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed: Flushed) {
         let busy = self.clock.ticks_to_nanos(busy_ticks);
+        #[cfg(feature = "metrics")]
+        if let Some(forward) = &self.forward {
+            forward.ended(&self.name, end, busy.saturating_sub(flushed.busy));
+        }
         self.recorder.count(match end {
             End::Cancelled => Event::Cancelled { busy, flushed },
             End::Panicked => Event::Panicked { busy, flushed },
@@ -321,6 +341,10 @@ impl Timer {
                 blocking_every: settings.blocking_every,
                 scheduling_every: settings.scheduling_every,
                 scheduled: Mutex::new(None),
+                #[cfg(feature = "metrics")]
+                forward: settings
+                    .metrics_prefix
+                    .map(crate::metrics_bridge::Forward::new),
                 name,
                 settings: settings.clone(),
                 recorder: Recorder::new(settings.layout, settings.stripes),

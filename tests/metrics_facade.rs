@@ -1,0 +1,91 @@
+//! Forwarding into the `metrics` facade, read back through metrics-util's
+//! debugging recorder: busy time per run, outcomes, errors and poll time,
+//! labelled by timer.
+#![cfg(feature = "metrics")]
+
+mod common;
+
+use std::pin::pin;
+use std::time::Duration;
+
+use common::*;
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::MetricKind;
+use perf_timer::{Clock, ErrOutput, Registry};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+#[test]
+fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .forward_to_metrics("pt")
+        .build()
+        .unwrap();
+    let unforwarded = Registry::builder().build().unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        let timer = registry.timer("load");
+        for n in [1, 2, 3] {
+            poll_to_end(timer.time(work(&mock, ms(n))));
+        }
+        let failing = timer
+            .time(async { Err::<(), ()>(()) })
+            .classify::<ErrOutput>();
+        let _ = poll_to_end(failing);
+        // Cancelled after 15 ms of polls, 10 of them flushed while in flight.
+        {
+            let mut cancelled = pin!(timer.time(Steps::new(&mock, &[ms(15), ms(1)])));
+            assert!(poll_once(cancelled.as_mut()).is_pending());
+        }
+        unforwarded.timer("quiet").record(ms(1));
+    });
+
+    let metrics = snapshotter.snapshot().into_vec();
+    let value = |kind: MetricKind, name: &str, labels: &[(&str, &str)]| {
+        metrics
+            .iter()
+            .find(|(key, ..)| {
+                key.kind() == kind
+                    && key.key().name() == name
+                    && labels
+                        .iter()
+                        .all(|(k, v)| key.key().labels().any(|l| l.key() == *k && l.value() == *v))
+            })
+            .map(|(_, _, _, value)| value)
+            .unwrap_or_else(|| panic!("no {name} {labels:?} in {metrics:#?}"))
+    };
+    let DebugValue::Histogram(busy) = value(
+        MetricKind::Histogram,
+        "pt_busy_seconds",
+        &[("timer", "load")],
+    ) else {
+        panic!("not a histogram")
+    };
+    let mut busy: Vec<f64> = busy.iter().map(|v| v.into_inner()).collect();
+    busy.sort_by(f64::total_cmp);
+    assert_eq!(busy, [0.0, 0.001, 0.002, 0.003]);
+    let counter =
+        |name: &str, labels: &[(&str, &str)]| match value(MetricKind::Counter, name, labels) {
+            DebugValue::Counter(n) => *n,
+            other => panic!("{name} is {other:?}"),
+        };
+    let completed = [("timer", "load"), ("outcome", "completed")];
+    let cancelled = [("timer", "load"), ("outcome", "cancelled")];
+    assert_eq!(counter("pt_runs_total", &completed), 4);
+    assert_eq!(counter("pt_runs_total", &cancelled), 1);
+    assert_eq!(counter("pt_errors_total", &[("timer", "load")]), 1);
+    // Every poll's time, as poll_total: 6 ms of samples and the 15 ms run.
+    let poll_nanos = counter("pt_poll_nanoseconds_total", &[("timer", "load")]);
+    assert_eq!(poll_nanos, 21_000_000);
+    let stats = registry.stats("load").unwrap();
+    assert_eq!(Duration::from_nanos(poll_nanos), stats.poll_total());
+    // A registry that does not forward sends nothing.
+    assert!(metrics
+        .iter()
+        .all(|(key, ..)| key.key().labels().all(|l| l.value() != "quiet")));
+}
