@@ -24,6 +24,12 @@ struct Handles {
     poll_nanos: Counter,
 }
 
+// `metrics`' handles are `Arc<dyn …Fn>` without `RefUnwindSafe`; a panic
+// while one records leaves nothing of ours half-changed (they only count),
+// so a `Timer` stays usable across `catch_unwind`, as without the feature.
+impl std::panic::RefUnwindSafe for Forward {}
+impl std::panic::UnwindSafe for Forward {}
+
 impl Forward {
     pub(crate) fn new(prefix: &'static str) -> Self {
         Forward {

@@ -222,3 +222,12 @@ fn a_sync_section_inside_a_timed_poll_is_nested_time_of_its_run() {
         "each microsecond counted once, but the held guard's twice"
     );
 }
+
+#[test]
+fn handles_cross_threads_and_catch_unwind_whatever_the_features() {
+    fn handle<T: Send + Sync + Clone + std::panic::UnwindSafe + std::panic::RefUnwindSafe>() {}
+    handle::<perf_timer::Timer>();
+    handle::<perf_timer::Registry>();
+    handle::<perf_timer::Stats>();
+    handle::<perf_timer::Snapshot>();
+}
