@@ -293,6 +293,64 @@ fn stream_items(c: &mut Criterion) {
     group.finish();
 }
 
+/// A service that answers at once, for the tower layer's rows.
+#[cfg(feature = "tower")]
+#[derive(Clone)]
+struct Ok200;
+
+#[cfg(feature = "tower")]
+impl tower_service::Service<http::Request<()>> for Ok200 {
+    type Response = http::Response<()>;
+    type Error = std::convert::Infallible;
+    type Future = std::future::Ready<Result<http::Response<()>, std::convert::Infallible>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, _: http::Request<()>) -> Self::Future {
+        std::future::ready(Ok(http::Response::new(())))
+    }
+}
+
+/// One request through a tower service, bare and under `TimedLayer` (the
+/// route named by a function, resolved from the layer's cache): the whole
+/// per-request cost of the layer. Needs `--features tower`.
+#[cfg(feature = "tower")]
+fn tower_layer(c: &mut Criterion) {
+    use tower_layer::Layer as _;
+
+    fn call<S>(service: &mut S) -> bool
+    where
+        S: tower_service::Service<http::Request<()>, Response = http::Response<()>>,
+    {
+        let request = http::Request::get("/users/7").body(()).unwrap();
+        let future = pin!(service.call(request));
+        let mut cx = Context::from_waker(Waker::noop());
+        future.poll(&mut cx).is_ready()
+    }
+    let mut group = c.benchmark_group("tower_request");
+    let mut bare = Ok200;
+    group.bench_function("bare", |b| b.iter(|| black_box(call(&mut bare))));
+    let registry = registry(Clock::tsc());
+    let mut timed = perf_timer::tower::TimedLayer::new(&registry)
+        .route_with(|_| Some("/users/{id}".to_owned()))
+        .layer(Ok200);
+    group.bench_function("timed_layer_route_fn", |b| {
+        b.iter(|| black_box(call(&mut timed)))
+    });
+    // No route function: the cached lookup alone, as with axum's
+    // `MatchedPath` (here every request is `GET (unmatched)`).
+    let mut cached = perf_timer::tower::TimedLayer::new(&registry).layer(Ok200);
+    group.bench_function("timed_layer_cached_route", |b| {
+        b.iter(|| black_box(call(&mut cached)))
+    });
+    group.finish();
+}
+
+#[cfg(not(feature = "tower"))]
+fn tower_layer(_: &mut Criterion) {}
+
 /// One span's life (new, enter, exit, close) under a `tracing_subscriber`
 /// registry, without and with `PerfTimerLayer`. Needs `--features tracing`.
 #[cfg(feature = "tracing")]
@@ -463,6 +521,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items, tracing_span
+    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items, tracing_span, tower_layer
 }
 criterion_main!(benches);
