@@ -177,40 +177,68 @@ fn matched_path<B>(_: &Request<B>) -> Option<&str> {
     None
 }
 
-/// The standard methods by name; any other is `OTHER`, so that a client
-/// cannot make timers by inventing methods.
-fn method_name(method: &Method) -> &'static str {
+/// The standard methods by name, and their place in [`Routes`]; any other
+/// is `OTHER`, so that a client cannot make timers by inventing methods.
+fn method_name(method: &Method) -> (usize, &'static str) {
     match *method {
-        Method::GET => "GET",
-        Method::POST => "POST",
-        Method::PUT => "PUT",
-        Method::DELETE => "DELETE",
-        Method::PATCH => "PATCH",
-        Method::HEAD => "HEAD",
-        Method::OPTIONS => "OPTIONS",
-        Method::CONNECT => "CONNECT",
-        Method::TRACE => "TRACE",
-        _ => "OTHER",
+        Method::GET => (0, "GET"),
+        Method::POST => (1, "POST"),
+        Method::PUT => (2, "PUT"),
+        Method::DELETE => (3, "DELETE"),
+        Method::PATCH => (4, "PATCH"),
+        Method::HEAD => (5, "HEAD"),
+        Method::OPTIONS => (6, "OPTIONS"),
+        Method::CONNECT => (7, "CONNECT"),
+        Method::TRACE => (8, "TRACE"),
+        _ => (9, "OTHER"),
     }
 }
+
+/// FNV-1a: route patterns are short and chosen by the service, not by
+/// clients (those fall into bounded names), so a fast non-keyed hash is
+/// safe here.
+#[derive(Default)]
+struct Fnv(u64);
+
+impl std::hash::Hasher for Fnv {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        let mut hash = if self.0 == 0 {
+            0xcbf2_9ce4_8422_2325
+        } else {
+            self.0
+        };
+        for &byte in bytes {
+            hash = (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3);
+        }
+        self.0 = hash;
+    }
+}
+
+type RouteMap = HashMap<Box<str>, Timer, std::hash::BuildHasherDefault<Fnv>>;
 
 /// A layer's timers by method and route, made once each.
 #[derive(Default)]
 struct Routes {
-    timers: RwLock<HashMap<&'static str, HashMap<Box<str>, Timer>>>,
+    /// By method, in `method_name`'s order.
+    timers: RwLock<[RouteMap; 10]>,
 }
 
 impl Routes {
-    fn timer(&self, registry: &Registry, method: &'static str, route: &str) -> Timer {
+    fn timer(&self, registry: &Registry, method: (usize, &'static str), route: &str) -> Timer {
+        let (index, method) = method;
         {
             let timers = self.timers.read().unwrap_or_else(|e| e.into_inner());
-            if let Some(timer) = timers.get(method).and_then(|routes| routes.get(route)) {
+            if let Some(timer) = timers[index].get(route) {
                 return timer.clone();
             }
         }
         let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
-        let known: usize = timers.values().map(HashMap::len).sum();
-        let routes = timers.entry(method).or_default();
+        let known: usize = timers.iter().map(HashMap::len).sum();
+        let routes = &mut timers[index];
         if let Some(timer) = routes.get(route) {
             return timer.clone();
         }
