@@ -37,7 +37,7 @@ async fn health() -> &'static str {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let _report = perf_timer::report_at_exit(); // printed when main returns
+    let _report = perf_timer::report_at_exit(); // printed when the program ends
     let load: Option<usize> = std::env::args()
         .skip_while(|a| a != "--load")
         .nth(1)

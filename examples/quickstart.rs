@@ -73,7 +73,7 @@ async fn client(addr: std::net::SocketAddr, id: u64) -> Duration {
 
 #[tokio::main(worker_threads = 2)]
 async fn main() {
-    let _report = perf_timer::report_at_exit(); // prints when main returns
+    let _report = perf_timer::report_at_exit(); // prints when the program ends
 
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("local addr");

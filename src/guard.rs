@@ -4,7 +4,6 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::ticks_between;
-use crate::record::Flushed;
 use crate::record::RunSample;
 use crate::task;
 use crate::timer::End;
@@ -87,7 +86,7 @@ impl Drop for TimerGuard<'_> {
                 let clock = self.timer.clock();
                 let busy = ticks_between(self.start, clock.raw());
                 let core = self.timer.core();
-                core.end_run(End::Panicked, busy, Flushed::default());
+                core.end_run(End::Panicked, busy, 0, false);
             }
         } else {
             self.finish();

@@ -13,7 +13,7 @@
 //!
 //! #[tokio::main]
 //! async fn main() {
-//!     let _report = perf_timer::report_at_exit(); // prints when main returns
+//!     let _report = perf_timer::report_at_exit(); // prints when the program ends
 //!
 //!     for _ in 0..10 {
 //!         async {

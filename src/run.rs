@@ -1,11 +1,11 @@
 //! The state of one run, kept inside the timed future, and the scope of one
-//! timed poll. This is the per-poll hot path: two clock reads, a
-//! thread-local, and arithmetic on the future's own fields.
+//! timed poll. This is the per-poll hot path: two clock reads (and with the
+//! CPU clock, a wall read), a thread-local, and arithmetic on the future's
+//! own fields.
 
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
-use crate::record::Flushed;
 use crate::task::{self, Entered};
 use crate::timer::{End, RunTicks, TimerCore, FLUSH_SHIFT};
 use crate::wake_marks;
@@ -72,11 +72,7 @@ impl Tally {
         let now = clock.wall_at(end);
         if now >= self.next_flush && core.is_enabled() {
             self.next_flush = now.saturating_add(core.flush_ticks());
-            let busy = clock
-                .ticks_to_nanos(self.busy)
-                .saturating_sub(clock.ticks_to_nanos(self.flushed));
-            if busy > 0 || !self.in_flight {
-                core.flush(busy, !self.in_flight);
+            if core.flush(self.flushed, self.busy, !self.in_flight) {
                 self.flushed = self.busy;
                 self.in_flight = true;
             }
@@ -91,13 +87,7 @@ impl Tally {
         };
         let clock = core.clock();
         if !core.is_enabled() {
-            let flushed = Flushed {
-                busy: clock.ticks_to_nanos(self.flushed),
-                in_flight: self.in_flight,
-            };
-            if flushed.in_flight {
-                core.end_run(End::Untimed, self.busy, flushed);
-            }
+            core.end_run(End::Untimed, self.busy, self.flushed, self.in_flight);
             return;
         }
         let ticks = RunTicks {
@@ -172,14 +162,6 @@ impl Run {
         u64::from(self.flushed) << FLUSH_SHIFT
     }
 
-    /// What this run has flushed, in nanoseconds.
-    fn flushed(&self, clock: &Clock) -> Flushed {
-        Flushed {
-            busy: clock.ticks_to_nanos(self.flushed_ticks()),
-            in_flight: self.in_flight(),
-        }
-    }
-
     /// Units of wall time since the first poll, at wall reading `now`.
     #[inline(always)]
     fn since_first_poll(&self, now: u64) -> u32 {
@@ -202,18 +184,17 @@ impl Run {
     #[inline(never)]
     fn flush(&mut self, core: &TimerCore, now: u64) {
         self.next_flush = self.since_first_poll(now).wrapping_add(core.flush_units());
-        let clock = core.clock();
-        let first = !self.in_flight();
         let units = u32::try_from(self.busy >> FLUSH_SHIFT).unwrap_or(u32::MAX);
-        let busy = clock
-            .ticks_to_nanos(u64::from(units) << FLUSH_SHIFT)
-            .saturating_sub(clock.ticks_to_nanos(self.flushed_ticks()));
-        if busy == 0 && !first {
-            return;
+        let to = u64::from(units) << FLUSH_SHIFT;
+        if core.flush(self.flushed_ticks(), to, !self.in_flight()) {
+            self.flushed = units;
+            self.polls_state |= IN_FLIGHT;
         }
-        self.flushed = units;
-        self.polls_state |= IN_FLIGHT;
-        core.flush(busy, first);
+    }
+
+    /// A run that ends without a sample: its busy time and what it flushed.
+    fn end_without_sample(&self, core: &TimerCore, end: End) {
+        core.end_run(end, self.busy, self.flushed_ticks(), self.in_flight());
     }
 
     #[inline(always)]
@@ -279,7 +260,7 @@ impl Run {
                     // Switched off mid-run: what it spent so far still
                     // counts in `poll_total`, not as a sample.
                     if state != State::Idle {
-                        core.end_run(End::Untimed, self.busy, self.flushed(core.clock()));
+                        self.end_without_sample(core, End::Untimed);
                     }
                     self.leave(State::Untimed);
                     Begin::Untimed
@@ -330,7 +311,7 @@ impl Run {
             State::Idle | State::Untimed | State::Done => return,
         };
         self.leave(State::Done);
-        core.end_run(end, self.busy, self.flushed(core.clock()));
+        self.end_without_sample(core, end);
     }
 
     /// A stream yielded an item (recorded by `complete`, or untimed): the
@@ -344,7 +325,7 @@ impl Run {
     /// none follows.
     pub(crate) fn stream_ended(&mut self, core: &TimerCore) {
         if self.state() == State::Running {
-            core.end_run(End::Untimed, self.busy, self.flushed(core.clock()));
+            self.end_without_sample(core, End::Untimed);
             self.set_state(State::Done);
         }
     }
@@ -362,7 +343,8 @@ pub(crate) struct PollScope<'a> {
     core: &'a TimerCore,
     start: u64,
     entered: Entered,
-    /// Thread CPU time at the start, when this poll is sampled for blocking.
+    /// When this poll is sampled for blocking, the other clock's reading at
+    /// its start (the thread's CPU time, or with the CPU clock, wall time).
     other_start: Option<u64>,
     returned: bool,
 }

@@ -3,6 +3,7 @@
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::Relaxed};
+use std::thread::LocalKey;
 use std::time::Duration;
 
 /// Lets through at most `per_second` warnings in each second of the
@@ -54,9 +55,15 @@ pub(crate) fn sample_this_poll(every: u32) -> bool {
     thread_local! {
         static POLLS: Cell<u32> = const { Cell::new(0) };
     }
-    POLLS.with(|polls| {
-        let n = polls.get().wrapping_add(1);
-        polls.set(n);
+    one_in(&POLLS, every)
+}
+
+/// Counts one more on this thread's `counter`: true once in `every`. A
+/// per-thread count needs no shared write.
+pub(crate) fn one_in(counter: &'static LocalKey<Cell<u32>>, every: u32) -> bool {
+    counter.with(|count| {
+        let n = count.get().wrapping_add(1);
+        count.set(n);
         n % every == 0
     })
 }

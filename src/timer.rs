@@ -3,12 +3,12 @@
 use std::fmt;
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
-use crate::record::{Buckets, Event, Flushed, Recorder, RunSample};
+use crate::record::{Delays, Event, Flushed, Recorder, RunSample};
 use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
@@ -61,14 +61,6 @@ pub(crate) struct RunTicks {
     pub(crate) nested_nanos: u64,
 }
 
-/// The scheduling delays of a timer's sampled runs.
-#[derive(Default)]
-pub(crate) struct Scheduled {
-    buckets: Buckets,
-    /// Their exact sum.
-    nanos: u64,
-}
-
 /// How a run ended without a sample.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum End {
@@ -84,8 +76,8 @@ pub(crate) enum End {
 /// Everything one timer records into.
 ///
 /// The poll path reads only `enabled`, `clock`, `slow_poll_ticks`,
-/// `flush_ticks` and `blocking_every`, kept here (not behind the registry's settings) so that
-/// a poll touches one line of shared memory.
+/// `flush_units` and `blocking_every`, kept here (not behind the registry's
+/// settings) so that a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
     enabled: AtomicBool,
     clock: Clock,
@@ -96,8 +88,8 @@ pub(crate) struct TimerCore {
     blocking_every: u32,
     /// Sample one run in this many for scheduling delay; 0: off.
     scheduling_every: u32,
-    /// The scheduling delays of sampled runs, made on the first.
-    scheduled: Mutex<Option<Box<Scheduled>>>,
+    /// The scheduling delays of sampled runs.
+    scheduled: Delays,
     /// Where runs are forwarded in the `metrics` facade, if they are.
     #[cfg(feature = "metrics")]
     forward: Option<crate::metrics_bridge::Forward>,
@@ -154,24 +146,7 @@ impl TimerCore {
     #[cold]
     pub(crate) fn record_scheduled(&self, ticks: u64) {
         let nanos = self.clock.ticks_to_nanos(ticks);
-        let layout = &self.settings.layout;
-        let index = layout.index(nanos.min(layout.highest)) as u32;
-        let mut scheduled = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
-        let scheduled = scheduled.get_or_insert_with(Box::default);
-        // No budget: one histogram at most, like the shared store.
-        let _ = scheduled.buckets.add(layout.len(), index, 1, usize::MAX);
-        scheduled.nanos = scheduled.nanos.saturating_add(nanos);
-    }
-
-    /// The scheduling delays so far: (bucket, count) pairs and their sum.
-    pub(crate) fn read_scheduled(&self) -> (Vec<(u32, u64)>, u64) {
-        let scheduled = self.scheduled.lock().unwrap_or_else(|e| e.into_inner());
-        let mut pairs = Vec::new();
-        let Some(scheduled) = scheduled.as_ref() else {
-            return (pairs, 0);
-        };
-        scheduled.buckets.collect(&mut pairs);
-        (pairs, scheduled.nanos)
+        self.scheduled.record(&self.settings.layout, nanos);
     }
 
     /// If this poll is sampled for blocking, the reading of the other clock
@@ -272,10 +247,7 @@ impl TimerCore {
                 polls: ticks.polls,
                 longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
                 nested: ticks.nested_nanos.min(busy),
-                flushed: Flushed {
-                    busy: clock.ticks_to_nanos(ticks.flushed),
-                    in_flight: ticks.in_flight,
-                },
+                flushed: self.flushed(ticks.flushed, ticks.in_flight),
             },
             is_error,
         );
@@ -296,20 +268,42 @@ impl TimerCore {
         self.recorder.record_run(run, is_error);
     }
 
-    /// A run in flight hands over `busy` more nanoseconds; `first`: it
-    /// counts in flight from now.
+    /// What a run flushed while in flight: `ticks` of busy time, and
+    /// whether it was counted in flight.
+    fn flushed(&self, ticks: u64, in_flight: bool) -> Flushed {
+        Flushed {
+            busy: self.clock.ticks_to_nanos(ticks),
+            in_flight,
+        }
+    }
+
+    /// A run in flight that had flushed `from` busy ticks hands over those
+    /// up to `to`; `first`: it counts in flight from now. Returns whether
+    /// anything was handed over (nothing new and not the first: nothing).
     #[cold]
-    pub(crate) fn flush(&self, busy: u64, first: bool) {
+    pub(crate) fn flush(&self, from: u64, to: u64, first: bool) -> bool {
+        // Each flush converts the running total, so that the nanoseconds
+        // flushed add up to those of the whole run exactly.
+        let busy = self
+            .clock
+            .ticks_to_nanos(to)
+            .saturating_sub(self.clock.ticks_to_nanos(from));
+        if busy == 0 && !first {
+            return false;
+        }
         self.recorder.count(Event::Flush { busy, first });
         #[cfg(feature = "metrics")]
         if let Some(forward) = &self.forward {
             forward.flushed(&self.name, busy);
         }
+        true
     }
 
-    /// A run of `busy_ticks` ended without a sample, after flushing `flushed`.
-    pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed: Flushed) {
+    /// A run of `busy_ticks` ended without a sample, after flushing
+    /// `flushed_ticks` (and counting in flight if `in_flight`).
+    pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
         let busy = self.clock.ticks_to_nanos(busy_ticks);
+        let flushed = self.flushed(flushed_ticks, in_flight);
         #[cfg(feature = "metrics")]
         if let Some(forward) = &self.forward {
             forward.ended(&self.name, end, busy.saturating_sub(flushed.busy));
@@ -340,7 +334,7 @@ impl Timer {
                     .max(1),
                 blocking_every: settings.blocking_every,
                 scheduling_every: settings.scheduling_every,
-                scheduled: Mutex::new(None),
+                scheduled: Delays::default(),
                 #[cfg(feature = "metrics")]
                 forward: settings
                     .metrics_prefix
@@ -422,7 +416,7 @@ impl Timer {
         let core = &self.core;
         let settings = &core.settings;
         let mut reading = core.recorder.read();
-        (reading.scheduled, reading.scheduled_nanos) = core.read_scheduled();
+        (reading.scheduled, reading.scheduled_nanos) = core.scheduled.read();
         Stats::new(
             core.name.clone(),
             reading,

@@ -16,11 +16,7 @@ pub(crate) fn sample_this_run(every: u32) -> bool {
     thread_local! {
         static RUNS: Cell<u32> = const { Cell::new(0) };
     }
-    RUNS.with(|runs| {
-        let n = runs.get().wrapping_add(1);
-        runs.set(n);
-        n % every == 0
-    })
+    crate::slow::one_in(&RUNS, every)
 }
 
 /// The waker a sampled poll hands its future: notes the first wake, then

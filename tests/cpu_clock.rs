@@ -7,14 +7,10 @@
 mod common;
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use common::spin;
+use common::{ms, spin};
 use perf_timer::{Clock, Registry};
-
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
 
 #[test]
 fn the_cpu_clock_keeps_wall_idle_and_intervals_in_wall_time() {

@@ -14,10 +14,6 @@ use std::time::Duration;
 use common::*;
 use perf_timer::{MockClock, Registry};
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 /// A run in flight hands over its busy time in whole units of 2^16 clock
 /// ticks (nanoseconds, for the mock clock): steps of 100 units are flushed
 /// exactly.

@@ -5,6 +5,8 @@
 //! tests are skipped with a note, unless `PERF_TIMER_INTEROP=require`.
 #![cfg(all(feature = "hdr-log", feature = "serde"))]
 
+mod common;
+
 use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::Duration;
@@ -24,12 +26,10 @@ fn python_with_readers() -> Option<&'static str> {
     if has {
         return Some("python3");
     }
-    let missing = "the Python packages hdrhistogram and prometheus-client \
-                   (pip install hdrhistogram prometheus-client)";
-    if std::env::var("PERF_TIMER_INTEROP").as_deref() == Ok("require") {
-        panic!("PERF_TIMER_INTEROP=require, but python3 lacks {missing}");
-    }
-    eprintln!("skipped: python3 lacks {missing}; set PERF_TIMER_INTEROP=require to fail instead");
+    common::tool_missing(
+        "python3 lacks the packages hdrhistogram and prometheus-client \
+         (pip install hdrhistogram prometheus-client)",
+    );
     None
 }
 

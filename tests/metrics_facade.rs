@@ -13,10 +13,6 @@ use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use metrics_util::MetricKind;
 use perf_timer::{Clock, ErrOutput, Registry};
 
-fn ms(n: u64) -> Duration {
-    Duration::from_millis(n)
-}
-
 #[test]
 fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
     let recorder = DebuggingRecorder::new();

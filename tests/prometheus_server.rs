@@ -42,10 +42,7 @@ fn prometheus() -> Option<&'static str> {
     if found {
         return Some("prometheus");
     }
-    if std::env::var("PERF_TIMER_INTEROP").as_deref() == Ok("require") {
-        panic!("PERF_TIMER_INTEROP=require, but there is no `prometheus` on PATH (apt-get install prometheus)");
-    }
-    eprintln!("skipped: no `prometheus` on PATH (apt-get install prometheus); set PERF_TIMER_INTEROP=require to fail instead");
+    common::tool_missing("there is no `prometheus` on PATH (apt-get install prometheus)");
     None
 }
 

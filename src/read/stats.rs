@@ -481,6 +481,10 @@ impl Stats {
     /// being polled holds back at most the busy time of its polls in the
     /// last 10 ms before it stopped, until it is polled again or ends.
     /// Counted at the end of each poll, so a poll under way is not in it.
+    /// Unlike the samples, the part flushed by runs in flight is not read
+    /// atomically with them: a read that overlaps a run's flush on one thread
+    /// and its end on another can come out short by that flush, for that
+    /// read only.
     ///
     /// [`total`](Stats::total) is the busy time of completed runs only;
     /// `poll_total` is at least that.
@@ -532,8 +536,9 @@ impl Stats {
     /// assert_eq!(timer.stats().in_flight(), 0);
     /// ```
     pub fn in_flight(&self) -> u64 {
-        // A gauge summed over stripes that wrap: a moment's negative sum
-        // cannot happen within one consistent read, but be safe.
+        // A gauge summed over stripes, wrapping: a run can flush on one
+        // stripe after a read has passed it and end on another before the
+        // read gets there, so for a moment the sum can be below zero.
         let n = self.totals.in_flight;
         if n > u64::MAX / 2 {
             0

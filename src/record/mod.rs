@@ -2,6 +2,7 @@
 //! they drain into.
 
 mod buckets;
+mod delays;
 mod layout;
 mod lazy_box;
 mod lock;
@@ -9,7 +10,7 @@ mod recorder;
 mod sync;
 mod totals;
 
-pub(crate) use buckets::Buckets;
+pub(crate) use delays::Delays;
 pub(crate) use layout::Layout;
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
 pub(crate) use totals::{Event, Flushed, RunSample, Totals};

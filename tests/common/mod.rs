@@ -20,6 +20,20 @@ pub fn us(n: u64) -> Duration {
     Duration::from_micros(n)
 }
 
+pub fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// An outside tool a test reads our output with is missing (`what`, and
+/// how to get it): the test is skipped with a note, or fails when
+/// `PERF_TIMER_INTEROP=require` (as `.ci/run` sets after installing them).
+pub fn tool_missing(what: &str) {
+    if std::env::var("PERF_TIMER_INTEROP").as_deref() == Ok("require") {
+        panic!("PERF_TIMER_INTEROP=require, but {what}");
+    }
+    eprintln!("skipped: {what}; set PERF_TIMER_INTEROP=require to fail instead");
+}
+
 /// Each poll moves the clock by the next step (time spent "running"); the
 /// last poll returns `Ready`, the others `Pending`.
 pub struct Steps {
