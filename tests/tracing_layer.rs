@@ -84,5 +84,14 @@ fn spans_are_timed_by_their_time_entered() {
         let connection = registry.stats("connection").unwrap();
         assert_eq!((connection.count(), connection.in_flight()), (1, 0));
         assert_eq!(connection.poll_total(), step * 3);
+
+        // Closed while timing is off: not a sample, its time still spent.
+        let span = tracing::info_span!("closed while off");
+        span.in_scope(|| mock.advance(us(7)));
+        registry.set_enabled(false);
+        drop(span);
+        registry.set_enabled(true);
+        let closed = registry.stats("closed while off").unwrap();
+        assert_eq!((closed.count(), closed.poll_total()), (0, us(7)));
     });
 }
