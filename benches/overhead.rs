@@ -1,7 +1,7 @@
 //! What timing costs, measured side by side in one run: bare futures, our
 //! wrapper with each clock, and tokio-metrics' `TaskMonitor` as the peer.
 //!
-//! `cargo bench --bench overhead`; see BENCHMARKS.md for the results and for
+//! `cargo bench -p perf-timer-benches --bench overhead`; see BENCHMARKS.md for the results and for
 //! saving and comparing baselines.
 
 use std::future::{poll_fn, Future};
@@ -239,8 +239,8 @@ fn spawn_await(c: &mut Criterion) {
 
 /// Tokio's task hooks (`install_task_hooks`): every task timed without a
 /// wrapper. Per poll and per spawn, against the same runtime without hooks.
-/// Needs `RUSTFLAGS="--cfg tokio_unstable"` and `--features tokio-unstable`.
-#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+/// Needs `RUSTFLAGS="--cfg tokio_unstable"`.
+#[cfg(tokio_unstable)]
 fn hooked_runtime(c: &mut Criterion) {
     let bare = current_thread();
     let registry = registry(Clock::tsc());
@@ -267,7 +267,7 @@ fn hooked_runtime(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(not(all(feature = "tokio-unstable", tokio_unstable)))]
+#[cfg(not(tokio_unstable))]
 fn hooked_runtime(_: &mut Criterion) {}
 
 /// Polls `n` items out of `stream` by hand, as a consumer would.
@@ -294,11 +294,8 @@ fn stream_items(c: &mut Criterion) {
 }
 
 /// A service that answers at once, for the tower layer's rows.
-#[cfg(feature = "tower")]
 #[derive(Clone)]
 struct Ok200;
-
-#[cfg(feature = "tower")]
 impl tower_service::Service<http::Request<()>> for Ok200 {
     type Response = http::Response<()>;
     type Error = std::convert::Infallible;
@@ -315,8 +312,7 @@ impl tower_service::Service<http::Request<()>> for Ok200 {
 
 /// One request through a tower service, bare and under `TimedLayer` (the
 /// route named by a function, resolved from the layer's cache): the whole
-/// per-request cost of the layer. Needs `--features tower`.
-#[cfg(feature = "tower")]
+/// per-request cost of the layer.
 fn tower_layer(c: &mut Criterion) {
     use tower_layer::Layer as _;
 
@@ -348,12 +344,8 @@ fn tower_layer(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(not(feature = "tower"))]
-fn tower_layer(_: &mut Criterion) {}
-
 /// One span's life (new, enter, exit, close) under a `tracing_subscriber`
-/// registry, without and with `PerfTimerLayer`. Needs `--features tracing`.
-#[cfg(feature = "tracing")]
+/// registry, without and with `PerfTimerLayer`.
 fn tracing_span(c: &mut Criterion) {
     use tracing_subscriber::prelude::*;
     let mut group = c.benchmark_group("tracing_span");
@@ -373,9 +365,6 @@ fn tracing_span(c: &mut Criterion) {
     group.finish();
 }
 
-#[cfg(not(feature = "tracing"))]
-fn tracing_span(_: &mut Criterion) {}
-
 fn completion(c: &mut Criterion) {
     let mut group = c.benchmark_group("completion");
     let registry = registry(Clock::tsc());
@@ -386,7 +375,6 @@ fn completion(c: &mut Criterion) {
     });
     // The same, also forwarded into a `metrics` recorder (metrics-util's
     // debugging recorder, which keeps every histogram value).
-    #[cfg(feature = "metrics")]
     {
         let forwarded = Registry::builder()
             .forward_to_metrics("bench")

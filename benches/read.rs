@@ -4,7 +4,7 @@
 //! memory recorders hold and reading takes, counted by the allocator (on
 //! the reading thread).
 //!
-//! `cargo bench --bench read`; see BENCHMARKS.md for the results.
+//! `cargo bench -p perf-timer-benches --bench read`; see BENCHMARKS.md for the results.
 
 use std::hint::black_box;
 use std::time::Duration;

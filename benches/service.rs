@@ -6,7 +6,7 @@
 //! client's p99 latency, each variant run five times, interleaved, in one
 //! process; the table gives the medians.
 //!
-//! `cargo bench --features axum --bench service` (on demand, not in CI).
+//! `cargo bench -p perf-timer-benches --bench service` (on demand, not in CI).
 
 use std::net::SocketAddr;
 use std::time::{Duration, Instant};

@@ -3,7 +3,7 @@
 //! sends N requests from a built-in client over loopback, and shuts down:
 //! it runs by itself.
 //!
-//! Run: `cargo run --release --features axum --example axum_server -- --load 500`
+//! Run: `cargo run --release -p perf-timer-examples --example axum_server -- --load 500`
 //! (without `--load`, it serves on 127.0.0.1:3000 until Ctrl-C, with
 //! Prometheus histograms at /metrics)
 

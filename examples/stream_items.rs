@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
-use futures::StreamExt as _;
 use perf_timer::TimedStreamExt as _;
+use tokio_stream::StreamExt as _;
 
 /// Busy work for about `d` (a real service would parse, route, encode).
 fn work(d: Duration) {
@@ -36,7 +36,7 @@ async fn main() {
             n
         })
         .timed_items("consumer.message")
-        .count()
+        .fold(0, |n, _| n + 1)
         .await;
     producer.await.unwrap();
 

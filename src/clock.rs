@@ -39,7 +39,7 @@ enum Source {
     /// quanta's clock, through its documented `raw()` and `delta_as_nanos`:
     /// the TSC where quanta trusts it, else the OS monotonic clock. Reading
     /// the TSC inline instead saved 0.5 ns per poll (two reads: 25.4 ns
-    /// against 26.0 ns, `cargo bench --bench overhead -- clock/`), too
+    /// against 26.0 ns, `cargo bench -p perf-timer-benches --bench overhead -- clock/`), too
     /// little to rely on how quanta reads it.
     Quanta(quanta::Clock),
     /// quanta's mock clock, read the same way.

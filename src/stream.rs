@@ -27,13 +27,13 @@ pin_project! {
     /// time the future that drives it with [`TimedExt::timed`](crate::TimedExt::timed).
     ///
     /// ```
-    /// use futures::StreamExt as _;
+    /// use tokio_stream::StreamExt as _;
     /// use perf_timer::TimedStreamExt as _;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let registry = perf_timer::Registry::new();
-    /// let items = futures::stream::iter([1, 2, 3]).map(|n| n * 10);
+    /// let items = tokio_stream::iter([1, 2, 3]).map(|n| n * 10);
     /// let timed = registry.timer("items").time_items(items);
     /// assert_eq!(timed.collect::<Vec<_>>().await, [10, 20, 30]);
     /// assert_eq!(registry.stats("items").unwrap().count(), 3);
@@ -97,7 +97,7 @@ impl<S> TimedItems<S> {
     /// ```
     /// use perf_timer::TimedStreamExt as _;
     ///
-    /// let items = futures::stream::iter([1]).timed_items("ticks");
+    /// let items = tokio_stream::iter([1]).timed_items("ticks");
     /// assert_eq!(items.timer().name(), "ticks");
     /// ```
     pub fn timer(&self) -> &Timer {
@@ -109,12 +109,12 @@ impl<S> TimedItems<S> {
 /// per item in the global registry.
 ///
 /// ```
-/// use futures::StreamExt as _;
+/// use tokio_stream::StreamExt as _;
 /// use perf_timer::TimedStreamExt as _;
 ///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
-/// let mut messages = futures::stream::iter(["a", "b"]).timed_items("ws.message");
+/// let mut messages = tokio_stream::iter(["a", "b"]).timed_items("ws.message");
 /// while let Some(message) = messages.next().await {
 ///     let _ = message;
 /// }
@@ -128,7 +128,7 @@ pub trait TimedStreamExt: Stream + Sized {
     /// ```
     /// use perf_timer::TimedStreamExt as _;
     ///
-    /// let items = futures::stream::iter(0..3).timed_items("numbers");
+    /// let items = tokio_stream::iter(0..3).timed_items("numbers");
     /// # drop(items);
     /// ```
     fn timed_items(self, name: &str) -> TimedItems<Self> {
@@ -143,13 +143,13 @@ impl Timer {
     /// (see [`TimedItems`]).
     ///
     /// ```
-    /// use futures::StreamExt as _;
+    /// use tokio_stream::StreamExt as _;
     ///
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
     /// let timer = perf_timer::Registry::new().timer("pages");
-    /// let pages = timer.time_items(futures::stream::iter(["p1", "p2"]));
-    /// assert_eq!(pages.count().await, 2);
+    /// let pages = timer.time_items(tokio_stream::iter(["p1", "p2"]));
+    /// assert_eq!(pages.fold(0, |n, _| n + 1).await, 2);
     /// assert_eq!(timer.stats().count(), 2);
     /// # }
     /// ```

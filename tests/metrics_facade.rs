@@ -1,7 +1,6 @@
 //! Forwarding into the `metrics` facade, read back through metrics-util's
 //! debugging recorder: busy time per run, outcomes, errors and poll time,
 //! labelled by timer.
-#![cfg(feature = "metrics")]
 
 mod common;
 

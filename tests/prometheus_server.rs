@@ -4,7 +4,7 @@
 //! Needs Debian's `prometheus` package (`.ci/run` installs it); without it
 //! the test is skipped with a note, unless `PERF_TIMER_INTEROP=require`.
 //! Loopback only, bounded in time, and the server is stopped at the end.
-#![cfg(all(feature = "axum", unix))]
+#![cfg(unix)]
 
 mod common;
 

@@ -1,7 +1,7 @@
 //! Runtime-wide timing through tokio's task hooks: needs
 //! `RUSTFLAGS="--cfg tokio_unstable"` and the feature `tokio-unstable`
 //! (`.ci/run` builds and runs it so).
-#![cfg(all(feature = "tokio-unstable", tokio_unstable))]
+#![cfg(tokio_unstable)]
 
 mod common;
 

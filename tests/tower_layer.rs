@@ -1,7 +1,6 @@
 //! The tower layer on a real axum server on 127.0.0.1, called by a real
 //! HTTP client: one timer per route, path parameters folded into their
 //! pattern, 404s bounded, 500s counted as errors, waiting left out.
-#![cfg(feature = "axum")]
 
 mod common;
 

@@ -2,7 +2,6 @@
 //!
 //! One test in this binary: tracing caches per call site whether anyone
 //! listens, which tests on other threads could disturb.
-#![cfg(feature = "tracing")]
 
 mod common;
 
