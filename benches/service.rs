@@ -61,9 +61,43 @@ async fn with_timed(Path(id): Path<u64>) -> String {
     work(id)
 }
 
+/// A layer whose service only calls the one inside: what axum's
+/// `Router::layer` costs for any layer, before the layer does anything.
+#[derive(Clone)]
+struct PassthroughLayer;
+
+impl<S> tower_layer::Layer<S> for PassthroughLayer {
+    type Service = Passthrough<S>;
+
+    fn layer(&self, inner: S) -> Passthrough<S> {
+        Passthrough(inner)
+    }
+}
+
+#[derive(Clone)]
+struct Passthrough<S>(S);
+
+impl<S: tower_service::Service<R>, R> tower_service::Service<R> for Passthrough<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        self.0.call(request)
+    }
+}
+
 #[derive(Clone, Copy)]
 enum Variant {
     Bare,
+    PassthroughLayer,
     TowerLayer,
     TimedAttribute,
     TokioMetrics,
@@ -75,6 +109,7 @@ impl Variant {
     fn name(self) -> &'static str {
         match self {
             Variant::Bare => "no timing",
+            Variant::PassthroughLayer => "a tower layer that does nothing",
             Variant::TowerLayer => "perf-timer TimedLayer",
             Variant::TimedAttribute => "perf-timer #[timed] on the handler",
             Variant::TokioMetrics => "tokio-metrics TaskMonitor per route",
@@ -86,6 +121,9 @@ impl Variant {
     fn app(self) -> Router {
         match self {
             Variant::Bare => Router::new().route("/users/{id}", get(plain)),
+            Variant::PassthroughLayer => Router::new()
+                .route("/users/{id}", get(plain))
+                .layer(PassthroughLayer),
             Variant::TowerLayer => Router::new()
                 .route("/users/{id}", get(plain))
                 .layer(TimedLayer::new(&registry())),
@@ -354,6 +392,7 @@ fn main() {
         .unwrap();
     let variants = [
         Variant::Bare,
+        Variant::PassthroughLayer,
         Variant::TowerLayer,
         Variant::TimedAttribute,
         Variant::TokioMetrics,

@@ -5,7 +5,7 @@
 use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::task::{Context, Poll};
 
 use http::{Method, Request, Response, StatusCode};
@@ -38,8 +38,9 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// what [`route_with`](TimedLayer::route_with) says, else
 /// `METHOD (unmatched)`. Methods outside the standard nine are named
 /// `OTHER`. A route's timer is resolved once and kept: after a route's
-/// first request, naming a request costs a read lock and a hash lookup of
-/// its route, with no allocation. Responses with a status of 500 or more,
+/// first request, naming a request inside an axum `Router` costs a string
+/// comparison (elsewhere a read lock and a hash lookup of its route), with
+/// no allocation. Responses with a status of 500 or more,
 /// and errors of the inner service, count as
 /// [errors](crate::Stats::errors) (see [`errors_when`](TimedLayer::errors_when)).
 ///
@@ -132,25 +133,22 @@ impl TimedLayer {
         self
     }
 
-    /// The timer of `request`, made on its route's first request.
-    fn timer_for<B>(&self, request: Request<B>) -> (Timer, Request<B>) {
+    /// The timer of a request with this method and route pattern, made on
+    /// the route's first request.
+    fn route_timer(&self, method: (usize, &'static str), route: &str) -> Timer {
+        self.routes.timer(&self.registry, method, route)
+    }
+
+    /// The timer of a request that carries no `MatchedPath`: the route
+    /// function's answer, or `METHOD (unmatched)`.
+    fn unmatched_timer<B>(&self, request: Request<B>) -> (Timer, Request<B>) {
         let method = method_name(request.method());
-        if let Some(route) = matched_path(&request) {
-            return (self.routes.timer(&self.registry, method, route), request);
-        }
         let Some(route_of) = &self.route_of else {
-            return (
-                self.routes.timer(&self.registry, method, UNMATCHED),
-                request,
-            );
+            return (self.route_timer(method, UNMATCHED), request);
         };
         let (parts, body) = request.into_parts();
         let route = route_of(&parts);
-        let timer = self.routes.timer(
-            &self.registry,
-            method,
-            route.as_deref().unwrap_or(UNMATCHED),
-        );
+        let timer = self.route_timer(method, route.as_deref().unwrap_or(UNMATCHED));
         (timer, Request::from_parts(parts, body))
     }
 }
@@ -261,8 +259,39 @@ impl<S> Layer<S> for TimedLayer {
     fn layer(&self, inner: S) -> TimedService<S> {
         TimedService {
             inner,
-            layer: self.clone(),
+            shared: Arc::new(PerService {
+                layer: self.clone(),
+                route: OnceLock::new(),
+            }),
         }
+    }
+}
+
+/// What the clones of one [`TimedService`] share: one `Arc`, so that
+/// cloning the service (axum clones a route's service for every request)
+/// costs one reference count.
+#[derive(Debug)]
+struct PerService {
+    layer: TimedLayer,
+    /// The first (method, route) this service served, with its timer.
+    /// Inside an axum `Router` each service serves one method of one route
+    /// (`Router::layer` and `route_layer` wrap each separately), so after
+    /// the first request naming one is a string comparison, with no lock.
+    route: OnceLock<(usize, Box<str>, Timer)>,
+}
+
+impl PerService {
+    /// The timer of a request with this method and axum route pattern.
+    fn timer(&self, method: (usize, &'static str), route: &str) -> Timer {
+        if let Some((index, known, timer)) = self.route.get() {
+            if *index == method.0 && **known == *route {
+                return timer.clone();
+            }
+            return self.layer.route_timer(method, route);
+        }
+        let timer = self.layer.route_timer(method, route);
+        let _ = self.route.set((method.0, route.into(), timer.clone()));
+        timer
     }
 }
 
@@ -278,7 +307,7 @@ impl<S> Layer<S> for TimedLayer {
 #[derive(Clone, Debug)]
 pub struct TimedService<S> {
     inner: S,
-    layer: TimedLayer,
+    shared: Arc<PerService>,
 }
 
 impl<S, B, ResBody> Service<Request<B>> for TimedService<S>
@@ -294,14 +323,25 @@ where
     }
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
-        let (timer, request) = self.layer.timer_for(request);
+        let shared = &*self.shared;
+        // The request is moved only when a route function needs its parts.
+        let (timer, inner) = match matched_path(&request) {
+            Some(route) => {
+                let timer = shared.timer(method_name(request.method()), route);
+                (timer, self.inner.call(request))
+            }
+            None => {
+                let (timer, request) = shared.layer.unmatched_timer(request);
+                (timer, self.inner.call(request))
+            }
+        };
         ResponseFuture {
-            inner: self.inner.call(request),
+            inner,
             timed: TimedRun {
                 timer,
                 run: Run::new(),
             },
-            is_error: self.layer.is_error,
+            is_error: shared.layer.is_error,
         }
     }
 }
