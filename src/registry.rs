@@ -168,7 +168,7 @@ impl Registry {
         let timers: Vec<Timer> = self.read_timers().values().cloned().collect();
         let mut stats: Vec<Stats> = timers.iter().map(Timer::stats).collect();
         stats.sort_unstable_by(|a, b| a.name().cmp(b.name()));
-        Snapshot::new(stats, self.settings.quantiles.clone())
+        Snapshot::new(stats, self.settings.quantiles.clone(), !self.is_enabled())
     }
 
     /// A report of every timer, one line each (see [`Report`]).

@@ -216,3 +216,38 @@ fn the_overflow_timer_is_reported_like_any_other() {
         "timer \"(overflow)\": 2.00 µs in 1 run\ntimer \"a\": 1.00 µs in 1 run\n"
     );
 }
+
+#[test]
+fn a_report_with_nothing_to_show_says_why_in_one_line() {
+    let registry = Registry::new();
+    registry.timer("unused");
+    assert_eq!(
+        registry.report().to_string(),
+        "perf-timer: nothing was recorded\n"
+    );
+
+    registry.set_enabled(false);
+    registry.timer("unused").record(Duration::from_micros(5)); // not counted
+    let lines: Vec<String> = registry.report().lines().collect();
+    assert_eq!(
+        lines,
+        ["perf-timer: timing is switched off; nothing was recorded"]
+    );
+
+    registry.set_enabled(true);
+    registry.timer("used").record(Duration::from_micros(5));
+    registry.set_enabled(false);
+    let lines: Vec<String> = registry.report().lines().collect();
+    assert_eq!(
+        lines,
+        [
+            "timer \"used\": 5.00 µs in 1 run",
+            "perf-timer: timing is switched off; runs since it was switched off are not counted",
+        ]
+    );
+    registry.set_enabled(true);
+    assert_eq!(
+        registry.report().to_string(),
+        "timer \"used\": 5.00 µs in 1 run\n"
+    );
+}

@@ -63,15 +63,30 @@ impl Report {
     /// assert_eq!(lines, ["timer \"a\": 5.00 ns in 1 run"]);
     /// ```
     pub fn lines(&self) -> impl Iterator<Item = String> + '_ {
-        self.snapshot
-            .iter()
-            .filter(|stats| !stats.is_idle())
-            .map(|stats| {
-                let mut line = String::new();
-                write_line(&mut line, stats, self.snapshot.quantiles(), self.elapsed)
-                    .expect("writing to a String cannot fail");
-                line
-            })
+        let timers = self.snapshot.iter().filter(|stats| !stats.is_idle());
+        let lines = timers.map(|stats| {
+            let mut line = String::new();
+            write_line(&mut line, stats, self.snapshot.quantiles(), self.elapsed)
+                .expect("writing to a String cannot fail");
+            line
+        });
+        lines.chain(self.status().map(str::to_owned))
+    }
+
+    /// The one line that says why a report has nothing, or that timing is
+    /// off: a registry's report never prints nothing at all. An interval's
+    /// report (a periodic log) stays silent when its window was quiet.
+    fn status(&self) -> Option<&'static str> {
+        if self.elapsed.is_some() {
+            return None;
+        }
+        let recorded = self.snapshot.iter().any(|stats| !stats.is_idle());
+        match (self.snapshot.is_switched_off(), recorded) {
+            (true, false) => Some(SWITCHED_OFF),
+            (true, true) => Some(SWITCHED_OFF_SINCE),
+            (false, false) => Some(NOTHING_RECORDED),
+            (false, true) => None,
+        }
     }
 
     /// The snapshot this report prints.
@@ -91,9 +106,20 @@ impl fmt::Display for Report {
             write_line(f, stats, self.snapshot.quantiles(), self.elapsed)?;
             f.write_char('\n')?;
         }
+        if let Some(status) = self.status() {
+            writeln!(f, "{status}")?;
+        }
         Ok(())
     }
 }
+
+/// The report of a registry switched off that recorded nothing.
+pub(crate) const SWITCHED_OFF: &str = "perf-timer: timing is switched off; nothing was recorded";
+/// The last line of a report of a registry switched off after recording.
+pub(crate) const SWITCHED_OFF_SINCE: &str =
+    "perf-timer: timing is switched off; runs since it was switched off are not counted";
+/// The report of a registry, or an interval, in which nothing was recorded.
+pub(crate) const NOTHING_RECORDED: &str = "perf-timer: nothing was recorded";
 
 fn write_line(
     f: &mut impl fmt::Write,

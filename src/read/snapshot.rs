@@ -20,12 +20,18 @@ use crate::{Report, Stats};
 pub struct Snapshot {
     timers: Vec<Stats>,
     quantiles: Arc<[f64]>,
+    /// Whether the registry was switched off when this was read.
+    switched_off: bool,
 }
 
 impl Snapshot {
     /// `timers` must be sorted by name.
-    pub(crate) fn new(timers: Vec<Stats>, quantiles: Arc<[f64]>) -> Self {
-        Snapshot { timers, quantiles }
+    pub(crate) fn new(timers: Vec<Stats>, quantiles: Arc<[f64]>, switched_off: bool) -> Self {
+        Snapshot {
+            timers,
+            quantiles,
+            switched_off,
+        }
     }
 
     /// What happened between `earlier` (of the same registry) and this
@@ -37,7 +43,7 @@ impl Snapshot {
                 None => now.clone(),
             })
             .collect();
-        Snapshot::new(timers, self.quantiles.clone())
+        Snapshot::new(timers, self.quantiles.clone(), self.switched_off)
     }
 
     /// The timers, sorted by name.
@@ -90,11 +96,24 @@ impl Snapshot {
         &self.quantiles
     }
 
+    /// Whether the registry was switched off
+    /// ([`Registry::set_enabled`](crate::Registry::set_enabled)) when this
+    /// snapshot was read.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.set_enabled(false);
+    /// assert!(registry.snapshot().is_switched_off());
+    /// ```
+    pub fn is_switched_off(&self) -> bool {
+        self.switched_off
+    }
+
     /// Turns this snapshot into a printable [`Report`].
     ///
     /// ```
     /// let report = perf_timer::Registry::new().snapshot().into_report();
-    /// assert_eq!(report.to_string(), "");
+    /// assert_eq!(report.to_string(), "perf-timer: nothing was recorded\n");
     /// ```
     pub fn into_report(self) -> Report {
         Report::new(self)
