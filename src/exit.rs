@@ -13,10 +13,15 @@ struct Pending {
     registry: Registry,
     log: Box<dyn FnMut(&str) + Send>,
     printed: bool,
+    /// Where to append the run (`save_to`; else `PERF_TIMER_SAVE`).
+    #[cfg(feature = "save")]
+    save_to: Option<std::path::PathBuf>,
+    #[cfg(feature = "save")]
+    labels: Vec<(String, String)>,
 }
 
 impl Pending {
-    /// Prints the report and the process line, once.
+    /// Prints the report and the process line, and saves the run, once.
     fn print(&mut self) {
         if std::mem::replace(&mut self.printed, true) {
             return;
@@ -27,8 +32,41 @@ impl Pending {
         if let Some(process) = self.registry.process() {
             (self.log)(&process.to_string());
         }
+        self.save();
+    }
+
+    /// Appends the run where `save_to` or `PERF_TIMER_SAVE` says; a
+    /// failure is one line of the report, never a panic.
+    #[cfg(feature = "save")]
+    fn save(&mut self) {
+        let Some(path) = (self.save_to.clone())
+            .or_else(|| std::env::var_os(SAVE_VAR).map(std::path::PathBuf::from))
+        else {
+            return;
+        };
+        let mut run = crate::saved::SavedRun::capture(&self.registry);
+        for (key, value) in &self.labels {
+            run = run.label(key.clone(), value.clone());
+        }
+        if let Err(error) = run.append_to(&path) {
+            (self.log)(&format!("perf-timer: the run was not saved: {error}"));
+        }
+    }
+
+    /// Without the `save` feature, `PERF_TIMER_SAVE` is said to do nothing.
+    #[cfg(not(feature = "save"))]
+    fn save(&mut self) {
+        if std::env::var_os(SAVE_VAR).is_some() {
+            (self.log)(
+                "perf-timer: PERF_TIMER_SAVE is set, but this program is built without \
+                 perf-timer's `save` feature: the run was not saved",
+            );
+        }
     }
 }
+
+/// The environment variable naming a file to append the run to.
+const SAVE_VAR: &str = "PERF_TIMER_SAVE";
 
 /// Every report waiting for the end of the program, printed by the exit
 /// hook and the signal thread.
@@ -123,6 +161,10 @@ impl ExitReport {
             registry,
             log: Box::new(write_to_stderr),
             printed: false,
+            #[cfg(feature = "save")]
+            save_to: None,
+            #[cfg(feature = "save")]
+            labels: Vec::new(),
         }));
         if exit_hook_armed() {
             lock(&PENDING).push(pending.clone());
@@ -137,6 +179,35 @@ impl ExitReport {
     /// ```
     pub fn log_with(self, log: impl FnMut(&str) + Send + 'static) -> Self {
         lock(&self.pending).log = Box::new(log);
+        self
+    }
+
+    /// Also appends the run to `path` when the report prints, as one line
+    /// of JSON (see [`saved`](crate::saved)); this takes the place of
+    /// `PERF_TIMER_SAVE`. Feature `save`.
+    ///
+    /// ```no_run
+    /// let _report = perf_timer::report_at_exit().save_to("runs.jsonl");
+    /// ```
+    #[cfg(feature = "save")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "save")))]
+    pub fn save_to(self, path: impl Into<std::path::PathBuf>) -> Self {
+        lock(&self.pending).save_to = Some(path.into());
+        self
+    }
+
+    /// Labels the saved run (with [`save_to`](Self::save_to) or
+    /// `PERF_TIMER_SAVE`), beside those of `PERF_TIMER_LABELS`. Feature `save`.
+    ///
+    /// ```no_run
+    /// let _report = perf_timer::report_at_exit()
+    ///     .save_to("runs.jsonl")
+    ///     .label("commit", option_env!("GIT_COMMIT").unwrap_or("dev"));
+    /// ```
+    #[cfg(feature = "save")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "save")))]
+    pub fn label(self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        lock(&self.pending).labels.push((key.into(), value.into()));
         self
     }
 

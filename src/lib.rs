@@ -144,6 +144,9 @@ mod registry;
 mod run;
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 mod runtime_hooks;
+#[cfg(feature = "save")]
+#[cfg_attr(docsrs, doc(cfg(feature = "save")))]
+pub mod saved;
 mod scheduled;
 mod settings;
 mod slow;

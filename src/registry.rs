@@ -234,6 +234,12 @@ impl Registry {
             .sum()
     }
 
+    /// The registry's clock.
+    #[cfg(feature = "save")]
+    pub(crate) fn clock(&self) -> &crate::Clock {
+        &self.settings.clock
+    }
+
     /// The registry clock's raw reading, in ticks.
     #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
     pub(crate) fn clock_raw(&self) -> u64 {

@@ -60,6 +60,16 @@ impl Distribution {
         }
     }
 
+    /// The layout its buckets count in.
+    pub(crate) fn layout(&self) -> Layout {
+        self.layout
+    }
+
+    /// (counter index, count) of every non-empty bucket, by index.
+    pub(crate) fn buckets(&self) -> impl Iterator<Item = (u32, u64)> + '_ {
+        self.buckets.iter()
+    }
+
     /// The runs between `earlier` (of the same timer) and these, whose
     /// durations add up to `total_nanos`.
     pub(crate) fn since(&self, earlier: &Distribution, total_nanos: u64) -> Distribution {

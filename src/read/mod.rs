@@ -3,6 +3,7 @@
 mod counts;
 mod distribution;
 mod format;
+mod merge;
 mod process;
 mod report;
 mod snapshot;

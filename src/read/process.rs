@@ -37,6 +37,16 @@ pub struct ProcessTime {
 }
 
 impl ProcessTime {
+    /// From figures read back (a saved run).
+    #[cfg(feature = "save")]
+    pub(crate) fn from_parts(cpu: Duration, wall: Duration, self_busy: Duration) -> Self {
+        ProcessTime {
+            cpu,
+            wall,
+            self_busy,
+        }
+    }
+
     /// From `created` (when the process had used `cpu_then`) to now.
     pub(crate) fn since(
         created: std::time::Instant,

@@ -619,6 +619,27 @@ impl Stats {
     }
 
     /// The quantiles this timer's registry reports.
+    /// Every counter, as recorded.
+    pub(crate) fn totals(&self) -> &Totals {
+        &self.totals
+    }
+
+    /// The scheduling delays' distribution, with its exact total.
+    pub(crate) fn scheduled_distribution(&self) -> &Distribution {
+        &self.scheduled
+    }
+
+    /// From parts read back (a saved run, a merge): `reading` with the
+    /// bucket counts in `layout`.
+    pub(crate) fn from_reading(
+        name: &str,
+        reading: Reading,
+        layout: Layout,
+        quantiles: Arc<[f64]>,
+    ) -> Self {
+        Stats::new(name.into(), reading, layout, quantiles)
+    }
+
     pub(crate) fn report_quantiles(&self) -> &[f64] {
         &self.quantiles
     }

@@ -1,0 +1,95 @@
+//! Merging what several registries, processes or saved runs recorded:
+//! counts and sums added, histograms added bucket by bucket.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+
+use super::distribution::Distribution;
+use crate::clock::saturating_nanos;
+use crate::record::{Layout, Reading};
+use crate::{Snapshot, Stats};
+
+impl Snapshot {
+    /// Every timer of `snapshots` in one snapshot: a timer found in several
+    /// is one timer whose counts and sums are added and whose busy, wall
+    /// and scheduling-delay histograms are added bucket by bucket, exactly
+    /// what one registry would have recorded had it seen every run. The
+    /// quantiles are the first snapshot's. Histograms of another range or
+    /// precision than the first's are counted into its buckets, each value
+    /// at its bucket's lowest equivalent value.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use perf_timer::{Registry, Snapshot};
+    ///
+    /// let (a, b) = (Registry::new(), Registry::new());
+    /// a.timer("get").record(Duration::from_micros(10));
+    /// b.timer("get").record(Duration::from_micros(30));
+    /// b.timer("put").record(Duration::from_micros(5));
+    /// let merged = Snapshot::merge([&a.snapshot(), &b.snapshot()]);
+    /// assert_eq!(merged.get("get").unwrap().count(), 2);
+    /// assert_eq!(merged.get("get").unwrap().total(), Duration::from_micros(40));
+    /// assert_eq!(merged.len(), 2);
+    /// ```
+    pub fn merge<'a>(snapshots: impl IntoIterator<Item = &'a Snapshot>) -> Snapshot {
+        let snapshots: Vec<&Snapshot> = snapshots.into_iter().collect();
+        let quantiles: Arc<[f64]> = match snapshots.first() {
+            Some(first) => first.quantiles().into(),
+            None => Arc::new([0.5, 0.9, 0.99]),
+        };
+        let mut by_name: BTreeMap<&str, Vec<&Stats>> = BTreeMap::new();
+        for snapshot in &snapshots {
+            for stats in snapshot.iter() {
+                by_name.entry(stats.name()).or_default().push(stats);
+            }
+        }
+        let timers = by_name
+            .into_iter()
+            .map(|(name, parts)| merge_stats(name, &parts, quantiles.clone()))
+            .collect();
+        let switched_off = snapshots.iter().any(|s| s.is_switched_off());
+        Snapshot::new(timers, quantiles, switched_off)
+    }
+}
+
+/// `parts` (at least one) as one timer named `name`.
+pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -> Stats {
+    let layout = parts[0].busy().layout();
+    let mut totals = *parts[0].totals();
+    for stats in &parts[1..] {
+        totals.merge(stats.totals());
+    }
+    let scheduled_nanos = parts.iter().fold(0_u64, |sum, stats| {
+        sum.saturating_add(saturating_nanos(stats.scheduled_distribution().total()))
+    });
+    let reading = Reading {
+        totals,
+        busy: add_buckets(layout, parts.iter().map(|s| s.busy())),
+        wall: add_buckets(layout, parts.iter().map(|s| s.wall())),
+        scheduled: add_buckets(layout, parts.iter().map(|s| s.scheduled_distribution())),
+        scheduled_nanos,
+    };
+    Stats::from_reading(name, reading, layout, quantiles)
+}
+
+/// The bucket counts of `distributions` added, in `layout`'s buckets.
+fn add_buckets<'a>(
+    layout: Layout,
+    distributions: impl Iterator<Item = &'a Distribution>,
+) -> Vec<(u32, u64)> {
+    let mut sums: BTreeMap<u32, u64> = BTreeMap::new();
+    for distribution in distributions {
+        let theirs = distribution.layout();
+        for (index, count) in distribution.buckets() {
+            let index = if theirs == layout {
+                index
+            } else {
+                let value = theirs.value(index as usize).min(layout.highest);
+                layout.index(value) as u32
+            };
+            let sum = sums.entry(index).or_default();
+            *sum = sum.saturating_add(count);
+        }
+    }
+    sums.into_iter().collect()
+}

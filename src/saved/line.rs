@@ -1,0 +1,311 @@
+//! One saved run as one JSON line, and back.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::{Duration, UNIX_EPOCH};
+
+use serde_json::{json, Map, Value};
+
+use super::encode::{decode, encode};
+use super::{RunInfo, SavedError, SavedRun, SCHEMA};
+use crate::clock::saturating_nanos;
+use crate::record::{Layout, Reading, Totals};
+use crate::{ProcessTime, Snapshot, Stats};
+
+/// Every counter of `Totals`, by its name in the file: the one list both
+/// directions use, so that no counter is written and not read back.
+macro_rules! totals_fields {
+    ($($field:ident),* $(,)?) => {
+        fn totals_to_json(totals: &Totals) -> Value {
+            let mut map = Map::new();
+            $(map.insert(stringify!($field).to_owned(), Value::from(totals.$field));)*
+            Value::Object(map)
+        }
+
+        fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
+            let mut totals = Totals::default();
+            $(totals.$field = u64_field(value, stringify!($field))?;)*
+            Ok(totals)
+        }
+    };
+}
+
+totals_fields!(
+    runs,
+    busy_nanos,
+    idle_nanos,
+    nested_nanos,
+    polls,
+    errors,
+    clamped,
+    longest_poll,
+    cancelled,
+    panicked,
+    slow_polls,
+    blocked_polls,
+    abandoned_nanos,
+    in_flight,
+    in_flight_nanos,
+    sampled_polls,
+    sampled_wall_nanos,
+    sampled_cpu_nanos,
+);
+
+pub(crate) fn to_line(run: &SavedRun) -> String {
+    let info = &run.info;
+    let snapshot = &run.snapshot;
+    let layout = snapshot_layout(snapshot);
+    let since_epoch = info.time.duration_since(UNIX_EPOCH).unwrap_or_default();
+    let timers: Vec<Value> = snapshot.iter().map(stats_to_json).collect();
+    let process = info.process.as_ref().map(|p| {
+        json!({
+            "cpu_ns": saturating_nanos(p.cpu()),
+            "wall_ns": saturating_nanos(p.wall()),
+            "self_busy_ns": saturating_nanos(p.self_busy()),
+        })
+    });
+    let line = json!({
+        "perf_timer": SCHEMA,
+        "time": rfc3339(since_epoch),
+        "unix_ms": since_epoch.as_millis() as u64,
+        "program": info.program,
+        "args": info.args,
+        "host": info.host,
+        "pid": info.pid,
+        "version": info.version,
+        "labels": info.labels,
+        "settings": {
+            "clock": info.clock,
+            "lowest_ns": layout.lowest,
+            "highest_ns": layout.highest,
+            "significant_figures": layout.significant_figures,
+            "quantiles": snapshot.quantiles(),
+            "switched_off": snapshot.is_switched_off(),
+        },
+        "process": process,
+        "timers": timers,
+    });
+    line.to_string()
+}
+
+fn stats_to_json(stats: &Stats) -> Value {
+    let scheduled = stats.scheduled_distribution();
+    json!({
+        "name": stats.name(),
+        "totals": totals_to_json(stats.totals()),
+        "busy": encode(stats.busy()),
+        "wall": encode(stats.wall()),
+        "scheduled": (scheduled.count() > 0).then(|| json!({
+            "total_ns": saturating_nanos(scheduled.total()),
+            "histogram": encode(scheduled),
+        })),
+    })
+}
+
+/// The layout a snapshot's distributions count in (the default for a
+/// snapshot with no timers, which has none to decode).
+fn snapshot_layout(snapshot: &Snapshot) -> Layout {
+    snapshot
+        .iter()
+        .next()
+        .map(|stats| stats.busy().layout())
+        .unwrap_or_else(|| {
+            Layout::new(1, 3_600_000_000_000, 3).expect("the builder's default range is valid")
+        })
+}
+
+pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| SavedError::Malformed(format!("not JSON ({e})")))?;
+    let Some(schema) = value.get("perf_timer").and_then(Value::as_u64) else {
+        return Err(SavedError::Malformed(
+            "JSON, but not written by perf-timer (no \"perf_timer\" schema field)".into(),
+        ));
+    };
+    if schema > SCHEMA {
+        return Err(SavedError::NewerSchema {
+            found: schema,
+            supported: SCHEMA,
+        });
+    }
+    let settings = field(&value, "settings")?;
+    let layout = Layout::new(
+        u64_field(settings, "lowest_ns")?,
+        u64_field(settings, "highest_ns")?,
+        u8::try_from(u64_field(settings, "significant_figures")?)
+            .map_err(|_| SavedError::Malformed("significant_figures out of range".into()))?,
+    )
+    .map_err(|e| SavedError::Malformed(format!("settings: {e}")))?;
+    let quantiles: Arc<[f64]> = array_field(settings, "quantiles")?
+        .iter()
+        .map(|q| {
+            q.as_f64()
+                .filter(|q| (0.0..=1.0).contains(q))
+                .ok_or_else(|| SavedError::Malformed("a quantile is not in 0..=1".into()))
+        })
+        .collect::<Result<_, _>>()?;
+    let mut timers = Vec::new();
+    for timer in array_field(&value, "timers")? {
+        timers.push(stats_from_json(timer, layout, quantiles.clone())?);
+    }
+    timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+    if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
+        return Err(SavedError::Malformed("a timer is listed twice".into()));
+    }
+    let switched_off = settings
+        .get("switched_off")
+        .and_then(Value::as_bool)
+        .unwrap_or(false);
+    let process = match value.get("process") {
+        None | Some(Value::Null) => None,
+        Some(p) => Some(ProcessTime::from_parts(
+            Duration::from_nanos(u64_field(p, "cpu_ns")?),
+            Duration::from_nanos(u64_field(p, "wall_ns")?),
+            Duration::from_nanos(u64_field(p, "self_busy_ns")?),
+        )),
+    };
+    let labels: BTreeMap<String, String> = match value.get("labels") {
+        None | Some(Value::Null) => BTreeMap::new(),
+        Some(Value::Object(map)) => map
+            .iter()
+            .map(|(k, v)| {
+                Ok((
+                    k.clone(),
+                    v.as_str().ok_or_else(|| malformed("labels"))?.to_owned(),
+                ))
+            })
+            .collect::<Result<_, SavedError>>()?,
+        Some(_) => return Err(malformed("labels")),
+    };
+    let info = RunInfo {
+        time: UNIX_EPOCH + Duration::from_millis(u64_field(&value, "unix_ms")?),
+        program: str_field(&value, "program")?.to_owned(),
+        args: array_field(&value, "args")?
+            .iter()
+            .map(|a| {
+                a.as_str()
+                    .map(str::to_owned)
+                    .ok_or_else(|| malformed("args"))
+            })
+            .collect::<Result<_, _>>()?,
+        host: str_field(&value, "host")?.to_owned(),
+        pid: u32::try_from(u64_field(&value, "pid")?).map_err(|_| malformed("pid"))?,
+        version: str_field(&value, "version")?.to_owned(),
+        labels,
+        clock: settings
+            .get("clock")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
+        process,
+    };
+    Ok(SavedRun {
+        info,
+        snapshot: Snapshot::new(timers, quantiles, switched_off),
+    })
+}
+
+fn stats_from_json(
+    value: &Value,
+    layout: Layout,
+    quantiles: Arc<[f64]>,
+) -> Result<Stats, SavedError> {
+    let name = str_field(value, "name")?;
+    let in_timer = |e: SavedError| match e {
+        SavedError::Malformed(what) => SavedError::Malformed(format!("timer {name:?}: {what}")),
+        other => other,
+    };
+    let totals = totals_from_json(field(value, "totals")?).map_err(in_timer)?;
+    let busy = decode(str_field(value, "busy")?, layout).map_err(in_timer)?;
+    let wall = decode(str_field(value, "wall")?, layout).map_err(in_timer)?;
+    let (scheduled, scheduled_nanos) = match value.get("scheduled") {
+        None | Some(Value::Null) => (Vec::new(), 0),
+        Some(s) => (
+            decode(str_field(s, "histogram")?, layout).map_err(in_timer)?,
+            u64_field(s, "total_ns")?,
+        ),
+    };
+    let counted: u64 = busy.iter().map(|b| b.1).sum();
+    if counted != totals.runs {
+        return Err(SavedError::Malformed(format!(
+            "timer {name:?}: its busy histogram counts {counted} runs, its totals {}",
+            totals.runs
+        )));
+    }
+    let reading = Reading {
+        totals,
+        busy,
+        wall,
+        scheduled,
+        scheduled_nanos,
+    };
+    Ok(Stats::from_reading(name, reading, layout, quantiles))
+}
+
+fn malformed(what: &str) -> SavedError {
+    SavedError::Malformed(format!("field {what:?} is missing or of the wrong type"))
+}
+
+fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, SavedError> {
+    value.get(name).ok_or_else(|| malformed(name))
+}
+
+fn u64_field(value: &Value, name: &str) -> Result<u64, SavedError> {
+    field(value, name)?.as_u64().ok_or_else(|| malformed(name))
+}
+
+fn str_field<'a>(value: &'a Value, name: &str) -> Result<&'a str, SavedError> {
+    field(value, name)?.as_str().ok_or_else(|| malformed(name))
+}
+
+fn array_field<'a>(value: &'a Value, name: &str) -> Result<&'a Vec<Value>, SavedError> {
+    field(value, name)?
+        .as_array()
+        .ok_or_else(|| malformed(name))
+}
+
+/// `2026-11-29T23:59:01.123Z`: UTC, to the millisecond.
+pub(crate) fn rfc3339(since_epoch: Duration) -> String {
+    let secs = since_epoch.as_secs();
+    let (days, rest) = (secs / 86_400, secs % 86_400);
+    let (year, month, day) = civil_from_days(days as i64);
+    format!(
+        "{year:04}-{month:02}-{day:02}T{:02}:{:02}:{:02}.{:03}Z",
+        rest / 3600,
+        rest % 3600 / 60,
+        rest % 60,
+        since_epoch.subsec_millis()
+    )
+}
+
+/// The proleptic Gregorian date of a day count from 1970-01-01 (Howard
+/// Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_are_utc_civil_dates() {
+        assert_eq!(rfc3339(Duration::ZERO), "1970-01-01T00:00:00.000Z");
+        assert_eq!(
+            rfc3339(Duration::from_millis(1_796_083_141_123)),
+            "2026-11-30T23:59:01.123Z"
+        );
+        assert_eq!(
+            rfc3339(Duration::from_secs(951_782_400)),
+            "2000-02-29T00:00:00.000Z"
+        );
+    }
+}

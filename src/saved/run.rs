@@ -1,0 +1,218 @@
+//! `SavedRun`: one program run's snapshot with what identifies the run.
+
+use std::collections::BTreeMap;
+use std::path::Path;
+use std::time::SystemTime;
+
+use super::{file, line, SavedError};
+use crate::{ProcessTime, Registry, Snapshot};
+
+/// What identifies a saved run: when, which program with which
+/// arguments, where, and the labels it was given.
+///
+/// ```
+/// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+/// assert_eq!(run.info().pid, std::process::id());
+/// assert_eq!(run.info().version, env!("CARGO_PKG_VERSION"));
+/// ```
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RunInfo {
+    /// When the run was saved (kept to the millisecond).
+    pub time: SystemTime,
+    /// The program: its path as started (`argv[0]`).
+    pub program: String,
+    /// The program's arguments, without the program.
+    pub args: Vec<String>,
+    /// The machine's host name (empty where it cannot be read).
+    pub host: String,
+    /// The process id.
+    pub pid: u32,
+    /// The version of perf-timer that saved the run.
+    pub version: String,
+    /// Labels given with [`SavedRun::label`], `ExitReport::label` or
+    /// `PERF_TIMER_LABELS=k=v,k=v`.
+    pub labels: BTreeMap<String, String>,
+    /// The registry's clock (`Clock::tsc`, …), where known.
+    pub clock: Option<String>,
+    /// The process's CPU and wall time and the timers' share of it (the
+    /// exit report's last line), where known.
+    pub process: Option<ProcessTime>,
+}
+
+/// One program run as saved: its [`RunInfo`] and its [`Snapshot`], with
+/// every timer's full busy and wall distributions. Saved as one JSON line
+/// (see [the module](crate::saved) for the schema); read back exactly.
+///
+/// ```
+/// use std::time::Duration;
+/// use perf_timer::saved::SavedRun;
+///
+/// let registry = perf_timer::Registry::new();
+/// registry.timer("parse").record(Duration::from_micros(120));
+/// let run = SavedRun::capture(&registry).label("commit", "abc123");
+/// let line = run.to_json_line();
+/// let back = SavedRun::from_json_line(&line).unwrap();
+/// assert_eq!(back.info().labels["commit"], "abc123");
+/// assert_eq!(back.snapshot().get("parse").unwrap().total(), Duration::from_micros(120));
+/// ```
+#[derive(Debug, Clone)]
+pub struct SavedRun {
+    pub(crate) info: RunInfo,
+    pub(crate) snapshot: Snapshot,
+}
+
+impl SavedRun {
+    /// `registry`'s snapshot now, with this process's details and the
+    /// labels of `PERF_TIMER_LABELS`.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(perf_timer::global());
+    /// assert!(run.snapshot().is_empty());
+    /// ```
+    pub fn capture(registry: &Registry) -> SavedRun {
+        let mut run = SavedRun::of_snapshot(registry.snapshot());
+        run.info.clock = Some(format!("{:?}", registry.clock()));
+        run.info.process = registry.process();
+        run
+    }
+
+    /// `snapshot` with this process's details and the labels of
+    /// `PERF_TIMER_LABELS`.
+    ///
+    /// ```
+    /// let snapshot = perf_timer::Registry::new().snapshot();
+    /// let run = perf_timer::saved::SavedRun::of_snapshot(snapshot);
+    /// assert!(run.info().process.is_none());
+    /// ```
+    pub fn of_snapshot(snapshot: Snapshot) -> SavedRun {
+        let mut args = std::env::args();
+        SavedRun {
+            info: RunInfo {
+                time: SystemTime::now(),
+                program: args.next().unwrap_or_default(),
+                args: args.collect(),
+                host: host_name(),
+                pid: std::process::id(),
+                version: env!("CARGO_PKG_VERSION").to_owned(),
+                labels: env_labels(),
+                clock: None,
+                process: None,
+            },
+            snapshot,
+        }
+    }
+
+    /// Adds a label (`commit`, `branch`, `machine`, …), replacing one of the
+    /// same key.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new())
+    ///     .label("branch", "main");
+    /// assert_eq!(run.info().labels["branch"], "main");
+    /// ```
+    pub fn label(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.info.labels.insert(key.into(), value.into());
+        self
+    }
+
+    /// What identifies the run.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// assert!(!run.info().program.is_empty());
+    /// ```
+    pub fn info(&self) -> &RunInfo {
+        &self.info
+    }
+
+    /// Every timer of the run.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("a").record(std::time::Duration::from_micros(3));
+    /// let run = perf_timer::saved::SavedRun::capture(&registry);
+    /// assert_eq!(run.snapshot().len(), 1);
+    /// ```
+    pub fn snapshot(&self) -> &Snapshot {
+        &self.snapshot
+    }
+
+    /// The run's snapshot, taken out.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// let report = run.into_snapshot().into_report();
+    /// assert_eq!(report.to_string(), "perf-timer: nothing was recorded\n");
+    /// ```
+    pub fn into_snapshot(self) -> Snapshot {
+        self.snapshot
+    }
+
+    /// The run as one line of JSON, without a line ending.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// assert!(run.to_json_line().starts_with("{\"args\":"));
+    /// ```
+    pub fn to_json_line(&self) -> String {
+        line::to_line(self)
+    }
+
+    /// A run from one line of JSON, as [`to_json_line`](Self::to_json_line)
+    /// wrote it.
+    ///
+    /// ```
+    /// let error = perf_timer::saved::SavedRun::from_json_line("{\"a\": 1}").unwrap_err();
+    /// assert!(error.to_string().contains("not written by perf-timer"));
+    /// ```
+    pub fn from_json_line(line: &str) -> Result<SavedRun, SavedError> {
+        line::from_line(line)
+    }
+
+    /// Appends the run to `path` as one line, creating the file if needed.
+    /// Several processes may append to one file at once: each line is
+    /// written whole, under an exclusive lock of the file, with one
+    /// `write` in append mode.
+    ///
+    /// ```
+    /// let path = std::env::temp_dir().join(format!("perf-timer-doc-{}.jsonl", std::process::id()));
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// run.append_to(&path).unwrap();
+    /// assert_eq!(perf_timer::saved::read(&path).unwrap().runs.len(), 1);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn append_to(&self, path: impl AsRef<Path>) -> Result<(), SavedError> {
+        file::append_line(path.as_ref(), &self.to_json_line())
+    }
+}
+
+/// `PERF_TIMER_LABELS=k=v,k=v`, ignoring entries without `=`.
+fn env_labels() -> BTreeMap<String, String> {
+    let Ok(labels) = std::env::var("PERF_TIMER_LABELS") else {
+        return BTreeMap::new();
+    };
+    labels
+        .split(',')
+        .filter_map(|pair| pair.split_once('='))
+        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+        .filter(|(k, _)| !k.is_empty())
+        .collect()
+}
+
+#[cfg(unix)]
+fn host_name() -> String {
+    let mut buffer = [0_u8; 256];
+    // SAFETY: the buffer is valid for its length; gethostname writes at
+    // most that many bytes.
+    if unsafe { libc::gethostname(buffer.as_mut_ptr().cast(), buffer.len()) } != 0 {
+        return String::new();
+    }
+    let end = buffer.iter().position(|&b| b == 0).unwrap_or(buffer.len());
+    String::from_utf8_lossy(&buffer[..end]).into_owned()
+}
+
+#[cfg(not(unix))]
+fn host_name() -> String {
+    std::env::var("COMPUTERNAME").unwrap_or_default()
+}

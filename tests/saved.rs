@@ -1,0 +1,440 @@
+//! Saved runs: a run written as one JSON line and read back figure for
+//! figure; many processes appending to one file at once; lines that are
+//! not saved runs skipped with their line numbers; `PERF_TIMER_SAVE` and
+//! `save_to` at exit; and the file read by Python's `hdrh`.
+
+mod common;
+
+use std::io::Write as _;
+use std::path::{Path, PathBuf};
+use std::pin::pin;
+use std::process::{Command, Stdio};
+use std::time::Duration;
+
+use common::*;
+use perf_timer::saved::{self, SavedError, SavedRun};
+use perf_timer::{Registry, Stats};
+use proptest::prelude::*;
+
+/// A fresh path in the temp dir, removed when dropped.
+struct TempPath(PathBuf);
+
+impl TempPath {
+    fn new(name: &str) -> Self {
+        let path = std::env::temp_dir().join(format!(
+            "perf-timer-saved-{name}-{}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        TempPath(path)
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+/// A registry with a bit of everything: runs of many polls, waits,
+/// nested runs, cancelled and panicked runs, errors, wide spreads.
+fn busy_registry() -> Registry {
+    let (registry, mock) = mock_registry();
+    let outer = registry.timer("api::handle");
+    for i in 1..=200_u64 {
+        let steps = [us(i), us(3 * i % 700), us(1)];
+        poll_to_end(outer.time(Steps::new(&mock, &steps)));
+    }
+    for i in 0..50_u64 {
+        registry
+            .timer("db get")
+            .record(Duration::from_nanos(1_000 + i * i * 997));
+    }
+    // A cancelled run.
+    {
+        let mut cancelled = pin!(registry.timer("cancelled").time(yield_once()));
+        let _ = poll_once(cancelled.as_mut());
+        mock.advance(ms(2));
+    }
+    // Nested runs.
+    let inner = registry.timer("inner");
+    let nested = registry.timer("outer").time(async {
+        mock.advance(us(40));
+        inner.time(work(&mock, us(25))).await;
+    });
+    poll_to_end(nested);
+    // A panicked run.
+    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        poll_to_end(registry.timer("panics").time(async { panic!("boom") }));
+    }));
+    registry.timer("never used");
+    registry
+}
+
+/// Every figure of `a` and `b`, compared: the serialized stats (every
+/// counter and quantile), the full histograms, and the printed lines.
+fn assert_same(a: &Stats, b: &Stats) {
+    assert_eq!(a.name(), b.name());
+    assert_eq!(
+        serde_json::to_value(a).unwrap(),
+        serde_json::to_value(b).unwrap(),
+        "{}",
+        a.name()
+    );
+    assert_eq!(a.histogram(), b.histogram(), "{}", a.name());
+    assert_eq!(a.wall().histogram(), b.wall().histogram(), "{}", a.name());
+    assert_eq!(a.detail().to_string(), b.detail().to_string());
+}
+
+#[test]
+fn a_saved_run_reads_back_figure_for_figure() {
+    let registry = busy_registry();
+    let run = SavedRun::capture(&registry).label("commit", "abc123");
+    let line = run.to_json_line();
+    assert!(!line.contains('\n'));
+    let back = SavedRun::from_json_line(&line).unwrap();
+
+    let (saved, read) = (run.snapshot(), back.snapshot());
+    assert_eq!(saved.len(), read.len());
+    for (a, b) in saved.iter().zip(read.iter()) {
+        assert_same(a, b);
+    }
+    assert_eq!(
+        saved.clone().into_report().to_string(),
+        read.clone().into_report().to_string()
+    );
+    assert!(read.get("cancelled").unwrap().cancelled() == 1);
+    assert!(read.get("panics").unwrap().panicked() == 1);
+    assert_eq!(read.quantiles(), registry.snapshot().quantiles());
+
+    let (a, b) = (run.info(), back.info());
+    assert_eq!(b.labels["commit"], "abc123");
+    assert_eq!((b.pid, &b.program, &b.args), (a.pid, &a.program, &a.args));
+    assert_eq!((&b.host, &b.version), (&a.host, &a.version));
+    assert_eq!(b.clock.as_deref(), Some("Clock::mock"));
+    let since = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).unwrap();
+    assert_eq!(since(b.time).as_millis(), since(a.time).as_millis());
+    // Written again, the line read back is the same line.
+    assert_eq!(back.to_json_line(), line);
+}
+
+#[test]
+fn a_file_skips_what_is_not_a_saved_run_and_says_which_line() {
+    let path = TempPath::new("skips");
+    let registry = busy_registry();
+    let line = SavedRun::capture(&registry).to_json_line();
+    let newer = line.replacen("\"perf_timer\":1", "\"perf_timer\":99", 1);
+    assert_ne!(newer, line);
+    let mut file = std::fs::File::create(&path.0).unwrap();
+    writeln!(file, "{line}").unwrap(); // 1
+    writeln!(file, "hello").unwrap(); // 2
+    writeln!(file).unwrap(); // 3: blank, not a complaint
+    writeln!(file, "{{\"some\": \"json\"}}").unwrap(); // 4
+    writeln!(file, "{}", &line[..line.len() / 2]).unwrap(); // 5: torn
+    writeln!(file, "{newer}").unwrap(); // 6
+    file.write_all(&[0xff, 0xfe, b'\n']).unwrap(); // 7
+    writeln!(file, "{line}").unwrap(); // 8
+    file.write_all(&line.as_bytes()[..100]).unwrap(); // 9: torn, no newline
+    drop(file);
+
+    let read = saved::read(&path.0).unwrap();
+    assert_eq!(read.runs.len(), 2);
+    let lines: Vec<usize> = read.skipped.iter().map(|s| s.line).collect();
+    assert_eq!(lines, [2, 4, 5, 6, 7, 9]);
+    let reasons: Vec<String> = read.skipped.iter().map(ToString::to_string).collect();
+    assert!(
+        reasons[0].starts_with("line 2 skipped: not a saved run: not JSON"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[1].contains("not written by perf-timer"),
+        "{reasons:?}"
+    );
+    assert!(
+        reasons[3].contains("schema 99, newer than this perf-timer reads (1)"),
+        "{reasons:?}"
+    );
+    assert!(reasons[4].contains("not UTF-8"), "{reasons:?}");
+}
+
+#[test]
+fn errors_say_what_is_wrong() {
+    let missing = saved::read("/no/such/dir/runs.jsonl").unwrap_err();
+    assert!(matches!(missing, SavedError::Io { .. }), "{missing}");
+    assert!(missing.to_string().contains("No such file"), "{missing}");
+
+    let empty = TempPath::new("empty");
+    std::fs::write(&empty.0, "").unwrap();
+    let error = saved::read(&empty.0).unwrap_err();
+    assert!(
+        matches!(error, SavedError::NoRuns { skipped: 0, .. }),
+        "{error}"
+    );
+    assert!(error.to_string().contains("PERF_TIMER_SAVE"), "{error}");
+
+    let newer = TempPath::new("newer");
+    let line = SavedRun::capture(&Registry::new()).to_json_line();
+    std::fs::write(
+        &newer.0,
+        line.replacen("\"perf_timer\":1", "\"perf_timer\":2", 1),
+    )
+    .unwrap();
+    let error = saved::read(&newer.0).unwrap_err();
+    assert!(
+        matches!(
+            error,
+            SavedError::NewerSchema {
+                found: 2,
+                supported: 1
+            }
+        ),
+        "{error}"
+    );
+    assert!(
+        error
+            .to_string()
+            .contains("read it with a newer perf-timer"),
+        "{error}"
+    );
+
+    // A histogram that does not count what the totals say.
+    let registry = Registry::new();
+    registry.timer("a").record(us(5));
+    let line = SavedRun::capture(&registry).to_json_line();
+    let lying = line.replacen("\"runs\":1", "\"runs\":2", 1);
+    let error = SavedRun::from_json_line(&lying).unwrap_err();
+    assert!(
+        error.to_string().contains("counts 1 runs, its totals 2"),
+        "{error}"
+    );
+}
+
+/// Set in a child process: append this many runs to the file named.
+const APPEND_CHILD: &str = "PERF_TIMER_SAVED_APPEND_CHILD";
+
+#[test]
+fn processes_appending_at_once_never_tear_a_line() {
+    if let Ok(path) = std::env::var(APPEND_CHILD) {
+        // Long lines (well over a pipe's atomic 4 KiB), many of them.
+        let registry = busy_registry();
+        for i in 0..40 {
+            registry.timer(&format!("extra {i}")).record(us(i + 1));
+        }
+        let run = SavedRun::capture(&registry);
+        assert!(run.to_json_line().len() > 16_384);
+        for _ in 0..25 {
+            run.append_to(&path).unwrap();
+        }
+        return;
+    }
+    let path = TempPath::new("appenders");
+    let children: Vec<_> = (0..4)
+        .map(|_| {
+            Command::new(std::env::current_exe().unwrap())
+                .args([
+                    "processes_appending_at_once_never_tear_a_line",
+                    "--exact",
+                    "--test-threads=1",
+                ])
+                .env(APPEND_CHILD, &path.0)
+                .stdout(Stdio::null())
+                .spawn()
+                .unwrap()
+        })
+        .collect();
+    for mut child in children {
+        assert!(child.wait().unwrap().success());
+    }
+    let read = saved::read(&path.0).unwrap();
+    assert_eq!(read.skipped.len(), 0, "{:?}", read.skipped.first());
+    assert_eq!(read.runs.len(), 100);
+    let pids: std::collections::BTreeSet<u32> = read.runs.iter().map(|r| r.info().pid).collect();
+    assert_eq!(pids.len(), 4);
+}
+
+/// Set in a child process: end with `report_at_exit` as a program would.
+const EXIT_CHILD: &str = "PERF_TIMER_SAVED_EXIT_CHILD";
+
+fn exit_child(test: &str, path: &Path) -> Command {
+    let mut command = Command::new(std::env::current_exe().unwrap());
+    command
+        .args([test, "--exact", "--test-threads=1"])
+        .env(EXIT_CHILD, "1")
+        .env("PERF_TIMER_SAVE", path)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    command
+}
+
+#[test]
+fn perf_timer_save_saves_any_program_that_reports_at_exit() {
+    if std::env::var(EXIT_CHILD).is_ok() {
+        let _report = perf_timer::report_at_exit();
+        perf_timer::Timer::new("child.work").record(us(70));
+        return;
+    }
+    let path = TempPath::new("env");
+    let output = exit_child(
+        "perf_timer_save_saves_any_program_that_reports_at_exit",
+        &path.0,
+    )
+    .env("PERF_TIMER_LABELS", "commit=abc123, branch = main,bogus")
+    .output()
+    .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let read = saved::read(&path.0).unwrap();
+    let run = &read.runs[0];
+    assert_eq!(run.snapshot().get("child.work").unwrap().total(), us(70));
+    let labels: Vec<(&str, &str)> = (run.info().labels.iter())
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect();
+    assert_eq!(labels, [("branch", "main"), ("commit", "abc123")]);
+    assert!(run.info().args.iter().any(|a| a == "--exact"));
+    assert!(run.info().process.is_some());
+}
+
+#[test]
+fn save_to_and_labels_in_code_and_a_failed_save_is_one_line() {
+    if std::env::var(EXIT_CHILD).is_ok() {
+        let path = std::env::var("SAVE_TO").unwrap();
+        let _report = perf_timer::report_at_exit()
+            .save_to(path)
+            .label("machine", "ci");
+        perf_timer::Timer::new("child.code").record(us(9));
+        return;
+    }
+    let path = TempPath::new("code");
+    let ignored = TempPath::new("ignored");
+    let test = "save_to_and_labels_in_code_and_a_failed_save_is_one_line";
+    let output = exit_child(test, &ignored.0)
+        .env("SAVE_TO", &path.0)
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let run = &saved::read(&path.0).unwrap().runs[0];
+    assert_eq!(run.info().labels["machine"], "ci");
+    assert!(run.snapshot().get("child.code").is_some());
+    assert!(
+        !ignored.0.exists(),
+        "save_to takes the place of PERF_TIMER_SAVE"
+    );
+
+    let output = exit_child(test, &ignored.0)
+        .env("SAVE_TO", "/no/such/dir/runs.jsonl")
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(
+            "perf-timer: the run was not saved: cannot append to /no/such/dir/runs.jsonl"
+        ),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn python_reads_a_saved_file_with_the_same_percentiles() {
+    let has = Command::new("python3")
+        .args(["-c", "import hdrh"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !has {
+        return tool_missing("python3 lacks the package hdrhistogram (pip install hdrhistogram)");
+    }
+    let path = TempPath::new("python");
+    let registry = busy_registry();
+    let run = SavedRun::capture(&registry);
+    run.append_to(&path.0).unwrap();
+    let output = Command::new("python3")
+        .arg("interop/read_saved_run.py")
+        .arg(&path.0)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let text = String::from_utf8(output.stdout).unwrap();
+    let lines: Vec<Vec<&str>> = text.lines().map(|l| l.split(' ').collect()).collect();
+    assert_eq!(lines.len(), run.snapshot().len());
+    for (line, stats) in lines.iter().zip(run.snapshot().iter()) {
+        assert_eq!(line[0], stats.name().replace(' ', "_"));
+        assert_eq!(line[1], stats.count().to_string());
+        if stats.count() == 0 {
+            continue;
+        }
+        let h = stats.histogram();
+        for (i, q) in [(2, 0.5), (3, 0.99)] {
+            let theirs: u64 = line[i].parse().unwrap();
+            assert!(
+                h.equivalent(theirs, h.value_at_quantile(q)),
+                "{} q{q}: theirs {theirs}, ours {}",
+                stats.name(),
+                h.value_at_quantile(q)
+            );
+        }
+        let max: u64 = line[4].parse().unwrap();
+        assert!(h.equivalent(max, h.max()), "{}", stats.name());
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(300))]
+
+    /// No line, however damaged, makes the reader panic.
+    #[test]
+    fn the_reader_never_panics_on_any_line(text in ".{0,400}") {
+        let _ = SavedRun::from_json_line(&text);
+    }
+
+    /// A real line cut or with one byte changed is an error or a run,
+    /// never a panic.
+    #[test]
+    fn damaged_real_lines_never_panic(cut in 0.0..1.0_f64, at in 0.0..1.0_f64, byte in any::<u8>()) {
+        let line = sample_line();
+        let cut = (line.len() as f64 * cut) as usize;
+        let _ = SavedRun::from_json_line(&line[..cut]);
+        let mut bytes = line.clone().into_bytes();
+        let at = ((bytes.len() - 1) as f64 * at) as usize;
+        bytes[at] = byte;
+        if let Ok(text) = std::str::from_utf8(&bytes) {
+            let _ = SavedRun::from_json_line(text);
+        }
+    }
+}
+
+fn sample_line() -> &'static String {
+    static LINE: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    LINE.get_or_init(|| SavedRun::capture(&busy_registry()).to_json_line())
+}
+
+#[test]
+fn merged_runs_equal_one_registry_that_saw_every_run() {
+    let (one, one_mock) = mock_registry();
+    let (a, a_mock) = mock_registry();
+    let (b, b_mock) = mock_registry();
+    for i in 1..=300_u64 {
+        let (part, mock) = if i % 3 == 0 { (&a, &a_mock) } else { (&b, &b_mock) };
+        let steps = [us(i * 7 % 900 + 1), us(i % 13 + 1)];
+        poll_to_end(part.timer("handle").time(Steps::new(mock, &steps)));
+        poll_to_end(one.timer("handle").time(Steps::new(&one_mock, &steps)));
+        if i % 5 == 0 {
+            b.timer("only b").record(us(i));
+            one.timer("only b").record(us(i));
+        }
+    }
+    // Through the file, as `perf-timer merge` reads them.
+    let path = TempPath::new("merge");
+    SavedRun::capture(&a).append_to(&path.0).unwrap();
+    SavedRun::capture(&b).append_to(&path.0).unwrap();
+    let file = saved::read(&path.0).unwrap();
+    let merged = perf_timer::Snapshot::merge(file.runs.iter().map(SavedRun::snapshot));
+    let whole = one.snapshot();
+    assert_eq!(merged.len(), whole.len());
+    for (m, w) in merged.iter().zip(whole.iter()) {
+        assert_same(m, w);
+    }
+}
