@@ -26,25 +26,29 @@ impl Pending {
         if std::mem::replace(&mut self.printed, true) {
             return;
         }
-        for line in self.registry.report().lines() {
+        // One reading for the lines printed and the run saved, so that
+        // the saved run reports exactly what was printed.
+        let snapshot = self.registry.snapshot();
+        let process = self.registry.process();
+        for line in snapshot.clone().into_report().lines() {
             (self.log)(&line);
         }
-        if let Some(process) = self.registry.process() {
+        if let Some(process) = &process {
             (self.log)(&process.to_string());
         }
-        self.save();
+        self.save(snapshot, process);
     }
 
     /// Appends the run where `save_to` or `PERF_TIMER_SAVE` says; a
     /// failure is one line of the report, never a panic.
     #[cfg(feature = "save")]
-    fn save(&mut self) {
+    fn save(&mut self, snapshot: crate::Snapshot, process: Option<crate::ProcessTime>) {
         let Some(path) = (self.save_to.clone())
             .or_else(|| std::env::var_os(SAVE_VAR).map(std::path::PathBuf::from))
         else {
             return;
         };
-        let mut run = crate::saved::SavedRun::capture(&self.registry);
+        let mut run = crate::saved::SavedRun::of_registry(&self.registry, snapshot, process);
         for (key, value) in &self.labels {
             run = run.label(key.clone(), value.clone());
         }
@@ -55,7 +59,7 @@ impl Pending {
 
     /// Without the `save` feature, `PERF_TIMER_SAVE` is said to do nothing.
     #[cfg(not(feature = "save"))]
-    fn save(&mut self) {
+    fn save(&mut self, _: crate::Snapshot, _: Option<crate::ProcessTime>) {
         if std::env::var_os(SAVE_VAR).is_some() {
             (self.log)(
                 "perf-timer: PERF_TIMER_SAVE is set, but this program is built without \

@@ -417,7 +417,11 @@ fn merged_runs_equal_one_registry_that_saw_every_run() {
     let (a, a_mock) = mock_registry();
     let (b, b_mock) = mock_registry();
     for i in 1..=300_u64 {
-        let (part, mock) = if i % 3 == 0 { (&a, &a_mock) } else { (&b, &b_mock) };
+        let (part, mock) = if i % 3 == 0 {
+            (&a, &a_mock)
+        } else {
+            (&b, &b_mock)
+        };
         let steps = [us(i * 7 % 900 + 1), us(i % 13 + 1)];
         poll_to_end(part.timer("handle").time(Steps::new(mock, &steps)));
         poll_to_end(one.timer("handle").time(Steps::new(&one_mock, &steps)));

@@ -79,6 +79,26 @@ impl fmt::Display for Nanos {
     }
 }
 
+/// A duration the way reports print it: 3 significant figures and a unit
+/// (`73.1 µs`, `1.00 ms`, `2.50 s`), for output of your own that should
+/// read like the report's.
+///
+/// ```
+/// use std::time::Duration;
+/// use perf_timer::ReportDuration;
+///
+/// assert_eq!(ReportDuration(Duration::from_nanos(73_140)).to_string(), "73.1 µs");
+/// assert_eq!(ReportDuration(Duration::from_nanos(999_960)).to_string(), "1.00 ms");
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ReportDuration(pub std::time::Duration);
+
+impl fmt::Display for ReportDuration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        Nanos(self.0.as_nanos() as f64).fmt(f)
+    }
+}
+
 /// A deviation beside a mean: 3 significant figures, in the mean's unit
 /// while that reads well (`± 18.0 µs` beside `73.1 µs`, `± 0.410 ms` beside
 /// `2.10 ms`), otherwise in its own (`± 1.56 s` beside `1.75 ms`).

@@ -10,6 +10,7 @@ mod snapshot;
 mod stats;
 
 pub use distribution::Distribution;
+pub use format::ReportDuration;
 pub(crate) use process::process_cpu;
 pub use process::ProcessTime;
 pub(crate) use report::runs_per_second;

@@ -71,9 +71,18 @@ impl SavedRun {
     /// assert!(run.snapshot().is_empty());
     /// ```
     pub fn capture(registry: &Registry) -> SavedRun {
-        let mut run = SavedRun::of_snapshot(registry.snapshot());
+        SavedRun::of_registry(registry, registry.snapshot(), registry.process())
+    }
+
+    /// `registry`'s run from a reading already taken (the exit report's).
+    pub(crate) fn of_registry(
+        registry: &Registry,
+        snapshot: Snapshot,
+        process: Option<ProcessTime>,
+    ) -> SavedRun {
+        let mut run = SavedRun::of_snapshot(snapshot);
         run.info.clock = Some(format!("{:?}", registry.clock()));
-        run.info.process = registry.process();
+        run.info.process = process;
         run
     }
 
