@@ -32,7 +32,7 @@ pub enum Verdict {
 }
 
 impl Verdict {
-    fn as_str(self) -> &'static str {
+    pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Regressed => "regressed",
             Verdict::Improved => "improved",
@@ -306,6 +306,36 @@ impl Diff<'_> {
         out
     }
 
+    /// The comparison as table rows: timer, verdict, runs, then each of
+    /// [`FIGURES`] as `base → new (change)`.
+    pub fn table(&self) -> Vec<(String, Verdict, Vec<String>)> {
+        self.rows
+            .iter()
+            .map(|row| {
+                let runs = match (row.base, row.new) {
+                    (Some(b), Some(n)) => format!("{} → {}", b.runs, n.runs),
+                    (b, n) => b.or(n).map_or(String::new(), |f| f.runs.to_string()),
+                };
+                let mut cells = vec![runs];
+                cells.extend((0..FIGURES.len()).map(|i| match (row.base, row.new) {
+                    (Some(b), Some(n)) => format!(
+                        "{} → {} ({})",
+                        duration(b.values[i]),
+                        duration(n.values[i]),
+                        signed(percent(b.values[i], n.values[i]))
+                    ),
+                    (b, n) => b.or(n).map_or(String::new(), |f| duration(f.values[i])),
+                }));
+                (row.name.clone(), row.verdict, cells)
+            })
+            .collect()
+    }
+
+    /// The heading lines and the summary, for pages of other formats.
+    pub fn framing(&self) -> ([String; 3], String) {
+        (self.heading(), self.summary())
+    }
+
     /// A Markdown table, for a pull request comment.
     pub fn markdown(&self) -> String {
         let mut out = String::new();
@@ -316,32 +346,13 @@ impl Diff<'_> {
             "| timer | verdict | runs | mean | p50 | p90 | p99 | max |"
         );
         let _ = writeln!(out, "|---|---|---|---|---|---|---|---|");
-        for row in &self.rows {
-            let runs = match (row.base, row.new) {
-                (Some(b), Some(n)) => format!("{} → {}", b.runs, n.runs),
-                (b, n) => b.or(n).map_or(String::new(), |f| f.runs.to_string()),
-            };
-            let cells: Vec<String> = (0..FIGURES.len())
-                .map(|i| match (row.base, row.new) {
-                    (Some(b), Some(n)) => format!(
-                        "{} → {} ({})",
-                        duration(b.values[i]),
-                        duration(n.values[i]),
-                        signed(percent(b.values[i], n.values[i]))
-                    ),
-                    (b, n) => b.or(n).map_or(String::new(), |f| duration(f.values[i])),
-                })
-                .collect();
-            let verdict = match row.verdict {
+        for (name, verdict, cells) in self.table() {
+            let verdict = match verdict {
                 Verdict::Regressed => "**regressed**".to_owned(),
                 v => v.as_str().to_owned(),
             };
-            let name = row.name.replace('|', "\\|");
-            let _ = writeln!(
-                out,
-                "| `{name}` | {verdict} | {runs} | {} |",
-                cells.join(" | ")
-            );
+            let name = name.replace('|', "\\|");
+            let _ = writeln!(out, "| `{name}` | {verdict} | {} |", cells.join(" | "));
         }
         let _ = writeln!(out, "\n{}", self.summary());
         out

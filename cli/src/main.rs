@@ -1,13 +1,16 @@
-//! `perf-timer`: report, compare and merge runs saved by perf-timer
+//! `perf-timer`: report, compare, merge and plot runs saved by perf-timer
 //! (`report_at_exit().save_to(path)` or `PERF_TIMER_SAVE=path`).
 //!
 //! Exit status: 0 done; 1 `diff` found a regression; 2 an error, said in
 //! one sentence on stderr.
 
+mod charts;
 mod diff;
 mod error;
+mod html;
 mod load;
 mod merge;
+mod plot;
 mod rank;
 mod report;
 
@@ -19,7 +22,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 
 use error::CliError;
 
-/// Report, compare and merge runs saved by perf-timer.
+/// Report, compare, merge and plot runs saved by perf-timer.
 #[derive(Parser)]
 #[command(name = "perf-timer", version, about)]
 struct Cli {
@@ -55,6 +58,35 @@ enum Command {
         /// Only this timer; may be repeated.
         #[arg(long, value_name = "NAME")]
         timer: Vec<String>,
+    },
+    /// Draw busy time against percentile (one line per file, or per timer
+    /// of one file), or with --by-timer where busy time goes.
+    Plot {
+        /// Files of saved runs (each file's runs are merged).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The chart: a .svg or .png file.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// The timer to draw (needed with several files of several timers).
+        #[arg(long, value_name = "NAME")]
+        timer: Option<String>,
+        /// Total busy time per timer, largest first, instead.
+        #[arg(long)]
+        by_timer: bool,
+    },
+    /// Write one self-contained HTML page: the reports, the comparison of
+    /// two files, and the charts.
+    Html {
+        /// Files of saved runs (each file's runs are merged).
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The page to write.
+        #[arg(short, long)]
+        output: PathBuf,
+        /// For the comparison of two files, as with `diff`.
+        #[arg(long, default_value = "5%")]
+        threshold: String,
     },
     /// Merge runs from many processes or machines into one run.
     Merge {
@@ -133,6 +165,44 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 ExitCode::SUCCESS
             })
         }
+        Command::Plot {
+            files,
+            output,
+            timer,
+            by_timer,
+        } => {
+            let out = plot::Output::of(&output)?;
+            let sides = files
+                .iter()
+                .map(|f| load::Side::load(f))
+                .collect::<Result<Vec<_>, _>>()?;
+            if by_timer {
+                let all = perf_timer::Snapshot::merge(sides.iter().map(|s| &s.snapshot));
+                let title = format!("where busy time goes: {}", describe(&sides, " + "));
+                plot::busy_to(out, &title, &charts::bars(&all))?;
+            } else {
+                let (title, curves) = charts::curves(&sides, timer.as_deref())?;
+                plot::percentiles_to(out, &title, &curves)?;
+            }
+            eprintln!("perf-timer: drew {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Html {
+            files,
+            output,
+            threshold,
+        } => {
+            let threshold = diff::parse_threshold(&threshold).map_err(CliError::Usage)?;
+            let sides = files
+                .iter()
+                .map(|f| load::Side::load(f))
+                .collect::<Result<Vec<_>, _>>()?;
+            let page = html::page(&sides, threshold)?;
+            std::fs::write(&output, page)
+                .map_err(|e| CliError::Usage(format!("cannot write {}: {e}", output.display())))?;
+            eprintln!("perf-timer: wrote {}", output.display());
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Merge { files, output } => {
             let merged = merge::merge(&files, &output)?;
             eprintln!(
@@ -144,4 +214,13 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The files of a chart, for its title.
+fn describe(sides: &[load::Side], between: &str) -> String {
+    sides
+        .iter()
+        .map(load::Side::describe)
+        .collect::<Vec<_>>()
+        .join(between)
 }

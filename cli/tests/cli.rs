@@ -312,3 +312,90 @@ proptest! {
         }
     }
 }
+
+/// The plot and html commands need a font for the charts' text (Debian's
+/// fonts-dejavu-core, which `.ci/run` installs): without one they say so,
+/// and these tests are skipped unless `PERF_TIMER_INTEROP=require`.
+fn font_missing(out: &Output) -> bool {
+    if !text(&out.stderr).contains("no font to draw the chart's text") {
+        return false;
+    }
+    assert_ne!(
+        std::env::var("PERF_TIMER_INTEROP").as_deref(),
+        Ok("require"),
+        "PERF_TIMER_INTEROP=require, but no font: {}",
+        text(&out.stderr)
+    );
+    eprintln!("skipped: no font for the charts (apt install fonts-dejavu-core)");
+    true
+}
+
+/// A temp file of another extension, removed when dropped.
+fn temp_out(name: &str) -> Temp {
+    Temp(std::env::temp_dir().join(format!("perf-timer-cli-{}-{name}", std::process::id())))
+}
+
+#[test]
+fn plot_draws_valid_svg_and_png() {
+    let (base, new) = (Temp::new("plot-a"), Temp::new("plot-b"));
+    run_program(&base.0, 1, 300, 1, "");
+    run_program(&new.0, 2, 300, 2, "");
+    let svg = temp_out("chart.svg");
+    let out = perf_timer(&[
+        "plot",
+        path(&base),
+        path(&new),
+        "--timer",
+        "handle",
+        "-o",
+        path(&svg),
+    ]);
+    if font_missing(&out) {
+        return;
+    }
+    assert!(out.status.success(), "{out:?}");
+    let doc = std::fs::read_to_string(&svg.0).unwrap();
+    assert!(
+        doc.trim_start().starts_with("<svg") && doc.trim_end().ends_with("</svg>"),
+        "{doc}"
+    );
+    let lines = doc.matches("stroke-width=\"2\" points=").count();
+    assert_eq!(lines, 2 + 2, "a line per file, and its legend mark");
+    assert!(doc.contains("99.999%") && doc.contains("busy time per run (ms)"));
+    let file_name = base.0.file_name().unwrap().to_str().unwrap();
+    assert!(doc.contains(file_name), "the legend names the files");
+
+    // One file: a line per timer.
+    let out = perf_timer(&["plot", path(&base), "-o", path(&svg)]);
+    assert!(out.status.success(), "{out:?}");
+    let doc = std::fs::read_to_string(&svg.0).unwrap();
+    let texts: Vec<&str> = doc.lines().map(str::trim).collect();
+    assert!(
+        texts.contains(&"handle") && texts.contains(&"flush"),
+        "{doc}"
+    );
+
+    let png = temp_out("chart.png");
+    for args in [
+        vec!["plot", path(&base), path(&new), "--timer", "handle"],
+        vec!["plot", path(&base), path(&new), "--by-timer"],
+    ] {
+        let mut args = args.clone();
+        args.extend(["-o", path(&png)]);
+        let out = perf_timer(&args);
+        assert!(out.status.success(), "{out:?}");
+        let bytes = std::fs::read(&png.0).unwrap();
+        assert_eq!(&bytes[..8], b"\x89PNG\r\n\x1a\n");
+        let width = u32::from_be_bytes(bytes[16..20].try_into().unwrap());
+        assert_eq!(width, 960);
+    }
+
+    let out = perf_timer(&["plot", path(&base), path(&new), "-o", path(&svg)]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        text(&out.stderr).contains("choose the one to compare with --timer NAME (flush, handle)")
+    );
+    let out = perf_timer(&["plot", path(&base), "-o", "chart.jpg"]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("must end in .svg or .png"));
+}

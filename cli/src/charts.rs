@@ -1,0 +1,92 @@
+//! What a chart shows: which timers of which files, chosen from the
+//! command's arguments.
+
+use perf_timer::{Snapshot, Stats};
+
+use crate::error::CliError;
+use crate::load::Side;
+use crate::plot::{Bar, Curve};
+
+/// At most this many lines in one percentile chart: the timers with the
+/// most busy time.
+const MOST_CURVES: usize = 10;
+
+/// The percentile chart's title and lines: `timer` in every file; or,
+/// without it, every timer of one file, or the one timer several files
+/// have.
+pub fn curves<'a>(
+    sides: &'a [Side],
+    timer: Option<&str>,
+) -> Result<(String, Vec<Curve<'a>>), CliError> {
+    let known = || {
+        let mut names: Vec<String> = sides
+            .iter()
+            .flat_map(|s| s.snapshot.iter().map(|t| t.name().to_owned()))
+            .collect();
+        names.sort_unstable();
+        names.dedup();
+        names
+    };
+    if let Some(name) = timer {
+        let curves: Vec<Curve<'a>> = sides
+            .iter()
+            .filter_map(|side| {
+                let stats = side.snapshot.get(name).filter(|s| s.count() > 0)?;
+                Some(Curve {
+                    label: side.describe(),
+                    stats,
+                })
+            })
+            .collect();
+        if curves.is_empty() {
+            return Err(CliError::NoTimer {
+                name: name.to_owned(),
+                known: known(),
+            });
+        }
+        return Ok((format!("busy time of {name:?} by percentile"), curves));
+    }
+    if let [side] = sides {
+        let mut timers: Vec<&Stats> = side.snapshot.iter().filter(|s| s.count() > 0).collect();
+        if timers.is_empty() {
+            return Err(CliError::Usage(format!(
+                "{} has no timer with runs to draw",
+                side.describe()
+            )));
+        }
+        timers.sort_by_key(|s| std::cmp::Reverse(s.total()));
+        timers.truncate(MOST_CURVES);
+        let curves = timers
+            .into_iter()
+            .map(|stats| Curve {
+                label: stats.name().to_owned(),
+                stats,
+            })
+            .collect();
+        return Ok((
+            format!("busy time by percentile: {}", side.describe()),
+            curves,
+        ));
+    }
+    match known().as_slice() {
+        [only] => curves(sides, Some(only)),
+        names => Err(CliError::Usage(format!(
+            "several files hold several timers: choose the one to compare with --timer NAME ({})",
+            names.join(", ")
+        ))),
+    }
+}
+
+/// Busy time per timer, largest first, timers without runs left out.
+pub fn bars(snapshot: &Snapshot) -> Vec<Bar> {
+    let mut bars: Vec<Bar> = snapshot
+        .iter()
+        .filter(|s| s.count() > 0)
+        .map(|s| Bar {
+            label: s.name().to_owned(),
+            busy_ns: s.total().as_nanos().min(u128::from(u64::MAX)) as u64,
+        })
+        .collect();
+    bars.sort_by_key(|b| std::cmp::Reverse(b.busy_ns));
+    bars
+}

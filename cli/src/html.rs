@@ -1,0 +1,238 @@
+//! `perf-timer html`: one self-contained page (no network): each file's
+//! report as a table, the comparison when given two files, and the charts
+//! inline as SVG.
+
+use std::fmt::Write as _;
+use std::time::Duration;
+
+use perf_timer::{ReportDuration, Snapshot, Stats};
+
+use crate::charts;
+use crate::diff;
+use crate::error::CliError;
+use crate::load::Side;
+use crate::plot::{self, Curve};
+
+/// The page for `sides` (`threshold` for the comparison of two).
+pub fn page(sides: &[Side], threshold: f64) -> Result<String, CliError> {
+    let names = sides
+        .iter()
+        .map(Side::describe)
+        .collect::<Vec<_>>()
+        .join(" vs ");
+    let mut html = String::new();
+    let _ = write!(
+        html,
+        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n\
+         <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n\
+         <title>perf-timer: {}</title>\n<style>{STYLE}</style>\n</head>\n<body>\n\
+         <h1>perf-timer: {}</h1>\n",
+        escape(&names),
+        escape(&names)
+    );
+    if let [base, new] = sides {
+        comparison(&mut html, &diff::diff(base, new, threshold, None));
+    }
+    for side in sides {
+        report(&mut html, side);
+    }
+    let _ = writeln!(
+        html,
+        "<section id=\"charts\">\n<h2>Busy time by percentile</h2>"
+    );
+    let all = Snapshot::merge(sides.iter().map(|s| &s.snapshot));
+    for stats in all.iter().filter(|s| s.count() > 0) {
+        let curves: Vec<Curve<'_>> = sides
+            .iter()
+            .filter_map(|side| {
+                let stats = side.snapshot.get(stats.name()).filter(|s| s.count() > 0)?;
+                Some(Curve {
+                    label: side.describe(),
+                    stats,
+                })
+            })
+            .collect();
+        let svg = plot::percentiles_svg(&format!("{:?}", stats.name()), &curves)?;
+        let _ = writeln!(
+            html,
+            "<figure class=\"chart\" data-timer=\"{}\">{}<figcaption>busy time of {} by percentile</figcaption></figure>",
+            escape(stats.name()),
+            strip_prolog(&svg),
+            escape(stats.name())
+        );
+    }
+    let bars = charts::bars(&all);
+    if !bars.is_empty() {
+        let svg = plot::busy_svg("where busy time goes", &bars)?;
+        let _ = writeln!(
+            html,
+            "<h2>Where busy time goes</h2>\n<figure class=\"busy\">{}</figure>",
+            strip_prolog(&svg)
+        );
+    }
+    let _ = write!(
+        html,
+        "</section>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
+    );
+    Ok(html)
+}
+
+fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
+    let ([base, new, rule], summary) = diff.framing();
+    let _ = writeln!(
+        html,
+        "<section id=\"diff\">\n<h2>Comparison</h2>\n<p>{}<br>{}<br>{}</p>\n<p class=\"summary\">{}</p>",
+        escape(&base),
+        escape(&new),
+        escape(&rule),
+        escape(&summary)
+    );
+    let _ = writeln!(
+        html,
+        "<table class=\"sortable\">\n<thead><tr><th>timer</th><th>verdict</th><th>runs</th>\
+         <th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead>\n<tbody>"
+    );
+    for (name, verdict, cells) in diff.table() {
+        let _ = write!(
+            html,
+            "<tr data-timer=\"{}\" class=\"{}\"><td>{}</td><td>{}</td>",
+            escape(&name),
+            verdict.as_str().replace(' ', "-"),
+            escape(&name),
+            verdict.as_str()
+        );
+        for cell in cells {
+            let _ = write!(html, "<td>{}</td>", escape(&cell));
+        }
+        let _ = writeln!(html, "</tr>");
+    }
+    let _ = writeln!(html, "</tbody>\n</table>\n</section>");
+}
+
+/// A file's report as a table; each cell's `data-sort` holds nanoseconds.
+fn report(html: &mut String, side: &Side) {
+    let _ = writeln!(
+        html,
+        "<section class=\"report\">\n<h2>{}</h2>\n<table class=\"sortable\">\n<thead><tr>\
+         <th>timer</th><th>runs</th><th>mean</th><th>p50</th><th>p90</th><th>p99</th>\
+         <th>max</th><th>busy</th><th>cancelled</th><th>errors</th></tr></thead>\n<tbody>",
+        escape(&side.describe())
+    );
+    for stats in side
+        .snapshot
+        .iter()
+        .filter(|s| s.count() > 0 || s.cancelled() > 0)
+    {
+        let _ = write!(
+            html,
+            "<tr data-timer=\"{}\"><td>{}</td><td data-sort=\"{}\">{}</td>",
+            escape(stats.name()),
+            escape(stats.name()),
+            stats.count(),
+            stats.count()
+        );
+        for d in figures(stats) {
+            let _ = write!(
+                html,
+                "<td data-sort=\"{}\">{}</td>",
+                d.as_nanos(),
+                ReportDuration(d)
+            );
+        }
+        let _ = writeln!(
+            html,
+            "<td data-sort=\"{0}\">{0}</td><td data-sort=\"{1}\">{1}</td></tr>",
+            stats.cancelled(),
+            stats.errors()
+        );
+    }
+    let _ = writeln!(html, "</tbody>\n</table>\n</section>");
+}
+
+/// mean, p50, p90, p99, max, total busy.
+fn figures(stats: &Stats) -> [Duration; 6] {
+    [
+        stats.mean(),
+        stats.quantile(0.5),
+        stats.quantile(0.9),
+        stats.quantile(0.99),
+        stats.max(),
+        stats.total(),
+    ]
+}
+
+/// An SVG document without its XML prolog, to sit inside HTML.
+fn strip_prolog(svg: &str) -> &str {
+    match svg.find("<svg") {
+        Some(at) => &svg[at..],
+        None => svg,
+    }
+}
+
+fn escape(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+const STYLE: &str = "
+body { font-family: system-ui, sans-serif; margin: 2em; color: #222; }
+table { border-collapse: collapse; margin: 1em 0; }
+th, td { padding: 0.3em 0.8em; border-bottom: 1px solid #ddd; text-align: right; }
+th:first-child, td:first-child { text-align: left; font-family: monospace; }
+th { cursor: pointer; background: #f4f4f4; }
+tr.regressed td:nth-child(2) { color: #b00; font-weight: bold; }
+tr.improved td:nth-child(2) { color: #070; font-weight: bold; }
+figure { margin: 1em 0; }
+figure svg { max-width: 100%; height: auto; }
+figcaption { color: #666; font-size: 0.9em; }
+";
+
+/// Sortable tables (click a heading; `#sort=COLUMN` or `#sort=COLUMN-desc`
+/// sorts every table at load), then marks the page ready.
+const SCRIPT: &str = r#"
+(function () {
+  function key(cell) {
+    var v = cell.getAttribute("data-sort");
+    return v === null ? cell.textContent : parseFloat(v);
+  }
+  function sort(table, column, descending) {
+    var body = table.tBodies[0];
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = key(a.cells[column]), y = key(b.cells[column]);
+      var order = x < y ? -1 : x > y ? 1 : 0;
+      return descending ? -order : order;
+    });
+    rows.forEach(function (row) { body.appendChild(row); });
+  }
+  var tables = document.querySelectorAll("table.sortable");
+  tables.forEach(function (table) {
+    Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
+      th.addEventListener("click", function () {
+        var descending = th.getAttribute("data-order") !== "desc";
+        th.setAttribute("data-order", descending ? "desc" : "asc");
+        sort(table, column, descending);
+      });
+    });
+  });
+  var wanted = /#sort=([a-z0-9]+)(-desc)?/.exec(location.hash);
+  if (wanted) {
+    tables.forEach(function (table) {
+      Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
+        if (th.textContent === wanted[1]) { sort(table, column, !!wanted[2]); }
+      });
+    });
+  }
+  document.documentElement.setAttribute("data-ready", "yes");
+})();
+"#;

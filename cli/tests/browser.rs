@@ -1,0 +1,170 @@
+//! `perf-timer html` in a real browser: headless Chromium renders the
+//! page; the test reads the DOM after its script ran and keeps a
+//! screenshot. Without Chromium the test is skipped with a note, unless
+//! `PERF_TIMER_BROWSER=require` (which `.ci/run` sets after installing it).
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+
+/// Chromium's path, if installed.
+fn chromium() -> Option<PathBuf> {
+    for name in ["chromium", "chromium-browser", "google-chrome"] {
+        let found = Command::new("which")
+            .arg(name)
+            .stderr(Stdio::null())
+            .output();
+        if let Ok(out) = found {
+            if out.status.success() {
+                return Some(PathBuf::from(String::from_utf8_lossy(&out.stdout).trim()));
+            }
+        }
+    }
+    None
+}
+
+/// Headless Chromium with no network side traffic and a fresh profile.
+fn headless(browser: &Path, profile: &Path) -> Command {
+    let mut command = Command::new(browser);
+    command.args([
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1280,2400",
+    ]);
+    command.arg(format!("--user-data-dir={}", profile.display()));
+    command
+}
+
+fn perf_timer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Saves one run of `runs` "handle" runs of `micros` each and a few others.
+fn save(path: &Path, micros: u64, extra_timer: &str) {
+    let registry = perf_timer::Registry::new();
+    let handle = registry.timer("handle");
+    for i in 0..200 {
+        handle.record(std::time::Duration::from_micros(micros + i % 17));
+    }
+    registry
+        .timer("flush")
+        .record(std::time::Duration::from_micros(40));
+    registry
+        .timer("flush")
+        .record(std::time::Duration::from_micros(60));
+    registry
+        .timer(extra_timer)
+        .record(std::time::Duration::from_micros(7));
+    perf_timer::saved::SavedRun::capture(&registry)
+        .append_to(path)
+        .unwrap();
+}
+
+#[test]
+fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
+    let Some(browser) = chromium() else {
+        if std::env::var("PERF_TIMER_BROWSER").as_deref() == Ok("require") {
+            panic!("PERF_TIMER_BROWSER=require, but no chromium on PATH");
+        }
+        eprintln!("skipped: no chromium (apt install chromium); set PERF_TIMER_BROWSER=require to fail instead");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("perf-timer-browser-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, new, page) = (
+        dir.join("base.jsonl"),
+        dir.join("new.jsonl"),
+        dir.join("report.html"),
+    );
+    save(&base, 100, "only <base>");
+    save(&new, 300, "only new");
+    let out = perf_timer(&[
+        "html",
+        base.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+
+    // The DOM after the page's script ran, sorted by the mean, largest first.
+    let url = format!("file://{}#sort=mean-desc", page.display());
+    let dom = headless(&browser, &dir.join("profile"))
+        .arg("--dump-dom")
+        .arg(&url)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    assert!(
+        dom.contains("<html lang=\"en\" data-ready=\"yes\">"),
+        "the script ran: {}",
+        &dom[..200.min(dom.len())]
+    );
+
+    let rows = |section: &str| -> Vec<String> {
+        let start = dom
+            .find(section)
+            .unwrap_or_else(|| panic!("{section} in the page"));
+        let body = &dom[start..];
+        let end = body.find("</table>").unwrap();
+        body[..end]
+            .split("<tr data-timer=\"")
+            .skip(1)
+            .map(|row| row[..row.find('"').unwrap()].to_owned())
+            .collect()
+    };
+    // The comparison: every timer of either side, one on each side only.
+    let diff = rows("<section id=\"diff\">");
+    assert_eq!(diff.len(), 4, "{diff:?}");
+    assert!(dom.contains("class=\"regressed\""), "handle tripled");
+    // Each file's report: its timers, by mean, largest first.
+    let base_rows = rows("base.jsonl</h2>");
+    assert_eq!(base_rows, ["handle", "flush", "only &lt;base&gt;"]);
+    let new_rows = rows("new.jsonl</h2>");
+    assert_eq!(new_rows, ["handle", "flush", "only new"]);
+    // One chart per timer, each an inline SVG, and the busy-time chart.
+    let charts: Vec<&str> = dom
+        .split("<figure class=\"chart\" data-timer=\"")
+        .skip(1)
+        .collect();
+    assert_eq!(charts.len(), 4);
+    for chart in &charts {
+        let end = chart.find("</figure>").unwrap();
+        assert!(chart[..end].contains("<svg"), "{chart}");
+    }
+    assert!(dom.contains("<figure class=\"busy\"><svg"));
+    // Self-contained: nothing to fetch (the SVG namespace is a name only).
+    for fetch in ["src=\"http", "href=\"http", "<link", "url(http", "@import"] {
+        assert!(!dom.contains(fetch), "{fetch} in the page");
+    }
+
+    // A screenshot, kept beside the build for a look.
+    let shot_dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR"));
+    let shot = shot_dir.join("perf-timer-report.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = headless(&browser, &dir.join("profile"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(&url)
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    assert!(
+        png.len() > 20_000,
+        "a page with tables and charts, not a blank one"
+    );
+    eprintln!("screenshot: {}", shot.display());
+    let _ = std::fs::remove_dir_all(&dir);
+}
