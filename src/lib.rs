@@ -224,7 +224,9 @@ pub use layer::PerfTimerLayer;
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use perf_timer_macros::timed;
-pub use read::{Detail, Distribution, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum};
+pub use read::{
+    Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
+};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]

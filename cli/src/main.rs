@@ -42,6 +42,10 @@ enum Command {
         /// Only runs with this label (key=value); may be repeated.
         #[arg(long, value_name = "KEY=VALUE")]
         label: Vec<String>,
+        /// Group rows (timers under one `::` prefix) above their members,
+        /// with an (all) row first.
+        #[arg(long)]
+        grouped: bool,
     },
     /// Compare two saved runs timer by timer; exit status 1 if any regressed.
     Diff {
@@ -119,12 +123,17 @@ fn main() -> ExitCode {
 
 fn run(command: Command) -> Result<ExitCode, CliError> {
     match command {
-        Command::Report { file, run, label } => {
+        Command::Report {
+            file,
+            run,
+            label,
+            grouped,
+        } => {
             let labels = label
                 .iter()
                 .map(|l| load::parse_label(l))
                 .collect::<Result<Vec<_>, _>>()?;
-            for line in report::report(&file, run, &labels)? {
+            for line in report::report(&file, run, &labels, grouped)? {
                 println!("{line}");
             }
             Ok(ExitCode::SUCCESS)

@@ -13,6 +13,7 @@ pub fn report(
     path: &Path,
     run: Option<usize>,
     labels: &[(String, String)],
+    grouped: bool,
 ) -> Result<Vec<String>, CliError> {
     let runs = load::runs(path)?;
     let runs = if labels.is_empty() {
@@ -38,12 +39,18 @@ pub fn report(
             path.display()
         );
     }
-    Ok(lines(&runs[index - 1]))
+    Ok(lines(&runs[index - 1], grouped))
 }
 
-/// The exit report's lines: one per timer, then the process line.
-pub fn lines(run: &SavedRun) -> Vec<String> {
-    let mut lines: Vec<String> = run.snapshot().clone().into_report().lines().collect();
+/// The exit report's lines: one per timer (with group rows, `grouped`),
+/// then the process line.
+pub fn lines(run: &SavedRun, grouped: bool) -> Vec<String> {
+    let report = run.snapshot().clone().into_report();
+    let mut lines: Vec<String> = if grouped {
+        report.grouped().lines().collect()
+    } else {
+        report.lines().collect()
+    };
     if let Some(process) = &run.info().process {
         lines.push(process.to_string());
     }

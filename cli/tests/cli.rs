@@ -112,6 +112,11 @@ fn report_prints_the_run_as_the_program_printed_it_at_exit() {
     let out = perf_timer(&["report", path(&file), "--label", "commit=bbb"]);
     assert_eq!(text(&out.stdout), second);
     assert!(first.contains("timer \"handle\": avg "), "{first}");
+    let out = perf_timer(&["report", path(&file), "--run", "1", "--grouped"]);
+    let grouped = text(&out.stdout);
+    assert!(grouped.starts_with("(all): "), "{grouped}");
+    assert!(grouped.contains("in 220 runs of 2 timers"), "{grouped}");
+    assert_eq!(grouped.lines().count(), first.lines().count() + 1);
     assert!(
         first.lines().last().unwrap().starts_with("process: "),
         "{first}"

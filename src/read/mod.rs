@@ -3,6 +3,7 @@
 mod counts;
 mod distribution;
 mod format;
+mod group;
 mod merge;
 mod process;
 mod report;
@@ -11,6 +12,7 @@ mod stats;
 
 pub use distribution::Distribution;
 pub use format::ReportDuration;
+pub use group::Grouped;
 pub(crate) use process::process_cpu;
 pub use process::ProcessTime;
 pub(crate) use report::runs_per_second;

@@ -121,7 +121,7 @@ pub(crate) const SWITCHED_OFF_SINCE: &str =
 /// The report of a registry, or an interval, in which nothing was recorded.
 pub(crate) const NOTHING_RECORDED: &str = "perf-timer: nothing was recorded";
 
-fn write_line(
+pub(super) fn write_line(
     f: &mut impl fmt::Write,
     stats: &Stats,
     quantiles: &[f64],
