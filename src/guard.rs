@@ -101,3 +101,19 @@ impl fmt::Debug for TimerGuard<'_> {
             .finish()
     }
 }
+
+impl TimerGuard<'_> {
+    /// Adds `n` bytes to this section's timer.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("parse");
+    /// {
+    ///     let guard = timer.start();
+    ///     guard.add_bytes(512);
+    /// }
+    /// assert_eq!(timer.stats().bytes(), 512);
+    /// ```
+    pub fn add_bytes(&self, n: u64) {
+        self.timer.core().add_bytes(n);
+    }
+}

@@ -127,6 +127,7 @@
 //    ways in (a future wrapper, a stream wrapper, spawn helpers, a tracing
 //    layer, tokio's task hooks, a tower layer).
 mod builder;
+mod bytes;
 mod classify;
 mod clock;
 mod error;
@@ -182,6 +183,7 @@ struct ReadmeDoctests;
 pub use hdrhistogram;
 
 pub use builder::RegistryBuilder;
+pub use bytes::add_bytes;
 pub use classify::{Classify, ErrOutput, NoErrors};
 pub use clock::{Clock, MockClock};
 pub use error::{ConfigError, GlobalError};

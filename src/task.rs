@@ -20,6 +20,9 @@ struct Frame {
     /// Nanoseconds of timed polls nested inside the innermost timed poll in
     /// progress, for its self time.
     nested: u64,
+    /// The timer of the innermost timed run being polled, opaque here
+    /// (`add_bytes` knows its type): where bytes added now go.
+    innermost: *const (),
 }
 
 impl Frame {
@@ -28,6 +31,7 @@ impl Frame {
         busy_before: 0,
         poll_start: 0,
         nested: 0,
+        innermost: std::ptr::null(),
     };
 }
 
@@ -41,12 +45,14 @@ pub(crate) struct Entered {
     outermost: bool,
     /// The enclosing poll's nested time, set aside while this poll runs.
     saved_nested: u64,
+    /// The enclosing poll's timer, back once this poll ends.
+    saved_innermost: *const (),
 }
 
 /// Enters a timed poll starting at `poll_start`. The outermost one on this
 /// thread becomes the task's frame; inner ones start their own nested count.
 #[inline(always)]
-pub(crate) fn enter(clock: &Clock, busy_before: u64, poll_start: u64) -> Entered {
+pub(crate) fn enter(clock: &Clock, timer: *const (), busy_before: u64, poll_start: u64) -> Entered {
     TASK.with(|task| {
         let mut frame = task.get();
         if frame.clock.is_null() {
@@ -55,17 +61,21 @@ pub(crate) fn enter(clock: &Clock, busy_before: u64, poll_start: u64) -> Entered
                 busy_before,
                 poll_start,
                 nested: 0,
+                innermost: timer,
             });
             Entered {
                 outermost: true,
                 saved_nested: 0,
+                saved_innermost: std::ptr::null(),
             }
         } else {
             let saved_nested = std::mem::take(&mut frame.nested);
+            let saved_innermost = std::mem::replace(&mut frame.innermost, timer);
             task.set(frame);
             Entered {
                 outermost: false,
                 saved_nested,
+                saved_innermost,
             }
         }
     })
@@ -83,10 +93,17 @@ pub(crate) fn leave(entered: Entered, poll_nanos: impl FnOnce() -> u64) -> u64 {
             task.set(Frame::NONE);
         } else {
             frame.nested = entered.saved_nested + poll_nanos();
+            frame.innermost = entered.saved_innermost;
             task.set(frame);
         }
         nested
     })
+}
+
+/// The timer of the innermost timed run being polled on this thread, as
+/// handed to [`enter`]; null outside a timed poll.
+pub(crate) fn innermost_timer() -> *const () {
+    TASK.with(Cell::get).innermost
 }
 
 /// The outermost timed poll in progress on this thread, named by the
@@ -119,6 +136,7 @@ pub(crate) fn unwind(entered: Entered) {
         } else {
             let mut frame = task.get();
             frame.nested = entered.saved_nested;
+            frame.innermost = entered.saved_innermost;
             task.set(frame);
         }
     })

@@ -299,6 +299,13 @@ impl TimerCore {
         true
     }
 
+    /// Counts `n` bytes for this timer (`add_bytes`), if it is on.
+    pub(crate) fn add_bytes(&self, n: u64) {
+        if n > 0 && self.is_enabled() {
+            self.recorder.count(Event::Bytes(n));
+        }
+    }
+
     /// A run of `busy_ticks` ended without a sample, after flushing
     /// `flushed_ticks` (and counting in flight if `in_flight`).
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {

@@ -48,6 +48,8 @@ impl Verdict {
 #[derive(Debug, Clone, Copy)]
 struct Figures {
     runs: u64,
+    /// Bytes per run, where the runs added bytes.
+    bytes_per_run: Option<f64>,
     /// mean, p50, p90, p99, max.
     values: [u64; 5],
 }
@@ -59,6 +61,7 @@ impl Figures {
         let ns = |d: Duration| d.as_nanos().min(u128::from(u64::MAX)) as u64;
         Figures {
             runs: stats.count(),
+            bytes_per_run: stats.bytes_per_run(),
             values: [
                 ns(stats.mean()),
                 ns(stats.quantile(0.5)),
@@ -301,6 +304,17 @@ impl Diff<'_> {
                     value(row.new)
                 );
             }
+            let bytes = |f: Option<Figures>| f.and_then(|f| f.bytes_per_run);
+            if bytes(row.base).is_some() || bytes(row.new).is_some() {
+                let show = |b: Option<f64>| b.map_or("-".into(), |b| format!("{b:.0} B"));
+                let _ = writeln!(
+                    out,
+                    "  {:<6}{:>12}{:>12}",
+                    "B/run",
+                    show(bytes(row.base)),
+                    show(bytes(row.new))
+                );
+            }
         }
         let _ = writeln!(out, "\n{}", self.summary());
         out
@@ -369,6 +383,7 @@ impl Diff<'_> {
                     "p90_ns": f.values[2],
                     "p99_ns": f.values[3],
                     "max_ns": f.values[4],
+                    "bytes_per_run": f.bytes_per_run,
                 })
             })
         };

@@ -45,6 +45,7 @@ pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &s
 ///   clock). Not `busy_seconds_total`: parsers drop a counter's `_total`,
 ///   which would give it the name of the `busy_seconds` family;
 /// * `{ns}_in_flight`: a gauge of runs started and not ended;
+/// * `{ns}_bytes_total`: bytes the runs handled ([`Stats::bytes`]);
 /// * `{ns}_cpu_share`: a gauge, for timers whose polls were sampled on both
 ///   clocks ([`Stats::cpu_share`]).
 ///
@@ -311,7 +312,7 @@ where
 }
 
 /// The families that do not depend on the shape, after busy and wall time.
-const COMMON: [(&str, &str, &str, Metric); 10] = [
+const COMMON: [(&str, &str, &str, Metric); 11] = [
     (
         "idle_seconds_total",
         "counter",
@@ -375,6 +376,12 @@ const COMMON: [(&str, &str, &str, Metric); 10] = [
         "gauge",
         "Runs started and not yet ended.",
         |s, o, l| sample(o, l, "", s.in_flight() as f64),
+    ),
+    (
+        "bytes_total",
+        "counter",
+        "Bytes the runs handled (add_bytes).",
+        |s, o, l| sample(o, l, "", s.bytes() as f64),
     ),
     (
         "cpu_share",

@@ -70,6 +70,39 @@ fn round(x: f64, decimals: usize) -> f64 {
     (x * factor).round() / factor
 }
 
+/// A byte count (or rate) at 3 significant figures in decimal units, e.g.
+/// `4.10 KB`, `12.3 MB`; under 1,000 whole, e.g. `512 B`.
+pub(crate) struct Bytes(pub(crate) f64);
+
+impl fmt::Display for Bytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+        let bytes = if self.0.is_finite() {
+            self.0.max(0.0)
+        } else {
+            0.0
+        };
+        if bytes < 999.5 {
+            return write!(f, "{bytes:.0} B");
+        }
+        let mut unit = 0;
+        let mut x = bytes;
+        // Move up while the value, rounded to 3 figures, reaches 1000.
+        while unit + 1 < UNITS.len() && round(x, decimals_for(x)) >= 1000.0 {
+            x /= 1000.0;
+            unit += 1;
+        }
+        let decimals = decimals_for(x);
+        write!(
+            f,
+            "{:.prec$} {}",
+            round(x, decimals),
+            UNITS[unit],
+            prec = decimals
+        )
+    }
+}
+
 /// `nanos` at 3 significant figures, e.g. `73.1 µs`.
 pub(crate) struct Nanos(pub(crate) f64);
 
@@ -180,6 +213,22 @@ impl fmt::Display for Percent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn bytes_read_at_three_figures() {
+        for (bytes, text) in [
+            (0.0, "0 B"),
+            (512.0, "512 B"),
+            (999.4, "999 B"),
+            (999.6, "1.00 KB"),
+            (4_100.0, "4.10 KB"),
+            (12_345_678.0, "12.3 MB"),
+            (999_960.0, "1.00 MB"),
+            (2.5e12, "2.50 TB"),
+        ] {
+            assert_eq!(Bytes(bytes).to_string(), text, "{bytes}");
+        }
+    }
 
     fn show(nanos: f64) -> String {
         Nanos(nanos).to_string()

@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-use super::format::{Deviation, Nanos, Percent, Scaled};
+use super::format::{Bytes, Deviation, Nanos, Percent, Scaled};
 use super::Distribution;
 use crate::{Snapshot, Stats};
 
@@ -170,6 +170,12 @@ pub(super) fn write_line(
     }
     if let Some(share) = stats.cpu_share().filter(|&s| s < SHOW_CPU_BELOW) {
         write!(f, ", cpu {}", WholePercent(share))?;
+    }
+    if let Some(per_run) = stats.bytes_per_run() {
+        write!(f, ", {}/run", Bytes(per_run))?;
+    }
+    if let Some(rate) = stats.bytes_per_busy_second() {
+        write!(f, ", {}/s busy", Bytes(rate))?;
     }
     let scheduled = stats.scheduled();
     if scheduled.count() > 0 {

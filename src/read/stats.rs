@@ -619,6 +619,50 @@ impl Stats {
     }
 
     /// The quantiles this timer's registry reports.
+    /// Bytes the timer's runs handled, as added by
+    /// [`add_bytes`](crate::add_bytes), [`TimerGuard::add_bytes`](crate::TimerGuard::add_bytes)
+    /// and [`Timer::record_with_bytes`](crate::Timer::record_with_bytes)
+    /// (counted when added, whether the run then completes or not).
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("read");
+    /// timer.record_with_bytes(std::time::Duration::from_micros(5), 300);
+    /// assert_eq!(timer.stats().bytes(), 300);
+    /// ```
+    pub fn bytes(&self) -> u64 {
+        self.totals.bytes
+    }
+
+    /// Bytes per completed run; `None` without bytes or runs.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let timer = perf_timer::Registry::new().timer("read");
+    /// timer.record_with_bytes(Duration::from_micros(5), 300);
+    /// timer.record_with_bytes(Duration::from_micros(5), 100);
+    /// assert_eq!(timer.stats().bytes_per_run(), Some(200.0));
+    /// ```
+    pub fn bytes_per_run(&self) -> Option<f64> {
+        (self.totals.bytes > 0 && self.totals.runs > 0)
+            .then(|| self.totals.bytes as f64 / self.totals.runs as f64)
+    }
+
+    /// Throughput: bytes per second of busy time (all of it:
+    /// [`poll_total`](Stats::poll_total)); `None` without bytes or busy time.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let timer = perf_timer::Registry::new().timer("read");
+    /// timer.record_with_bytes(Duration::from_millis(10), 1_000_000);
+    /// assert_eq!(timer.stats().bytes_per_busy_second(), Some(100_000_000.0));
+    /// ```
+    pub fn bytes_per_busy_second(&self) -> Option<f64> {
+        let busy = self.poll_total().as_secs_f64();
+        (self.totals.bytes > 0 && busy > 0.0).then(|| self.totals.bytes as f64 / busy)
+    }
+
     /// Every counter, as recorded.
     pub(crate) fn totals(&self) -> &Totals {
         &self.totals

@@ -59,6 +59,8 @@ pub(crate) enum Event {
     Flush { busy: u64, first: bool },
     /// A poll past the slow-poll threshold, of this many nanoseconds.
     SlowPoll(u64),
+    /// Bytes a run handled (`add_bytes`), counted when added.
+    Bytes(u64),
     /// A poll timed on both clocks: `wall` and `cpu` nanoseconds, and
     /// whether that made it a blocked poll.
     Sampled { wall: u64, cpu: u64, blocked: bool },
@@ -98,6 +100,7 @@ pub(crate) struct Totals {
     pub(crate) sampled_polls: u64,
     pub(crate) sampled_wall_nanos: u64,
     pub(crate) sampled_cpu_nanos: u64,
+    pub(crate) bytes: u64,
 }
 
 impl Totals {
@@ -145,6 +148,7 @@ impl Totals {
                 self.sampled_cpu_nanos = self.sampled_cpu_nanos.saturating_add(cpu);
                 self.blocked_polls += u64::from(blocked);
             }
+            Event::Bytes(n) => self.bytes = self.bytes.saturating_add(n),
             Event::SlowPoll(nanos) => {
                 self.slow_polls += 1;
                 self.longest_poll = self.longest_poll.max(nanos);
@@ -175,6 +179,7 @@ impl Totals {
         add(&mut self.sampled_polls, other.sampled_polls);
         add(&mut self.sampled_wall_nanos, other.sampled_wall_nanos);
         add(&mut self.sampled_cpu_nanos, other.sampled_cpu_nanos);
+        add(&mut self.bytes, other.bytes);
         self.in_flight = self.in_flight.wrapping_add(other.in_flight);
         self.in_flight_nanos = self.in_flight_nanos.wrapping_add(other.in_flight_nanos);
         self.longest_poll = self.longest_poll.max(other.longest_poll);
@@ -206,6 +211,7 @@ impl Totals {
             sampled_polls: sub(self.sampled_polls, earlier.sampled_polls),
             sampled_wall_nanos: sub(self.sampled_wall_nanos, earlier.sampled_wall_nanos),
             sampled_cpu_nanos: sub(self.sampled_cpu_nanos, earlier.sampled_cpu_nanos),
+            bytes: sub(self.bytes, earlier.bytes),
         }
     }
 

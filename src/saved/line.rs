@@ -49,6 +49,7 @@ totals_fields!(
     sampled_polls,
     sampled_wall_nanos,
     sampled_cpu_nanos,
+    bytes,
 );
 
 pub(crate) fn to_line(run: &SavedRun) -> String {

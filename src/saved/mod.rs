@@ -45,7 +45,7 @@
 //! (`runs`, `busy_nanos`, `idle_nanos`, `nested_nanos`, `polls`, `errors`,
 //! `clamped`, `longest_poll`, `cancelled`, `panicked`, `slow_polls`,
 //! `blocked_polls`, `abandoned_nanos`, `in_flight`, `in_flight_nanos`,
-//! `sampled_polls`, `sampled_wall_nanos`, `sampled_cpu_nanos`); `busy` and
+//! `sampled_polls`, `sampled_wall_nanos`, `sampled_cpu_nanos`, `bytes`); `busy` and
 //! `wall`, the distributions of busy and wall time per run in nanoseconds
 //! as HdrHistogram's V2 compressed encoding in base64 (what
 //! `HdrHistogram.decode` in Python's `hdrh`, `Histogram.decodeFromCompressedByteBuffer`
