@@ -6,6 +6,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use perf_timer::Stats;
+use plotters::coord::ranged1d::ValueFormatter;
 use plotters::coord::Shift;
 use plotters::prelude::*;
 
@@ -175,6 +176,10 @@ fn unit_for(max_ns: f64) -> (&'static str, f64) {
     }
 }
 
+/// Values spread wider than this (largest over smallest) go on a log axis,
+/// so that a 20 µs timer is not a flat line under a 3 ms one.
+const LOG_Y_FROM: f64 = 50.0;
+
 fn draw_percentiles<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
@@ -186,19 +191,47 @@ fn draw_percentiles<DB: DrawingBackend>(
         .iter()
         .map(|c| c.stats.max().as_nanos() as f64)
         .fold(1.0, f64::max);
+    let min_ns = curves
+        .iter()
+        .map(|c| (c.stats.min().as_nanos() as f64).max(1.0))
+        .fold(f64::INFINITY, f64::min);
     let (unit, per_unit) = unit_for(max_ns);
-    let mut chart = ChartBuilder::on(root)
+    let mut builder = ChartBuilder::on(root);
+    builder
         .caption(title, ("sans-serif", 22))
         .margin(16)
         .margin_right(40)
         .x_label_area_size(48)
-        .y_label_area_size(72)
-        .build_cartesian_2d((1.0_f64..1e5).log_scale(), 0.0..max_ns / per_unit * 1.05)
-        .map_err(err)?;
+        .y_label_area_size(72);
+    let x = (1.0_f64..1e5).log_scale();
+    let y_desc = format!("busy time per run ({unit})");
+    if max_ns / min_ns > LOG_Y_FROM {
+        let y = (min_ns / per_unit / 1.2..max_ns / per_unit * 1.2).log_scale();
+        let chart = builder.build_cartesian_2d(x, y).map_err(err)?;
+        fill_percentiles(chart, &format!("{y_desc}, log scale"), curves, per_unit).map_err(err)
+    } else {
+        let chart = builder
+            .build_cartesian_2d(x, 0.0..max_ns / per_unit * 1.05)
+            .map_err(err)?;
+        fill_percentiles(chart, &y_desc, curves, per_unit).map_err(err)
+    }
+}
+
+/// The mesh, a line per curve and the legend, on either y axis.
+fn fill_percentiles<'a, DB, Y>(
+    mut chart: ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, Y>>,
+    y_desc: &str,
+    curves: &[Curve<'_>],
+    per_unit: f64,
+) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
+where
+    DB: DrawingBackend + 'a,
+    Y: Ranged<ValueType = f64> + ValueFormatter<f64>,
+{
     chart
         .configure_mesh()
         .x_desc("percentile")
-        .y_desc(format!("busy time per run ({unit})"))
+        .y_desc(y_desc)
         .x_labels(TICKS.len())
         .x_label_formatter(&|x| {
             TICKS
@@ -207,8 +240,7 @@ fn draw_percentiles<DB: DrawingBackend>(
                 .map_or(String::new(), |(_, label)| (*label).to_owned())
         })
         .label_style(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     for (i, curve) in curves.iter().enumerate() {
         let color = Palette99::pick(i).to_rgba();
         let points: Vec<(f64, f64)> = curve
@@ -221,8 +253,7 @@ fn draw_percentiles<DB: DrawingBackend>(
             })
             .collect();
         chart
-            .draw_series(LineSeries::new(points, color.stroke_width(2)))
-            .map_err(err)?
+            .draw_series(LineSeries::new(points, color.stroke_width(2)))?
             .label(curve.label.clone())
             .legend(move |(x, y)| PathElement::new([(x, y), (x + 20, y)], color.stroke_width(2)));
     }
@@ -232,8 +263,7 @@ fn draw_percentiles<DB: DrawingBackend>(
         .background_style(WHITE.mix(0.85))
         .border_style(BLACK)
         .label_font(("sans-serif", 14))
-        .draw()
-        .map_err(err)?;
+        .draw()?;
     Ok(())
 }
 
