@@ -27,6 +27,30 @@ pub fn curves<'a>(
         names.dedup();
         names
     };
+    if let (Some(name), [side]) = (timer, sides) {
+        if side.runs() > 1 {
+            // One file of several runs: a line per run.
+            let curves: Vec<Curve<'a>> = (side.each.iter().enumerate())
+                .filter_map(|(i, run)| {
+                    let stats = run.snapshot().get(name).filter(|s| s.count() > 0)?;
+                    let labels: Vec<String> = (run.info().labels.iter())
+                        .map(|(k, v)| format!("{k}={v}"))
+                        .collect();
+                    let label = match labels.is_empty() {
+                        true => format!("run {}", i + 1),
+                        false => format!("run {} ({})", i + 1, labels.join(", ")),
+                    };
+                    Some(Curve { label, stats })
+                })
+                .collect();
+            if !curves.is_empty() {
+                return Ok((
+                    format!("busy time of {name:?} by percentile, run by run"),
+                    curves,
+                ));
+            }
+        }
+    }
     if let Some(name) = timer {
         let curves: Vec<Curve<'a>> = sides
             .iter()

@@ -420,8 +420,8 @@ impl Diff<'_> {
             })
             .collect();
         json!({
-            "base": { "file": self.base.path.display().to_string(), "runs": self.base.runs },
-            "new": { "file": self.new.path.display().to_string(), "runs": self.new.runs },
+            "base": { "file": self.base.path.display().to_string(), "runs": self.base.runs() },
+            "new": { "file": self.new.path.display().to_string(), "runs": self.new.runs() },
             "threshold_percent": self.threshold,
             "alpha": ALPHA,
             "test": "Mann-Whitney U, ties at their average rank, normal approximation",

@@ -59,24 +59,31 @@ pub fn with_labels(
 /// there are several.
 pub struct Side {
     pub path: PathBuf,
-    pub runs: usize,
+    /// Each run of the file, in file order.
+    pub each: Vec<SavedRun>,
+    /// The runs merged.
     pub snapshot: Snapshot,
 }
 
 impl Side {
     pub fn load(path: &Path) -> Result<Side, CliError> {
-        let runs = runs(path)?;
-        let snapshot = Snapshot::merge(runs.iter().map(SavedRun::snapshot));
+        let each = runs(path)?;
+        let snapshot = Snapshot::merge(each.iter().map(SavedRun::snapshot));
         Ok(Side {
             path: path.to_owned(),
-            runs: runs.len(),
+            each,
             snapshot,
         })
     }
 
+    /// How many runs the file holds.
+    pub fn runs(&self) -> usize {
+        self.each.len()
+    }
+
     /// The file's name for headings and legends, and how many runs merged.
     pub fn describe(&self) -> String {
-        match self.runs {
+        match self.runs() {
             1 => self.path.display().to_string(),
             n => format!("{} ({n} runs merged)", self.path.display()),
         }

@@ -63,8 +63,9 @@ enum Command {
         #[arg(long, value_name = "NAME")]
         timer: Vec<String>,
     },
-    /// Draw busy time against percentile (one line per file, or per timer
-    /// of one file), or with --by-timer where busy time goes.
+    /// Draw busy time against percentile (a line per file; per run of one
+    /// file with --timer; per timer of one file without), or with
+    /// --by-timer where busy time goes.
     Plot {
         /// Files of saved runs (each file's runs are merged).
         #[arg(required = true)]

@@ -380,6 +380,19 @@ fn plot_draws_valid_svg_and_png() {
         "{doc}"
     );
 
+    // One file of two runs, one timer: a line per run, named by its labels.
+    let two = Temp::new("plot-two");
+    run_program(&two.0, 1, 100, 1, "commit=aaa");
+    run_program(&two.0, 2, 100, 2, "commit=bbb");
+    let out = perf_timer(&["plot", path(&two), "--timer", "handle", "-o", path(&svg)]);
+    assert!(out.status.success(), "{out:?}");
+    let doc = std::fs::read_to_string(&svg.0).unwrap();
+    let texts: Vec<&str> = doc.lines().map(str::trim).collect();
+    assert!(
+        texts.contains(&"run 1 (commit=aaa)") && texts.contains(&"run 2 (commit=bbb)"),
+        "{doc}"
+    );
+
     let png = temp_out("chart.png");
     for args in [
         vec!["plot", path(&base), path(&new), "--timer", "handle"],
