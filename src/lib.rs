@@ -90,7 +90,11 @@
 //!
 //! * `tokio` (default): [`spawn`] and [`Timer::spawn`].
 //! * `macros` (default): the [`timed`] attribute.
-//! * `hdr-log`: [`export::IntervalLog`], HdrHistogram interval logs.
+//! * `hdr-log`: `export::IntervalLog`, HdrHistogram interval logs.
+//! * `save`: the `saved` module: a run kept as a JSON line
+//!   (`ExitReport::save_to`, `PERF_TIMER_SAVE`) and read back exactly, for
+//!   the `perf-timer` command (package `perf-timer-cli`) to report, diff,
+//!   plot and merge.
 //! * `tracing`: `PerfTimerLayer`, a `tracing_subscriber::Layer` that times spans.
 //! * `tokio-unstable`, together with `RUSTFLAGS="--cfg tokio_unstable"`:
 //!   `install_task_hooks`, runtime-wide timing of every task through tokio's

@@ -83,6 +83,10 @@ pub struct Row {
     pub verdict: Verdict,
 }
 
+/// One row of the comparison's table: timer, verdict, and cells of text
+/// with a number to sort by.
+pub type TableRow = (String, Verdict, Vec<(String, f64)>);
+
 /// The comparison of two sides.
 pub struct Diff<'a> {
     base: &'a Side,
@@ -321,24 +325,36 @@ impl Diff<'_> {
     }
 
     /// The comparison as table rows: timer, verdict, runs, then each of
-    /// [`FIGURES`] as `base → new (change)`.
-    pub fn table(&self) -> Vec<(String, Verdict, Vec<String>)> {
+    /// [`FIGURES`] as `base → new (change)`; each cell with a number to
+    /// sort it by (the new runs; the change in percent, 0 for a timer on
+    /// one side only).
+    pub fn table(&self) -> Vec<TableRow> {
         self.rows
             .iter()
             .map(|row| {
                 let runs = match (row.base, row.new) {
-                    (Some(b), Some(n)) => format!("{} → {}", b.runs, n.runs),
-                    (b, n) => b.or(n).map_or(String::new(), |f| f.runs.to_string()),
+                    (Some(b), Some(n)) => (format!("{} → {}", b.runs, n.runs), n.runs as f64),
+                    (b, n) => b.or(n).map_or((String::new(), 0.0), |f| {
+                        (f.runs.to_string(), f.runs as f64)
+                    }),
                 };
                 let mut cells = vec![runs];
-                cells.extend((0..FIGURES.len()).map(|i| match (row.base, row.new) {
-                    (Some(b), Some(n)) => format!(
-                        "{} → {} ({})",
-                        duration(b.values[i]),
-                        duration(n.values[i]),
-                        signed(percent(b.values[i], n.values[i]))
-                    ),
-                    (b, n) => b.or(n).map_or(String::new(), |f| duration(f.values[i])),
+                cells.extend((0..FIGURES.len()).map(|i| {
+                    match (row.base, row.new) {
+                        (Some(b), Some(n)) => {
+                            let change = percent(b.values[i], n.values[i]);
+                            let text = format!(
+                                "{} → {} ({})",
+                                duration(b.values[i]),
+                                duration(n.values[i]),
+                                signed(change)
+                            );
+                            (text, if change.is_finite() { change } else { f64::MAX })
+                        }
+                        (b, n) => b
+                            .or(n)
+                            .map_or((String::new(), 0.0), |f| (duration(f.values[i]), 0.0)),
+                    }
                 }));
                 (row.name.clone(), row.verdict, cells)
             })
@@ -366,6 +382,7 @@ impl Diff<'_> {
                 v => v.as_str().to_owned(),
             };
             let name = name.replace('|', "\\|");
+            let cells: Vec<String> = cells.into_iter().map(|(text, _)| text).collect();
             let _ = writeln!(out, "| `{name}` | {verdict} | {} |", cells.join(" | "));
         }
         let _ = writeln!(out, "\n{}", self.summary());

@@ -101,8 +101,8 @@ fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
             escape(&name),
             verdict.as_str()
         );
-        for cell in cells {
-            let _ = write!(html, "<td>{}</td>", escape(&cell));
+        for (text, sort) in cells {
+            let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));
         }
         let _ = writeln!(html, "</tr>");
     }

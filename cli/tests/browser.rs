@@ -126,6 +126,10 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
     // The comparison: every timer of either side, one on each side only.
     let diff = rows("<section id=\"diff\">");
     assert_eq!(diff.len(), 4, "{diff:?}");
+    assert_eq!(
+        diff[0], "handle",
+        "sorted by the mean's change, largest first: {diff:?}"
+    );
     assert!(dom.contains("class=\"regressed\""), "handle tripled");
     // Each file's report: its timers, by mean, largest first.
     let base_rows = rows("base.jsonl</h2>");
