@@ -330,8 +330,9 @@ impl RegistryBuilder {
     /// installed recorder (feature `metrics`), labelled `timer="<name>"`:
     /// `{prefix}_busy_seconds` (a histogram of busy time per completed
     /// run), `{prefix}_runs_total{outcome="completed|cancelled|panicked"}`,
-    /// `{prefix}_errors_total` and `{prefix}_poll_nanoseconds_total` (every
-    /// poll's time, as `Stats::poll_total`). A timer resolves its handles
+    /// `{prefix}_errors_total`, `{prefix}_poll_nanoseconds_total` (every
+    /// poll's time, as `Stats::poll_total`) and `{prefix}_bytes_total` (as
+    /// `Stats::bytes`). A timer resolves its handles
     /// on its first run: install the recorder before that.
     ///
     /// ```

@@ -22,6 +22,7 @@ struct Handles {
     panicked: Counter,
     errors: Counter,
     poll_nanos: Counter,
+    bytes: Counter,
 }
 
 // `metrics`' handles are `Arc<dyn …Fn>` without `RefUnwindSafe`; a panic
@@ -53,7 +54,8 @@ impl Forward {
                 cancelled: runs("cancelled"),
                 panicked: runs("panicked"),
                 errors: metrics::counter!(format!("{p}_errors_total"), "timer" => timer.clone()),
-                poll_nanos: metrics::counter!(format!("{p}_poll_nanoseconds_total"), "timer" => timer),
+                poll_nanos: metrics::counter!(format!("{p}_poll_nanoseconds_total"), "timer" => timer.clone()),
+                bytes: metrics::counter!(format!("{p}_bytes_total"), "timer" => timer),
             }
         })
     }
@@ -73,6 +75,11 @@ impl Forward {
     /// A run in flight flushed `busy` nanoseconds of poll time.
     pub(crate) fn flushed(&self, timer: &str, busy: u64) {
         self.handles(timer).poll_nanos.increment(busy);
+    }
+
+    /// Bytes a run handled (`add_bytes`).
+    pub(crate) fn bytes(&self, timer: &str, n: u64) {
+        self.handles(timer).bytes.increment(n);
     }
 
     /// A run ended without a sample, `unflushed` nanoseconds of its poll

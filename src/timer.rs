@@ -303,6 +303,10 @@ impl TimerCore {
     pub(crate) fn add_bytes(&self, n: u64) {
         if n > 0 && self.is_enabled() {
             self.recorder.count(Event::Bytes(n));
+            #[cfg(feature = "metrics")]
+            if let Some(forward) = &self.forward {
+                forward.bytes(&self.name, n);
+            }
         }
     }
 

@@ -26,7 +26,10 @@ fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
     metrics::with_local_recorder(&recorder, || {
         let timer = registry.timer("load");
         for n in [1, 2, 3] {
-            poll_to_end(timer.time(work(&mock, ms(n))));
+            poll_to_end(timer.time(async {
+                perf_timer::add_bytes(100 * n);
+                work(&mock, ms(n)).await
+            }));
         }
         let failing = timer
             .time(async { Err::<(), ()>(()) })
@@ -79,6 +82,8 @@ fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
     assert_eq!(poll_nanos, 21_000_000);
     let stats = registry.stats("load").unwrap();
     assert_eq!(Duration::from_nanos(poll_nanos), stats.poll_total());
+    assert_eq!(counter("pt_bytes_total", &[("timer", "load")]), 600);
+    assert_eq!(stats.bytes(), 600);
     // A registry that does not forward sends nothing.
     assert!(metrics
         .iter()
