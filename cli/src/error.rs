@@ -35,7 +35,7 @@ impl fmt::Display for CliError {
             ),
             CliError::NoLabel { path, label } => write!(
                 f,
-                "no run in {} has the label {label}: `perf-timer report {}` shows each run's labels",
+                "no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels",
                 path.display(),
                 path.display()
             ),

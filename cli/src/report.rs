@@ -39,7 +39,28 @@ pub fn report(
             path.display()
         );
     }
-    Ok(lines(&runs[index - 1], grouped))
+    let chosen = &runs[index - 1];
+    eprintln!("perf-timer: run {index}: {}", describe(chosen));
+    Ok(lines(chosen, grouped))
+}
+
+/// When, where and with which labels a run was saved, on one line.
+fn describe(run: &SavedRun) -> String {
+    let info = run.info();
+    let mut text = format!(
+        "{}, {} on {} (pid {})",
+        info.time_rfc3339(),
+        info.program,
+        info.host,
+        info.pid
+    );
+    if !info.labels.is_empty() {
+        let labels: Vec<String> = (info.labels.iter())
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect();
+        text.push_str(&format!(", labels {}", labels.join(",")));
+    }
+    text
 }
 
 /// The exit report's lines: one per timer (with group rows, `grouped`),

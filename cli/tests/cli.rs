@@ -106,6 +106,12 @@ fn report_prints_the_run_as_the_program_printed_it_at_exit() {
     assert!(out.status.success(), "{out:?}");
     assert_eq!(text(&out.stdout), second, "the last run, by default");
     assert!(text(&out.stderr).contains("holds 2 runs; this is run 2"));
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("perf-timer: run 2: 20") && stderr.contains("Z, "),
+        "{stderr}"
+    );
+    assert!(stderr.contains(", labels commit=bbb"), "{stderr}");
 
     let out = perf_timer(&["report", path(&file), "--run", "1"]);
     assert_eq!(text(&out.stdout), first);

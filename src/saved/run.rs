@@ -40,6 +40,24 @@ pub struct RunInfo {
     pub process: Option<ProcessTime>,
 }
 
+impl RunInfo {
+    /// [`time`](RunInfo::time) in RFC 3339, UTC, to the millisecond, as the
+    /// saved line's `time` field: `2026-11-29T23:59:01.123Z`.
+    ///
+    /// ```
+    /// let run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// let time = run.info().time_rfc3339();
+    /// assert!(time.ends_with('Z') && time.len() == 24, "{time}");
+    /// ```
+    pub fn time_rfc3339(&self) -> String {
+        let since = self
+            .time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default();
+        super::line::rfc3339(since)
+    }
+}
+
 /// One program run as saved: its [`RunInfo`] and its [`Snapshot`], with
 /// every timer's full busy and wall distributions. Saved as one JSON line
 /// (see [the module](crate::saved) for the schema); read back exactly.
