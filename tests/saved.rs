@@ -197,6 +197,21 @@ fn errors_say_what_is_wrong() {
         "{error}"
     );
 
+    // A file of only foreign lines says why the first was skipped.
+    let foreign = TempPath::new("foreign");
+    std::fs::write(&foreign.0, "{\"a\": 1}\n").unwrap();
+    let error = saved::read(&foreign.0).unwrap_err();
+    assert!(error.to_string().contains("(1 line(s) skipped; line 1 skipped: not a saved run: JSON, but not written by perf-timer"), "{error}");
+
+    // A line from before a counter existed reads it as 0.
+    let registry = Registry::new();
+    registry.timer("old").record(us(3));
+    let line = SavedRun::capture(&registry).to_json_line();
+    let older = line.replacen("\"bytes\":0,", "", 1);
+    assert_ne!(older, line);
+    let back = SavedRun::from_json_line(&older).unwrap();
+    assert_eq!(back.snapshot().get("old").unwrap().bytes(), 0);
+
     // A histogram that does not count what the totals say.
     let registry = Registry::new();
     registry.timer("a").record(us(5));

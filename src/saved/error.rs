@@ -25,14 +25,17 @@ pub enum SavedError {
     },
     /// The file holds no saved run at all (empty, or only skipped lines).
     #[error(
-        "{path} holds no saved run ({skipped} line(s) skipped): save one with \
-         `report_at_exit().save_to(path)` or PERF_TIMER_SAVE=path"
+        "{path} holds no saved run ({skipped} line(s) skipped{first}): save one with \
+         `report_at_exit().save_to(path)` or PERF_TIMER_SAVE=path",
+        first = first.as_ref().map(|f| format!("; {f}")).unwrap_or_default()
     )]
     NoRuns {
         /// The file.
         path: PathBuf,
         /// Lines that were not saved runs.
         skipped: usize,
+        /// Why the first of them was skipped, with its line number.
+        first: Option<String>,
     },
     /// A line is not a saved run: not JSON, not ours, or damaged.
     #[error("not a saved run: {0}")]

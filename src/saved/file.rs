@@ -90,7 +90,7 @@ pub struct SavedFile {
 /// let path = std::env::temp_dir().join(format!("perf-timer-doc-skip-{}.jsonl", std::process::id()));
 /// std::fs::write(&path, "hello\n").unwrap();
 /// let error = perf_timer::saved::read(&path).unwrap_err();
-/// assert!(error.to_string().contains("holds no saved run (1 line(s) skipped)"));
+/// assert!(error.to_string().contains("holds no saved run (1 line(s) skipped; line 1 skipped: not a saved run: not JSON"));
 /// # std::fs::remove_file(&path).unwrap();
 /// ```
 #[derive(Debug, Clone)]
@@ -173,6 +173,7 @@ pub fn read(path: impl AsRef<Path>) -> Result<SavedFile, SavedError> {
             _ => SavedError::NoRuns {
                 path: path.to_owned(),
                 skipped: skipped.len(),
+                first: skipped.first().map(ToString::to_string),
             },
         });
     }

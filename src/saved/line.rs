@@ -22,9 +22,14 @@ macro_rules! totals_fields {
             Value::Object(map)
         }
 
+        /// A counter missing from the line reads as 0, so that a line
+        /// written before the counter existed still reads; one of the
+        /// wrong type is an error.
         fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
             let mut totals = Totals::default();
-            $(totals.$field = u64_field(value, stringify!($field))?;)*
+            $(if value.get(stringify!($field)).is_some() {
+                totals.$field = u64_field(value, stringify!($field))?;
+            })*
             Ok(totals)
         }
     };
