@@ -4,9 +4,9 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::ticks_between;
+use crate::record::End;
 use crate::record::RunSample;
 use crate::task;
-use crate::timer::End;
 use crate::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.

@@ -125,11 +125,13 @@
 //    poll is timed and a run in flight flushes; `scheduled`, the cold path
 //    of a run sampled for scheduling delay); `timer` and `timed`, `timer`
 //    and `guard` are handle-and-section pairs.
-// 5. `registry`, `builder`, `interval`, `exit`, `export/`: names, the
-//    builder, and everything that reads many timers.
-// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`, `tower`: the
-//    ways in (a future wrapper, a stream wrapper, spawn helpers, a tracing
-//    layer, tokio's task hooks, a tower layer).
+// 5. `registry`, `builder`, `interval`, `exit`, `export/`, `saved/`:
+//    names, the builder, and everything that reads many timers (`saved/`
+//    keeps a run as a JSON line and reads it back).
+// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`, `tower`,
+//    `bytes`: the ways in (a future wrapper, a stream wrapper, spawn
+//    helpers, a tracing layer, tokio's task hooks, a tower layer, and the
+//    bytes a run handled).
 mod builder;
 mod bytes;
 mod classify;

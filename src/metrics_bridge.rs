@@ -7,7 +7,7 @@ use std::sync::OnceLock;
 
 use metrics::{Counter, Histogram};
 
-use crate::timer::End;
+use crate::record::End;
 
 /// A timer's handles in the `metrics` recorder, resolved on first use.
 pub(crate) struct Forward {

@@ -6,8 +6,9 @@
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
+use crate::record::End;
 use crate::task::{self, Entered};
-use crate::timer::{End, RunTicks, TimerCore, FLUSH_SHIFT};
+use crate::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
 use crate::wake_marks;
 
 /// Busy time, wall time, polls and outcome of one run: 40 bytes.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::guard::TimerGuard;
-use crate::record::{Delays, Event, Flushed, Recorder, RunSample};
+use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
 use crate::settings::Settings;
 use crate::slow;
 use crate::{Stats, Timed};
@@ -59,18 +59,6 @@ pub(crate) struct RunTicks {
     pub(crate) polls: u64,
     pub(crate) longest_poll: u64,
     pub(crate) nested_nanos: u64,
-}
-
-/// How a run ended without a sample.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum End {
-    /// Dropped before `Ready`.
-    Cancelled,
-    /// A poll panicked.
-    Panicked,
-    /// No longer timed: the registry was switched off, or a stream ended
-    /// between items.
-    Untimed,
 }
 
 /// Everything one timer records into.

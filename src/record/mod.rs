@@ -13,4 +13,4 @@ mod totals;
 pub(crate) use delays::Delays;
 pub(crate) use layout::Layout;
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
-pub(crate) use totals::{Event, Flushed, RunSample, Totals};
+pub(crate) use totals::{End, Event, Flushed, RunSample, Totals};

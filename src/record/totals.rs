@@ -44,6 +44,18 @@ impl RunSample {
     }
 }
 
+/// How a run ended without a sample.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum End {
+    /// Dropped before `Ready`.
+    Cancelled,
+    /// A poll panicked.
+    Panicked,
+    /// No longer timed: the registry was switched off, or a stream ended
+    /// between items.
+    Untimed,
+}
+
 /// Something counted that is not a completed run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Event {
