@@ -48,6 +48,15 @@ enum Command {
         grouped: bool,
     },
     /// Compare two saved runs timer by timer; exit status 1 if any regressed.
+    ///
+    /// For every timer of either file: runs, mean, p50, p90, p99 and max of
+    /// busy time, base → new. A timer regressed (or improved) when its mean
+    /// moved beyond --threshold and a one-sided Mann-Whitney U test on the
+    /// two busy-time distributions gives p < 0.01: a rank test, so a few
+    /// outliers cannot decide it; exact about values that share a histogram
+    /// bucket (ties at their average rank); accounting for both sides'
+    /// number of runs; and the same files always get the same verdict.
+    /// Several runs in one file are merged first.
     Diff {
         /// The baseline: a file of saved runs (several are merged).
         base: PathBuf,
