@@ -1,5 +1,6 @@
 //! The task perf counter: which timed future is the outermost one being
-//! polled on this thread, and its busy time before this poll.
+//! polled on this thread, and its busy time before this poll; and the
+//! innermost one's timer, where `add_bytes` counts.
 //!
 //! The frame lives in a thread-local only for the length of one poll: it is
 //! set when the outermost timed future enters `poll` and cleared when it

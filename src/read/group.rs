@@ -104,45 +104,68 @@ impl Grouped<'_> {
     }
 }
 
-/// The groups to show: prefixes of two members or more, each with fewer
-/// members than the group it sits in.
-fn groups(names: &[&str]) -> Vec<String> {
-    let mut members: BTreeMap<&str, usize> = BTreeMap::new();
-    for name in names {
-        for (at, _) in name.match_indices("::") {
-            *members.entry(&name[..at]).or_default() += 1;
+/// What a group row says: its members' self busy time, runs and number.
+#[derive(Default, Clone, Copy)]
+struct Summary {
+    busy: Duration,
+    runs: u64,
+    timers: usize,
+}
+
+impl Summary {
+    fn add(&mut self, stats: &Stats) {
+        self.busy += stats.self_poll_total();
+        self.runs += stats.count();
+        self.timers += 1;
+    }
+}
+
+/// `name`'s `::` prefixes, outermost first, and `name` itself last (a timer
+/// named like a group is one of its members).
+fn prefixes(name: &str) -> impl Iterator<Item = &str> {
+    (name.match_indices("::").map(move |(at, _)| &name[..at])).chain(std::iter::once(name))
+}
+
+/// Every prefix's summary, in one pass over the timers; then only the
+/// groups to show: prefixes of two members or more, each with fewer members
+/// than the group it sits in.
+fn groups<'a>(shown: &[&'a Stats]) -> BTreeMap<&'a str, Summary> {
+    let mut all: BTreeMap<&str, Summary> = BTreeMap::new();
+    for stats in shown {
+        let name = stats.name();
+        let mut own = prefixes(name).peekable();
+        while let Some(prefix) = own.next() {
+            // The name itself counts only where it is another timer's prefix.
+            if own.peek().is_none() {
+                break;
+            }
+            all.entry(prefix).or_default().add(stats);
         }
     }
-    // A timer named like a group is one of its members.
-    for name in names {
-        if let Some(n) = members.get_mut(name) {
-            *n += 1;
+    for stats in shown {
+        if let Some(summary) = all.get_mut(stats.name()) {
+            summary.add(stats);
         }
     }
-    let parent_count = |prefix: &str| {
-        prefix
-            .rfind("::")
-            .and_then(|at| members.get(&prefix[..at]).copied())
-    };
-    members
-        .iter()
-        .filter(|&(prefix, &n)| n >= 2 && parent_count(prefix) != Some(n))
-        .map(|(prefix, _)| (*prefix).to_owned())
+    let parent_timers =
+        |prefix: &str| (prefix.rfind("::")).and_then(|at| all.get(&prefix[..at]).map(|s| s.timers));
+    (all.iter())
+        .filter(|&(prefix, s)| s.timers >= 2 && parent_timers(prefix) != Some(s.timers))
+        .map(|(prefix, s)| (*prefix, *s))
         .collect()
 }
 
 /// `… self busy in N runs of M timers`.
-fn write_summary(f: &mut impl fmt::Write, stats: &[&Stats]) -> fmt::Result {
-    let busy: Duration = stats.iter().map(|s| s.self_poll_total()).sum();
-    let runs: u64 = stats.iter().map(|s| s.count()).sum();
+fn write_summary(f: &mut impl fmt::Write, summary: Summary) -> fmt::Result {
     let plural = |n: u64, one: &'static str, many: &'static str| if n == 1 { one } else { many };
     write!(
         f,
-        "{} self busy in {runs} {} of {} {}",
-        Nanos(busy.as_nanos() as f64),
-        plural(runs, "run", "runs"),
-        stats.len(),
-        plural(stats.len() as u64, "timer", "timers")
+        "{} self busy in {} {} of {} {}",
+        Nanos(summary.busy.as_nanos() as f64),
+        summary.runs,
+        plural(summary.runs, "run", "runs"),
+        summary.timers,
+        plural(summary.timers as u64, "timer", "timers")
     )
 }
 
@@ -153,48 +176,46 @@ impl fmt::Display for Grouped<'_> {
         if shown.is_empty() {
             return fmt::Display::fmt(self.report, f);
         }
-        let all_busy: Duration = shown.iter().map(|s| s.self_poll_total()).sum();
+        let mut all = Summary::default();
+        shown.iter().for_each(|s| all.add(s));
         f.write_str("(all): ")?;
-        write_summary(f, &shown)?;
+        write_summary(f, all)?;
         f.write_str("\n")?;
-        let names: Vec<&str> = shown.iter().map(|s| s.name()).collect();
-        let groups = groups(&names);
+        let groups = groups(&shown);
+        // Timers come sorted by name, so a group's members follow each other.
         let mut open: Vec<&str> = Vec::new();
         for stats in &shown {
             while open.last().is_some_and(|g| !is_under(stats.name(), g)) {
                 open.pop();
             }
-            for group in groups.iter().filter(|g| is_under(stats.name(), g)) {
-                if open.contains(&group.as_str()) {
+            for prefix in prefixes(stats.name()) {
+                let Some(&summary) = groups.get(prefix) else {
+                    continue;
+                };
+                if open.contains(&prefix) {
                     continue;
                 }
-                let members: Vec<&Stats> = shown
-                    .iter()
-                    .copied()
-                    .filter(|s| is_under(s.name(), group))
-                    .collect();
-                let busy: Duration = members.iter().map(|s| s.self_poll_total()).sum();
                 write!(
                     f,
-                    "{:indent$}group {group:?}: ",
+                    "{:indent$}group {prefix:?}: ",
                     "",
                     indent = 2 * open.len()
                 )?;
-                write_summary(f, &members)?;
-                let share = if all_busy.is_zero() {
+                write_summary(f, summary)?;
+                let share = if all.busy.is_zero() {
                     0.0
                 } else {
-                    busy.as_secs_f64() / all_busy.as_secs_f64() * 100.0
+                    summary.busy.as_secs_f64() / all.busy.as_secs_f64() * 100.0
                 };
                 writeln!(f, ", {share:.0}% of all")?;
-                open.push(group);
+                open.push(prefix);
             }
             write!(f, "{:indent$}", "", indent = 2 * open.len())?;
             write_line(f, stats, snapshot.quantiles(), None)?;
             f.write_str("\n")?;
         }
-        if snapshot.is_switched_off() {
-            writeln!(f, "{}", super::report::SWITCHED_OFF_SINCE)?;
+        if let Some(status) = self.report.status() {
+            writeln!(f, "{status}")?;
         }
         Ok(())
     }

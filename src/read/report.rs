@@ -76,7 +76,7 @@ impl Report {
     /// The one line that says why a report has nothing, or that timing is
     /// off: a registry's report never prints nothing at all. An interval's
     /// report (a periodic log) stays silent when its window was quiet.
-    fn status(&self) -> Option<&'static str> {
+    pub(super) fn status(&self) -> Option<&'static str> {
         if self.elapsed.is_some() {
             return None;
         }
