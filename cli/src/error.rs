@@ -1,59 +1,63 @@
 //! What went wrong, as a sentence that says what to do (exit status 2).
 
-use std::fmt;
 use std::path::PathBuf;
 
 use perf_timer::saved::SavedError;
 
 /// Every failure of a command.
-#[derive(Debug)]
+#[derive(Debug, thiserror::Error)]
 pub enum CliError {
     /// A saved-run file could not be read.
-    Saved(SavedError),
+    #[error("{0}")]
+    Saved(#[from] SavedError),
     /// `--run N` beyond the file's runs.
+    #[error("{} holds {runs} run(s), so there is no run {run}: give --run 1 to --run {runs}", path.display())]
     NoSuchRun {
         path: PathBuf,
         run: usize,
         runs: usize,
     },
     /// `--label k=v` matched no run.
+    #[error("no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels", path.display(), path.display())]
     NoLabel { path: PathBuf, label: String },
     /// `--timer NAME` matched no timer.
+    #[error("no timer is named {name:?}{}", known_list(known))]
     NoTimer { name: String, known: Vec<String> },
+    /// The two sides of a comparison were timed with different clocks.
+    #[error(
+        "{} was timed with {} and {} with {}: their busy times are not comparable; \
+         give --allow-mixed-clocks to compare them anyway",
+        base.display(), list(base_clocks), new.display(), list(new_clocks)
+    )]
+    MixedClocks {
+        base: PathBuf,
+        base_clocks: Vec<String>,
+        new: PathBuf,
+        new_clocks: Vec<String>,
+    },
+    /// An output file could not be written.
+    #[error("cannot write {}: {source}", path.display())]
+    Write {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     /// An argument the command cannot use.
+    #[error("{0}")]
     Usage(String),
 }
 
-impl fmt::Display for CliError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            CliError::Saved(e) => write!(f, "{e}"),
-            CliError::NoSuchRun { path, run, runs } => write!(
-                f,
-                "{} holds {runs} run(s), so there is no run {run}: give --run 1 to --run {runs}",
-                path.display()
-            ),
-            CliError::NoLabel { path, label } => write!(
-                f,
-                "no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels",
-                path.display(),
-                path.display()
-            ),
-            CliError::NoTimer { name, known } => {
-                write!(f, "no timer is named {name:?}")?;
-                match known.len() {
-                    0 => write!(f, ": the runs have no timers"),
-                    n if n <= 12 => write!(f, "; the timers are: {}", known.join(", ")),
-                    n => write!(f, "; there are {n} timers, e.g. {}", known[..12].join(", ")),
-                }
-            }
-            CliError::Usage(what) => write!(f, "{what}"),
-        }
+fn known_list(known: &[String]) -> String {
+    match known.len() {
+        0 => ": the runs have no timers".to_owned(),
+        n if n <= 12 => format!("; the timers are: {}", known.join(", ")),
+        n => format!("; there are {n} timers, e.g. {}", known[..12].join(", ")),
     }
 }
 
-impl From<SavedError> for CliError {
-    fn from(e: SavedError) -> Self {
-        CliError::Saved(e)
+fn list(clocks: &[String]) -> String {
+    match clocks {
+        [] => "an unknown clock".to_owned(),
+        [one] => one.clone(),
+        many => format!("several clocks ({})", many.join(", ")),
     }
 }

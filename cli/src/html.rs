@@ -14,7 +14,7 @@ use crate::load::Side;
 use crate::plot::{self, Curve};
 
 /// The page for `sides` (`threshold` for the comparison of two).
-pub fn page(sides: &[Side], threshold: f64) -> Result<String, CliError> {
+pub fn page(sides: &[Side], threshold: f64, mixed_clocks: bool) -> Result<String, CliError> {
     let names = sides
         .iter()
         .map(Side::describe)
@@ -31,7 +31,10 @@ pub fn page(sides: &[Side], threshold: f64) -> Result<String, CliError> {
         escape(&names)
     );
     if let [base, new] = sides {
-        comparison(&mut html, &diff::diff(base, new, threshold, None));
+        comparison(
+            &mut html,
+            &diff::diff(base, new, threshold, None, mixed_clocks)?,
+        );
     }
     for side in sides {
         report(&mut html, side);
@@ -78,33 +81,83 @@ pub fn page(sides: &[Side], threshold: f64) -> Result<String, CliError> {
 }
 
 fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
-    let ([base, new, rule], summary) = diff.framing();
+    let _ = writeln!(html, "<section id=\"diff\">\n<h2>Comparison</h2>\n<p>");
+    for line in diff.heading() {
+        let _ = writeln!(html, "{}<br>", escape(&line));
+    }
     let _ = writeln!(
         html,
-        "<section id=\"diff\">\n<h2>Comparison</h2>\n<p>{}<br>{}<br>{}</p>\n<p class=\"summary\">{}</p>",
-        escape(&base),
-        escape(&new),
-        escape(&rule),
-        escape(&summary)
+        "</p>\n<p class=\"summary\">{}</p>",
+        escape(&diff.summary())
     );
-    let _ = writeln!(
+    let names = diff.figure_names();
+    let _ = write!(
         html,
-        "<table class=\"sortable\">\n<thead><tr><th>timer</th><th>verdict</th><th>runs</th>\
-         <th>mean</th><th>p50</th><th>p90</th><th>p99</th><th>max</th></tr></thead>\n<tbody>"
+        "<table class=\"sortable\">\n<thead><tr><th>timer</th><th>verdict</th><th>change</th>\
+         <th>runs</th><th>spread</th>"
     );
-    for (name, verdict, cells) in diff.table() {
+    for name in &names {
+        let _ = write!(html, "<th>{}</th>", escape(name));
+    }
+    let _ = writeln!(html, "<th>why</th></tr></thead>\n<tbody>");
+    for row in &diff.rows {
         let _ = write!(
             html,
             "<tr data-timer=\"{}\" class=\"{}\"><td>{}</td><td>{}</td>",
-            escape(&name),
-            verdict.as_str().replace(' ', "-"),
-            escape(&name),
-            verdict.as_str()
+            escape(&row.name),
+            row.verdict.as_str().replace(' ', "-"),
+            escape(&row.name),
+            row.verdict.as_str()
         );
+        let (text, sort) = match row.busy {
+            Some((_, j)) => (diff::change_text(&j), j.percent()),
+            None => ("-".to_owned(), 0.0),
+        };
+        let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));
+        let pair = |get: &dyn Fn(&diff::Figures) -> (String, f64)| match (&row.base, &row.new) {
+            (Some(b), Some(n)) => (format!("{} → {}", get(b).0, get(n).0), get(n).1),
+            (Some(f), None) | (None, Some(f)) => get(f),
+            (None, None) => (String::new(), 0.0),
+        };
+        let mut cells = vec![
+            pair(&|f| (f.runs.to_string(), f.runs as f64)),
+            pair(&|f| match f.spread() {
+                Some(s) => (format!("±{:.1}%", s * 100.0), s),
+                None => ("-".to_owned(), 0.0),
+            }),
+        ];
+        for i in 0..names.len() {
+            let value = |f: &diff::Figures| f.busy.get(i).copied();
+            cells.push(
+                match (
+                    row.base.as_ref().and_then(value),
+                    row.new.as_ref().and_then(value),
+                ) {
+                    (Some(b), Some(n)) => {
+                        let change = diff::percent(b, n);
+                        (
+                            format!(
+                                "{} → {} ({})",
+                                ReportDuration(b),
+                                ReportDuration(n),
+                                diff::signed(change)
+                            ),
+                            if change.is_finite() { change } else { f64::MAX },
+                        )
+                    }
+                    (Some(d), None) | (None, Some(d)) => (ReportDuration(d).to_string(), 0.0),
+                    (None, None) => ("-".to_owned(), 0.0),
+                },
+            );
+        }
         for (text, sort) in cells {
             let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));
         }
-        let _ = writeln!(html, "</tr>");
+        let _ = writeln!(
+            html,
+            "<td class=\"why\">{}</td></tr>",
+            escape(&row.reason(diff.threshold))
+        );
     }
     let _ = writeln!(html, "</tbody>\n</table>\n</section>");
 }
@@ -195,6 +248,7 @@ tr.improved td:nth-child(2) { color: #070; font-weight: bold; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: 0.9em; }
+td.why { text-align: left; font-size: 0.85em; color: #555; max-width: 40em; }
 ";
 
 /// Sortable tables (click a heading; `#sort=COLUMN` or `#sort=COLUMN-desc`

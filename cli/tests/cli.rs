@@ -3,30 +3,46 @@
 //! and saves them through `PERF_TIMER_SAVE` at exit), then runs the command
 //! on the files and checks what it prints and its exit status.
 
+use std::future::Future as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use proptest::prelude::*;
 
-/// Set in the child: `seed,runs,scale` of the work to record.
+/// Set in the child: `seed,runs,scale[,flags]` of the work to record.
 const PROGRAM: &str = "PERF_TIMER_CLI_PROGRAM";
 
 /// The program: `runs` runs of "handle" whose busy times are drawn from
 /// one log-uniform distribution (100 µs to 1 ms) by a seeded generator,
-/// times `scale`; a tenth as many of "flush". On a mock clock, so that
-/// the figures are exact and the same seed gives the same run.
+/// times `scale`; a tenth as many of "flush". On a mock clock, so that the
+/// figures are exact and the same seed gives the same run. Flags: `o` a
+/// tenth as many of "req" (20 µs) and "api" (30 µs) too, `c` as `o` but every
+/// "req" run is cancelled (a timeout), `e` as `o` but every "api" run returns
+/// `Err`, `s` the standard clock instead of the mock one (the figures are
+/// then tiny and real), `w` 900 more timers (a long output).
 fn program(spec: &str) {
-    let parts: Vec<u64> = spec.split(',').map(|p| p.parse().unwrap()).collect();
-    let (mut seed, runs, scale) = (parts[0], parts[1], parts[2]);
-    let (clock, _mock) = perf_timer::Clock::mock();
+    let parts: Vec<&str> = spec.split(',').collect();
+    let number = |i: usize| parts[i].parse::<u64>().unwrap();
+    let (mut seed, runs, scale) = (number(0), number(1), number(2));
+    let flags = parts.get(3).copied().unwrap_or("");
+    let (clock, mock) = perf_timer::Clock::mock();
+    let clock = if flags.contains('s') {
+        perf_timer::Clock::std()
+    } else {
+        clock
+    };
     let registry = perf_timer::Registry::builder()
         .clock(clock)
         .build()
         .unwrap();
     let _report = registry.report_at_exit();
-    let handle = registry.timer("handle");
-    let flush = registry.timer("flush");
+    let (handle, flush) = (registry.timer("handle"), registry.timer("flush"));
+    let outcomes = flags
+        .contains(['o', 'c', 'e'])
+        .then(|| (registry.timer("req"), registry.timer("api")));
+    let mut cx = Context::from_waker(Waker::noop());
     for i in 0..runs {
         seed = seed
             .wrapping_mul(6_364_136_223_846_793_005)
@@ -34,8 +50,40 @@ fn program(spec: &str) {
         let unit = (seed >> 11) as f64 / (1_u64 << 53) as f64;
         let micros = 100.0 * 10_f64.powf(unit);
         handle.record(Duration::from_nanos((micros * 1e3) as u64 * scale));
-        if i % 10 == 0 {
-            flush.record(Duration::from_micros(50));
+        if i % 10 != 0 {
+            continue;
+        }
+        flush.record(Duration::from_micros(50));
+        let Some((req, api)) = &outcomes else {
+            continue;
+        };
+        // A request of 20 µs of work that either completes or is dropped
+        // after its first poll.
+        let cancelled = flags.contains('c');
+        let mut request = Box::pin(req.time(std::future::poll_fn(|_| {
+            mock.advance(Duration::from_micros(20));
+            if cancelled {
+                Poll::Pending
+            } else {
+                Poll::Ready(())
+            }
+        })));
+        let _ = request.as_mut().poll(&mut cx);
+        drop(request);
+        let failing = flags.contains('e');
+        let mut call = Box::pin(
+            api.time(std::future::poll_fn(|_| {
+                mock.advance(Duration::from_micros(30));
+                Poll::Ready(if failing { Err("refused") } else { Ok(()) })
+            }))
+            .classify::<perf_timer::ErrOutput>(),
+        );
+        let _ = call.as_mut().poll(&mut cx);
+    }
+    if flags.contains('w') {
+        for i in 0..900 {
+            let name = format!("wide.timer.with.a.long.name.{i:04}");
+            registry.timer(&name).record(Duration::from_micros(10));
         }
     }
 }
@@ -71,9 +119,14 @@ impl Drop for Temp {
 
 /// Runs the program once, saving to `file`; returns what it printed.
 fn run_program(file: &Path, seed: u64, runs: u64, scale: u64, labels: &str) -> String {
+    run_program_with(file, &format!("{seed},{runs},{scale}"), labels)
+}
+
+/// Runs the program as `spec` says (see [`program`]), saving to `file`.
+fn run_program_with(file: &Path, spec: &str, labels: &str) -> String {
     let output = Command::new(std::env::current_exe().unwrap())
         .args(["child_program", "--exact", "--ignored", "--test-threads=1"])
-        .env(PROGRAM, format!("{seed},{runs},{scale}"))
+        .env(PROGRAM, spec)
         .env("PERF_TIMER_SAVE", file)
         .env("PERF_TIMER_LABELS", labels)
         .stdout(Stdio::null())
@@ -131,31 +184,63 @@ fn report_prints_the_run_as_the_program_printed_it_at_exit() {
     );
 }
 
-#[test]
-fn diff_fails_on_a_real_regression_and_passes_on_the_same_program() {
-    let (base, same, slower) = (Temp::new("base"), Temp::new("same"), Temp::new("slower"));
-    run_program(&base.0, 11, 300, 1, "");
-    run_program(&same.0, 22, 300, 1, ""); // other samples, same distribution
-    run_program(&slower.0, 33, 300, 2, ""); // the work doubles
+/// `runs` process runs of the program into `file`, seeds from `seed`.
+fn save_runs(file: &Path, seed: u64, runs: u64, samples: u64, scale: u64, flags: &str) {
+    for i in 0..runs {
+        run_program_with(file, &format!("{},{samples},{scale},{flags}", seed + i), "");
+    }
+}
 
+#[test]
+fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
+    let (base, same, slower) = (Temp::new("base"), Temp::new("same"), Temp::new("slower"));
+    // Three process runs a side of 1,000 samples each: each run's mean busy
+    // time of "handle" varies by about 2 % between runs (other seeds).
+    save_runs(&base.0, 10, 3, 1_000, 1, "o");
+    save_runs(&same.0, 20, 3, 1_000, 1, "o");
+    save_runs(&slower.0, 30, 3, 1_000, 2, "o"); // the work doubles
+
+    // The same program: at ±5 % three runs a side cannot tell; the reason
+    // says how many would. Not a regression either way.
     let out = perf_timer(&["diff", path(&base), path(&same)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let report = text(&out.stdout);
-    assert!(report.contains("timer \"handle\": no change"), "{report}");
     assert!(
-        report.ends_with("0 regressed, 0 improved, 2 no change\n"),
+        report.contains("timer \"handle\": inconclusive: mean "),
         "{report}"
+    );
+    assert!(report.contains("runs a side would tell"), "{report}");
+    assert!(
+        report.contains("\n  runs                 3           3\n"),
+        "{report}"
+    );
+    // "flush" is the same 50 µs in every run: exactly no change.
+    assert!(
+        report.contains("timer \"flush\": no change: mean +0.0% [+0.0%, +0.0%], within ±5%"),
+        "{report}"
+    );
+    // A threshold the spread allows: no change.
+    let out = perf_timer(&["diff", path(&base), path(&same), "--threshold", "20%"]);
+    assert_eq!(out.status.code(), Some(0));
+    assert!(
+        text(&out.stdout).ends_with("0 regressed, 0 improved, 0 inconclusive, 4 no change\n"),
+        "{}",
+        text(&out.stdout)
     );
 
     let out = perf_timer(&["diff", path(&base), path(&slower)]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let report = text(&out.stdout);
     assert!(
-        report.contains("timer \"handle\": regressed (mean +"),
+        report.contains("timer \"handle\": regressed: mean +"),
         "{report}"
     );
-    assert!(report.contains("p < 0.001"), "{report}");
+    assert!(report.contains("beyond ±5%"), "{report}");
     assert!(report.contains("timer \"flush\": no change"), "{report}");
+    assert!(
+        report.ends_with("1 regressed, 0 improved, 0 inconclusive, 3 no change\n"),
+        "{report}"
+    );
 
     // The other way round it improved, and nothing regressed.
     let out = perf_timer(&["diff", path(&slower), path(&base)]);
@@ -168,25 +253,113 @@ fn diff_fails_on_a_real_regression_and_passes_on_the_same_program() {
 }
 
 #[test]
-fn diff_speaks_markdown_and_json_and_merges_several_runs_a_side() {
+fn one_run_a_side_is_inconclusive_unless_beyond_twice() {
+    let (base, same, triple) = (
+        Temp::new("one-base"),
+        Temp::new("one-same"),
+        Temp::new("one-x3"),
+    );
+    run_program(&base.0, 11, 300, 1, "");
+    run_program(&same.0, 22, 300, 1, "");
+    run_program(&triple.0, 33, 300, 3, "");
+    let out = perf_timer(&["diff", path(&base), path(&same)]);
+    assert_eq!(out.status.code(), Some(0));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("one run a side gives no estimate of run-to-run noise"),
+        "{report}"
+    );
+    let out = perf_timer(&["diff", path(&base), path(&triple)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains("beyond 2× with one run a side"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
+fn more_cancelled_or_failed_runs_are_a_regression_with_the_reason() {
+    let (base, timeouts, failures) = (Temp::new("oc-base"), Temp::new("oc-c"), Temp::new("oc-e"));
+    save_runs(&base.0, 40, 2, 2_000, 1, "o");
+    save_runs(&timeouts.0, 50, 2, 2_000, 1, "c");
+    save_runs(&failures.0, 60, 2, 2_000, 1, "e");
+
+    // Every "req" now ends cancelled: not "removed" but regressed.
+    let out = perf_timer(&["diff", path(&base), path(&timeouts)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("timer \"req\": regressed: cancelled 0 → 400"),
+        "{report}"
+    );
+    assert!(
+        report.contains("\n  cancelled            0         400\n"),
+        "{report}"
+    );
+
+    // Every "api" call now returns Err: same busy time, still regressed.
+    let out = perf_timer(&["diff", path(&base), path(&failures)]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let report = text(&out.stdout);
+    assert!(
+        report.contains("timer \"api\": regressed: errors 0 → 400; mean +0.0% [+0.0%, +0.0%]"),
+        "{report}"
+    );
+    // The other way round, fewer errors is not a regression.
+    let out = perf_timer(&["diff", path(&failures), path(&base)]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
+}
+
+#[test]
+fn runs_on_different_clocks_are_not_compared_unless_asked() {
+    let (mock, std_clock) = (Temp::new("clk-mock"), Temp::new("clk-std"));
+    run_program_with(&mock.0, "1,50,1", "");
+    run_program_with(&std_clock.0, "1,50,1,s", "");
+    let out = perf_timer(&["diff", path(&mock), path(&std_clock)]);
+    assert_eq!(out.status.code(), Some(2));
+    let error = text(&out.stderr);
+    assert_eq!(error.lines().count(), 1, "{error}");
+    assert!(
+        error.contains("was timed with Clock::mock and")
+            && error.contains(
+                "with Clock::std: their busy times are not comparable; give --allow-mixed-clocks"
+            ),
+        "{error}"
+    );
+    let out = perf_timer(&[
+        "diff",
+        path(&mock),
+        path(&std_clock),
+        "--allow-mixed-clocks",
+    ]);
+    assert_ne!(out.status.code(), Some(2), "{out:?}");
+    assert!(text(&out.stdout).contains("clocks differ (base Clock::mock, new Clock::std)"));
+}
+
+#[test]
+fn diff_speaks_markdown_and_json() {
     let (base, new) = (Temp::new("md-base"), Temp::new("md-new"));
-    run_program(&base.0, 5, 200, 1, "");
-    run_program(&base.0, 6, 200, 1, "");
-    run_program(&new.0, 7, 200, 3, "");
+    save_runs(&base.0, 5, 3, 500, 1, "o");
+    save_runs(&new.0, 15, 3, 500, 3, "o");
 
     let out = perf_timer(&["diff", path(&base), path(&new), "--format", "markdown"]);
     assert_eq!(out.status.code(), Some(1));
     let md = text(&out.stdout);
-    assert!(md.contains("(2 runs merged)"), "{md}");
     assert!(
-        md.contains("| timer | verdict | runs | mean | p50 | p90 | p99 | max |"),
+        md.starts_with("**perf-timer: 1 regressed, 0 improved, 0 inconclusive, 3 no change** ❌\n"),
         "{md}"
     );
+    // The changed timer in the open table, the others folded.
+    let (open, folded) = md.split_once("<details>").unwrap();
+    assert!(open.contains("| `handle` | **regressed** | +2"), "{md}");
+    assert!(open.contains("| 3 → 3 |"), "{md}");
+    assert!(!open.contains("`flush`"), "{md}");
     assert!(
-        md.contains("| `handle` | **regressed** | 400 → 200 |"),
+        folded.starts_with("<summary>3 timer(s) with no change</summary>"),
         "{md}"
     );
-    assert!(md.contains("| `flush` | no change | 40 → 20 |"), "{md}");
+    assert!(folded.contains("| `flush` | no change |"), "{md}");
 
     let out = perf_timer(&[
         "diff",
@@ -199,29 +372,82 @@ fn diff_speaks_markdown_and_json_and_merges_several_runs_a_side() {
     ]);
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["schema"], "perf-timer-diff");
+    assert_eq!(json["version"], 1);
     assert_eq!(json["regressed"], true);
-    assert_eq!(json["base"]["runs"], 2);
+    assert_eq!(json["base"]["runs"], 3);
+    assert_eq!(json["summary"]["regressed"], 1);
     let timers = json["timers"].as_array().unwrap();
     assert_eq!(timers.len(), 1, "--timer keeps only that timer");
-    assert_eq!(timers[0]["timer"], "handle");
-    assert_eq!(timers[0]["verdict"], "regressed");
-    assert_eq!(timers[0]["base"]["runs"], 400);
-    let change = timers[0]["change_percent"]["mean"].as_f64().unwrap();
-    assert!((150.0..250.0).contains(&change), "{change}");
-    assert!(timers[0]["p_larger"].as_f64().unwrap() < 0.001);
+    let handle = &timers[0];
+    assert_eq!(handle["timer"], "handle");
+    assert_eq!(handle["verdict"], "regressed");
+    assert_eq!(handle["base"]["runs"], 3);
+    assert_eq!(handle["base"]["samples"], 1_500);
+    assert_eq!(handle["base"]["run_means_ns"].as_array().unwrap().len(), 3);
+    assert_eq!(handle["base"]["quantiles_ns"][2]["q"], 0.99);
+    let change = &handle["change"];
+    assert_eq!(change["basis"], "mean");
+    let (low, mid, high) = (
+        change["low_percent"].as_f64().unwrap(),
+        change["percent"].as_f64().unwrap(),
+        change["high_percent"].as_f64().unwrap(),
+    );
+    assert!(5.0 < low && low < mid && mid < high, "{change}");
+    assert!((150.0..250.0).contains(&mid), "{mid}");
 }
 
 #[test]
 fn diff_lists_timers_on_one_side_as_added_or_removed() {
     let (base, new) = (Temp::new("ar-base"), Temp::new("ar-new"));
-    run_program(&base.0, 1, 5, 1, ""); // "flush" runs once: too few
-    run_program(&new.0, 1, 200, 1, "");
+    run_program(&base.0, 1, 200, 1, "");
+    run_program_with(&new.0, "1,200,1,w", "");
     let out = perf_timer(&["diff", path(&base), path(&new)]);
     let report = text(&out.stdout);
-    assert!(report.contains("timer \"flush\": too few runs"), "{report}");
+    assert!(
+        report.contains("timer \"wide.timer.with.a.long.name.0000\": added\n"),
+        "{report}"
+    );
+    let out = perf_timer(&["diff", path(&new), path(&base)]);
+    assert!(
+        text(&out.stdout).contains("900 removed"),
+        "{}",
+        text(&out.stdout)
+    );
     std::fs::write(&base.0, "").unwrap();
     let out = perf_timer(&["diff", path(&new), path(&base)]);
     assert_eq!(out.status.code(), Some(2), "an empty file is an error");
+}
+
+/// `perf-timer diff … | head -c 10`: the reader goes away early; the
+/// command ends quietly, no panic, with its own exit status.
+#[test]
+fn output_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read as _;
+    let (base, new) = (Temp::new("pipe-base"), Temp::new("pipe-new"));
+    run_program_with(&base.0, "1,20,1,w", "");
+    run_program_with(&new.0, "2,20,1,w", "");
+    for command in [
+        vec!["diff", path(&base), path(&new)],
+        vec!["report", path(&new)],
+    ] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+            .args(&command)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut head = [0_u8; 10];
+        child.stdout.take().unwrap().read_exact(&mut head).unwrap();
+        // The read end is closed here: more than a pipe's buffer is left.
+        let out = child.wait_with_output().unwrap();
+        let stderr = text(&out.stderr);
+        assert!(!stderr.contains("panicked"), "{command:?}: {stderr}");
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{command:?}: {out:?}"
+        );
+    }
 }
 
 #[test]

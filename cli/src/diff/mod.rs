@@ -1,0 +1,503 @@
+//! `perf-timer diff`: every timer of two sides compared run by run, with a
+//! verdict whose unit of evidence is the process run (see `evidence.rs`).
+//!
+//! Files: this one gathers each timer's figures and decides its verdict;
+//! `text.rs`, `markdown.rs` and `json.rs` present one [`Diff`].
+
+mod json;
+mod markdown;
+mod text;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use perf_timer::{ReportDuration, Stats};
+
+use crate::error::CliError;
+use crate::evidence::{self, Call, Doubt, Judgement};
+use crate::load::Side;
+
+/// What a timer did between the two sides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Slower beyond the threshold with confidence, or ending badly more
+    /// often beyond noise.
+    Regressed,
+    /// Faster beyond the threshold, with confidence.
+    Improved,
+    /// Within the threshold, with confidence.
+    NoChange,
+    /// The runs cannot tell; the row's reason says why.
+    Inconclusive,
+    /// Active only in the new side.
+    Added,
+    /// Active only in the base side: no activity at all in the new one.
+    Removed,
+}
+
+impl Verdict {
+    /// Every verdict, in the order summaries list them.
+    pub const ALL: [Verdict; 6] = [
+        Verdict::Regressed,
+        Verdict::Improved,
+        Verdict::Inconclusive,
+        Verdict::NoChange,
+        Verdict::Added,
+        Verdict::Removed,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Regressed => "regressed",
+            Verdict::Improved => "improved",
+            Verdict::NoChange => "no change",
+            Verdict::Inconclusive => "inconclusive",
+            Verdict::Added => "added",
+            Verdict::Removed => "removed",
+        }
+    }
+}
+
+/// A way a run can end without a normal sample (errors are samples too).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Cancelled,
+    Panicked,
+    Errors,
+}
+
+impl Outcome {
+    const ALL: [Outcome; 3] = [Outcome::Cancelled, Outcome::Panicked, Outcome::Errors];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Outcome::Cancelled => "cancelled",
+            Outcome::Panicked => "panicked",
+            Outcome::Errors => "errors",
+        }
+    }
+
+    fn count(self, stats: &Stats) -> u64 {
+        match self {
+            Outcome::Cancelled => stats.cancelled(),
+            Outcome::Panicked => stats.panicked(),
+            Outcome::Errors => stats.errors(),
+        }
+    }
+}
+
+/// One timer's figures on one side.
+#[derive(Debug, Clone, Default)]
+pub struct Figures {
+    /// Process runs (lines of the file) in which the timer did anything.
+    pub runs: usize,
+    /// Completed runs of the timer (samples), all process runs together.
+    pub samples: u64,
+    /// Cancelled, panicked and error counts, all process runs together.
+    pub outcomes: [u64; 3],
+    /// Runs still in flight when each process saved, summed.
+    pub in_flight: u64,
+    /// Busy time of runs that ended without a sample, summed.
+    pub abandoned: Duration,
+    /// Every poll's time, summed over the process runs.
+    pub poll_total: Duration,
+    pub bytes_per_run: Option<f64>,
+    /// Busy time per sample of all process runs merged: the mean, each of
+    /// the runs' own report quantiles, then the max; empty without samples.
+    pub busy: Vec<Duration>,
+    /// Per process run with samples: its mean busy time, in ns.
+    pub run_means: Vec<f64>,
+    /// Per process run: its poll total, in ns.
+    pub run_poll_totals: Vec<f64>,
+    /// Per process run: (bad, ended) for each [`Outcome`].
+    run_outcomes: Vec<[(u64, u64); 3]>,
+}
+
+impl Figures {
+    fn of(name: &str, side: &Side) -> Option<Figures> {
+        let merged = side.snapshot.get(name)?;
+        let mut figures = Figures::default();
+        for run in &side.each {
+            let Some(stats) = run.snapshot().get(name) else {
+                continue;
+            };
+            if !active(stats) {
+                continue;
+            }
+            figures.runs += 1;
+            if stats.count() > 0 {
+                figures.run_means.push(stats.mean().as_nanos() as f64);
+            }
+            figures
+                .run_poll_totals
+                .push(stats.poll_total().as_nanos() as f64);
+            let ended = stats.count() + stats.cancelled() + stats.panicked();
+            figures
+                .run_outcomes
+                .push(Outcome::ALL.map(|o| (o.count(stats), ended)));
+        }
+        if figures.runs == 0 {
+            return None;
+        }
+        figures.samples = merged.count();
+        figures.outcomes = Outcome::ALL.map(|o| o.count(merged));
+        figures.in_flight = merged.in_flight();
+        figures.abandoned = merged.abandoned_busy();
+        figures.poll_total = merged.poll_total();
+        figures.bytes_per_run = merged.bytes_per_run();
+        if merged.count() > 0 {
+            figures.busy.push(merged.mean());
+            figures.busy.extend(
+                side.snapshot
+                    .quantiles()
+                    .iter()
+                    .map(|&q| merged.quantile(q)),
+            );
+            figures.busy.push(merged.max());
+        }
+        Some(figures)
+    }
+
+    /// The spread between process runs' mean busy times (coefficient of
+    /// variation); `None` below two runs with samples.
+    pub fn spread(&self) -> Option<f64> {
+        evidence::spread(&self.run_means)
+    }
+}
+
+/// Whether a timer did anything in a run: a sample, a bad ending, a run in
+/// flight, or busy time.
+fn active(stats: &Stats) -> bool {
+    stats.count() + stats.cancelled() + stats.panicked() + stats.in_flight() > 0
+        || stats.poll_total() > Duration::ZERO
+}
+
+/// Which per-run figure the busy-time judgement compares.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Basis {
+    /// Each process run's mean busy time per completed run.
+    Mean,
+    /// Each process run's poll total, when a side has no completed run.
+    PollTotal,
+}
+
+impl Basis {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Basis::Mean => "mean",
+            Basis::PollTotal => "poll total",
+        }
+    }
+}
+
+/// One timer's comparison.
+#[derive(Debug)]
+pub struct Row {
+    pub name: String,
+    pub base: Option<Figures>,
+    pub new: Option<Figures>,
+    /// The busy-time judgement and what it compared.
+    pub busy: Option<(Basis, Judgement)>,
+    /// Outcomes that got more frequent beyond noise: kind, base, new.
+    pub worse: Vec<(Outcome, u64, u64)>,
+    pub verdict: Verdict,
+}
+
+/// The comparison of two sides.
+pub struct Diff<'a> {
+    pub base: &'a Side,
+    pub new: &'a Side,
+    pub threshold: f64,
+    /// Settings that differ between the sides, one sentence each.
+    pub notes: Vec<String>,
+    pub rows: Vec<Row>,
+}
+
+/// `--threshold`: `5%`, `5` (percent) or `2.5%`.
+pub fn parse_threshold(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
+        )),
+    }
+}
+
+/// The clocks a side's runs were timed with (unknown ones left out).
+fn clocks(side: &Side) -> BTreeSet<&str> {
+    side.each
+        .iter()
+        .filter_map(|run| run.info().clock.as_deref())
+        .collect()
+}
+
+/// Compares every timer of either side (only `timers`, when given). Runs
+/// timed with different clocks are an error unless `mixed_clocks`.
+pub fn diff<'a>(
+    base: &'a Side,
+    new: &'a Side,
+    threshold: f64,
+    timers: Option<&BTreeSet<String>>,
+    mixed_clocks: bool,
+) -> Result<Diff<'a>, CliError> {
+    let (clocks_base, clocks_new) = (clocks(base), clocks(new));
+    let mut notes = Vec::new();
+    if clocks_base.len() > 1 || clocks_new.len() > 1 || clocks_base != clocks_new {
+        let mixed = clocks_base.union(&clocks_new).count() > 1;
+        if mixed && !mixed_clocks {
+            return Err(CliError::MixedClocks {
+                base: base.path.clone(),
+                base_clocks: clocks_base.iter().map(|c| c.to_string()).collect(),
+                new: new.path.clone(),
+                new_clocks: clocks_new.iter().map(|c| c.to_string()).collect(),
+            });
+        }
+        if mixed {
+            notes.push(format!(
+                "clocks differ (base {}, new {}): compared as asked with --allow-mixed-clocks",
+                join(&clocks_base),
+                join(&clocks_new)
+            ));
+        }
+    }
+    let (layout_base, layout_new) = (layouts(base), layouts(new));
+    if layout_base != layout_new {
+        notes.push(format!(
+            "histogram precision differs (base {}, new {}): each side's quantiles are exact to its own",
+            join(&layout_base),
+            join(&layout_new)
+        ));
+    }
+    if base.snapshot.quantiles() != new.snapshot.quantiles() {
+        notes.push("report quantiles differ: the base side's are compared".to_owned());
+    }
+
+    let mut names: BTreeSet<&str> = base.snapshot.iter().map(Stats::name).collect();
+    names.extend(new.snapshot.iter().map(Stats::name));
+    let rows = names
+        .into_iter()
+        .filter(|name| timers.is_none_or(|t| t.contains(*name)))
+        .filter_map(|name| {
+            compare(
+                name,
+                Figures::of(name, base),
+                Figures::of(name, new),
+                threshold,
+            )
+        })
+        .collect();
+    Ok(Diff {
+        base,
+        new,
+        threshold,
+        notes,
+        rows,
+    })
+}
+
+fn join(set: &BTreeSet<impl AsRef<str> + Ord>) -> String {
+    if set.is_empty() {
+        return "unknown".to_owned();
+    }
+    set.iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(" and ")
+}
+
+/// The histogram precisions of a side's timers with samples, e.g. `3
+/// significant digits` (their ranges grow with the values held, so only
+/// the precision tells settings apart).
+fn layouts(side: &Side) -> BTreeSet<String> {
+    side.snapshot
+        .iter()
+        .filter(|s| s.count() > 0)
+        .map(|s| format!("{} significant digits", s.histogram().sigfig()))
+        .collect()
+}
+
+/// A timer without activity on either side is left out.
+fn compare(name: &str, base: Option<Figures>, new: Option<Figures>, threshold: f64) -> Option<Row> {
+    let verdict = match (&base, &new) {
+        (None, None) => return None,
+        (None, Some(_)) => Verdict::Added,
+        (Some(_), None) => Verdict::Removed,
+        (Some(_), Some(_)) => Verdict::Inconclusive,
+    };
+    let mut row = Row {
+        name: name.to_owned(),
+        base,
+        new,
+        busy: None,
+        worse: Vec::new(),
+        verdict,
+    };
+    let (Some(b), Some(n)) = (&row.base, &row.new) else {
+        return Some(row);
+    };
+    row.busy = if !b.run_means.is_empty() && !n.run_means.is_empty() {
+        Some((
+            Basis::Mean,
+            evidence::judge(&b.run_means, &n.run_means, threshold),
+        ))
+    } else if b.poll_total > Duration::ZERO && n.poll_total > Duration::ZERO {
+        let judgement = evidence::judge(&b.run_poll_totals, &n.run_poll_totals, threshold);
+        Some((Basis::PollTotal, judgement))
+    } else {
+        None
+    };
+    for (i, outcome) in Outcome::ALL.into_iter().enumerate() {
+        let per_run = |f: &Figures| f.run_outcomes.iter().map(|o| o[i]).collect::<Vec<_>>();
+        if evidence::outcome_worse(&per_run(b), &per_run(n), threshold) {
+            row.worse.push((outcome, b.outcomes[i], n.outcomes[i]));
+        }
+    }
+    row.verdict = match row.busy.map(|(_, j)| j.call) {
+        _ if !row.worse.is_empty() => Verdict::Regressed,
+        Some(Call::Larger) => Verdict::Regressed,
+        Some(Call::Smaller) => Verdict::Improved,
+        Some(Call::Same) => Verdict::NoChange,
+        Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
+    };
+    Some(row)
+}
+
+impl Row {
+    /// Why the verdict, in words: the change with its interval and what
+    /// decided it; empty for added and removed timers.
+    pub fn reason(&self, threshold: f64) -> String {
+        let mut parts: Vec<String> = self
+            .worse
+            .iter()
+            .map(|(o, b, n)| format!("{} {b} → {n}", o.as_str()))
+            .collect();
+        if let Some((basis, j)) = self.busy {
+            let change = format!("{} {}", basis.as_str(), change_text(&j));
+            parts.push(match j.call {
+                Call::Larger | Call::Smaller if j.interval.is_none() => format!(
+                    "{change}, beyond {}× with one run a side",
+                    evidence::SINGLE_RUN_FACTOR
+                ),
+                Call::Larger | Call::Smaller => format!("{change}, beyond ±{threshold}%"),
+                Call::Same => format!("{change}, within ±{threshold}%"),
+                Call::Inconclusive(Doubt::OneRunASide) => format!(
+                    "{change}: one run a side gives no estimate of run-to-run noise; save 3 or more runs a side"
+                ),
+                Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
+                    let spread = (self.base.iter().chain(self.new.iter()))
+                        .filter_map(Figures::spread)
+                        .fold(0.0_f64, f64::max);
+                    let tell = match needed {
+                        Some(k) => format!("about {k} runs a side would tell"),
+                        None => format!(
+                            "more than {} runs a side would be needed; raise --threshold",
+                            evidence::MOST_RUNS
+                        ),
+                    };
+                    format!(
+                        "{change} straddles ±{threshold}%: runs too few for the spread between runs (±{:.1}%); {tell}",
+                        spread * 100.0
+                    )
+                }
+            });
+        } else if self.base.is_some() && self.new.is_some() && self.worse.is_empty() {
+            parts.push("no completed run or busy time on one side to compare".to_owned());
+        }
+        parts.join("; ")
+    }
+}
+
+/// `+21.3% [+17.9%, +24.8%]`, or without an interval `+21.3%`.
+pub fn change_text(j: &Judgement) -> String {
+    match j.interval_percent() {
+        Some((lo, hi)) => format!("{} [{}, {}]", signed(j.percent()), signed(lo), signed(hi)),
+        None => signed(j.percent()),
+    }
+}
+
+/// The change from `base` to `new`, in percent.
+pub fn percent(base: Duration, new: Duration) -> f64 {
+    if base.is_zero() {
+        return if new.is_zero() { 0.0 } else { f64::INFINITY };
+    }
+    (new.as_secs_f64() / base.as_secs_f64() - 1.0) * 100.0
+}
+
+pub fn signed(percent: f64) -> String {
+    if percent.is_infinite() {
+        return "new".into();
+    }
+    format!("{percent:+.1}%")
+}
+
+impl Diff<'_> {
+    /// Whether any timer regressed: the exit status is 1 then.
+    pub fn regressed(&self) -> bool {
+        self.rows.iter().any(|r| r.verdict == Verdict::Regressed)
+    }
+
+    /// How many timers got each verdict, in [`Verdict::ALL`] order.
+    pub fn counts(&self) -> Vec<(Verdict, usize)> {
+        Verdict::ALL
+            .iter()
+            .map(|&v| (v, self.rows.iter().filter(|r| r.verdict == v).count()))
+            .collect()
+    }
+
+    /// `2 regressed, 0 improved, 1 inconclusive, 14 no change` (added and
+    /// removed only when there are some).
+    pub fn summary(&self) -> String {
+        self.counts()
+            .into_iter()
+            .filter(|&(v, n)| n > 0 || !matches!(v, Verdict::Added | Verdict::Removed))
+            .map(|(v, n)| format!("{n} {}", v.as_str()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The quantile labels of the busy figures after the mean: `p50`, …
+    pub fn figure_names(&self) -> Vec<String> {
+        let mut names = vec!["mean".to_owned()];
+        names.extend(
+            self.base
+                .snapshot
+                .quantiles()
+                .iter()
+                .map(|q| quantile_name(*q)),
+        );
+        names.push("max".to_owned());
+        names
+    }
+
+    /// The heading lines: the two sides and the rule.
+    pub fn heading(&self) -> Vec<String> {
+        let mut lines = vec![
+            format!("base: {}", self.base.describe()),
+            format!("new:  {}", self.new.describe()),
+            format!(
+                "verdicts from each process run's mean busy time: a {:.0}% interval for the change \
+                 (Welch's t on log per-run means); regressed or improved when it lies beyond ±{}%, \
+                 no change when within, else inconclusive; one run a side is called only beyond {}×; \
+                 more cancelled, panicked or error runs beyond noise is a regression",
+                evidence::CONFIDENCE * 100.0,
+                self.threshold,
+                evidence::SINGLE_RUN_FACTOR
+            ),
+        ];
+        lines.extend(self.notes.iter().cloned());
+        lines
+    }
+}
+
+/// `p50`, `p99`, `p99.9`.
+fn quantile_name(q: f64) -> String {
+    let percent = q * 100.0;
+    let text = format!("{percent:.4}");
+    let text = text.trim_end_matches('0').trim_end_matches('.');
+    format!("p{text}")
+}
+
+pub fn duration(d: Duration) -> String {
+    ReportDuration(d).to_string()
+}
