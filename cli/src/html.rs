@@ -14,7 +14,12 @@ use crate::load::Side;
 use crate::plot::{self, Curve};
 
 /// The page for `sides` (`threshold` for the comparison of two).
-pub fn page(sides: &[Side], threshold: f64, mixed_clocks: bool) -> Result<String, CliError> {
+pub fn page(
+    sides: &[Side],
+    threshold: f64,
+    by: diff::By,
+    mixed_clocks: bool,
+) -> Result<String, CliError> {
     let names = sides
         .iter()
         .map(Side::describe)
@@ -33,7 +38,7 @@ pub fn page(sides: &[Side], threshold: f64, mixed_clocks: bool) -> Result<String
     if let [base, new] = sides {
         comparison(
             &mut html,
-            &diff::diff(base, new, threshold, None, mixed_clocks)?,
+            &diff::diff(base, new, threshold, by, None, mixed_clocks)?,
         );
     }
     for side in sides {

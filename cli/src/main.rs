@@ -50,12 +50,12 @@ enum Command {
     /// Compare two files of saved runs timer by timer; exit status 1 if any regressed.
     ///
     /// The unit of evidence is the process run: each run saved in a file
-    /// (one line) gives one observation per timer, its mean busy time.
+    /// (one line) gives one observation per timer, its median busy time.
     /// Samples of one process share its machine state, so only the spread
     /// between runs of the same side tells noise from change.
     ///
-    /// Per timer: a 99% interval for the change of the mean (Welch's t on
-    /// the log of per-run means). regressed / improved: the whole interval
+    /// Per timer: a 99% interval for the change of the runs' median busy
+    /// time (--by; Welch's t on its log, run by run). regressed / improved: the whole interval
     /// lies beyond ±threshold; no change: it lies within; inconclusive:
     /// it straddles the threshold (with how many runs a side would tell),
     /// or one run a side (no noise estimate; called only beyond 2×). More
@@ -80,6 +80,11 @@ enum Command {
         /// Only this timer; may be repeated.
         #[arg(long, value_name = "NAME")]
         timer: Vec<String>,
+        /// The figure of each run's busy time to judge: median (default:
+        /// steady on a loaded machine), mean (total CPU), or a percentile
+        /// such as p90 or p99.
+        #[arg(long, default_value = "median", value_parser = diff::By::parse)]
+        by: diff::By,
         /// Compare runs saved with different clocks (TSC, thread CPU, …)
         /// instead of refusing.
         #[arg(long)]
@@ -114,6 +119,9 @@ enum Command {
         /// For the comparison of two files, as with `diff`.
         #[arg(long, default_value = "5%")]
         threshold: String,
+        /// As with `diff`: the figure of each run's busy time to judge.
+        #[arg(long, default_value = "median", value_parser = diff::By::parse)]
+        by: diff::By,
         /// As with `diff`: compare runs saved with different clocks.
         #[arg(long)]
         allow_mixed_clocks: bool,
@@ -173,6 +181,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             threshold,
             format,
             timer,
+            by,
             allow_mixed_clocks,
         } => {
             let threshold = diff::parse_threshold(&threshold).map_err(CliError::Usage)?;
@@ -192,7 +201,14 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                     });
                 }
             }
-            let diff = diff::diff(&base, &new, threshold, timers.as_ref(), allow_mixed_clocks)?;
+            let diff = diff::diff(
+                &base,
+                &new,
+                threshold,
+                by,
+                timers.as_ref(),
+                allow_mixed_clocks,
+            )?;
             match format {
                 Format::Text => emit(&diff.text()),
                 Format::Markdown => emit(&diff.markdown()),
@@ -230,6 +246,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             files,
             output,
             threshold,
+            by,
             allow_mixed_clocks,
         } => {
             let threshold = diff::parse_threshold(&threshold).map_err(CliError::Usage)?;
@@ -237,7 +254,7 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 .iter()
                 .map(|f| load::Side::load(f))
                 .collect::<Result<Vec<_>, _>>()?;
-            let page = html::page(&sides, threshold, allow_mixed_clocks)?;
+            let page = html::page(&sides, threshold, by, allow_mixed_clocks)?;
             std::fs::write(&output, page).map_err(|source| CliError::Write {
                 path: output.clone(),
                 source,

@@ -206,7 +206,7 @@ fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let report = text(&out.stdout);
     assert!(
-        report.contains("timer \"handle\": inconclusive: mean "),
+        report.contains("timer \"handle\": inconclusive: p50 "),
         "{report}"
     );
     assert!(report.contains("runs a side would tell"), "{report}");
@@ -216,7 +216,7 @@ fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
     );
     // "flush" is the same 50 µs in every run: exactly no change.
     assert!(
-        report.contains("timer \"flush\": no change: mean +0.0% [+0.0%, +0.0%], within ±5%"),
+        report.contains("timer \"flush\": no change: p50 +0.0% [+0.0%, +0.0%], within ±5%"),
         "{report}"
     );
     // A threshold the spread allows: no change.
@@ -232,7 +232,7 @@ fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let report = text(&out.stdout);
     assert!(
-        report.contains("timer \"handle\": regressed: mean +"),
+        report.contains("timer \"handle\": regressed: p50 +"),
         "{report}"
     );
     assert!(report.contains("beyond ±5%"), "{report}");
@@ -303,7 +303,7 @@ fn more_cancelled_or_failed_runs_are_a_regression_with_the_reason() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let report = text(&out.stdout);
     assert!(
-        report.contains("timer \"api\": regressed: errors 0 → 400; mean +0.0% [+0.0%, +0.0%]"),
+        report.contains("timer \"api\": regressed: errors 0 → 400; p50 +0.0% [+0.0%, +0.0%]"),
         "{report}"
     );
     // The other way round, fewer errors is not a regression.
@@ -384,10 +384,10 @@ fn diff_speaks_markdown_and_json() {
     assert_eq!(handle["verdict"], "regressed");
     assert_eq!(handle["base"]["runs"], 3);
     assert_eq!(handle["base"]["samples"], 1_500);
-    assert_eq!(handle["base"]["run_means_ns"].as_array().unwrap().len(), 3);
+    assert_eq!(handle["base"]["run_values_ns"].as_array().unwrap().len(), 3);
     assert_eq!(handle["base"]["quantiles_ns"][2]["q"], 0.99);
     let change = &handle["change"];
-    assert_eq!(change["basis"], "mean");
+    assert_eq!(change["basis"], "p50");
     let (low, mid, high) = (
         change["low_percent"].as_f64().unwrap(),
         change["percent"].as_f64().unwrap(),
@@ -650,4 +650,63 @@ fn plot_draws_valid_svg_and_png() {
     let out = perf_timer(&["plot", path(&base), "-o", "chart.jpg"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("must end in .svg or .png"));
+}
+
+/// The CI recipe (docs/ci/perf.yml) runs docs/ci/perf.sh: the same script
+/// here, on the child program as the baseline and the change, 3 runs each.
+#[test]
+fn the_ci_recipe_runs_end_to_end() {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("../docs/ci/perf.sh");
+    let exe = std::env::current_exe().unwrap();
+    let program = |spec: &str| {
+        format!(
+            "env {PROGRAM}={spec} {} child_program --exact --ignored --test-threads=1",
+            exe.display()
+        )
+    };
+    let recipe = |name: &str, base: &str, new: &str| {
+        let dir = std::env::temp_dir().join(format!("perf-timer-ci-{name}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = Command::new("sh")
+            .arg(&script)
+            .args([program(base), program(new), "3".into()])
+            .env("PERF_TIMER", env!("CARGO_BIN_EXE_perf-timer"))
+            .current_dir(&dir)
+            .stderr(Stdio::null())
+            .status()
+            .unwrap();
+        let read = |file: &str| std::fs::read_to_string(dir.join(file)).unwrap_or_default();
+        let found = (
+            status.code(),
+            read("perf.md"),
+            read("base.jsonl"),
+            read("new.jsonl"),
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+        found
+    };
+
+    // The change doubles "handle": exit 1, and the comment says so first.
+    let (code, comment, base, new) = recipe("slower", "7,500,1,o", "8,500,2,o");
+    assert_eq!(code, Some(1), "{comment}");
+    assert!(
+        comment
+            .starts_with("**perf-timer: 1 regressed, 0 improved, 0 inconclusive, 3 no change** ❌"),
+        "{comment}"
+    );
+    assert!(
+        comment.contains("| `handle` | **regressed** |"),
+        "{comment}"
+    );
+    assert_eq!((base.lines().count(), new.lines().count()), (3, 3));
+    assert!(base.contains("\"side\":\"base\"") && new.contains("\"side\":\"new\""));
+
+    // The same program on both sides: exit 0.
+    let (code, comment, _, _) = recipe("same", "7,500,1,o", "7,500,1,o");
+    assert_eq!(code, Some(0), "{comment}");
+    assert!(
+        comment.starts_with("**perf-timer: 0 regressed"),
+        "{comment}"
+    );
 }

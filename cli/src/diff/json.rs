@@ -31,7 +31,7 @@ impl Diff<'_> {
                 "abandoned_ns": f.abandoned.as_nanos() as u64,
                 "poll_total_ns": f.poll_total.as_nanos() as u64,
                 "bytes_per_run": f.bytes_per_run,
-                "run_means_ns": f.run_means,
+                "run_values_ns": f.run_values,
             })
         };
         let timers: Vec<Value> = self
@@ -48,7 +48,7 @@ impl Diff<'_> {
                         _ => (None, None),
                     };
                     json!({
-                        "basis": basis.as_str(),
+                        "basis": basis.name(),
                         "percent": j.percent(),
                         "low_percent": low,
                         "high_percent": high,
@@ -83,6 +83,7 @@ impl Diff<'_> {
             "base": { "file": self.base.path.display().to_string(), "runs": self.base.runs() },
             "new": { "file": self.new.path.display().to_string(), "runs": self.new.runs() },
             "threshold_percent": self.threshold,
+            "by": self.by.name(),
             "confidence": evidence::CONFIDENCE,
             "single_run_factor": evidence::SINGLE_RUN_FACTOR,
             "notes": self.notes,

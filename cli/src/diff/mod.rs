@@ -105,8 +105,9 @@ pub struct Figures {
     /// Busy time per sample of all process runs merged: the mean, each of
     /// the runs' own report quantiles, then the max; empty without samples.
     pub busy: Vec<Duration>,
-    /// Per process run with samples: its mean busy time, in ns.
-    pub run_means: Vec<f64>,
+    /// Per process run with samples: its busy time by the figure compared
+    /// ([`By`]), in ns.
+    pub run_values: Vec<f64>,
     /// Per process run: its poll total, in ns.
     pub run_poll_totals: Vec<f64>,
     /// Per process run: (bad, ended) for each [`Outcome`].
@@ -114,7 +115,7 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(name: &str, side: &Side) -> Option<Figures> {
+    fn of(name: &str, side: &Side, by: By) -> Option<Figures> {
         let merged = side.snapshot.get(name)?;
         let mut figures = Figures::default();
         for run in &side.each {
@@ -126,7 +127,7 @@ impl Figures {
             }
             figures.runs += 1;
             if stats.count() > 0 {
-                figures.run_means.push(stats.mean().as_nanos() as f64);
+                figures.run_values.push(by.of(stats).as_nanos() as f64);
             }
             figures
                 .run_poll_totals
@@ -158,10 +159,10 @@ impl Figures {
         Some(figures)
     }
 
-    /// The spread between process runs' mean busy times (coefficient of
-    /// variation); `None` below two runs with samples.
+    /// The spread between process runs' busy times by the figure compared
+    /// (coefficient of variation); `None` below two runs with samples.
     pub fn spread(&self) -> Option<f64> {
-        evidence::spread(&self.run_means)
+        evidence::spread(&self.run_values)
     }
 }
 
@@ -172,20 +173,77 @@ fn active(stats: &Stats) -> bool {
         || stats.poll_total() > Duration::ZERO
 }
 
-/// Which per-run figure the busy-time judgement compares.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Basis {
-    /// Each process run's mean busy time per completed run.
+/// The figure of each process run's busy-time distribution that verdicts
+/// compare (`--by`).
+///
+/// The median is the default: busy time includes time the OS took the
+/// thread away, and on a loaded machine a few runs of each process absorb
+/// a whole time slice (milliseconds), which moves a process's mean by
+/// 100 % and more for a timer of a few microseconds (measured: +397 % for
+/// a 1.5 µs timer, one run against one, with two busy loops beside); the
+/// median does not move. `mean` follows total CPU (a slowdown of a few
+/// runs counts), `p90`/`p99` the tail; both move with the machine's load.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum By {
+    /// The mean busy time.
     Mean,
+    /// A quantile of busy time, in (0, 1).
+    Quantile(f64),
+}
+
+impl By {
+    /// `mean`, `median`, `p50`, `p99`, `p99.9`.
+    pub fn parse(text: &str) -> Result<By, String> {
+        let wrong = || {
+            format!("--by takes mean, median or a percentile such as p90 or p99.9, not {text:?}")
+        };
+        match text {
+            "mean" => Ok(By::Mean),
+            "median" => Ok(By::Quantile(0.5)),
+            _ => {
+                let percent: f64 = text
+                    .strip_prefix('p')
+                    .and_then(|p| p.parse().ok())
+                    .ok_or_else(wrong)?;
+                if percent > 0.0 && percent < 100.0 {
+                    Ok(By::Quantile(percent / 100.0))
+                } else {
+                    Err(wrong())
+                }
+            }
+        }
+    }
+
+    fn of(self, stats: &Stats) -> Duration {
+        match self {
+            By::Mean => stats.mean(),
+            By::Quantile(q) => stats.quantile(q),
+        }
+    }
+
+    /// `mean`, `p50`, …
+    pub fn name(self) -> String {
+        match self {
+            By::Mean => "mean".to_owned(),
+            By::Quantile(q) => quantile_name(q),
+        }
+    }
+}
+
+/// What the busy-time judgement compares.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Basis {
+    /// Each process run's busy time by one figure.
+    Run(By),
     /// Each process run's poll total, when a side has no completed run.
     PollTotal,
 }
 
 impl Basis {
-    pub fn as_str(self) -> &'static str {
+    pub fn name(self) -> String {
         match self {
-            Basis::Mean => "mean",
-            Basis::PollTotal => "poll total",
+            Basis::Run(by) => by.name(),
+            Basis::PollTotal => "poll total".to_owned(),
         }
     }
 }
@@ -208,6 +266,8 @@ pub struct Diff<'a> {
     pub base: &'a Side,
     pub new: &'a Side,
     pub threshold: f64,
+    /// The figure of each run compared.
+    pub by: By,
     /// Settings that differ between the sides, one sentence each.
     pub notes: Vec<String>,
     pub rows: Vec<Row>,
@@ -238,6 +298,7 @@ pub fn diff<'a>(
     base: &'a Side,
     new: &'a Side,
     threshold: f64,
+    by: By,
     timers: Option<&BTreeSet<String>>,
     mixed_clocks: bool,
 ) -> Result<Diff<'a>, CliError> {
@@ -279,18 +340,15 @@ pub fn diff<'a>(
         .into_iter()
         .filter(|name| timers.is_none_or(|t| t.contains(*name)))
         .filter_map(|name| {
-            compare(
-                name,
-                Figures::of(name, base),
-                Figures::of(name, new),
-                threshold,
-            )
+            let (b, n) = (Figures::of(name, base, by), Figures::of(name, new, by));
+            compare(name, b, n, threshold, by)
         })
         .collect();
     Ok(Diff {
         base,
         new,
         threshold,
+        by,
         notes,
         rows,
     })
@@ -318,7 +376,13 @@ fn layouts(side: &Side) -> BTreeSet<String> {
 }
 
 /// A timer without activity on either side is left out.
-fn compare(name: &str, base: Option<Figures>, new: Option<Figures>, threshold: f64) -> Option<Row> {
+fn compare(
+    name: &str,
+    base: Option<Figures>,
+    new: Option<Figures>,
+    threshold: f64,
+    by: By,
+) -> Option<Row> {
     let verdict = match (&base, &new) {
         (None, None) => return None,
         (None, Some(_)) => Verdict::Added,
@@ -336,11 +400,9 @@ fn compare(name: &str, base: Option<Figures>, new: Option<Figures>, threshold: f
     let (Some(b), Some(n)) = (&row.base, &row.new) else {
         return Some(row);
     };
-    row.busy = if !b.run_means.is_empty() && !n.run_means.is_empty() {
-        Some((
-            Basis::Mean,
-            evidence::judge(&b.run_means, &n.run_means, threshold),
-        ))
+    row.busy = if !b.run_values.is_empty() && !n.run_values.is_empty() {
+        let judgement = evidence::judge(&b.run_values, &n.run_values, threshold);
+        Some((Basis::Run(by), judgement))
     } else if b.poll_total > Duration::ZERO && n.poll_total > Duration::ZERO {
         let judgement = evidence::judge(&b.run_poll_totals, &n.run_poll_totals, threshold);
         Some((Basis::PollTotal, judgement))
@@ -373,7 +435,7 @@ impl Row {
             .map(|(o, b, n)| format!("{} {b} → {n}", o.as_str()))
             .collect();
         if let Some((basis, j)) = self.busy {
-            let change = format!("{} {}", basis.as_str(), change_text(&j));
+            let change = format!("{} {}", basis.name(), change_text(&j));
             parts.push(match j.call {
                 Call::Larger | Call::Smaller if j.interval.is_none() => format!(
                     "{change}, beyond {}× with one run a side",
@@ -476,10 +538,11 @@ impl Diff<'_> {
             format!("base: {}", self.base.describe()),
             format!("new:  {}", self.new.describe()),
             format!(
-                "verdicts from each process run's mean busy time: a {:.0}% interval for the change \
-                 (Welch's t on log per-run means); regressed or improved when it lies beyond ±{}%, \
+                "verdicts from each process run's {} busy time: a {:.0}% interval for the change \
+                 (Welch's t on its log, run by run); regressed or improved when it lies beyond ±{}%, \
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
                  more cancelled, panicked or error runs beyond noise is a regression",
+                self.by.name(),
                 evidence::CONFIDENCE * 100.0,
                 self.threshold,
                 evidence::SINGLE_RUN_FACTOR
