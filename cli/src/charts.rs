@@ -1,11 +1,11 @@
 //! What a chart shows: which timers of which files, chosen from the
 //! command's arguments.
 
-use perf_timer::{Snapshot, Stats};
+use perf_timer::Stats;
 
 use crate::error::CliError;
 use crate::load::Side;
-use crate::plot::{Bar, Curve};
+use crate::plot::{Bars, Curve};
 
 /// At most this many lines in one percentile chart: the timers with the
 /// most busy time.
@@ -40,7 +40,11 @@ pub fn curves<'a>(
                         true => format!("run {}", i + 1),
                         false => format!("run {} ({})", i + 1, labels.join(", ")),
                     };
-                    Some(Curve { label, stats })
+                    Some(Curve {
+                        label,
+                        stats,
+                        runs: Vec::new(),
+                    })
                 })
                 .collect();
             if !curves.is_empty() {
@@ -52,16 +56,7 @@ pub fn curves<'a>(
         }
     }
     if let Some(name) = timer {
-        let curves: Vec<Curve<'a>> = sides
-            .iter()
-            .filter_map(|side| {
-                let stats = side.snapshot.get(name).filter(|s| s.count() > 0)?;
-                Some(Curve {
-                    label: side.describe(),
-                    stats,
-                })
-            })
-            .collect();
+        let curves: Vec<Curve<'a>> = sides.iter().filter_map(|side| curve(side, name)).collect();
         if curves.is_empty() {
             return Err(CliError::NoTimer {
                 name: name.to_owned(),
@@ -85,6 +80,7 @@ pub fn curves<'a>(
             .map(|stats| Curve {
                 label: stats.name().to_owned(),
                 stats,
+                runs: Vec::new(),
             })
             .collect();
         return Ok((
@@ -101,16 +97,55 @@ pub fn curves<'a>(
     }
 }
 
-/// Busy time per timer, largest first, timers without runs left out.
-pub fn bars(snapshot: &Snapshot) -> Vec<Bar> {
-    let mut bars: Vec<Bar> = snapshot
+/// `name`'s line for one file: its runs merged, and each run's own where
+/// the file holds several. `None` where the file has no run of it.
+pub fn curve<'a>(side: &'a Side, name: &str) -> Option<Curve<'a>> {
+    let stats = side.snapshot.get(name).filter(|s| s.count() > 0)?;
+    let runs = if side.runs() > 1 {
+        (side.each.iter())
+            .filter_map(|run| run.snapshot().get(name).filter(|s| s.count() > 0))
+            .collect()
+    } else {
+        Vec::new()
+    };
+    Some(Curve {
+        label: side.name(),
+        stats,
+        runs,
+    })
+}
+
+/// Self busy time per timer and file, largest first (by the largest of its
+/// files), timers without runs in every file left out.
+pub fn bars(sides: &[Side]) -> Bars {
+    let mut names: Vec<&str> = sides
         .iter()
-        .filter(|s| s.count() > 0)
-        .map(|s| Bar {
-            label: s.name().to_owned(),
-            busy_ns: s.total().as_nanos().min(u128::from(u64::MAX)) as u64,
+        .flat_map(|s| {
+            s.snapshot
+                .iter()
+                .filter(|t| t.count() > 0)
+                .map(|t| t.name())
         })
         .collect();
-    bars.sort_by_key(|b| std::cmp::Reverse(b.busy_ns));
-    bars
+    names.sort_unstable();
+    names.dedup();
+    let mut rows: Vec<(String, Vec<u64>)> = names
+        .into_iter()
+        .map(|name| {
+            let values = sides
+                .iter()
+                .map(|side| {
+                    side.snapshot.get(name).map_or(0, |s| {
+                        s.self_time().total().as_nanos().min(u128::from(u64::MAX)) as u64
+                    })
+                })
+                .collect();
+            (name.to_owned(), values)
+        })
+        .collect();
+    rows.sort_by_key(|(_, values)| std::cmp::Reverse(values.iter().copied().max()));
+    Bars {
+        series: sides.iter().map(Side::name).collect(),
+        rows,
+    }
 }

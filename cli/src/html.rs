@@ -52,13 +52,7 @@ pub fn page(
     for stats in all.iter().filter(|s| s.count() > 0) {
         let curves: Vec<Curve<'_>> = sides
             .iter()
-            .filter_map(|side| {
-                let stats = side.snapshot.get(stats.name()).filter(|s| s.count() > 0)?;
-                Some(Curve {
-                    label: side.describe(),
-                    stats,
-                })
-            })
+            .filter_map(|side| charts::curve(side, stats.name()))
             .collect();
         let svg = plot::percentiles_svg(&format!("{:?}", stats.name()), &curves)?;
         let _ = writeln!(
@@ -69,9 +63,9 @@ pub fn page(
             escape(stats.name())
         );
     }
-    let bars = charts::bars(&all);
+    let bars = charts::bars(sides);
     if !bars.is_empty() {
-        let svg = plot::busy_svg("where busy time goes", &bars)?;
+        let svg = plot::busy_svg("where busy time goes: self busy time per file", &bars)?;
         let _ = writeln!(
             html,
             "<h2>Where busy time goes</h2>\n<figure class=\"busy\">{}</figure>",

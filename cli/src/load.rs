@@ -81,6 +81,19 @@ impl Side {
         self.each.len()
     }
 
+    /// The file's name without its folder, and how many runs it holds: for
+    /// legends, where space is short.
+    pub fn name(&self) -> String {
+        let name = (self.path.file_name()).map_or_else(
+            || self.path.display().to_string(),
+            |n| n.to_string_lossy().into_owned(),
+        );
+        match self.runs() {
+            1 => name,
+            n => format!("{name} ({n} runs)"),
+        }
+    }
+
     /// The file's name for headings and legends, and how many runs merged.
     pub fn describe(&self) -> String {
         match self.runs() {

@@ -232,9 +232,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
                 .map(|f| load::Side::load(f))
                 .collect::<Result<Vec<_>, _>>()?;
             if by_timer {
-                let all = perf_timer::Snapshot::merge(sides.iter().map(|s| &s.snapshot));
-                let title = format!("where busy time goes: {}", describe(&sides, " + "));
-                plot::busy_to(out, &title, &charts::bars(&all))?;
+                let title = format!("where busy time goes: {}", describe(&sides, " vs "));
+                plot::busy_to(out, &title, &charts::bars(&sides))?;
             } else {
                 let (title, curves) = charts::curves(&sides, timer.as_deref())?;
                 plot::percentiles_to(out, &title, &curves)?;

@@ -599,10 +599,36 @@ fn plot_draws_valid_svg_and_png() {
         "{doc}"
     );
     let lines = doc.matches("stroke-width=\"2\" points=").count();
-    assert_eq!(lines, 2 + 2, "a line per file, and its legend mark");
-    assert!(doc.contains("99.999%") && doc.contains("busy time per run (ms)"));
+    assert_eq!(lines, 2, "a line per file");
+    let marks = doc.matches("stroke-width=\"3\" points=").count();
+    assert_eq!(marks, 2, "a legend mark per file");
+    assert!(doc.contains("busy time per run (ms)"));
+    // 300 runs tell percentiles up to 99.7 %: the axis stops there.
+    let texts: Vec<&str> = doc.lines().map(str::trim).collect();
+    assert!(texts.contains(&"99%") && !doc.contains("99.9%"), "{doc}");
     let file_name = base.0.file_name().unwrap().to_str().unwrap();
     assert!(doc.contains(file_name), "the legend names the files");
+    // The legend sits right of the plotted area, never over a line.
+    let legend_x = text_x(&doc, file_name);
+    assert!(legend_x >= 960 - 300, "legend at x = {legend_x}");
+
+    // Where busy time goes, two files: bars side by side, self busy time.
+    let out = perf_timer(&[
+        "plot",
+        path(&base),
+        path(&new),
+        "--by-timer",
+        "-o",
+        path(&svg),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let doc = std::fs::read_to_string(&svg.0).unwrap();
+    assert!(doc.contains("self busy time (ms)"), "{doc}");
+    assert!(text_x(&doc, file_name) >= 960 - 300, "{doc}");
+    assert!(
+        doc.contains(" vs "),
+        "the title names both files, not a sum"
+    );
 
     // One file: a line per timer.
     let out = perf_timer(&["plot", path(&base), "-o", path(&svg)]);
@@ -650,6 +676,17 @@ fn plot_draws_valid_svg_and_png() {
     let out = perf_timer(&["plot", path(&base), "-o", "chart.jpg"]);
     assert_eq!(out.status.code(), Some(2));
     assert!(text(&out.stderr).contains("must end in .svg or .png"));
+}
+
+/// The x of the last SVG `<text>` element whose text contains `needle`.
+fn text_x(doc: &str, needle: &str) -> i32 {
+    let at = doc
+        .rfind(needle)
+        .unwrap_or_else(|| panic!("no {needle:?} in {doc}"));
+    let tag = doc[..at].rfind("<text").unwrap();
+    let x = &doc[tag..at];
+    let x = &x[x.find("x=\"").unwrap() + 3..];
+    x[..x.find('"').unwrap()].parse().unwrap()
 }
 
 /// The CI recipe (docs/ci/perf.yml) runs docs/ci/perf.sh: the same script
