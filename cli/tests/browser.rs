@@ -84,8 +84,11 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
         dir.join("new.jsonl"),
         dir.join("report.html"),
     );
-    save(&base, 100, "only <base>");
-    save(&new, 300, "only new");
+    // A 3-vs-3 comparison: three process runs a side, a little apart.
+    for run in 0..3 {
+        save(&base, 100 + run, "only <base>");
+        save(&new, 300 + 2 * run, "only new");
+    }
     let out = perf_timer(&[
         "html",
         base.to_str().unwrap(),
@@ -131,10 +134,25 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
         "sorted by the mean's change, largest first: {diff:?}"
     );
     assert!(dom.contains("class=\"regressed\""), "handle tripled");
+    // Its row says why: the change with its interval, the runs and their
+    // spread, and the reason.
+    let handle_row = &dom[dom
+        .find("<tr data-timer=\"handle\" class=\"regressed\"")
+        .unwrap()..];
+    let handle_row = &handle_row[..handle_row.find("</tr>").unwrap()];
+    assert!(handle_row.contains("3 → 3"), "{handle_row}");
+    assert!(
+        handle_row.contains("±"),
+        "the spread between runs: {handle_row}"
+    );
+    assert!(
+        handle_row.contains("p50 +") && handle_row.contains(", beyond ±5%"),
+        "{handle_row}"
+    );
     // Each file's report: its timers, by mean, largest first.
-    let base_rows = rows("base.jsonl</h2>");
+    let base_rows = rows("base.jsonl (3 runs merged)</h2>");
     assert_eq!(base_rows, ["handle", "flush", "only &lt;base&gt;"]);
-    let new_rows = rows("new.jsonl</h2>");
+    let new_rows = rows("new.jsonl (3 runs merged)</h2>");
     assert_eq!(new_rows, ["handle", "flush", "only new"]);
     // One chart per timer, each an inline SVG, and the busy-time chart.
     let charts: Vec<&str> = dom
@@ -146,6 +164,13 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
         let end = chart.find("</figure>").unwrap();
         assert!(chart[..end].contains("<svg"), "{chart}");
     }
+    // Three runs a file: a thin line for each run under each file's line.
+    let handle_chart = charts.iter().find(|c| c.starts_with("handle\"")).unwrap();
+    let handle_chart = &handle_chart[..handle_chart.find("</figure>").unwrap()];
+    let thin = (handle_chart.split("<polyline").skip(1))
+        .filter(|line| line.contains("opacity=\"0.45\"") && line.contains("stroke-width=\"1\""))
+        .count();
+    assert_eq!(thin, 6, "{handle_chart}");
     assert!(dom.contains("<figure class=\"busy\"><svg"));
     // Self-contained: nothing to fetch (the SVG namespace is a name only).
     for fetch in ["src=\"http", "href=\"http", "<link", "url(http", "@import"] {
