@@ -62,16 +62,19 @@ enum Command {
     /// cancelled, panicked or error runs, beyond noise, is a regression
     /// with that reason. The same files always get the same verdict.
     ///
-    /// Measured on a shared 2-core VM, the same program run 20 times: no
-    /// false regression among 15 disjoint 1-vs-1, 3-vs-3 and 5-vs-5
-    /// comparisons; a 2x slower timer caught at 5-vs-5 every time. Save 5
-    /// or more runs a side; see the README's CI recipe.
+    /// Measured on a 2-core VM (benches/verdict.sh), the same program run
+    /// 20 times: no false regression among 15 disjoint 1-vs-1, 3-vs-3 and
+    /// 5-vs-5 comparisons, quiet or with two busy loops beside; a timer 2x
+    /// and one 20% slower caught, alone, at 5-vs-5 in 5 of 5 trials. Save
+    /// 5 or more runs a side; an inconclusive verdict says how many would
+    /// tell. README: "How diff decides" and the CI recipe.
     Diff {
-        /// The baseline: a file of saved runs (several are merged).
+        /// The baseline: a file of saved runs, each run one observation.
         base: PathBuf,
-        /// The run to judge: a file of saved runs (several are merged).
+        /// The change to judge: a file of saved runs, each run one observation.
         new: PathBuf,
-        /// How far the mean busy time may move before it counts (e.g. 5%).
+        /// How far the judged figure (--by) may move, either way, before it
+        /// counts (e.g. 5%: 1.05x slower or faster).
         #[arg(long, default_value = "5%")]
         threshold: String,
         /// Output format.
