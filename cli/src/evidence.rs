@@ -160,8 +160,11 @@ struct Spread {
     se: f64,
     /// Welch–Satterthwaite degrees of freedom.
     df: f64,
-    /// One run's standard deviation (pooled), for [`Spread::runs_for`].
+    /// One run's standard deviation (the larger side's), for
+    /// [`Spread::runs_for`].
     sd: f64,
+    /// Runs on the larger side: more runs a side are needed than this.
+    most: usize,
 }
 
 impl Spread {
@@ -181,6 +184,7 @@ impl Spread {
                     se: (var * (1.0 / kb + 1.0 / kn)).sqrt(),
                     df,
                     sd: var.sqrt(),
+                    most: b.len().max(n.len()),
                 })
             }
             _ => {
@@ -195,7 +199,8 @@ impl Spread {
                 Some(Spread {
                     se: se2.sqrt(),
                     df,
-                    sd: ((variance(b) + variance(n)) / 2.0).sqrt(),
+                    sd: variance(b).max(variance(n)).sqrt(),
+                    most: b.len().max(n.len()),
                 })
             }
         }
@@ -208,10 +213,10 @@ impl Spread {
         t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, self.df) * self.se
     }
 
-    /// The fewest runs a side (equal sides, the spread seen) whose margin
-    /// is below `room`.
+    /// The fewest runs a side, more than either side has now, whose margin
+    /// is below `room` at the larger spread seen (equal sides).
     fn runs_for(&self, room: f64) -> Option<usize> {
-        (2..=MOST_RUNS).find(|&k| {
+        (self.most + 1..=MOST_RUNS).find(|&k| {
             let k = k as f64;
             let margin = t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, 2.0 * k - 2.0)
                 * self.sd
@@ -493,6 +498,19 @@ mod tests {
             judge(&runs(50_000.0, &ten), &runs(60_000.0, &ten), 5.0).call,
             Call::Larger
         );
+    }
+
+    #[test]
+    fn the_runs_suggested_are_always_more_than_there_are() {
+        // Three runs a side, one side steady: Welch's interval is wider
+        // than equal sides would give, and the suggestion never says 3.
+        let base = runs(50_000.0, &NOISE_5[1..4]);
+        let new = [50_500.0; 3];
+        let j = judge(&base, &new, 5.0);
+        match j.call {
+            Call::Inconclusive(Doubt::TooFewRuns { needed: Some(k) }) => assert!(k > 3, "{j:?}"),
+            other => panic!("{other:?}"),
+        }
     }
 
     #[test]
