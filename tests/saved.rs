@@ -457,3 +457,125 @@ fn merged_runs_equal_one_registry_that_saw_every_run() {
         assert_same(m, w);
     }
 }
+
+/// A registry of `highest`, `figures` and `lowest`, on a mock clock.
+fn ranged(lowest: Duration, highest: Duration, figures: u8) -> (Registry, perf_timer::MockClock) {
+    let (clock, mock) = perf_timer::Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .lowest(lowest)
+        .highest(highest)
+        .significant_figures(figures)
+        .build()
+        .unwrap();
+    (registry, mock)
+}
+
+/// `registry`'s run, through a line and back: every timer the same.
+fn round_trip(snapshot: perf_timer::Snapshot) -> perf_timer::Snapshot {
+    let line = SavedRun::of_snapshot(snapshot.clone()).to_json_line();
+    let back = SavedRun::from_json_line(&line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let back = back.into_snapshot();
+    assert_eq!(snapshot.len(), back.len());
+    for (a, b) in snapshot.iter().zip(back.iter()) {
+        assert_same(a, b);
+    }
+    back
+}
+
+#[test]
+fn runs_at_the_top_of_the_range_clamped_or_with_long_wall_times_read_back() {
+    // The default range, 1 h: a run just under it and one of 2 h (clamped).
+    let registry = Registry::new();
+    let accept = registry.timer("accept loop");
+    accept.record(Duration::from_millis(3_599_500));
+    accept.record(Duration::from_secs(7_200));
+    accept.record(us(3));
+    let back = round_trip(registry.snapshot());
+    let stats = back.get("accept loop").unwrap();
+    assert_eq!((stats.count(), stats.clamped()), (3, 1));
+    assert_eq!(
+        stats.total(),
+        Duration::from_millis(3_599_500 + 7_200_000) + us(3)
+    );
+
+    // A 60 µs run under a 50 µs range.
+    let (narrow, _) = ranged(Duration::from_nanos(1), us(50), 3);
+    narrow.timer("q").record(us(60));
+    narrow.timer("q").record(us(50));
+    let back = round_trip(narrow.snapshot());
+    assert_eq!(back.get("q").unwrap().count(), 2);
+
+    // A task whose wall time is far beyond the range: 10 µs of work in a
+    // run of 5 ms under a 1 ms range.
+    let (registry, mock) = ranged(Duration::from_nanos(1), ms(1), 3);
+    let mut run = pin!(registry
+        .timer("task")
+        .time(Steps::new(&mock, &[us(5), us(5)])));
+    let _ = poll_once(run.as_mut());
+    mock.advance(ms(5));
+    assert!(poll_once(run.as_mut()).is_ready());
+    let back = round_trip(registry.snapshot());
+    let stats = back.get("task").unwrap();
+    assert_eq!((stats.count(), stats.total()), (1, us(10)));
+    assert_eq!(stats.wall().count(), 1);
+}
+
+#[test]
+fn a_merge_of_two_ranges_holds_every_value_and_reads_back() {
+    let (narrow, _) = ranged(Duration::from_nanos(1), ms(1), 3);
+    let wide = Registry::new();
+    narrow.timer("get").record(us(900));
+    wide.timer("get").record(Duration::from_secs(1_800));
+    wide.timer("get").record(us(900));
+    // The narrow run first: its range is the one the merge starts from.
+    let merged = perf_timer::Snapshot::merge([&narrow.snapshot(), &wide.snapshot()]);
+    let get = merged.get("get").unwrap().clone();
+    assert_eq!(get.count(), 3);
+    assert!(get.max() >= Duration::from_secs(1_799), "{:?}", get.max());
+    let back = round_trip(merged);
+    assert_eq!(back.get("get").unwrap().quantile(1.0), get.quantile(1.0));
+
+    // Through a file, as `perf-timer merge` does.
+    let path = TempPath::new("merge-ranges");
+    SavedRun::capture(&narrow).append_to(&path.0).unwrap();
+    SavedRun::capture(&wide).append_to(&path.0).unwrap();
+    let file = saved::read(&path.0).unwrap();
+    let merged = perf_timer::Snapshot::merge(file.runs.iter().map(SavedRun::snapshot));
+    SavedRun::of_snapshot(merged).append_to(&path.0).unwrap();
+    let file = saved::read(&path.0).unwrap();
+    assert!(file.skipped.is_empty(), "{:?}", file.skipped);
+    assert_eq!(file.runs[2].snapshot().get("get").unwrap().count(), 3);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// Any range and precision, any values (at the top of the range and
+    /// beyond it too): a saved run reads back bucket for bucket, and so does
+    /// the merge of two runs of different ranges.
+    #[test]
+    fn any_layout_and_values_round_trip(
+        lowest in prop::sample::select(vec![1_u64, 1_000]),
+        highest_ms in prop::sample::select(vec![1_u64, 50, 3_600_000]),
+        figures in 1_u8..=4,
+        values in prop::collection::vec(0.0..1.3_f64, 1..40),
+        other_highest_ms in prop::sample::select(vec![2_u64, 7_200_000]),
+    ) {
+        let highest = Duration::from_millis(highest_ms);
+        let (registry, _) = ranged(Duration::from_nanos(lowest), highest, figures);
+        let (other, _) = ranged(Duration::from_nanos(lowest), Duration::from_millis(other_highest_ms), figures);
+        let timer = registry.timer("t");
+        // Fractions of the range: 1.0 is its top, above 1.0 clamped.
+        for f in &values {
+            timer.record(highest.mul_f64(*f));
+            other.timer("t").record(highest.mul_f64(*f));
+        }
+        timer.record(highest);
+        let back = round_trip(registry.snapshot());
+        prop_assert_eq!(back.get("t").unwrap().count(), values.len() as u64 + 1);
+        let merged = perf_timer::Snapshot::merge([&registry.snapshot(), &other.snapshot()]);
+        let back = round_trip(merged);
+        prop_assert_eq!(back.get("t").unwrap().count(), 2 * values.len() as u64 + 1);
+    }
+}

@@ -14,9 +14,10 @@ impl Snapshot {
     /// is one timer whose counts and sums are added and whose busy, wall
     /// and scheduling-delay histograms are added bucket by bucket, exactly
     /// what one registry would have recorded had it seen every run. The
-    /// quantiles are the first snapshot's. Histograms of another range or
-    /// precision than the first's are counted into its buckets, each value
-    /// at its bucket's lowest equivalent value.
+    /// quantiles are the first snapshot's. Histograms of another lowest
+    /// value or precision than the first's are counted into its buckets,
+    /// each value at its bucket's lowest equivalent value; the merged range
+    /// reaches the highest of any part, so that no value is clamped.
     ///
     /// ```
     /// use std::time::Duration;
@@ -52,9 +53,20 @@ impl Snapshot {
     }
 }
 
-/// `parts` (at least one) as one timer named `name`.
+/// `parts` (at least one) as one timer named `name`, in the first part's
+/// buckets widened to the highest range of any part, so that every value
+/// of every part keeps its bucket (and a saved merge reads back).
 pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -> Stats {
-    let layout = parts[0].busy().layout();
+    let first = parts[0].busy().layout();
+    let highest = parts
+        .iter()
+        .map(|s| s.busy().layout().highest)
+        .fold(first.highest, u64::max);
+    let layout = if highest == first.highest {
+        first
+    } else {
+        Layout::new(first.lowest, highest, first.significant_figures).unwrap_or(first)
+    };
     let mut totals = *parts[0].totals();
     for stats in &parts[1..] {
         totals.merge(stats.totals());
@@ -80,8 +92,12 @@ fn add_buckets<'a>(
     let mut sums: BTreeMap<u32, u64> = BTreeMap::new();
     for distribution in distributions {
         let theirs = distribution.layout();
+        // The same lowest value and precision: the same buckets, whatever
+        // each range's end.
+        let same = theirs.lowest == layout.lowest
+            && theirs.significant_figures == layout.significant_figures;
         for (index, count) in distribution.buckets() {
-            let index = if theirs == layout {
+            let index = if same {
                 index
             } else {
                 let value = theirs.value(index as usize).min(layout.highest);

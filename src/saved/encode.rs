@@ -1,55 +1,322 @@
 //! A distribution as HdrHistogram's V2 compressed form in base64, the
 //! interchange form HdrHistogram's implementations read (Java, C, Go,
-//! Python's `hdrh`), and back into our buckets.
+//! Python's `hdrh`), written from and read into sparse buckets: (counter
+//! index, count) of the non-empty buckets only, never a dense counts array,
+//! so that saving or reading a timer costs what its runs hold, not a full
+//! histogram sized to its largest value.
+//!
+//! The form: a 4-byte cookie and a 4-byte length, then the zlib-deflated V2
+//! form, which is a 40-byte header (cookie, payload length, normalizing
+//! offset 0, significant figures, lowest, highest, integer-to-double ratio
+//! 1.0) and the counts from index 0 to the last non-empty one as zig-zag
+//! LEB128 varints, a run of two or more empty buckets as one negative
+//! number. A test checks the bytes against the `hdrhistogram` crate's own
+//! encoder.
+
+use std::io::{Read as _, Write as _};
 
 use base64::Engine as _;
-use hdrhistogram::serialization::{Deserializer, Serializer as _, V2DeflateSerializer};
-use hdrhistogram::Histogram;
+use flate2::read::ZlibDecoder;
+use flate2::write::ZlibEncoder;
+use flate2::Compression;
 
 use super::SavedError;
 use crate::record::Layout;
 use crate::Distribution;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
+const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;
+const V2_COMPRESSED_COOKIE: u32 = 0x1c84_9304 | 0x10;
+const HEADER: usize = 40;
 
-/// `distribution`'s histogram, V2-deflate encoded, in base64.
+/// `distribution`'s buckets, V2-deflate encoded, in base64.
 pub(crate) fn encode(distribution: &Distribution) -> String {
-    let mut bytes = Vec::new();
-    V2DeflateSerializer::new()
-        .serialize(distribution.histogram(), &mut bytes)
-        .expect("a histogram of a valid layout encodes into memory");
-    BASE64.encode(bytes)
+    encode_buckets(distribution.layout(), distribution.buckets())
 }
 
-/// (counter index, count) of every non-empty bucket of an encoded
-/// histogram, in `layout`'s buckets, which must be the histogram's own.
-pub(crate) fn decode(text: &str, layout: Layout) -> Result<Vec<(u32, u64)>, SavedError> {
+/// `buckets` (by index, in `layout`'s counters), V2-deflate encoded, in
+/// base64. The header's highest value covers the last bucket, so a value
+/// at the top of the range or clamped to it reads back in any
+/// implementation.
+pub(crate) fn encode_buckets(layout: Layout, buckets: impl Iterator<Item = (u32, u64)>) -> String {
+    let mut counts = Vec::new();
+    let mut next = 0_u64; // the index the next varint stands for
+    let mut last = None;
+    for (index, count) in buckets.filter(|b| b.1 > 0) {
+        let gap = u64::from(index) - next;
+        match gap {
+            0 => {}
+            // One empty bucket is a literal 0, as HdrHistogram writes it.
+            1 => varint(&mut counts, 0),
+            _ => varint(&mut counts, zig_zag(-(gap.min(i64::MAX as u64) as i64))),
+        }
+        // Counts above i64::MAX cannot be zig-zag encoded: saturate.
+        varint(&mut counts, zig_zag(count.min(i64::MAX as u64) as i64));
+        next = u64::from(index) + 1;
+        last = Some(index);
+    }
+    if last.is_none() {
+        varint(&mut counts, 0); // an empty histogram: one empty bucket
+    }
+    let highest = last.map_or(layout.highest, |i| {
+        layout.highest.max(layout.highest_value(i as usize))
+    });
+    let mut v2 = Vec::with_capacity(HEADER + counts.len());
+    v2.extend_from_slice(&V2_COOKIE.to_be_bytes());
+    v2.extend_from_slice(&(counts.len() as u32).to_be_bytes());
+    v2.extend_from_slice(&0_u32.to_be_bytes()); // normalizing index offset
+    v2.extend_from_slice(&u32::from(layout.significant_figures).to_be_bytes());
+    v2.extend_from_slice(&layout.lowest.to_be_bytes());
+    v2.extend_from_slice(&highest.to_be_bytes());
+    v2.extend_from_slice(&1.0_f64.to_be_bytes()); // integer to double ratio
+    v2.extend_from_slice(&counts);
+    let mut compressed = Vec::with_capacity(8 + v2.len() / 2);
+    compressed.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
+    compressed.extend_from_slice(&0_u32.to_be_bytes());
+    let mut zlib = ZlibEncoder::new(compressed, Compression::default());
+    zlib.write_all(&v2).expect("writing into memory");
+    let mut compressed = zlib.finish().expect("writing into memory");
+    let length = (compressed.len() - 8) as u32;
+    compressed[4..8].copy_from_slice(&length.to_be_bytes());
+    BASE64.encode(compressed)
+}
+
+/// An encoded histogram, read back.
+#[derive(Debug)]
+pub(crate) struct Decoded {
+    pub(crate) lowest: u64,
+    pub(crate) significant_figures: u8,
+    /// (counter index, count) of every non-empty bucket, by index.
+    pub(crate) buckets: Vec<(u32, u64)>,
+}
+
+impl Decoded {
+    /// Whether its buckets are `layout`'s: the same lowest value and
+    /// precision (the highest only says how many counters there are).
+    pub(crate) fn counts_in(&self, layout: &Layout) -> bool {
+        self.lowest == layout.lowest && self.significant_figures == layout.significant_figures
+    }
+
+    /// The last non-empty bucket.
+    pub(crate) fn last(&self) -> Option<u32> {
+        self.buckets.last().map(|b| b.0)
+    }
+}
+
+/// Reads an encoded histogram (V2, deflated or not, in base64) into its
+/// non-empty buckets, without a dense counts array.
+pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
     let bad = |what: String| SavedError::Malformed(format!("a histogram {what}"));
     let bytes = BASE64
         .decode(text)
         .map_err(|e| bad(format!("is not base64 ({e})")))?;
-    let histogram: Histogram<u64> = Deserializer::new()
-        .deserialize(&mut bytes.as_slice())
-        .map_err(|e| bad(format!("does not decode ({e:?})")))?;
-    if histogram.low() != layout.lowest || histogram.sigfig() != layout.significant_figures {
-        return Err(bad(format!(
-            "has a range or precision ({} ns, {} figures) other than its run's ({} ns, {} figures)",
-            histogram.low(),
-            histogram.sigfig(),
-            layout.lowest,
-            layout.significant_figures
-        )));
-    }
-    let mut buckets = Vec::new();
-    for value in histogram.iter_recorded() {
-        let at = value.value_iterated_to();
-        if at > layout.highest {
-            return Err(bad(format!(
-                "holds {at} ns, above its run's range ({} ns)",
-                layout.highest
-            )));
+    let cookie = be_u32(&bytes, 0).ok_or_else(|| bad("is cut short".into()))?;
+    let inflated;
+    let v2: &[u8] = match cookie {
+        V2_COMPRESSED_COOKIE => {
+            let mut out = Vec::new();
+            ZlibDecoder::new(bytes.get(8..).unwrap_or_default())
+                .read_to_end(&mut out)
+                .map_err(|e| bad(format!("does not inflate ({e})")))?;
+            inflated = out;
+            &inflated
         }
-        buckets.push((layout.index(at) as u32, value.count_at_value()));
+        V2_COOKIE => &bytes,
+        other => return Err(bad(format!("has an unknown cookie {other:#x}"))),
+    };
+    if be_u32(v2, 0) != Some(V2_COOKIE) || v2.len() < HEADER {
+        return Err(bad("is not HdrHistogram's V2 form".into()));
     }
-    Ok(buckets)
+    let length = be_u32(v2, 4).unwrap_or(0) as usize;
+    let offset = be_u32(v2, 8).unwrap_or(0);
+    let figures = be_u32(v2, 12).unwrap_or(0);
+    let lowest = be_u64(v2, 16).unwrap_or(0);
+    if offset != 0 {
+        return Err(bad(
+            "has a normalizing offset, which perf-timer never writes".into(),
+        ));
+    }
+    let significant_figures =
+        u8::try_from(figures).map_err(|_| bad(format!("has {figures} significant figures")))?;
+    let payload = v2
+        .get(HEADER..HEADER + length)
+        .ok_or_else(|| bad("is cut short".into()))?;
+    // No index can lie beyond the counters of the widest layout there is.
+    let limit = Layout::new(lowest.max(1), u64::MAX / 2, significant_figures.min(5))
+        .map_or(u64::from(u32::MAX), |l| l.len() as u64);
+    let mut buckets = Vec::new();
+    let (mut index, mut at) = (0_u64, 0);
+    while at < payload.len() {
+        let (zz, used) = read_varint(&payload[at..]).ok_or_else(|| bad("is cut short".into()))?;
+        at += used;
+        let value = zig_unzag(zz);
+        if value < 0 {
+            index = index.saturating_add(value.unsigned_abs());
+            continue;
+        }
+        if value > 0 {
+            if index >= limit {
+                return Err(bad(format!("counts at index {index}, beyond any range")));
+            }
+            buckets.push((index as u32, value as u64));
+        }
+        index += 1;
+    }
+    Ok(Decoded {
+        lowest,
+        significant_figures,
+        buckets,
+    })
+}
+
+fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
+    Some(u32::from_be_bytes(bytes.get(at..at + 4)?.try_into().ok()?))
+}
+
+fn be_u64(bytes: &[u8], at: usize) -> Option<u64> {
+    Some(u64::from_be_bytes(bytes.get(at..at + 8)?.try_into().ok()?))
+}
+
+fn zig_zag(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)) as u64
+}
+
+fn zig_unzag(value: u64) -> i64 {
+    ((value >> 1) as i64) ^ -((value & 1) as i64)
+}
+
+/// HdrHistogram's LEB128: 7 bits a byte, low first, at most 9 bytes (the
+/// ninth carries 8 bits).
+fn varint(out: &mut Vec<u8>, mut value: u64) {
+    for _ in 0..8 {
+        if value < 0x80 {
+            out.push(value as u8);
+            return;
+        }
+        out.push(0x80 | (value & 0x7f) as u8);
+        value >>= 7;
+    }
+    out.push(value as u8);
+}
+
+fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
+    let mut value = 0_u64;
+    for i in 0..9 {
+        let byte = *bytes.get(i)?;
+        if i == 8 {
+            return Some((value | (u64::from(byte) << 56), 9));
+        }
+        value |= u64::from(byte & 0x7f) << (7 * i);
+        if byte < 0x80 {
+            return Some((value, i + 1));
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
+    use hdrhistogram::Histogram;
+
+    fn layout() -> Layout {
+        Layout::new(1, 3_600_000_000_000, 3).unwrap()
+    }
+
+    fn buckets_of(layout: Layout, values: &[(u64, u64)]) -> Vec<(u32, u64)> {
+        let mut map = std::collections::BTreeMap::new();
+        for &(value, count) in values {
+            *map.entry(layout.index(value) as u32).or_insert(0) += count;
+        }
+        map.into_iter().collect()
+    }
+
+    #[test]
+    fn the_uncompressed_form_is_hdrhistograms_byte_for_byte() {
+        let layout = layout();
+        let values = [
+            (1, 3),
+            (2, 1),
+            (5, 7),
+            (1_000, 2),
+            (1_003, 1),
+            (30_000_000, 4),
+        ];
+        let mut reference = layout.histogram_up_to(30_000_000);
+        for &(v, n) in &values {
+            reference.record_n(v, n).unwrap();
+        }
+        let mut theirs = Vec::new();
+        V2Serializer::new()
+            .serialize(&reference, &mut theirs)
+            .unwrap();
+        let ours = BASE64
+            .decode(encode_buckets(
+                layout,
+                buckets_of(layout, &values).into_iter(),
+            ))
+            .unwrap();
+        let mut inflated = Vec::new();
+        ZlibDecoder::new(&ours[8..])
+            .read_to_end(&mut inflated)
+            .unwrap();
+        // Everything but the header's highest, which is ours (the range)
+        // where theirs is the auto-resized histogram's.
+        assert_eq!(inflated[..24], theirs[..24]);
+        assert_eq!(inflated[32..], theirs[32..]);
+    }
+
+    #[test]
+    fn hdrhistogram_reads_what_we_write_and_we_read_what_it_writes() {
+        let layout = layout();
+        let values = [(7, 1), (250_000, 5), (3_600_000_000_000, 1)];
+        let text = encode_buckets(layout, buckets_of(layout, &values).into_iter());
+        let bytes = BASE64.decode(&text).unwrap();
+        let theirs: Histogram<u64> = Deserializer::new()
+            .deserialize(&mut bytes.as_slice())
+            .unwrap();
+        assert_eq!(theirs.len(), 7);
+        assert_eq!(theirs.count_at(250_000), 5);
+        // The top of the range: its bucket reaches past the range's end.
+        assert!(theirs.max() >= 3_600_000_000_000);
+
+        let mut reference = layout.histogram_up_to(1_000_000);
+        reference.record_n(999, 3).unwrap();
+        let mut written = Vec::new();
+        hdrhistogram::serialization::V2DeflateSerializer::new()
+            .serialize(&reference, &mut written)
+            .unwrap();
+        let decoded = decode(&BASE64.encode(written)).unwrap();
+        assert_eq!(decoded.buckets, buckets_of(layout, &[(999, 3)]));
+        assert!(decoded.counts_in(&layout));
+    }
+
+    #[test]
+    fn round_trips_keep_every_bucket() {
+        let layout = layout();
+        for values in [
+            vec![],
+            vec![(1, 1)],
+            vec![(1, 1), (3, 1)],
+            vec![(2, u64::MAX >> 2), (3_600_000_000_000, 2)],
+        ] {
+            let buckets = buckets_of(layout, &values);
+            let decoded = decode(&encode_buckets(layout, buckets.clone().into_iter())).unwrap();
+            assert_eq!(decoded.buckets, buckets);
+            assert_eq!((decoded.lowest, decoded.significant_figures), (1, 3));
+        }
+    }
+
+    #[test]
+    fn bad_input_is_an_error_not_a_panic() {
+        for text in [
+            "",
+            "AAAA",
+            "not base64!",
+            &BASE64.encode([0x1c, 0x84, 0x93, 0x14, 0, 0]),
+        ] {
+            assert!(decode(text).is_err(), "{text}");
+        }
+    }
 }

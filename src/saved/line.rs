@@ -6,7 +6,7 @@ use std::time::{Duration, UNIX_EPOCH};
 
 use serde_json::{json, Map, Value};
 
-use super::encode::{decode, encode};
+use super::encode::{decode, encode, Decoded};
 use super::{RunInfo, SavedError, SavedRun, SCHEMA};
 use crate::clock::saturating_nanos;
 use crate::record::{Layout, Reading, Totals};
@@ -150,9 +150,27 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
                 .ok_or_else(|| SavedError::Malformed("a quantile is not in 0..=1".into()))
         })
         .collect::<Result<_, _>>()?;
-    let mut timers = Vec::new();
+    // Every histogram first: the run's layout must hold the last bucket of
+    // any of them (a run at the top of the range, a clamped one, a wall
+    // time beyond it, or a line merged from a wider range).
+    let mut parsed = Vec::new();
+    let mut last = None;
     for timer in array_field(&value, "timers")? {
-        timers.push(stats_from_json(timer, layout, quantiles.clone())?);
+        let timer = parse_timer(timer, &layout)?;
+        last = last.max(timer.last());
+        parsed.push(timer);
+    }
+    let layout = match last {
+        Some(last) if last as usize >= layout.len() => {
+            let highest = layout.highest.max(layout.highest_value(last as usize));
+            Layout::new(layout.lowest, highest, layout.significant_figures)
+                .map_err(|e| SavedError::Malformed(format!("a histogram's range: {e}")))?
+        }
+        _ => layout,
+    };
+    let mut timers = Vec::with_capacity(parsed.len());
+    for timer in parsed {
+        timers.push(timer.into_stats(layout, quantiles.clone()));
     }
     timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
     if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
@@ -210,41 +228,81 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
     })
 }
 
-fn stats_from_json(
-    value: &Value,
-    layout: Layout,
-    quantiles: Arc<[f64]>,
-) -> Result<Stats, SavedError> {
+/// One timer of a line, its histograms decoded.
+struct ParsedTimer<'a> {
+    name: &'a str,
+    totals: Totals,
+    busy: Decoded,
+    wall: Decoded,
+    scheduled: Option<(Decoded, u64)>,
+}
+
+fn parse_timer<'a>(value: &'a Value, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
     let name = str_field(value, "name")?;
     let in_timer = |e: SavedError| match e {
         SavedError::Malformed(what) => SavedError::Malformed(format!("timer {name:?}: {what}")),
         other => other,
     };
-    let totals = totals_from_json(field(value, "totals")?).map_err(in_timer)?;
-    let busy = decode(str_field(value, "busy")?, layout).map_err(in_timer)?;
-    let wall = decode(str_field(value, "wall")?, layout).map_err(in_timer)?;
-    let (scheduled, scheduled_nanos) = match value.get("scheduled") {
-        None | Some(Value::Null) => (Vec::new(), 0),
-        Some(s) => (
-            decode(str_field(s, "histogram")?, layout).map_err(in_timer)?,
-            u64_field(s, "total_ns")?,
-        ),
+    let histogram = |text: &str| -> Result<Decoded, SavedError> {
+        let decoded = decode(text).map_err(in_timer)?;
+        if !decoded.counts_in(layout) {
+            return Err(in_timer(SavedError::Malformed(format!(
+                "a histogram has a lowest value or precision ({} ns, {} figures) other than its run's ({} ns, {} figures)",
+                decoded.lowest, decoded.significant_figures, layout.lowest, layout.significant_figures
+            ))));
+        }
+        Ok(decoded)
     };
-    let counted: u64 = busy.iter().map(|b| b.1).sum();
+    let totals = totals_from_json(field(value, "totals")?).map_err(in_timer)?;
+    let busy = histogram(str_field(value, "busy")?)?;
+    let wall = histogram(str_field(value, "wall")?)?;
+    let scheduled = match value.get("scheduled") {
+        None | Some(Value::Null) => None,
+        Some(s) => Some((
+            histogram(str_field(s, "histogram")?)?,
+            u64_field(s, "total_ns")?,
+        )),
+    };
+    let counted = busy
+        .buckets
+        .iter()
+        .fold(0_u64, |n, b| n.saturating_add(b.1));
     if counted != totals.runs {
         return Err(SavedError::Malformed(format!(
             "timer {name:?}: its busy histogram counts {counted} runs, its totals {}",
             totals.runs
         )));
     }
-    let reading = Reading {
+    Ok(ParsedTimer {
+        name,
         totals,
         busy,
         wall,
         scheduled,
-        scheduled_nanos,
-    };
-    Ok(Stats::from_reading(name, reading, layout, quantiles))
+    })
+}
+
+impl ParsedTimer<'_> {
+    /// The last non-empty bucket of any of its histograms.
+    fn last(&self) -> Option<u32> {
+        let scheduled = self.scheduled.as_ref().and_then(|s| s.0.last());
+        self.busy.last().max(self.wall.last()).max(scheduled)
+    }
+
+    fn into_stats(self, layout: Layout, quantiles: Arc<[f64]>) -> Stats {
+        let (scheduled, scheduled_nanos) = match self.scheduled {
+            Some((decoded, total)) => (decoded.buckets, total),
+            None => (Vec::new(), 0),
+        };
+        let reading = Reading {
+            totals: self.totals,
+            busy: self.busy.buckets,
+            wall: self.wall.buckets,
+            scheduled,
+            scheduled_nanos,
+        };
+        Stats::from_reading(self.name, reading, layout, quantiles)
+    }
 }
 
 fn malformed(what: &str) -> SavedError {
