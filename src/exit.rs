@@ -30,13 +30,14 @@ impl Pending {
         // the saved run reports exactly what was printed.
         let snapshot = self.registry.snapshot();
         let process = self.registry.process();
-        for line in snapshot.clone().into_report().lines() {
+        let report = snapshot.into_report();
+        for line in report.lines() {
             (self.log)(&line);
         }
         if let Some(process) = &process {
             (self.log)(&process.to_string());
         }
-        self.save(snapshot, process);
+        self.save(report.into_snapshot(), process);
     }
 
     /// Appends the run where `save_to` or `PERF_TIMER_SAVE` says; a

@@ -89,6 +89,11 @@ impl Report {
         }
     }
 
+    /// The snapshot this report prints, given back.
+    pub(crate) fn into_snapshot(self) -> Snapshot {
+        self.snapshot
+    }
+
     /// The snapshot this report prints.
     ///
     /// ```

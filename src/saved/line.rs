@@ -57,12 +57,14 @@ totals_fields!(
     bytes,
 );
 
+/// The line of `run`, without its newline. Written timer by timer into
+/// the one string, so that saving holds the line and one timer's JSON at a
+/// time, never a JSON tree of every timer.
 pub(crate) fn to_line(run: &SavedRun) -> String {
     let info = &run.info;
     let snapshot = &run.snapshot;
     let layout = snapshot_layout(snapshot);
     let since_epoch = info.time.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let timers: Vec<Value> = snapshot.iter().map(stats_to_json).collect();
     let process = info.process.as_ref().map(|p| {
         json!({
             "cpu_ns": saturating_nanos(p.cpu()),
@@ -70,7 +72,7 @@ pub(crate) fn to_line(run: &SavedRun) -> String {
             "self_busy_ns": saturating_nanos(p.self_busy()),
         })
     });
-    let line = json!({
+    let head = json!({
         "perf_timer": SCHEMA,
         "time": rfc3339(since_epoch),
         "unix_ms": since_epoch.as_millis() as u64,
@@ -89,9 +91,19 @@ pub(crate) fn to_line(run: &SavedRun) -> String {
             "switched_off": snapshot.is_switched_off(),
         },
         "process": process,
-        "timers": timers,
     });
-    line.to_string()
+    let mut line = head.to_string();
+    // The object's closing brace gives way to the timers.
+    line.pop();
+    line.push_str(",\"timers\":[");
+    for (i, stats) in snapshot.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&stats_to_json(stats).to_string());
+    }
+    line.push_str("]}");
+    line
 }
 
 fn stats_to_json(stats: &Stats) -> Value {

@@ -113,7 +113,9 @@ impl SavedRun {
     /// assert!(run.info().process.is_none());
     /// ```
     pub fn of_snapshot(snapshot: Snapshot) -> SavedRun {
-        let mut args = std::env::args();
+        // Arguments that are not UTF-8 are kept lossily: saving never fails
+        // (nor panics) on them.
+        let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
         SavedRun {
             info: RunInfo {
                 time: SystemTime::now(),
