@@ -6,13 +6,21 @@ use std::fmt;
 use std::io::Write as _;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
 
+use crate::registry::RegistryId;
 use crate::Registry;
 
-/// A report waiting for the end of the program.
+/// A registry's report waiting for the end of the program: one per
+/// registry and process, shared by every guard of that registry.
 struct Pending {
-    registry: Registry,
+    /// Until it prints: then the registry is let go, its identity kept.
+    registry: Option<Registry>,
+    id: RegistryId,
     log: Box<dyn FnMut(&str) + Send>,
     printed: bool,
+    /// Guards of this report not dropped yet: the last one prints.
+    guards: usize,
+    /// The process that made it: a forked child prints nothing of it.
+    pid: u32,
     /// Where to append the run (`save_to`; else `PERF_TIMER_SAVE`).
     #[cfg(feature = "save")]
     save_to: Option<std::path::PathBuf>,
@@ -23,13 +31,18 @@ struct Pending {
 impl Pending {
     /// Prints the report and the process line, and saves the run, once.
     fn print(&mut self) {
-        if std::mem::replace(&mut self.printed, true) {
+        // A forked child inherits the parent's reports (and its exit hook)
+        // with the parent's runs in them: they are the parent's to print.
+        if self.pid != std::process::id() || std::mem::replace(&mut self.printed, true) {
             return;
         }
+        let Some(registry) = self.registry.take() else {
+            return;
+        };
         // One reading for the lines printed and the run saved, so that
         // the saved run reports exactly what was printed.
-        let snapshot = self.registry.snapshot();
-        let process = self.registry.process();
+        let snapshot = registry.snapshot();
+        let process = registry.process();
         let report = snapshot.into_report();
         for line in report.lines() {
             (self.log)(&line);
@@ -37,19 +50,34 @@ impl Pending {
         if let Some(process) = &process {
             (self.log)(&process.to_string());
         }
-        self.save(report.into_snapshot(), process);
+        self.save(&registry, report.into_snapshot(), process);
     }
 
     /// Appends the run where `save_to` or `PERF_TIMER_SAVE` says; a
     /// failure is one line of the report, never a panic.
     #[cfg(feature = "save")]
-    fn save(&mut self, snapshot: crate::Snapshot, process: Option<crate::ProcessTime>) {
-        let Some(path) = (self.save_to.clone())
-            .or_else(|| std::env::var_os(SAVE_VAR).map(std::path::PathBuf::from))
-        else {
-            return;
+    fn save(
+        &mut self,
+        registry: &Registry,
+        snapshot: crate::Snapshot,
+        process: Option<crate::ProcessTime>,
+    ) {
+        let path = match (self.save_to.clone(), std::env::var_os(SAVE_VAR)) {
+            (Some(path), _) => path,
+            (None, Some(path)) if path.is_empty() => {
+                (self.log)(
+                    "perf-timer: PERF_TIMER_SAVE is empty: set it to a file to append the run to; \
+                     the run was not saved",
+                );
+                return;
+            }
+            (None, Some(path)) => std::path::PathBuf::from(path),
+            (None, None) => return,
         };
-        let mut run = crate::saved::SavedRun::of_registry(&self.registry, snapshot, process);
+        for warning in crate::saved::label_warnings() {
+            (self.log)(&format!("perf-timer: {warning}"));
+        }
+        let mut run = crate::saved::SavedRun::of_registry(registry, snapshot, process);
         for (key, value) in &self.labels {
             run = run.label(key.clone(), value.clone());
         }
@@ -60,7 +88,7 @@ impl Pending {
 
     /// Without the `save` feature, `PERF_TIMER_SAVE` is said to do nothing.
     #[cfg(not(feature = "save"))]
-    fn save(&mut self, _: crate::Snapshot, _: Option<crate::ProcessTime>) {
+    fn save(&mut self, _: &Registry, _: crate::Snapshot, _: Option<crate::ProcessTime>) {
         if std::env::var_os(SAVE_VAR).is_some() {
             (self.log)(
                 "perf-timer: PERF_TIMER_SAVE is set, but this program is built without \
@@ -73,8 +101,8 @@ impl Pending {
 /// The environment variable naming a file to append the run to.
 const SAVE_VAR: &str = "PERF_TIMER_SAVE";
 
-/// Every report waiting for the end of the program, printed by the exit
-/// hook and the signal thread.
+/// Every report waiting for the end of the program, one per registry,
+/// printed by the exit hook and the signal thread.
 static PENDING: Mutex<Vec<Arc<Mutex<Pending>>>> = Mutex::new(Vec::new());
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -123,6 +151,19 @@ fn exit_hook_armed() -> bool {
 ///   `main`, a test, or a scope of your own.
 /// * **SIGINT or SIGTERM**, with [`on_signals`](ExitReport::on_signals).
 ///
+/// **One report per registry and process.** Every guard of one registry
+/// (a library's and the application's, one per `#[tokio::test]` runtime)
+/// shares one report: it prints, and saves, once, when the last guard
+/// alive drops (or at exit). Settings add up: labels of every guard are
+/// kept (a later guard's value wins for the same key); a later guard's
+/// [`log_with`](ExitReport::log_with) and [`save_to`](ExitReport::save_to)
+/// replace an earlier one's; [`on_signals`](ExitReport::on_signals) from
+/// any guard holds for all. Once printed, a registry's report is done for
+/// the process: guards made afterwards print nothing, so keep one alive
+/// for as long as the work it reports. A child made with `fork` prints and
+/// saves nothing of the reports its parent made (their runs are the
+/// parent's).
+///
 /// Nothing prints when the process is killed by another signal or aborts.
 /// Printing never changes how the program exits: a report that cannot be
 /// written (stderr closed, or on a full disk) is dropped, where `eprintln!`
@@ -162,18 +203,40 @@ pub fn report_at_exit() -> ExitReport {
 
 impl ExitReport {
     pub(crate) fn new(registry: Registry) -> Self {
+        let mut all = lock(&PENDING);
+        let pid = std::process::id();
+        // Printed reports of registries that are gone are done with.
+        all.retain(|p| {
+            let p = lock(p);
+            !(p.printed && p.id.is_gone())
+        });
+        // A forked child's reports are its own: the parent's stay unprinted.
+        let existing = all.iter().find(|p| {
+            let p = lock(p);
+            p.id.is(&registry) && p.pid == pid
+        });
+        if let Some(pending) = existing {
+            let pending = pending.clone();
+            lock(&pending).guards += 1;
+            return ExitReport { pending };
+        }
         let pending = Arc::new(Mutex::new(Pending {
-            registry,
+            id: registry.id(),
+            registry: Some(registry),
             log: Box::new(write_to_stderr),
             printed: false,
+            guards: 1,
+            pid,
             #[cfg(feature = "save")]
             save_to: None,
             #[cfg(feature = "save")]
             labels: Vec::new(),
         }));
-        if exit_hook_armed() {
-            lock(&PENDING).push(pending.clone());
-        }
+        // Kept whether or not the exit hook is armed: it is how the
+        // registry's other guards find this report.
+        all.push(pending.clone());
+        drop(all);
+        exit_hook_armed();
         ExitReport { pending }
     }
 
@@ -271,10 +334,15 @@ fn catch_signals() -> std::io::Result<()> {
 
 impl Drop for ExitReport {
     fn drop(&mut self) {
+        let mut pending = lock(&self.pending);
+        pending.guards = pending.guards.saturating_sub(1);
+        if pending.guards > 0 {
+            return; // another guard of this registry prints it
+        }
         if exit_hook_armed() && in_runtime() {
             return; // the runtime is about to drop its tasks: print at exit
         }
-        lock(&self.pending).print();
+        pending.print();
     }
 }
 
@@ -292,6 +360,7 @@ impl fmt::Debug for ExitReport {
         f.debug_struct("ExitReport")
             .field("registry", &pending.registry)
             .field("printed", &pending.printed)
+            .field("guards", &pending.guards)
             .finish_non_exhaustive()
     }
 }

@@ -43,6 +43,21 @@ pub struct Registry {
     timers: Arc<RwLock<HashMap<Arc<str>, Timer>>>,
 }
 
+/// A registry's identity (see [`Registry::id`]).
+pub(crate) struct RegistryId(std::sync::Weak<RwLock<HashMap<Arc<str>, Timer>>>);
+
+impl RegistryId {
+    /// Whether `registry` is the one this identifies.
+    pub(crate) fn is(&self, registry: &Registry) -> bool {
+        std::sync::Weak::ptr_eq(&self.0, &Arc::downgrade(&registry.timers))
+    }
+
+    /// Whether the registry is gone (every clone dropped).
+    pub(crate) fn is_gone(&self) -> bool {
+        self.0.strong_count() == 0
+    }
+}
+
 impl Registry {
     /// A registry with the default settings: TSC clock, 1 ns to 1 h at 3
     /// significant figures, report quantiles 50/90/99 %.
@@ -232,6 +247,12 @@ impl Registry {
             .values()
             .map(|t| t.core().reserved_bytes())
             .sum()
+    }
+
+    /// This registry's identity, which keeps no timer alive: equal for its
+    /// clones only, never for a registry made after it is gone.
+    pub(crate) fn id(&self) -> RegistryId {
+        RegistryId(Arc::downgrade(&self.timers))
     }
 
     /// The registry's clock.

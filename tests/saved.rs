@@ -579,3 +579,80 @@ proptest! {
         prop_assert_eq!(back.get("t").unwrap().count(), 2 * values.len() as u64 + 1);
     }
 }
+
+/// Runs `bin/exit_child.rs` in `mode`, saving to `path`, with a last
+/// argument that is not UTF-8; returns its stderr after checking it exited 0.
+fn exit_program(mode: &str, path: &Path, env: &[(&str, &str)]) -> String {
+    use std::os::unix::ffi::OsStrExt as _;
+    let output = Command::new(env!("CARGO_BIN_EXE_exit_child"))
+        .arg("--name")
+        .arg(std::ffi::OsStr::from_bytes(b"caf\xe9"))
+        .env("EXIT_MODE", mode)
+        .env("PERF_TIMER_SAVE", path)
+        .env_remove("PERF_TIMER_LABELS")
+        .envs(env.iter().copied())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert!(output.status.success(), "{mode}: {output:?}");
+    assert!(!stderr.contains("panicked"), "{mode}: {stderr}");
+    stderr
+}
+
+/// The report lines of `stderr` for the child's timer.
+fn reports(stderr: &str) -> usize {
+    stderr.matches("timer \"child.work\"").count()
+}
+
+#[test]
+fn an_argument_that_is_not_utf8_is_saved_lossily_under_tokio_main() {
+    let path = TempPath::new("non-utf8");
+    let stderr = exit_program("main", &path.0, &[]);
+    assert_eq!(reports(&stderr), 1, "{stderr}");
+    let file = saved::read(&path.0).unwrap();
+    assert_eq!(file.runs.len(), 1);
+    assert_eq!(file.runs[0].info().args, ["--name", "caf\u{fffd}"]);
+}
+
+#[test]
+fn every_guard_of_a_registry_makes_one_report_and_one_saved_run() {
+    for mode in ["two-guards", "runtimes", "fork"] {
+        let path = TempPath::new(&format!("once-{mode}"));
+        let stderr = exit_program(mode, &path.0, &[]);
+        assert_eq!(reports(&stderr), 1, "{mode}: {stderr}");
+        let file = saved::read(&path.0).unwrap();
+        assert_eq!(file.runs.len(), 1, "{mode}: {stderr}");
+        let runs = if mode == "runtimes" { 3 } else { 1 };
+        let work = file.runs[0].snapshot().get("child.work").unwrap();
+        assert_eq!(work.count(), runs, "{mode}");
+        if mode == "two-guards" {
+            // Labels of both guards; the later one's value for one key.
+            assert_eq!(file.runs[0].info().labels["from"], "application");
+        }
+    }
+}
+
+#[test]
+fn bad_labels_and_an_empty_save_path_are_each_one_line() {
+    let path = TempPath::new("labels");
+    let stderr = exit_program("main", &path.0, &[("PERF_TIMER_LABELS", r"noeq,=x,k=v\,w")]);
+    assert!(
+        stderr.contains(r#"perf-timer: PERF_TIMER_LABELS: "noeq" has no `=`"#),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains(r#"perf-timer: PERF_TIMER_LABELS: "=x" has no key"#),
+        "{stderr}"
+    );
+    let file = saved::read(&path.0).unwrap();
+    let labels: Vec<(&String, &String)> = file.runs[0].info().labels.iter().collect();
+    assert_eq!(labels, [(&"k".to_owned(), &"v,w".to_owned())]);
+
+    let stderr = exit_program("main", Path::new(""), &[]);
+    assert!(
+        stderr.contains("perf-timer: PERF_TIMER_SAVE is empty: set it to a file"),
+        "{stderr}"
+    );
+}

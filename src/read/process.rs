@@ -19,7 +19,9 @@ use super::format::Nanos;
 /// ```
 ///
 /// With the default clock, busy time includes time the OS gave the CPU to
-/// another thread, so the share can pass 100% on a crowded machine.
+/// another thread, and runs recorded by hand (`Timer::record`) or timed on
+/// another clock are busy time too: where self busy time passes the CPU
+/// time, the line says so and why instead of printing a share above 100%.
 ///
 /// ```
 /// let registry = perf_timer::Registry::new();
@@ -113,13 +115,21 @@ impl ProcessTime {
 impl fmt::Display for ProcessTime {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let nanos = |d: Duration| Nanos(d.as_nanos() as f64);
+        let (cpu, wall, busy) = (nanos(self.cpu), nanos(self.wall), nanos(self.self_busy));
+        let share = self.explained() * 100.0;
+        // Rounds to at most 100 %: a share, said as one.
+        if share < 100.5 {
+            return write!(
+                f,
+                "process: {cpu} CPU in {wall}, timers explain {share:.0}% ({busy} self busy)"
+            );
+        }
+        // More busy time than CPU time is not a share: say where it comes from.
         write!(
             f,
-            "process: {} CPU in {}, timers explain {:.0}% ({} self busy)",
-            nanos(self.cpu),
-            nanos(self.wall),
-            self.explained() * 100.0,
-            nanos(self.self_busy)
+            "process: {cpu} CPU in {wall}; the timers' {busy} of self busy time is more than that \
+             ({share:.0}%): busy time counts time the OS gave the thread to others, runs recorded \
+             by hand, and runs timed on another clock"
         )
     }
 }
@@ -160,5 +170,20 @@ mod tests {
             process.to_string(),
             "process: 3.02 s CPU in 12.1 s, timers explain 41% (1.23 s self busy)"
         );
+    }
+
+    #[test]
+    fn more_busy_than_cpu_time_says_why_instead_of_a_share() {
+        let process = ProcessTime {
+            cpu: Duration::from_micros(405),
+            wall: Duration::from_micros(408),
+            self_busy: Duration::from_micros(77_100),
+        };
+        let line = process.to_string();
+        assert!(
+            line.starts_with("process: 405 µs CPU in 408 µs; the timers' 77.1 ms of self busy time is more than that (19037%): "),
+            "{line}"
+        );
+        assert!(!line.contains("explain"), "{line}");
     }
 }

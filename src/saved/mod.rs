@@ -70,6 +70,7 @@ mod run;
 
 pub use error::SavedError;
 pub use file::{read, SavedFile, Skipped};
+pub(crate) use run::label_warnings;
 pub use run::{RunInfo, SavedRun};
 
 /// The schema this version writes, and the newest it reads.

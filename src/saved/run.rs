@@ -218,15 +218,95 @@ impl SavedRun {
 
 /// `PERF_TIMER_LABELS=k=v,k=v`, ignoring entries without `=`.
 fn env_labels() -> BTreeMap<String, String> {
-    let Ok(labels) = std::env::var("PERF_TIMER_LABELS") else {
+    let Ok(text) = std::env::var(LABELS_VAR) else {
         return BTreeMap::new();
     };
-    labels
-        .split(',')
-        .filter_map(|pair| pair.split_once('='))
-        .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-        .filter(|(k, _)| !k.is_empty())
-        .collect()
+    parse_labels(&text).0
+}
+
+/// The environment variable of labels, `k=v,k=v`.
+const LABELS_VAR: &str = "PERF_TIMER_LABELS";
+
+/// One sentence per pair of `PERF_TIMER_LABELS` that is not a label (or
+/// one if the variable is not Unicode): the exit report logs them.
+pub(crate) fn label_warnings() -> Vec<String> {
+    match std::env::var(LABELS_VAR) {
+        Ok(text) => parse_labels(&text).1,
+        Err(std::env::VarError::NotPresent) => Vec::new(),
+        Err(std::env::VarError::NotUnicode(_)) => {
+            vec![format!(
+                "{LABELS_VAR} is not UTF-8: no label was read from it"
+            )]
+        }
+    }
+}
+
+/// `k=v,k=v` into labels, with `\,`, `\=` and `\\` for a comma, an equals
+/// sign and a backslash inside a key or value; keys and values trimmed.
+/// Pairs without `=` or with an empty key are left out, each with a
+/// warning.
+fn parse_labels(text: &str) -> (BTreeMap<String, String>, Vec<String>) {
+    let (mut labels, mut warnings) = (BTreeMap::new(), Vec::new());
+    // Each pair as (key, value): the first unescaped `=` splits them.
+    let mut pairs: Vec<(String, Option<String>, String)> = Vec::new();
+    let (mut key, mut value, mut raw) = (String::new(), None::<String>, String::new());
+    let push = |key: &mut String, value: &mut Option<String>, c: char| match value {
+        Some(value) => value.push(c),
+        None => key.push(c),
+    };
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => {
+                raw.push(c);
+                match chars.next() {
+                    Some(e @ (',' | '=' | '\\')) => {
+                        push(&mut key, &mut value, e);
+                        raw.push(e);
+                    }
+                    Some(other) => {
+                        push(&mut key, &mut value, '\\');
+                        push(&mut key, &mut value, other);
+                        raw.push(other);
+                    }
+                    None => push(&mut key, &mut value, '\\'),
+                }
+            }
+            ',' => pairs.push((
+                std::mem::take(&mut key),
+                value.take(),
+                std::mem::take(&mut raw),
+            )),
+            '=' if value.is_none() => {
+                value = Some(String::new());
+                raw.push(c);
+            }
+            c => {
+                push(&mut key, &mut value, c);
+                raw.push(c);
+            }
+        }
+    }
+    pairs.push((key, value, raw));
+    for (key, value, raw) in pairs {
+        if raw.trim().is_empty() {
+            continue; // `a=1,,b=2` or a trailing comma
+        }
+        match value {
+            None => warnings.push(format!(
+                "{LABELS_VAR}: {:?} has no `=`: write key=value (\\, and \\= escape a comma and an equals sign); it was left out",
+                raw.trim()
+            )),
+            Some(_) if key.trim().is_empty() => warnings.push(format!(
+                "{LABELS_VAR}: {:?} has no key before its `=`; it was left out",
+                raw.trim()
+            )),
+            Some(value) => {
+                labels.insert(key.trim().to_owned(), value.trim().to_owned());
+            }
+        }
+    }
+    (labels, warnings)
 }
 
 #[cfg(unix)]
@@ -244,6 +324,50 @@ fn host_name() -> String {
 #[cfg(not(unix))]
 fn host_name() -> String {
     std::env::var("COMPUTERNAME").unwrap_or_default()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_labels;
+
+    fn labels(text: &str) -> (Vec<(String, String)>, Vec<String>) {
+        let (labels, warnings) = parse_labels(text);
+        (labels.into_iter().collect(), warnings)
+    }
+
+    fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
+        list.iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn labels_split_on_unescaped_commas_and_equals_signs() {
+        let (found, warnings) = labels("commit=abc123, branch = main");
+        assert_eq!(found, pairs(&[("branch", "main"), ("commit", "abc123")]));
+        assert!(warnings.is_empty());
+        let (found, _) = labels(r"k=v\,w,eq=a\=b,path=C:\\x,url=http://h/?a=1");
+        assert_eq!(
+            found,
+            pairs(&[
+                ("eq", "a=b"),
+                ("k", "v,w"),
+                ("path", r"C:\x"),
+                ("url", "http://h/?a=1")
+            ])
+        );
+        assert_eq!(labels("a=1,,b=2,").0, pairs(&[("a", "1"), ("b", "2")]));
+        assert_eq!(labels(r"a=\n").0, pairs(&[("a", r"\n")]));
+    }
+
+    #[test]
+    fn a_malformed_pair_is_left_out_with_a_warning_naming_it() {
+        let (found, warnings) = labels("noeq,=x,ok=1");
+        assert_eq!(found, pairs(&[("ok", "1")]));
+        assert_eq!(warnings.len(), 2, "{warnings:?}");
+        assert!(warnings[0].contains(r#""noeq" has no `=`"#), "{warnings:?}");
+        assert!(warnings[1].contains(r#""=x" has no key"#), "{warnings:?}");
+    }
 }
 
 impl Snapshot {
