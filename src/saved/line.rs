@@ -132,9 +132,62 @@ fn snapshot_layout(snapshot: &Snapshot) -> Layout {
         })
 }
 
-pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
-    let value: Value =
+/// A line's fields but its timers: who saved the run, when, and how.
+pub(crate) struct Header {
+    pub(crate) info: RunInfo,
+    layout: Layout,
+    quantiles: Arc<[f64]>,
+    switched_off: bool,
+}
+
+/// The header of `line`, its timers skipped unread (no histogram decoded,
+/// no JSON tree of them built): what a reader needs to number, pick and
+/// filter runs.
+pub(crate) fn header_of(line: &str) -> Result<Header, SavedError> {
+    let fields: HeaderFields =
         serde_json::from_str(line).map_err(|e| SavedError::Malformed(format!("not JSON ({e})")))?;
+    let header = header(&fields.0)?;
+    if fields.1 {
+        return Err(malformed("timers"));
+    }
+    Ok(header)
+}
+
+/// Every field of a line but `timers` (skipped as it is read), and whether
+/// the line had no `timers` at all.
+struct HeaderFields(Map<String, Value>, bool);
+
+impl<'de> serde::Deserialize<'de> for HeaderFields {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct Fields;
+        impl<'de> serde::de::Visitor<'de> for Fields {
+            type Value = HeaderFields;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a JSON object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<HeaderFields, A::Error> {
+                let (mut fields, mut timers) = (Map::new(), false);
+                while let Some(key) = map.next_key::<String>()? {
+                    if key == "timers" {
+                        map.next_value::<serde::de::IgnoredAny>()?;
+                        timers = true;
+                    } else {
+                        let value: Value = map.next_value()?;
+                        fields.insert(key, value);
+                    }
+                }
+                Ok(HeaderFields(fields, !timers))
+            }
+        }
+        deserializer.deserialize_map(Fields)
+    }
+}
+
+/// The header from a line's fields (`timers` among them or not).
+fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
     let Some(schema) = value.get("perf_timer").and_then(Value::as_u64) else {
         return Err(SavedError::Malformed(
             "JSON, but not written by perf-timer (no \"perf_timer\" schema field)".into(),
@@ -146,7 +199,10 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
             supported: SCHEMA,
         });
     }
-    let settings = field(&value, "settings")?;
+    let top = |name: &str| value.get(name).ok_or_else(|| malformed(name));
+    let top_u64 = |name: &str| top(name)?.as_u64().ok_or_else(|| malformed(name));
+    let top_str = |name: &str| top(name)?.as_str().ok_or_else(|| malformed(name));
+    let settings = top("settings")?;
     let layout = Layout::new(
         u64_field(settings, "lowest_ns")?,
         u64_field(settings, "highest_ns")?,
@@ -162,32 +218,6 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
                 .ok_or_else(|| SavedError::Malformed("a quantile is not in 0..=1".into()))
         })
         .collect::<Result<_, _>>()?;
-    // Every histogram first: the run's layout must hold the last bucket of
-    // any of them (a run at the top of the range, a clamped one, a wall
-    // time beyond it, or a line merged from a wider range).
-    let mut parsed = Vec::new();
-    let mut last = None;
-    for timer in array_field(&value, "timers")? {
-        let timer = parse_timer(timer, &layout)?;
-        last = last.max(timer.last());
-        parsed.push(timer);
-    }
-    let layout = match last {
-        Some(last) if last as usize >= layout.len() => {
-            let highest = layout.highest.max(layout.highest_value(last as usize));
-            Layout::new(layout.lowest, highest, layout.significant_figures)
-                .map_err(|e| SavedError::Malformed(format!("a histogram's range: {e}")))?
-        }
-        _ => layout,
-    };
-    let mut timers = Vec::with_capacity(parsed.len());
-    for timer in parsed {
-        timers.push(timer.into_stats(layout, quantiles.clone()));
-    }
-    timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
-    if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
-        return Err(SavedError::Malformed("a timer is listed twice".into()));
-    }
     let switched_off = settings
         .get("switched_off")
         .and_then(Value::as_bool)
@@ -214,9 +244,9 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
         Some(_) => return Err(malformed("labels")),
     };
     let info = RunInfo {
-        time: UNIX_EPOCH + Duration::from_millis(u64_field(&value, "unix_ms")?),
-        program: str_field(&value, "program")?.to_owned(),
-        args: array_field(&value, "args")?
+        time: UNIX_EPOCH + Duration::from_millis(top_u64("unix_ms")?),
+        program: top_str("program")?.to_owned(),
+        args: (top("args")?.as_array().ok_or_else(|| malformed("args"))?)
             .iter()
             .map(|a| {
                 a.as_str()
@@ -224,9 +254,9 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
                     .ok_or_else(|| malformed("args"))
             })
             .collect::<Result<_, _>>()?,
-        host: str_field(&value, "host")?.to_owned(),
-        pid: u32::try_from(u64_field(&value, "pid")?).map_err(|_| malformed("pid"))?,
-        version: str_field(&value, "version")?.to_owned(),
+        host: top_str("host")?.to_owned(),
+        pid: u32::try_from(top_u64("pid")?).map_err(|_| malformed("pid"))?,
+        version: top_str("version")?.to_owned(),
         labels,
         clock: settings
             .get("clock")
@@ -234,6 +264,54 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
             .map(str::to_owned),
         process,
     };
+    Ok(Header {
+        info,
+        layout,
+        quantiles,
+        switched_off,
+    })
+}
+
+pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
+    let value: Value =
+        serde_json::from_str(line).map_err(|e| SavedError::Malformed(format!("not JSON ({e})")))?;
+    let Value::Object(fields) = &value else {
+        return Err(SavedError::Malformed(
+            "JSON, but not written by perf-timer (no \"perf_timer\" schema field)".into(),
+        ));
+    };
+    let Header {
+        info,
+        layout,
+        quantiles,
+        switched_off,
+    } = header(fields)?;
+    // Every histogram first: the run's layout must hold the last bucket of
+    // any of them (a run at the top of the range, a clamped one, a wall
+    // time beyond it, or a line merged from a wider range).
+    let mut parsed = Vec::new();
+    let mut last = None;
+    for timer in array_field(&value, "timers")? {
+        let timer = parse_timer(timer, &layout)?;
+        last = last.max(timer.last());
+        parsed.push(timer);
+    }
+    let layout = match last {
+        Some(last) if last as usize >= layout.len() => {
+            let highest = layout.highest.max(layout.highest_value(last as usize));
+            Layout::new(layout.lowest, highest, layout.significant_figures)
+                .map_err(|e| SavedError::Malformed(format!("a histogram's range: {e}")))?
+        }
+        _ => layout,
+    };
+    let mut timers = Vec::with_capacity(parsed.len());
+    for timer in parsed {
+        timers.push(timer.into_stats(layout, quantiles.clone()));
+    }
+    timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+    if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
+        return Err(SavedError::Malformed("a timer is listed twice".into()));
+    }
     Ok(SavedRun {
         info,
         snapshot: Snapshot::new(timers, quantiles, switched_off),

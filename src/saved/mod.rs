@@ -69,7 +69,7 @@ mod line;
 mod run;
 
 pub use error::SavedError;
-pub use file::{read, SavedFile, Skipped};
+pub use file::{read, read_lazily, LazyFile, LazyRun, SavedFile, Skipped};
 pub(crate) use run::label_warnings;
 pub use run::{RunInfo, SavedRun};
 
