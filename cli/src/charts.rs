@@ -11,13 +11,14 @@ use crate::plot::{Bars, Curve};
 /// most busy time.
 const MOST_CURVES: usize = 10;
 
+/// At most this many runs of one file drawn a line each; a file of more is
+/// drawn merged only.
+pub const MOST_RUN_LINES: usize = 20;
+
 /// The percentile chart's title and lines: `timer` in every file; or,
 /// without it, every timer of one file, or the one timer several files
 /// have.
-pub fn curves<'a>(
-    sides: &'a [Side],
-    timer: Option<&str>,
-) -> Result<(String, Vec<Curve<'a>>), CliError> {
+pub fn curves(sides: &[Side], timer: Option<&str>) -> Result<(String, Vec<Curve>), CliError> {
     let known = || {
         let mut names: Vec<String> = sides
             .iter()
@@ -28,17 +29,18 @@ pub fn curves<'a>(
         names
     };
     if let (Some(name), [side]) = (timer, sides) {
-        if side.runs() > 1 {
+        if side.runs() > 1 && side.runs() <= MOST_RUN_LINES {
             // One file of several runs: a line per run.
-            let curves: Vec<Curve<'a>> = (side.each.iter().enumerate())
-                .filter_map(|(i, run)| {
-                    let stats = run.snapshot().get(name).filter(|s| s.count() > 0)?;
-                    let labels: Vec<String> = (run.info().labels.iter())
+            let curves: Vec<Curve> = (side.each_run_of(&[name], MOST_RUN_LINES)?.into_iter())
+                .filter_map(|(number, mut timers)| {
+                    let stats = timers.pop()?;
+                    let info = &side.infos[number - 1];
+                    let labels: Vec<String> = (info.labels.iter())
                         .map(|(k, v)| format!("{k}={v}"))
                         .collect();
                     let label = match labels.is_empty() {
-                        true => format!("run {}", i + 1),
-                        false => format!("run {} ({})", i + 1, labels.join(", ")),
+                        true => format!("run {number}"),
+                        false => format!("run {number} ({})", labels.join(", ")),
                     };
                     Some(Curve {
                         label,
@@ -56,7 +58,10 @@ pub fn curves<'a>(
         }
     }
     if let Some(name) = timer {
-        let curves: Vec<Curve<'a>> = sides.iter().filter_map(|side| curve(side, name)).collect();
+        let mut curves = Vec::new();
+        for side in sides {
+            curves.extend(curve(side, name)?);
+        }
         if curves.is_empty() {
             return Err(CliError::NoTimer {
                 name: name.to_owned(),
@@ -79,7 +84,7 @@ pub fn curves<'a>(
             .into_iter()
             .map(|stats| Curve {
                 label: stats.name().to_owned(),
-                stats,
+                stats: stats.clone(),
                 runs: Vec::new(),
             })
             .collect();
@@ -98,26 +103,30 @@ pub fn curves<'a>(
 }
 
 /// `name`'s line for one file: its runs merged, and each run's own where
-/// the file holds several. `None` where the file has no run of it.
-pub fn curve<'a>(side: &'a Side, name: &str) -> Option<Curve<'a>> {
-    let stats = side.snapshot.get(name).filter(|s| s.count() > 0)?;
-    let runs = if side.runs() > 1 {
-        (side.each.iter())
-            .filter_map(|run| run.snapshot().get(name).filter(|s| s.count() > 0))
+/// the file holds several (up to [`MOST_RUN_LINES`], read again from the
+/// file). `None` where the file has no completed run of it.
+pub fn curve(side: &Side, name: &str) -> Result<Option<Curve>, CliError> {
+    let Some(stats) = side.snapshot.get(name).filter(|s| s.count() > 0) else {
+        return Ok(None);
+    };
+    let runs = if side.runs() > 1 && side.runs() <= MOST_RUN_LINES {
+        (side.each_run_of(&[name], MOST_RUN_LINES)?.into_iter())
+            .filter_map(|(_, mut timers)| timers.pop())
             .collect()
     } else {
         Vec::new()
     };
-    Some(Curve {
+    Ok(Some(Curve {
         label: side.name(),
-        stats,
+        stats: stats.clone(),
         runs,
-    })
+    }))
 }
 
 /// Self busy time per timer and file, largest first (by the largest of its
-/// files), timers without runs in every file left out.
-pub fn bars(sides: &[Side]) -> Bars {
+/// files), at most `most` timers; timers without runs in every file left
+/// out. Also how many timers there were.
+pub fn bars(sides: &[Side], most: usize) -> (Bars, usize) {
     let mut names: Vec<&str> = sides
         .iter()
         .flat_map(|s| {
@@ -144,8 +153,11 @@ pub fn bars(sides: &[Side]) -> Bars {
         })
         .collect();
     rows.sort_by_key(|(_, values)| std::cmp::Reverse(values.iter().copied().max()));
-    Bars {
+    let all = rows.len();
+    rows.truncate(most);
+    let bars = Bars {
         series: sides.iter().map(Side::name).collect(),
         rows,
-    }
+    };
+    (bars, all)
 }

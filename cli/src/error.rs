@@ -20,6 +20,13 @@ pub enum CliError {
     /// `--label k=v` matched no run.
     #[error("no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels", path.display(), path.display())]
     NoLabel { path: PathBuf, label: String },
+    /// A line whose header reads but whose timers do not.
+    #[error("{} line {line} is a saved run that does not read: {reason}", path.display())]
+    BadRun {
+        path: PathBuf,
+        line: usize,
+        reason: String,
+    },
     /// `--timer NAME` matched no timer.
     #[error("no timer is named {name:?}{}", known_list(known))]
     NoTimer { name: String, known: Vec<String> },

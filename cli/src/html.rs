@@ -11,7 +11,7 @@ use crate::charts;
 use crate::diff;
 use crate::error::CliError;
 use crate::load::Side;
-use crate::plot::{self, Curve};
+use crate::plot::{self, legend, Curve};
 
 /// The page for `sides` (`threshold` for the comparison of two).
 pub fn page(
@@ -19,6 +19,7 @@ pub fn page(
     threshold: f64,
     by: diff::By,
     mixed_clocks: bool,
+    most_charts: usize,
 ) -> Result<String, CliError> {
     let names = sides
         .iter()
@@ -41,31 +42,60 @@ pub fn page(
             &diff::diff(base, new, threshold, by, None, mixed_clocks)?,
         );
     }
+    let most = if sides.len() == 2 {
+        REPORT_ROWS_BESIDE_A_COMPARISON
+    } else {
+        usize::MAX
+    };
     for side in sides {
-        report(&mut html, side);
+        report(&mut html, side, most);
     }
     let _ = writeln!(
         html,
         "<section id=\"charts\">\n<h2>Busy time by percentile</h2>"
     );
+    // Charts for the timers with the most busy time, the rest in the
+    // tables: a page of 10,000 timers stays a page.
     let all = Snapshot::merge(sides.iter().map(|s| &s.snapshot));
-    for stats in all.iter().filter(|s| s.count() > 0) {
-        let curves: Vec<Curve<'_>> = sides
-            .iter()
-            .filter_map(|side| charts::curve(side, stats.name()))
-            .collect();
-        let svg = plot::percentiles_svg(&format!("{:?}", stats.name()), &curves)?;
+    let mut charted: Vec<&Stats> = all.iter().filter(|s| s.count() > 0).collect();
+    let with_runs = charted.len();
+    charted.sort_by_key(|s| std::cmp::Reverse(s.total()));
+    charted.truncate(most_charts);
+    if with_runs > charted.len() {
         let _ = writeln!(
             html,
-            "<figure class=\"chart\" data-timer=\"{}\">{}<figcaption>busy time of {} by percentile</figcaption></figure>",
-            escape(stats.name()),
-            strip_prolog(&svg),
-            escape(stats.name())
+            "<p class=\"note\">The {} timers with the most busy time, of {with_runs}; every timer is in the tables (--charts N for more).</p>",
+            charted.len()
         );
     }
-    let bars = charts::bars(sides);
+    charted.sort_by(|a, b| a.name().cmp(b.name()));
+    for stats in charted {
+        let mut curves: Vec<Curve> = Vec::new();
+        for side in sides {
+            curves.extend(charts::curve(side, stats.name())?);
+        }
+        let title = format!("{:?}", legend::shorten(stats.name(), 80));
+        let svg = plot::percentiles_svg(&title, &curves)?;
+        let _ = writeln!(
+            html,
+            "<figure class=\"chart\" data-timer=\"{}\" title=\"{}\">{}<figcaption>busy time of {} by percentile</figcaption></figure>",
+            escape(stats.name()),
+            escape(stats.name()),
+            strip_prolog(&svg),
+            escape(&legend::shorten(stats.name(), 120))
+        );
+    }
+    let (bars, timers) = charts::bars(sides, most_charts);
     if !bars.is_empty() {
-        let svg = plot::busy_svg("where busy time goes: self busy time per file", &bars)?;
+        let title = if timers > bars.rows.len() {
+            format!(
+                "where busy time goes: self busy time per file, the top {} of {timers} timers",
+                bars.rows.len()
+            )
+        } else {
+            "where busy time goes: self busy time per file".to_owned()
+        };
+        let svg = plot::busy_svg(&title, &bars)?;
         let _ = writeln!(
             html,
             "<h2>Where busy time goes</h2>\n<figure class=\"busy\">{}</figure>",
@@ -99,13 +129,19 @@ fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
         let _ = write!(html, "<th>{}</th>", escape(name));
     }
     let _ = writeln!(html, "<th>why</th></tr></thead>\n<tbody>");
-    for row in &diff.rows {
+    // The timers that changed or could not be told first, then by busy
+    // time: the rows shown before "show all" are the ones that matter.
+    let mut ordered: Vec<&diff::Row> = diff.rows.iter().collect();
+    ordered.sort_by_key(|row| (rank(row.verdict), std::cmp::Reverse(busy_of(row))));
+    let mut rows = Vec::with_capacity(ordered.len());
+    for row in ordered {
+        let mut html = String::new();
         let _ = write!(
             html,
             "<tr data-timer=\"{}\" class=\"{}\"><td>{}</td><td>{}</td>",
             escape(&row.name),
             row.verdict.as_str().replace(' ', "-"),
-            escape(&row.name),
+            escape(&legend::shorten(&row.name, NAME_CHARS)),
             row.verdict.as_str()
         );
         let (text, sort) = match row.busy {
@@ -157,12 +193,14 @@ fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
             "<td class=\"why\">{}</td></tr>",
             escape(&row.reason(diff.threshold))
         );
+        rows.push(html);
     }
-    let _ = writeln!(html, "</tbody>\n</table>\n</section>");
+    write_rows(html, rows, "timers");
+    let _ = writeln!(html, "</section>");
 }
 
 /// A file's report as a table; each cell's `data-sort` holds nanoseconds.
-fn report(html: &mut String, side: &Side) {
+fn report(html: &mut String, side: &Side, most: usize) {
     let _ = writeln!(
         html,
         "<section class=\"report\">\n<h2>{}</h2>\n<table class=\"sortable\">\n<thead><tr>\
@@ -170,16 +208,23 @@ fn report(html: &mut String, side: &Side) {
          <th>max</th><th>busy</th><th>cancelled</th><th>errors</th></tr></thead>\n<tbody>",
         escape(&side.describe())
     );
-    for stats in side
-        .snapshot
-        .iter()
+    let mut shown: Vec<&Stats> = (side.snapshot.iter())
         .filter(|s| s.count() > 0 || s.cancelled() > 0)
-    {
+        .collect();
+    let all = shown.len();
+    if all > most {
+        shown.sort_by_key(|s| std::cmp::Reverse(s.total()));
+        shown.truncate(most);
+        shown.sort_by(|a, b| a.name().cmp(b.name()));
+    }
+    let mut rows = Vec::with_capacity(shown.len());
+    for stats in shown {
+        let mut html = String::new();
         let _ = write!(
             html,
             "<tr data-timer=\"{}\"><td>{}</td><td data-sort=\"{}\">{}</td>",
             escape(stats.name()),
-            escape(stats.name()),
+            escape(&legend::shorten(stats.name(), NAME_CHARS)),
             stats.count(),
             stats.count()
         );
@@ -197,9 +242,69 @@ fn report(html: &mut String, side: &Side) {
             stats.cancelled(),
             stats.errors()
         );
+        rows.push(html);
     }
-    let _ = writeln!(html, "</tbody>\n</table>\n</section>");
+    write_rows(html, rows, "timers");
+    if all > most {
+        let _ = writeln!(
+            html,
+            "<p class=\"note\">The {most} timers with the most busy time, of {all}: every timer is in the comparison above.</p>"
+        );
+    }
+    let _ = writeln!(html, "</section>");
 }
+
+/// Rows shown at first in a table: the rest wait in a `<template>` (parsed,
+/// never laid out) for the "show" button, so that a page of 10,000 timers
+/// opens in about a second.
+const FIRST_ROWS: usize = 500;
+
+/// A table's rows, then its end: the first [`FIRST_ROWS`] in its body, the
+/// rest in a template a button adds.
+fn write_rows(html: &mut String, rows: Vec<String>, what: &str) {
+    let count = rows.len();
+    let mut rows = rows.into_iter();
+    for row in rows.by_ref().take(FIRST_ROWS) {
+        html.push_str(&row);
+    }
+    let _ = writeln!(html, "</tbody>\n</table>");
+    if count > FIRST_ROWS {
+        html.push_str("<template class=\"more-rows\">");
+        for row in rows {
+            html.push_str(&row);
+        }
+        let _ = writeln!(
+            html,
+            "</template><button class=\"more-rows\">show the other {} {what}</button>",
+            count - FIRST_ROWS
+        );
+    }
+}
+
+/// Where a verdict sorts in the comparison: what needs a look first.
+fn rank(verdict: diff::Verdict) -> u8 {
+    match verdict {
+        diff::Verdict::Regressed => 0,
+        diff::Verdict::Improved => 1,
+        diff::Verdict::Inconclusive => 2,
+        diff::Verdict::Added | diff::Verdict::Removed => 3,
+        diff::Verdict::NoChange => 4,
+    }
+}
+
+/// A row's busy time on its busier side.
+fn busy_of(row: &diff::Row) -> std::time::Duration {
+    let busy = |f: &Option<diff::Figures>| f.as_ref().map_or(Duration::ZERO, |f| f.poll_total);
+    busy(&row.base).max(busy(&row.new))
+}
+
+/// At most this many characters of a timer's name in a table cell (the
+/// row's `data-timer` keeps it whole).
+const NAME_CHARS: usize = 120;
+
+/// In a page comparing two files, each file's own table lists at most this
+/// many timers: the comparison lists them all.
+const REPORT_ROWS_BESIDE_A_COMPARISON: usize = 100;
 
 /// mean, p50, p90, p99, max, total busy.
 fn figures(stats: &Stats) -> [Duration; 6] {
@@ -247,6 +352,7 @@ tr.improved td:nth-child(2) { color: #070; font-weight: bold; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; }
 figcaption { color: #666; font-size: 0.9em; }
+p.note { color: #555; }
 td.why { text-align: left; font-size: 0.85em; color: #555; max-width: 40em; }
 ";
 
@@ -268,6 +374,20 @@ const SCRIPT: &str = r#"
     });
     rows.forEach(function (row) { body.appendChild(row); });
   }
+  document.querySelectorAll("button.more-rows").forEach(function (button) {
+    button.addEventListener("click", function () {
+      var template = button.previousElementSibling;
+      var table = template.previousElementSibling;
+      while (table && table.tagName !== "TABLE") { table = table.previousElementSibling; }
+      table.tBodies[0].appendChild(template.content);
+      template.remove();
+      button.remove();
+    });
+  });
+  // `#all` (or `#all&sort=…`) shows every row at load, for printing.
+  if (/^#(.*&)?all(&|$)/.test(location.hash)) {
+    document.querySelectorAll("button.more-rows").forEach(function (b) { b.click(); });
+  }
   var tables = document.querySelectorAll("table.sortable");
   tables.forEach(function (table) {
     Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {
@@ -278,7 +398,7 @@ const SCRIPT: &str = r#"
       });
     });
   });
-  var wanted = /#sort=([a-z0-9]+)(-desc)?/.exec(location.hash);
+  var wanted = /sort=([a-z0-9]+)(-desc)?/.exec(location.hash);
   if (wanted) {
     tables.forEach(function (table) {
       Array.prototype.forEach.call(table.tHead.rows[0].cells, function (th, column) {

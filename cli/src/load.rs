@@ -1,20 +1,48 @@
-//! Saved runs from files: every run of each file, or the ones chosen with
-//! `--run` and `--label`; skipped lines said on stderr.
+//! Saved runs from files, read one run at a time: a side keeps its runs
+//! merged and, per timer and run, the few figures a comparison needs, never
+//! every run's distributions at once. Skipped lines are said on stderr.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
-use perf_timer::saved::{self, SavedRun};
-use perf_timer::Snapshot;
+use perf_timer::saved::{self, LazyRun, RunInfo, SavedRun};
+use perf_timer::{Snapshot, Stats};
 
+use crate::diff::By;
 use crate::error::CliError;
 
-/// The runs of `path`, each skipped line said on stderr.
-pub fn runs(path: &Path) -> Result<Vec<SavedRun>, CliError> {
-    let file = saved::read(path)?;
-    for skipped in &file.skipped {
-        eprintln!("perf-timer: {}: {skipped}", path.display());
+/// Each run of `path` in turn, header first (see
+/// [`saved::read_lazily`]); each skipped line said on stderr. A file with
+/// no run is an error.
+pub fn each_run(
+    path: &Path,
+    mut visit: impl FnMut(LazyRun) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let mut file = saved::read_lazily(path)?;
+    let mut any = false;
+    while let Some(line) = file.next() {
+        match line {
+            Ok(run) => {
+                any = true;
+                visit(run)?;
+            }
+            Err(skipped) => eprintln!("perf-timer: {}: {skipped}", path.display()),
+        }
     }
-    Ok(file.runs)
+    if !any {
+        return Err(file.no_runs().into());
+    }
+    Ok(())
+}
+
+/// A run decoded, or the line's error as the file's.
+pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
+    run.read().map_err(|e| CliError::BadRun {
+        path: path.to_owned(),
+        line: run.line(),
+        reason: e.to_string(),
+    })
 }
 
 /// `k=v`, checked.
@@ -27,58 +55,114 @@ pub fn parse_label(text: &str) -> Result<(String, String), CliError> {
     }
 }
 
-/// The runs of `path` with every label of `labels`.
-pub fn with_labels(
-    path: &Path,
-    runs: Vec<SavedRun>,
-    labels: &[(String, String)],
-) -> Result<Vec<SavedRun>, CliError> {
-    let kept: Vec<SavedRun> = runs
-        .into_iter()
-        .filter(|run| {
-            labels
-                .iter()
-                .all(|(k, v)| run.info().labels.get(k) == Some(v))
-        })
-        .collect();
-    if kept.is_empty() {
-        let label = labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
-        return Err(CliError::NoLabel {
-            path: path.to_owned(),
-            label,
-        });
-    }
-    Ok(kept)
+/// Whether `info` has every label of `labels`.
+pub fn has_labels(info: &RunInfo, labels: &[(String, String)]) -> bool {
+    labels.iter().all(|(k, v)| info.labels.get(k) == Some(v))
 }
 
-/// One side of a comparison or a plot: the runs of one file, merged when
-/// there are several.
+/// One timer's figures in one run, as a comparison reads them.
+#[derive(Debug, Clone, Copy)]
+pub struct RunFigures {
+    /// Busy time per completed run by the figure compared ([`By`]), in ns;
+    /// `None` without completed runs.
+    pub value_ns: Option<f64>,
+    /// Every poll's time, in ns.
+    pub poll_total_ns: f64,
+    /// (cancelled, ended), (panicked, ended), (errors, ended).
+    pub outcomes: [(u64, u64); 3],
+}
+
+impl RunFigures {
+    /// `None` where the timer did nothing in the run: no sample, no bad
+    /// ending, no run in flight, no busy time.
+    fn of(stats: &Stats, by: By) -> Option<RunFigures> {
+        let ended = stats.count() + stats.cancelled() + stats.panicked();
+        let active = ended + stats.in_flight() > 0 || stats.poll_total() > Duration::ZERO;
+        active.then(|| RunFigures {
+            value_ns: (stats.count() > 0).then(|| by.of(stats).as_nanos() as f64),
+            poll_total_ns: stats.poll_total().as_nanos() as f64,
+            outcomes: [
+                (stats.cancelled(), ended),
+                (stats.panicked(), ended),
+                (stats.errors(), ended),
+            ],
+        })
+    }
+}
+
+/// One side of a comparison or a chart: the runs of one file.
 pub struct Side {
     pub path: PathBuf,
-    /// Each run of the file, in file order.
-    pub each: Vec<SavedRun>,
+    /// Each run's header (who, when, labels, clock), in file order.
+    pub infos: Vec<RunInfo>,
     /// The runs merged.
     pub snapshot: Snapshot,
+    /// Per timer: its figures in each run where it did anything.
+    pub per_run: BTreeMap<String, Vec<RunFigures>>,
 }
 
 impl Side {
-    pub fn load(path: &Path) -> Result<Side, CliError> {
-        let each = runs(path)?;
-        let snapshot = Snapshot::merge(each.iter().map(SavedRun::snapshot));
-        Ok(Side {
+    /// Reads `path` one run at a time; `by` is the figure kept per run.
+    pub fn load(path: &Path, by: By) -> Result<Side, CliError> {
+        let mut side = Side {
             path: path.to_owned(),
-            each,
-            snapshot,
-        })
+            infos: Vec::new(),
+            snapshot: Snapshot::merge([]),
+            per_run: BTreeMap::new(),
+        };
+        each_run(path, |lazy| {
+            let run = decode(path, &lazy)?;
+            for stats in run.snapshot().iter() {
+                if let Some(figures) = RunFigures::of(stats, by) {
+                    match side.per_run.get_mut(stats.name()) {
+                        Some(runs) => runs.push(figures),
+                        None => {
+                            side.per_run.insert(stats.name().to_owned(), vec![figures]);
+                        }
+                    }
+                }
+            }
+            side.snapshot = if side.infos.is_empty() {
+                run.snapshot().clone()
+            } else {
+                Snapshot::merge([&side.snapshot, run.snapshot()])
+            };
+            side.infos.push(run.info().clone());
+            Ok(())
+        })?;
+        Ok(side)
     }
 
     /// How many runs the file holds.
     pub fn runs(&self) -> usize {
-        self.each.len()
+        self.infos.len()
+    }
+
+    /// The timers `names` in each of the file's first `most` runs, read
+    /// again from the file (one run decoded at a time): for charts that
+    /// draw a line per run. Each entry: the run's number from 1, and the
+    /// named timers it has, with completed runs.
+    pub fn each_run_of(
+        &self,
+        names: &[&str],
+        most: usize,
+    ) -> Result<Vec<(usize, Vec<Stats>)>, CliError> {
+        let mut found = Vec::new();
+        let mut number = 0;
+        each_run(&self.path, |lazy| {
+            number += 1;
+            if number <= most {
+                let run = decode(&self.path, &lazy)?;
+                let timers = (names.iter())
+                    .filter_map(|name| run.snapshot().get(name))
+                    .filter(|s| s.count() > 0)
+                    .cloned()
+                    .collect();
+                found.push((number, timers));
+            }
+            Ok(())
+        })?;
+        Ok(found)
     }
 
     /// The file's name without its folder, and how many runs it holds: for

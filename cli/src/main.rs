@@ -128,6 +128,10 @@ enum Command {
         /// As with `diff`: compare runs saved with different clocks.
         #[arg(long)]
         allow_mixed_clocks: bool,
+        /// Charts for at most this many timers, those with the most busy
+        /// time (every timer is in the tables).
+        #[arg(long, default_value_t = 20, value_name = "N")]
+        charts: usize,
     },
     /// Merge runs from many processes or machines into one run.
     Merge {
@@ -188,8 +192,8 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             allow_mixed_clocks,
         } => {
             let threshold = diff::parse_threshold(&threshold).map_err(CliError::Usage)?;
-            let base = load::Side::load(&base)?;
-            let new = load::Side::load(&new)?;
+            let base = load::Side::load(&base, by)?;
+            let new = load::Side::load(&new, by)?;
             let timers: Option<BTreeSet<String>> =
                 (!timer.is_empty()).then(|| timer.into_iter().collect());
             if let Some(wanted) = &timers {
@@ -232,11 +236,17 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             let out = plot::Output::of(&output)?;
             let sides = files
                 .iter()
-                .map(|f| load::Side::load(f))
+                .map(|f| load::Side::load(f, diff::By::Quantile(0.5)))
                 .collect::<Result<Vec<_>, _>>()?;
             if by_timer {
                 let title = format!("where busy time goes: {}", describe(&sides, " vs "));
-                plot::busy_to(out, &title, &charts::bars(&sides))?;
+                let (bars, timers) = charts::bars(&sides, MOST_BARS);
+                let title = if timers > bars.rows.len() {
+                    format!("{title}, the top {} of {timers} timers", bars.rows.len())
+                } else {
+                    title
+                };
+                plot::busy_to(out, &title, &bars)?;
             } else {
                 let (title, curves) = charts::curves(&sides, timer.as_deref())?;
                 plot::percentiles_to(out, &title, &curves)?;
@@ -250,13 +260,14 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
             threshold,
             by,
             allow_mixed_clocks,
+            charts,
         } => {
             let threshold = diff::parse_threshold(&threshold).map_err(CliError::Usage)?;
             let sides = files
                 .iter()
-                .map(|f| load::Side::load(f))
+                .map(|f| load::Side::load(f, by))
                 .collect::<Result<Vec<_>, _>>()?;
-            let page = html::page(&sides, threshold, by, allow_mixed_clocks)?;
+            let page = html::page(&sides, threshold, by, allow_mixed_clocks, charts)?;
             std::fs::write(&output, page).map_err(|source| CliError::Write {
                 path: output.clone(),
                 source,
@@ -276,6 +287,10 @@ fn run(command: Command) -> Result<ExitCode, CliError> {
         }
     }
 }
+
+/// At most this many timers in `plot --by-timer`: those with the most self
+/// busy time.
+const MOST_BARS: usize = 40;
 
 /// Writes `text` to stdout. A reader that went away (`| head`) ends the
 /// command quietly, as a Unix filter does: no panic, no message.

@@ -8,40 +8,53 @@ use perf_timer::saved::SavedRun;
 use crate::error::CliError;
 use crate::load;
 
-/// The report lines of the chosen run (`run` from 1; default the last).
+/// The report lines of the chosen run (`run` from 1 among those with every
+/// label of `labels`; default the last). Only that run's timers are
+/// decoded: the others' headers are read to number and filter them.
 pub fn report(
     path: &Path,
     run: Option<usize>,
     labels: &[(String, String)],
     grouped: bool,
 ) -> Result<Vec<String>, CliError> {
-    let runs = load::runs(path)?;
-    let runs = if labels.is_empty() {
-        runs
-    } else {
-        load::with_labels(path, runs, labels)?
-    };
-    let count = runs.len();
-    let index = match run {
-        None => count,
-        Some(n) if (1..=count).contains(&n) => n,
-        Some(n) => {
-            return Err(CliError::NoSuchRun {
-                path: path.to_owned(),
-                run: n,
-                runs: count,
-            })
+    let (mut count, mut chosen) = (0, None);
+    load::each_run(path, |lazy| {
+        if load::has_labels(lazy.info(), labels) {
+            count += 1;
+            if run.is_none_or(|n| n == count) {
+                chosen = Some(lazy);
+            }
         }
+        Ok(())
+    })?;
+    if count == 0 {
+        let label = labels
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join(",");
+        return Err(CliError::NoLabel {
+            path: path.to_owned(),
+            label,
+        });
+    }
+    let (Some(chosen), index) = (chosen, run.unwrap_or(count)) else {
+        return Err(CliError::NoSuchRun {
+            path: path.to_owned(),
+            run: run.unwrap_or(0),
+            runs: count,
+        });
     };
     if run.is_none() && count > 1 {
         eprintln!(
-            "perf-timer: {} holds {count} runs; this is run {count}, the last (--run N for another)",
+            "perf-timer: {} holds {count} runs; this is run {count}, the last (--run N for \
+             another; `perf-timer merge` makes one run of them)",
             path.display()
         );
     }
-    let chosen = &runs[index - 1];
-    eprintln!("perf-timer: run {index}: {}", describe(chosen));
-    Ok(lines(chosen, grouped))
+    let chosen = load::decode(path, &chosen)?;
+    eprintln!("perf-timer: run {index}: {}", describe(&chosen));
+    Ok(lines(&chosen, grouped))
 }
 
 /// When, where and with which labels a run was saved, on one line.

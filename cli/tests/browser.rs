@@ -197,3 +197,73 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
     eprintln!("screenshot: {}", shot.display());
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Two files of 1,200 timers: the comparison shows 500 rows at once (the
+/// rest wait in a template behind a button), charts only the top 20, and
+/// `#all` shows every row.
+#[test]
+fn a_page_of_many_timers_shows_the_first_rows_and_the_rest_on_demand() {
+    let Some(browser) = chromium() else {
+        if std::env::var("PERF_TIMER_BROWSER").as_deref() == Ok("require") {
+            panic!("PERF_TIMER_BROWSER=require, but no chromium on PATH");
+        }
+        eprintln!("skipped: no chromium (apt install chromium); set PERF_TIMER_BROWSER=require to fail instead");
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("perf-timer-browser-many-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let (base, new, page) = (
+        dir.join("base.jsonl"),
+        dir.join("new.jsonl"),
+        dir.join("many.html"),
+    );
+    for (path, scale) in [(&base, 1), (&new, 2)] {
+        let registry = perf_timer::Registry::builder()
+            .max_timers(2_000)
+            .build()
+            .unwrap();
+        for t in 0..1_200_u64 {
+            let timer = registry.timer(&format!("many::timer_{t:04}"));
+            timer.record(std::time::Duration::from_micros((t + 1) * scale));
+        }
+        perf_timer::saved::SavedRun::capture(&registry)
+            .append_to(path)
+            .unwrap();
+    }
+    let out = perf_timer(&[
+        "html",
+        base.to_str().unwrap(),
+        new.to_str().unwrap(),
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let size = std::fs::metadata(&page).unwrap().len();
+    assert!(size < 2_000_000, "{size} bytes");
+
+    let dom = |hash: &str| {
+        let url = format!("file://{}{hash}", page.display());
+        let out = headless(&browser, &dir.join("profile"))
+            .arg("--dump-dom")
+            .arg(&url)
+            .stderr(Stdio::null())
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let shown = |dom: &str| {
+        let start = dom.find("<section id=\"diff\">").unwrap();
+        let end = start + dom[start..].find("</table>").unwrap();
+        dom[start..end].matches("<tr data-timer=").count()
+    };
+    let first = dom("");
+    assert_eq!(shown(&first), 500);
+    assert!(first.contains("show the other 700 timers"), "the button");
+    assert_eq!(first.matches("<figure class=\"chart\"").count(), 20);
+    assert!(first.contains("The 20 timers with the most busy time, of 1200"));
+    let all = dom("#all");
+    assert_eq!(shown(&all), 1_200);
+    assert!(!all.contains("show the other"), "the button is gone");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -258,6 +258,19 @@ impl Distribution {
         Duration::ZERO
     }
 
+    /// The precision its values are kept to, in significant decimal figures
+    /// (the registry's
+    /// [`significant_figures`](crate::RegistryBuilder::significant_figures)).
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::builder().significant_figures(2).build().unwrap();
+    /// registry.timer("a").record(std::time::Duration::from_micros(1));
+    /// assert_eq!(registry.stats("a").unwrap().busy().significant_figures(), 2);
+    /// ```
+    pub fn significant_figures(&self) -> u8 {
+        self.layout.significant_figures
+    }
+
     /// The durations as an `hdrhistogram::Histogram` of nanoseconds, for
     /// merging across processes, exports and custom analysis. Built on first
     /// call (and kept), sized to the largest value, auto-resizing.

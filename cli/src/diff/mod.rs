@@ -115,31 +115,16 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(name: &str, side: &Side, by: By) -> Option<Figures> {
+    fn of(name: &str, side: &Side) -> Option<Figures> {
+        let runs = side.per_run.get(name)?;
         let merged = side.snapshot.get(name)?;
-        let mut figures = Figures::default();
-        for run in &side.each {
-            let Some(stats) = run.snapshot().get(name) else {
-                continue;
-            };
-            if !active(stats) {
-                continue;
-            }
-            figures.runs += 1;
-            if stats.count() > 0 {
-                figures.run_values.push(by.of(stats).as_nanos() as f64);
-            }
-            figures
-                .run_poll_totals
-                .push(stats.poll_total().as_nanos() as f64);
-            let ended = stats.count() + stats.cancelled() + stats.panicked();
-            figures
-                .run_outcomes
-                .push(Outcome::ALL.map(|o| (o.count(stats), ended)));
-        }
-        if figures.runs == 0 {
-            return None;
-        }
+        let mut figures = Figures {
+            runs: runs.len(),
+            run_values: runs.iter().filter_map(|r| r.value_ns).collect(),
+            run_poll_totals: runs.iter().map(|r| r.poll_total_ns).collect(),
+            run_outcomes: runs.iter().map(|r| r.outcomes).collect(),
+            ..Figures::default()
+        };
         figures.samples = merged.count();
         figures.outcomes = Outcome::ALL.map(|o| o.count(merged));
         figures.in_flight = merged.in_flight();
@@ -164,13 +149,6 @@ impl Figures {
     pub fn spread(&self) -> Option<f64> {
         evidence::spread(&self.run_values)
     }
-}
-
-/// Whether a timer did anything in a run: a sample, a bad ending, a run in
-/// flight, or busy time.
-fn active(stats: &Stats) -> bool {
-    stats.count() + stats.cancelled() + stats.panicked() + stats.in_flight() > 0
-        || stats.poll_total() > Duration::ZERO
 }
 
 /// The figure of each process run's busy-time distribution that verdicts
@@ -214,7 +192,8 @@ impl By {
         }
     }
 
-    fn of(self, stats: &Stats) -> Duration {
+    /// The figure of `stats`' busy time.
+    pub fn of(self, stats: &Stats) -> Duration {
         match self {
             By::Mean => stats.mean(),
             By::Quantile(q) => stats.quantile(q),
@@ -286,9 +265,9 @@ pub fn parse_threshold(text: &str) -> Result<f64, String> {
 
 /// The clocks a side's runs were timed with (unknown ones left out).
 fn clocks(side: &Side) -> BTreeSet<&str> {
-    side.each
+    side.infos
         .iter()
-        .filter_map(|run| run.info().clock.as_deref())
+        .filter_map(|info| info.clock.as_deref())
         .collect()
 }
 
@@ -340,7 +319,7 @@ pub fn diff<'a>(
         .into_iter()
         .filter(|name| timers.is_none_or(|t| t.contains(*name)))
         .filter_map(|name| {
-            let (b, n) = (Figures::of(name, base, by), Figures::of(name, new, by));
+            let (b, n) = (Figures::of(name, base), Figures::of(name, new));
             compare(name, b, n, threshold, by)
         })
         .collect();
@@ -371,7 +350,7 @@ fn layouts(side: &Side) -> BTreeSet<String> {
     side.snapshot
         .iter()
         .filter(|s| s.count() > 0)
-        .map(|s| format!("{} significant digits", s.histogram().sigfig()))
+        .map(|s| format!("{} significant digits", s.busy().significant_figures()))
         .collect()
 }
 

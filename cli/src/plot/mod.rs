@@ -8,7 +8,7 @@
 
 mod busy;
 mod canvas;
-mod legend;
+pub mod legend;
 mod percentiles;
 
 use std::path::Path;
@@ -22,10 +22,10 @@ use crate::error::CliError;
 
 /// One line of a percentile chart: its legend, the distribution it draws,
 /// and, where a file holds several runs, each run's own (thin lines).
-pub struct Curve<'a> {
+pub struct Curve {
     pub label: String,
-    pub stats: &'a Stats,
-    pub runs: Vec<&'a Stats>,
+    pub stats: Stats,
+    pub runs: Vec<Stats>,
 }
 
 /// The busy-time chart: a row per timer, a bar per file (`series`).
@@ -111,7 +111,7 @@ impl<'a> Output<'a> {
 }
 
 /// The percentile chart of `curves`, titled `title`, as an SVG document.
-pub fn percentiles_svg(title: &str, curves: &[Curve<'_>]) -> Result<String, CliError> {
+pub fn percentiles_svg(title: &str, curves: &[Curve]) -> Result<String, CliError> {
     font()?;
     let mut svg = String::new();
     {
@@ -137,7 +137,7 @@ pub fn busy_svg(title: &str, bars: &Bars) -> Result<String, CliError> {
 }
 
 /// Writes the percentile chart to `out`.
-pub fn percentiles_to(out: Output<'_>, title: &str, curves: &[Curve<'_>]) -> Result<(), CliError> {
+pub fn percentiles_to(out: Output<'_>, title: &str, curves: &[Curve]) -> Result<(), CliError> {
     let font = font()?;
     match out {
         Output::Svg(path) => write(path, &percentiles_svg(title, curves)?),

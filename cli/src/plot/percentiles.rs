@@ -33,7 +33,7 @@ fn reach(stats: &Stats) -> f64 {
 pub fn draw<DB: DrawingBackend>(
     root: &DrawingArea<DB, Shift>,
     title: &str,
-    curves: &[Curve<'_>],
+    curves: &[Curve],
 ) -> Result<(), String> {
     let err = |e: DrawingAreaErrorKind<DB::ErrorType>| format!("drawing the chart: {e}");
     root.fill(&WHITE).map_err(err)?;
@@ -43,7 +43,7 @@ pub fn draw<DB: DrawingBackend>(
     let all = || {
         curves
             .iter()
-            .flat_map(|c| std::iter::once(c.stats).chain(c.runs.iter().copied()))
+            .flat_map(|c| std::iter::once(&c.stats).chain(c.runs.iter()))
     };
     let max_ns = all().map(|s| s.max().as_nanos() as f64).fold(1.0, f64::max);
     let min_ns = all()
@@ -103,7 +103,7 @@ fn points(stats: &Stats, per_unit: f64) -> Vec<(f64, f64)> {
 fn fill<'a, DB, Y>(
     mut chart: ChartContext<'a, DB, Cartesian2d<LogCoord<f64>, Y>>,
     y_desc: &str,
-    curves: &[Curve<'_>],
+    curves: &[Curve],
     per_unit: f64,
 ) -> Result<(), DrawingAreaErrorKind<DB::ErrorType>>
 where
@@ -133,7 +133,7 @@ where
         }
         let color = Palette99::pick(i).to_rgba();
         chart.draw_series(LineSeries::new(
-            points(curve.stats, per_unit),
+            points(&curve.stats, per_unit),
             color.stroke_width(2),
         ))?;
     }
