@@ -21,7 +21,7 @@ pub fn each_run(
 ) -> Result<(), CliError> {
     let mut file = saved::read_lazily(path)?;
     let mut any = false;
-    while let Some(line) = file.next() {
+    for line in file.by_ref() {
         match line {
             Ok(run) => {
                 any = true;

@@ -326,6 +326,26 @@ fn host_name() -> String {
     std::env::var("COMPUTERNAME").unwrap_or_default()
 }
 
+impl Snapshot {
+    /// This snapshot as a saved run's JSON line, with this process's
+    /// details (see [`SavedRun::of_snapshot`]); read it back with
+    /// [`SavedRun::from_json_line`]. Feature `save`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("a").record(Duration::from_micros(7));
+    /// let line = registry.snapshot().to_json_line();
+    /// let back = perf_timer::saved::SavedRun::from_json_line(&line).unwrap();
+    /// assert_eq!(back.snapshot().get("a").unwrap().total(), Duration::from_micros(7));
+    /// ```
+    #[cfg_attr(docsrs, doc(cfg(feature = "save")))]
+    pub fn to_json_line(&self) -> String {
+        SavedRun::of_snapshot(self.clone()).to_json_line()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::parse_labels;
@@ -367,25 +387,5 @@ mod tests {
         assert_eq!(warnings.len(), 2, "{warnings:?}");
         assert!(warnings[0].contains(r#""noeq" has no `=`"#), "{warnings:?}");
         assert!(warnings[1].contains(r#""=x" has no key"#), "{warnings:?}");
-    }
-}
-
-impl Snapshot {
-    /// This snapshot as a saved run's JSON line, with this process's
-    /// details (see [`SavedRun::of_snapshot`]); read it back with
-    /// [`SavedRun::from_json_line`]. Feature `save`.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let registry = perf_timer::Registry::new();
-    /// registry.timer("a").record(Duration::from_micros(7));
-    /// let line = registry.snapshot().to_json_line();
-    /// let back = perf_timer::saved::SavedRun::from_json_line(&line).unwrap();
-    /// assert_eq!(back.snapshot().get("a").unwrap().total(), Duration::from_micros(7));
-    /// ```
-    #[cfg_attr(docsrs, doc(cfg(feature = "save")))]
-    pub fn to_json_line(&self) -> String {
-        SavedRun::of_snapshot(self.clone()).to_json_line()
     }
 }
