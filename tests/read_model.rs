@@ -19,11 +19,18 @@ fn every_read_agrees_with_itself_while_two_threads_record() {
     let mut torn = Vec::new();
     std::thread::scope(|s| {
         for _ in 0..2 {
-            s.spawn(|| {
-                while !done.load(Relaxed) {
-                    timer.record(us(1));
+            s.spawn(|| loop {
+                // At least one run each, however late the thread starts on
+                // a loaded machine.
+                timer.record(us(1));
+                if done.load(Relaxed) {
+                    break;
                 }
             });
+        }
+        // The reads overlap the recording: start once a thread records.
+        while registry.stats("x").unwrap().count() == 0 {
+            std::thread::yield_now();
         }
         let mut last = 0;
         for _ in 0..400 {
