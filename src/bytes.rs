@@ -7,7 +7,6 @@ use std::time::Duration;
 use crate::clock::saturating_nanos;
 use crate::record::RunSample;
 use crate::task;
-use crate::timer::TimerCore;
 use crate::Timer;
 
 /// Adds `n` bytes to the innermost timed run being polled on this thread:
@@ -38,7 +37,7 @@ pub fn add_bytes(n: u64) {
     }
     // SAFETY: a non-null timer is set only for the length of one poll of a
     // timed future, which holds that timer alive; this call runs inside it.
-    let core = unsafe { &*timer.cast::<TimerCore>() };
+    let core = unsafe { &*timer };
     core.add_bytes(n);
 }
 

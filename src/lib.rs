@@ -106,6 +106,7 @@
 //!   routes read from axum's `MatchedPath`.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(clippy::undocumented_unsafe_blocks)]
 #![warn(
     missing_docs,
     missing_debug_implementations,

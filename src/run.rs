@@ -358,8 +358,7 @@ impl<'a> PollScope<'a> {
             run.first_poll = core.clock().wall_at(start);
             run.next_flush = core.flush_units();
         }
-        let timer: *const TimerCore = core;
-        let entered = task::enter(core.clock(), timer.cast(), run.busy, start);
+        let entered = task::enter(core.clock(), core, run.busy, start);
         PollScope {
             other_start: core.sample_other(),
             run,

@@ -11,6 +11,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
+use crate::timer::TimerCore;
 
 #[derive(Clone, Copy)]
 struct Frame {
@@ -21,9 +22,9 @@ struct Frame {
     /// Nanoseconds of timed polls nested inside the innermost timed poll in
     /// progress, for its self time.
     nested: u64,
-    /// The timer of the innermost timed run being polled, opaque here
-    /// (`add_bytes` knows its type): where bytes added now go.
-    innermost: *const (),
+    /// The timer of the innermost timed run being polled: where bytes added
+    /// now go. Only compared and handed back here, never read.
+    innermost: *const TimerCore,
 }
 
 impl Frame {
@@ -47,13 +48,18 @@ pub(crate) struct Entered {
     /// The enclosing poll's nested time, set aside while this poll runs.
     saved_nested: u64,
     /// The enclosing poll's timer, back once this poll ends.
-    saved_innermost: *const (),
+    saved_innermost: *const TimerCore,
 }
 
 /// Enters a timed poll starting at `poll_start`. The outermost one on this
 /// thread becomes the task's frame; inner ones start their own nested count.
 #[inline(always)]
-pub(crate) fn enter(clock: &Clock, timer: *const (), busy_before: u64, poll_start: u64) -> Entered {
+pub(crate) fn enter(
+    clock: &Clock,
+    timer: *const TimerCore,
+    busy_before: u64,
+    poll_start: u64,
+) -> Entered {
     TASK.with(|task| {
         let mut frame = task.get();
         if frame.clock.is_null() {
@@ -103,7 +109,7 @@ pub(crate) fn leave(entered: Entered, poll_nanos: impl FnOnce() -> u64) -> u64 {
 
 /// The timer of the innermost timed run being polled on this thread, as
 /// handed to [`enter`]; null outside a timed poll.
-pub(crate) fn innermost_timer() -> *const () {
+pub(crate) fn innermost_timer() -> *const TimerCore {
     TASK.with(Cell::get).innermost
 }
 

@@ -656,3 +656,18 @@ fn bad_labels_and_an_empty_save_path_are_each_one_line() {
         "{stderr}"
     );
 }
+
+#[test]
+fn a_run_appended_after_a_torn_line_still_reads() {
+    let path = TempPath::new("after-torn");
+    let registry = Registry::new();
+    registry.timer("t").record(us(5));
+    let line = SavedRun::capture(&registry).to_json_line();
+    // A writer that died half way through its line: no line ending.
+    std::fs::write(&path.0, &line[..line.len() / 2]).unwrap();
+    SavedRun::capture(&registry).append_to(&path.0).unwrap();
+    let file = saved::read(&path.0).unwrap();
+    assert_eq!(file.runs.len(), 1);
+    assert_eq!(file.skipped.len(), 1, "{:?}", file.skipped);
+    assert_eq!(file.skipped[0].line, 1);
+}

@@ -7,8 +7,24 @@ use std::path::Path;
 use super::{RunInfo, SavedError, SavedRun};
 
 /// Appends `line` and a line ending with one `write`, in append mode,
-/// holding an exclusive lock on the file (Unix), so that lines from
-/// processes saving at once never interleave.
+/// holding an exclusive lock on the file (`File::lock`), so that lines from
+/// processes saving at once never interleave. A line left without its
+/// ending (a writer that died mid-line) is ended first, so that it cannot
+/// take this line down with it.
+/// Whether `file` is empty or its last byte ends a line (unreadable counts
+/// as ended: nothing is added then).
+fn ends_a_line(file: &mut std::fs::File) -> bool {
+    use std::io::{Read as _, Seek as _, SeekFrom};
+    if file.metadata().map_or(true, |m| m.len() == 0) {
+        return true;
+    }
+    let mut last = [0_u8];
+    let read = file
+        .seek(SeekFrom::End(-1))
+        .and_then(|_| file.read_exact(&mut last));
+    read.is_err() || last[0] == b'\n'
+}
+
 pub(crate) fn append_line(path: &Path, line: &str) -> Result<(), SavedError> {
     let io = |source| SavedError::Io {
         action: "append to",
@@ -18,50 +34,24 @@ pub(crate) fn append_line(path: &Path, line: &str) -> Result<(), SavedError> {
     let mut file = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
+        .read(true)
         .open(path)
         .map_err(io)?;
-    let mut bytes = Vec::with_capacity(line.len() + 1);
+    // An exclusive lock for the write: other perf-timer processes appending
+    // to the same file wait. Where locking is not supported, the one write
+    // in append mode still keeps the line whole on local file systems.
+    let locked = file.lock().is_ok();
+    let mut bytes = Vec::with_capacity(line.len() + 2);
+    if !ends_a_line(&mut file) {
+        bytes.push(b'\n');
+    }
     bytes.extend_from_slice(line.as_bytes());
     bytes.push(b'\n');
-    let _lock = Lock::exclusive(&file);
-    file.write_all(&bytes).map_err(io)?;
-    Ok(())
-}
-
-/// An advisory lock held while it lives.
-struct Lock {
-    #[cfg(unix)]
-    fd: std::os::fd::RawFd,
-}
-
-impl Lock {
-    fn exclusive(file: &std::fs::File) -> Lock {
-        #[cfg(unix)]
-        {
-            use std::os::fd::AsRawFd as _;
-            let fd = file.as_raw_fd();
-            // SAFETY: `fd` is an open descriptor for the lock's life. A
-            // failed lock still appends in one write, which O_APPEND keeps
-            // whole on local file systems.
-            unsafe { libc::flock(fd, libc::LOCK_EX) };
-            Lock { fd }
-        }
-        #[cfg(not(unix))]
-        {
-            let _ = file;
-            Lock {}
-        }
+    let written = file.write_all(&bytes).map_err(io);
+    if locked {
+        let _ = file.unlock();
     }
-}
-
-impl Drop for Lock {
-    fn drop(&mut self) {
-        // SAFETY: as in `exclusive`; the file outlives the lock.
-        #[cfg(unix)]
-        unsafe {
-            libc::flock(self.fd, libc::LOCK_UN)
-        };
-    }
+    written
 }
 
 /// The saved runs of a file, in file order, and the lines that were not.

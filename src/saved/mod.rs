@@ -57,7 +57,7 @@
 //! # Several processes, one file
 //!
 //! [`SavedRun::append_to`] writes each line whole with one `write` in
-//! append mode under an exclusive `flock`: runs saved at once by many
+//! append mode under an exclusive file lock (`File::lock`): runs saved at once by many
 //! processes never tear each other. [`read`] skips a line that is not a
 //! saved run (torn by a crash, from another tool, from a newer version)
 //! and lists it with its line number in [`SavedFile::skipped`].
