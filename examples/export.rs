@@ -2,7 +2,8 @@
 //! interval log (mergeable across processes), and the `.hgrm` distribution.
 //!
 //! Run: `cargo run --example export --features hdr-log,serde`
-//! It writes `target/perf-timer-export.hlog` and prints the rest.
+//! It writes `perf-timer-export.hlog` in the system's temp directory (or
+//! the file given as its argument) and prints the rest.
 
 use std::time::Duration;
 
@@ -13,8 +14,11 @@ use perf_timer::{Registry, TimedExt as _};
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let registry = Registry::new();
     let mut intervals = registry.intervals();
-    let path = std::path::Path::new("target/perf-timer-export.hlog");
-    let mut log = IntervalLog::new(std::fs::File::create(path)?)?;
+    let path = std::env::args_os()
+        .nth(1)
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::env::temp_dir().join("perf-timer-export.hlog"));
+    let mut log = IntervalLog::new(std::fs::File::create(&path)?)?;
 
     for second in 0..3_u64 {
         for i in 0..200_u64 {

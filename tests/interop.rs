@@ -66,6 +66,10 @@ fn parse_with_python(python: &str, text: &str, open_metrics: bool) -> Vec<serde_
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_python_readers,
+    ignore = "needs python3 with hdrhistogram and prometheus-client (pip install hdrhistogram prometheus-client)"
+)]
 fn the_python_hdrhistogram_package_reads_our_interval_log() {
     let Some(python) = python_with_readers() else {
         return;
@@ -138,6 +142,10 @@ fn the_python_hdrhistogram_package_reads_our_interval_log() {
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_python_readers,
+    ignore = "needs python3 with hdrhistogram and prometheus-client (pip install hdrhistogram prometheus-client)"
+)]
 fn the_official_prometheus_parser_reads_our_text() {
     let Some(python) = python_with_readers() else {
         return;
@@ -264,6 +272,10 @@ fn stats_serialize_with_stable_names_in_nanoseconds() {
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_python_readers,
+    ignore = "needs python3 with hdrhistogram and prometheus-client (pip install hdrhistogram prometheus-client)"
+)]
 fn the_hgrm_footer_matches_the_python_writers() {
     let Some(python) = python_with_readers() else {
         return;
@@ -323,6 +335,10 @@ fn the_hgrm_footer_matches_the_python_writers() {
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_python_readers,
+    ignore = "needs python3 with hdrhistogram and prometheus-client (pip install hdrhistogram prometheus-client)"
+)]
 fn histograms_and_open_metrics_read_back_through_the_official_parsers() {
     use perf_timer::export::Prometheus;
     let Some(python) = python_with_readers() else {

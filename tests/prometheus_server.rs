@@ -95,6 +95,10 @@ fn query(server: SocketAddr, query: &str) -> Option<f64> {
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_prometheus,
+    ignore = "needs a `prometheus` server on PATH (apt-get install prometheus)"
+)]
 fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
     let Some(binary) = prometheus() else {
         return;

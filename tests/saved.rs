@@ -349,6 +349,10 @@ fn save_to_and_labels_in_code_and_a_failed_save_is_one_line() {
 }
 
 #[test]
+#[cfg_attr(
+    perf_timer_no_python_readers,
+    ignore = "needs python3 with hdrhistogram (pip install hdrhistogram prometheus-client)"
+)]
 fn python_reads_a_saved_file_with_the_same_percentiles() {
     let has = Command::new("python3")
         .args(["-c", "import hdrh"])

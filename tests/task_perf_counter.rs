@@ -108,7 +108,7 @@ async fn on_a_multi_thread_runtime_it_tracks_cpu_not_sleeps() {
                 let mut threads = std::collections::HashSet::new();
                 for _ in 0..20 {
                     spin(Duration::from_micros(200));
-                    tokio::time::sleep(Duration::from_millis(2)).await;
+                    tokio::time::sleep(Duration::from_millis(10)).await;
                     threads.insert(std::thread::current().id());
                     let now = task_perf_counter().unwrap();
                     assert!(now >= last + Duration::from_micros(200), "task {i}");
@@ -120,8 +120,10 @@ async fn on_a_multi_thread_runtime_it_tracks_cpu_not_sleeps() {
         .collect();
     for task in tasks {
         let (busy, _threads) = task.await.unwrap();
-        // 20 × 200 µs of spinning; 20 × 2 ms of sleeping must not count.
+        // 20 × 200 µs of spinning; 20 × 10 ms of sleeping must not count.
+        // Had the sleeps counted, busy time would pass 204 ms: half that
+        // leaves a loaded machine room to take the spinning thread away.
         assert!(busy >= Duration::from_millis(4), "{busy:?}");
-        assert!(busy < Duration::from_millis(40), "{busy:?}");
+        assert!(busy < Duration::from_millis(100), "{busy:?}");
     }
 }
