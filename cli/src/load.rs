@@ -20,14 +20,22 @@ pub fn each_run(
     mut visit: impl FnMut(LazyRun) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut file = saved::read_lazily(path)?;
-    let mut any = false;
+    // Skipped lines before the first run wait: a file with no run at all
+    // is one error that names its first skipped line, not a list of them.
+    let (mut any, mut waiting) = (false, Vec::new());
     for line in file.by_ref() {
         match line {
             Ok(run) => {
-                any = true;
+                if !any {
+                    any = true;
+                    for skipped in waiting.drain(..) {
+                        eprintln!("perf-timer: {}: {skipped}", path.display());
+                    }
+                }
                 visit(run)?;
             }
-            Err(skipped) => eprintln!("perf-timer: {}: {skipped}", path.display()),
+            Err(skipped) if any => eprintln!("perf-timer: {}: {skipped}", path.display()),
+            Err(skipped) => waiting.push(skipped),
         }
     }
     if !any {
@@ -43,16 +51,6 @@ pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
         line: run.line(),
         reason: e.to_string(),
     })
-}
-
-/// `k=v`, checked.
-pub fn parse_label(text: &str) -> Result<(String, String), CliError> {
-    match text.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
-        _ => Err(CliError::Usage(format!(
-            "--label takes key=value (e.g. --label commit=abc123), not {text:?}"
-        ))),
-    }
 }
 
 /// Whether `info` has every label of `labels`.

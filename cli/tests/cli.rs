@@ -526,6 +526,14 @@ fn errors_are_sentences_with_exit_status_two() {
             vec!["diff", path(&file), path(&file), "--threshold", "lots"],
             "--threshold takes a percentage",
         ),
+        (
+            vec!["diff", path(&file), "--bogus"],
+            "unexpected argument '--bogus' found; `perf-timer --help` says more",
+        ),
+        (
+            vec!["diff", path(&file), path(&file), "--by", "p200"],
+            "--by takes mean, median or a percentile",
+        ),
     ];
     for (args, says) in cases {
         let out = perf_timer(&args);
@@ -533,6 +541,7 @@ fn errors_are_sentences_with_exit_status_two() {
         let stderr = text(&out.stderr);
         assert!(stderr.starts_with("perf-timer: "), "{args:?}: {stderr}");
         assert!(stderr.contains(says), "{args:?}: {stderr}");
+        assert_eq!(stderr.lines().count(), 1, "one sentence: {stderr}");
     }
 }
 

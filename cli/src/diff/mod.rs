@@ -252,17 +252,6 @@ pub struct Diff<'a> {
     pub rows: Vec<Row>,
 }
 
-/// `--threshold`: `5%`, `5` (percent) or `2.5%`.
-pub fn parse_threshold(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%');
-    match number.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
-        _ => Err(format!(
-            "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
-        )),
-    }
-}
-
 /// The clocks a side's runs were timed with (unknown ones left out).
 fn clocks(side: &Side) -> BTreeSet<&str> {
     side.infos

@@ -1,0 +1,70 @@
+//! The subcommands: each an `Args` of its own and a `run`, and the value
+//! parsers they share.
+
+mod diff;
+mod html;
+mod merge;
+mod plot;
+mod report;
+
+use std::process::ExitCode;
+
+use clap::Subcommand;
+
+use crate::error::CliError;
+
+/// What `perf-timer` does.
+#[derive(Subcommand)]
+pub enum Command {
+    Report(report::Args),
+    Diff(diff::Args),
+    Plot(plot::Args),
+    Html(html::Args),
+    Merge(merge::Args),
+}
+
+impl Command {
+    /// Runs the subcommand: its exit status, or its error.
+    pub fn run(self) -> Result<ExitCode, CliError> {
+        match self {
+            Command::Report(args) => report::run(args),
+            Command::Diff(args) => diff::run(args),
+            Command::Plot(args) => plot::run(args),
+            Command::Html(args) => html::run(args),
+            Command::Merge(args) => merge::run(args),
+        }
+    }
+}
+
+/// `--threshold`: `5%`, `5` (percent) or `2.5%`.
+pub fn threshold(text: &str) -> Result<f64, String> {
+    let number = text.trim().trim_end_matches('%');
+    match number.parse::<f64>() {
+        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        _ => Err(format!(
+            "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
+        )),
+    }
+}
+
+/// `--label k=v`, checked.
+pub fn label(text: &str) -> Result<(String, String), String> {
+    match text.split_once('=') {
+        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+        _ => Err(format!(
+            "--label takes key=value (e.g. --label commit=abc123), not {text:?}"
+        )),
+    }
+}
+
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the
+/// command quietly, as a Unix filter does: no panic, no message.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
+    }
+}
