@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use crate::clock::{saturating_nanos, Clock};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
+use crate::settings::defaults;
 use crate::settings::{Settings, Switches};
 use crate::slow::WarnLimiter;
 use crate::{ConfigError, GlobalError, Registry};
@@ -51,10 +52,10 @@ impl Default for RegistryBuilder {
     fn default() -> Self {
         RegistryBuilder {
             clock: None,
-            lowest: Duration::from_nanos(1),
-            highest: Duration::from_secs(3600),
-            significant_figures: 3,
-            quantiles: vec![0.5, 0.9, 0.99],
+            lowest: defaults::LOWEST,
+            highest: defaults::HIGHEST,
+            significant_figures: defaults::SIGNIFICANT_FIGURES,
+            quantiles: defaults::QUANTILES.to_vec(),
             enabled: true,
             stripes: None,
             max_timers: 1000,

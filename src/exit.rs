@@ -4,8 +4,9 @@
 
 use std::fmt;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 
+use crate::poison::lock;
 use crate::registry::RegistryId;
 use crate::Registry;
 
@@ -104,11 +105,6 @@ const SAVE_VAR: &str = "PERF_TIMER_SAVE";
 /// Every report waiting for the end of the program, one per registry,
 /// printed by the exit hook and the signal thread.
 static PENDING: Mutex<Vec<Arc<Mutex<Pending>>>> = Mutex::new(Vec::new());
-
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
-    // A panic in a `log_with` sink poisons; the reports are still whole.
-    mutex.lock().unwrap_or_else(|e| e.into_inner())
-}
 
 /// Prints every report not printed yet.
 fn print_pending() {

@@ -146,6 +146,7 @@ mod interval;
 mod layer;
 #[cfg(feature = "metrics")]
 mod metrics_bridge;
+mod poison;
 mod read;
 mod record;
 mod registry;

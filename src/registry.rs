@@ -122,7 +122,7 @@ impl Registry {
             }
         }
         let (timer, overflowed) = {
-            let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+            let mut timers = crate::poison::write(&self.timers);
             if let Some(timer) = timers.get(name) {
                 return timer.clone();
             }
@@ -277,7 +277,7 @@ impl Registry {
     fn read_timers(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, Timer>> {
         // A panic elsewhere while holding the lock cannot leave the map half
         // written (inserts are single calls), so a poisoned lock is still good.
-        self.timers.read().unwrap_or_else(|e| e.into_inner())
+        crate::poison::read(&self.timers)
     }
 
     /// Successive intervals of this registry (see [`Intervals`]).

@@ -90,12 +90,12 @@ impl Hooks {
         // The top bits: the best mixed of a multiplicative hash.
         let hash = BuildHasherDefault::<IdHasher>::default().hash_one(id);
         let shard = (hash >> 60) as usize % SHARDS;
-        self.tasks[shard].lock().unwrap_or_else(|e| e.into_inner())
+        crate::poison::lock(&self.tasks[shard])
     }
 
     fn timer_for(&self, location: &'static std::panic::Location<'static>) -> Timer {
         let key = location as *const _ as usize;
-        let mut timers = self.timers.lock().unwrap_or_else(|e| e.into_inner());
+        let mut timers = crate::poison::lock(&self.timers);
         timers
             .entry(key)
             .or_insert_with(|| {

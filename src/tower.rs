@@ -229,12 +229,12 @@ impl Routes {
     fn timer(&self, registry: &Registry, method: (usize, &'static str), route: &str) -> Timer {
         let (index, method) = method;
         {
-            let timers = self.timers.read().unwrap_or_else(|e| e.into_inner());
+            let timers = crate::poison::read(&self.timers);
             if let Some(timer) = timers[index].get(route) {
                 return timer.clone();
             }
         }
-        let mut timers = self.timers.write().unwrap_or_else(|e| e.into_inner());
+        let mut timers = crate::poison::write(&self.timers);
         let known: usize = timers.iter().map(HashMap::len).sum();
         let routes = &mut timers[index];
         if let Some(timer) = routes.get(route) {

@@ -67,7 +67,7 @@ static MARKS: [Marks; SHARDS] = [const { Mutex::new(BTreeMap::new()) }; SHARDS];
 fn shard(key: usize) -> MutexGuard<'static, BTreeMap<usize, Arc<WakeMark>>> {
     // `Run`s are 8-aligned and 40 bytes apart at best: mix the bits.
     let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) % SHARDS;
-    MARKS[i].lock().unwrap_or_else(|e| e.into_inner())
+    crate::poison::lock(&MARKS[i])
 }
 
 /// The sampled run at `key` ended: drop its mark.
@@ -102,10 +102,7 @@ mod tests {
     use crate::Registry;
 
     fn marks() -> usize {
-        MARKS
-            .iter()
-            .map(|m| m.lock().unwrap_or_else(|e| e.into_inner()).len())
-            .sum()
+        MARKS.iter().map(|m| crate::poison::lock(m).len()).sum()
     }
 
     #[test]

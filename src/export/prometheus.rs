@@ -263,7 +263,9 @@ impl Prometheus {
                 let highest = snapshot
                     .iter()
                     .next()
-                    .map_or(3_600_000_000_000, |s| s.busy().highest_trackable());
+                    .map_or(crate::settings::defaults::HIGHEST.as_nanos() as u64, |s| {
+                        s.busy().highest_trackable()
+                    });
                 default_bounds(highest)
             }
         };

@@ -36,7 +36,7 @@ impl Snapshot {
         let snapshots: Vec<&Snapshot> = snapshots.into_iter().collect();
         let quantiles: Arc<[f64]> = match snapshots.first() {
             Some(first) => first.quantiles().into(),
-            None => Arc::new([0.5, 0.9, 0.99]),
+            None => Arc::new(crate::settings::defaults::QUANTILES),
         };
         let mut by_name: BTreeMap<&str, Vec<&Stats>> = BTreeMap::new();
         for snapshot in &snapshots {

@@ -23,7 +23,7 @@ impl Delays {
     /// Counts one delay of `nanos`, at most `layout.highest`.
     pub(crate) fn record(&self, layout: &Layout, nanos: u64) {
         let index = layout.index(nanos.min(layout.highest)) as u32;
-        let mut counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let mut counts = crate::poison::lock(&self.counts);
         let counts = counts.get_or_insert_with(Box::default);
         // No budget: one histogram at most, like a recorder's shared store.
         let _ = counts.buckets.add(layout.len(), index, 1, usize::MAX);
@@ -32,7 +32,7 @@ impl Delays {
 
     /// The delays so far: (bucket, count) pairs and their sum.
     pub(crate) fn read(&self) -> (Vec<(u32, u64)>, u64) {
-        let counts = self.counts.lock().unwrap_or_else(|e| e.into_inner());
+        let counts = crate::poison::lock(&self.counts);
         let mut pairs = Vec::new();
         let Some(counts) = counts.as_ref() else {
             return (pairs, 0);

@@ -127,9 +127,7 @@ fn snapshot_layout(snapshot: &Snapshot) -> Layout {
         .iter()
         .next()
         .map(|stats| stats.busy().layout())
-        .unwrap_or_else(|| {
-            Layout::new(1, 3_600_000_000_000, 3).expect("the builder's default range is valid")
-        })
+        .unwrap_or_else(crate::settings::defaults::layout)
 }
 
 /// A line's fields but its timers: who saved the run, when, and how.
