@@ -13,10 +13,9 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
+use crate::record::{Sharded, FIBONACCI};
 use crate::run::Tally;
 use crate::{Registry, Timer};
-
-const SHARDS: usize = 16;
 
 /// A task's run so far.
 struct TaskRun {
@@ -30,7 +29,7 @@ struct Hooks {
     /// Tells this instance's polls from another's on the same thread.
     instance: u64,
     registry: Registry,
-    tasks: [Mutex<TaskMap>; SHARDS],
+    tasks: Sharded<TaskMap>,
     timers: Mutex<HashMap<usize, Timer>>,
 }
 
@@ -52,7 +51,7 @@ impl Hasher for IdHasher {
     }
 
     fn write_u64(&mut self, n: u64) {
-        self.0 = (self.0 ^ n).wrapping_mul(0x9E37_79B9_7F4A_7C15);
+        self.0 = (self.0 ^ n).wrapping_mul(FIBONACCI);
     }
 
     fn finish(&self) -> u64 {
@@ -87,10 +86,9 @@ fn take_polling(instance: u64, task: Id) -> Option<Polling> {
 
 impl Hooks {
     fn shard(&self, id: Id) -> std::sync::MutexGuard<'_, TaskMap> {
-        // The top bits: the best mixed of a multiplicative hash.
-        let hash = BuildHasherDefault::<IdHasher>::default().hash_one(id);
-        let shard = (hash >> 60) as usize % SHARDS;
-        crate::poison::lock(&self.tasks[shard])
+        // The id's hash is already a multiplicative one: its top bits pick.
+        self.tasks
+            .at_hash(BuildHasherDefault::<IdHasher>::default().hash_one(id))
     }
 
     fn timer_for(&self, location: &'static std::panic::Location<'static>) -> Timer {
@@ -179,7 +177,7 @@ pub fn install_task_hooks<'b>(builder: &'b mut Builder, registry: &Registry) -> 
     let hooks = Arc::new(Hooks {
         instance: INSTANCES.fetch_add(1, Relaxed),
         registry: registry.clone(),
-        tasks: std::array::from_fn(|_| Mutex::default()),
+        tasks: Sharded::default(),
         timers: Mutex::default(),
     });
     let (spawn, before, after, terminate) = (hooks.clone(), hooks.clone(), hooks.clone(), hooks);

@@ -9,6 +9,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Wake, Waker};
 
+use crate::record::{Sharded, SHARDS};
 use crate::Timer;
 
 /// Whether the run starting now on this thread is sampled, one in `every`.
@@ -52,25 +53,22 @@ impl Wake for WakeMark {
     }
 }
 
-/// The marks of the sampled runs, by the address of their `Run` (stable:
-/// a timed future is pinned while polled), in shards.
-const SHARDS: usize = 16;
 /// At most this many runs are sampled at a time per shard, so that the
 /// table stays small even if a run is moved between polls (an `Unpin`
 /// future polled by hand) and so leaves its mark behind.
 const MARKS_PER_SHARD: usize = 256;
 
-type Marks = Mutex<BTreeMap<usize, Arc<WakeMark>>>;
+type Marks = BTreeMap<usize, Arc<WakeMark>>;
 
-static MARKS: [Marks; SHARDS] = [const { Mutex::new(BTreeMap::new()) }; SHARDS];
+/// The marks of the sampled runs, by the address of their `Run` (stable:
+/// a timed future is pinned while polled), in shards.
+static MARKS: Sharded<Marks> = Sharded::new([const { Mutex::new(BTreeMap::new()) }; SHARDS]);
 
-fn shard(key: usize) -> MutexGuard<'static, BTreeMap<usize, Arc<WakeMark>>> {
-    // `Run`s are 8-aligned and 40 bytes apart at best: mix the bits.
-    let i = (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 60) % SHARDS;
-    crate::poison::lock(&MARKS[i])
+fn shard(key: usize) -> MutexGuard<'static, Marks> {
+    // `Run`s are 8-aligned and 40 bytes apart at best: the hash mixes them.
+    MARKS.of(key as u64)
 }
 
-/// The sampled run at `key` ended: drop its mark.
 pub(crate) fn forget(key: usize) {
     shard(key).remove(&key);
 }
@@ -102,7 +100,7 @@ mod tests {
     use crate::Registry;
 
     fn marks() -> usize {
-        MARKS.iter().map(|m| crate::poison::lock(m).len()).sum()
+        MARKS.each().map(|m| m.len()).sum()
     }
 
     #[test]
