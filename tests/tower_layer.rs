@@ -167,3 +167,40 @@ async fn a_route_function_cannot_make_timers_without_bound() {
     assert_eq!(registry.stats("OTHER (other routes)").unwrap().count(), 1);
     assert_eq!(snapshot.iter().map(|s| s.count()).sum::<u64>(), 1_201);
 }
+
+/// `metrics_route` renders on the blocking pool and lets concurrent scrapes
+/// share one rendering, but never serves a snapshot older than the request:
+/// a run recorded before a scrape is always in it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
+    use perf_timer::export::{metrics_route, Prometheus};
+    let registry = Registry::new();
+    let app = Router::new().route("/metrics", metrics_route(&registry, Prometheus::new("app")));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let scrape = || {
+        let client = client.clone();
+        async move {
+            let uri = format!("http://{addr}/metrics").parse().unwrap();
+            let response = client.get(uri).await.unwrap();
+            assert_eq!(response.status(), StatusCode::OK);
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            String::from_utf8(body.to_vec()).unwrap()
+        }
+    };
+    let timer = registry.timer("x");
+    for n in 1..=20_u64 {
+        timer.record(Duration::from_micros(n));
+        // Four at once: each sees every run recorded before it was sent.
+        let bodies = futures::future::join_all((0..4).map(|_| scrape())).await;
+        for body in bodies {
+            assert!(
+                body.contains(&format!("app_busy_seconds_count{{timer=\"x\"}} {n}\n")),
+                "after {n} runs: {body}"
+            );
+        }
+    }
+    server.abort();
+}

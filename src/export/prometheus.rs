@@ -225,6 +225,12 @@ impl Prometheus {
             ));
         }
         families.extend(COMMON);
+        // Each timer's label escaped once, each bound's nanoseconds once:
+        // the loops below write straight into `out`, allocating nothing
+        // per series.
+        let timers: Vec<String> = snapshot.iter().map(|s| label_value(s.name())).collect();
+        let nanos: Vec<u64> = bounds.unwrap_or_default().iter().map(|b| b.nanos).collect();
+        let mut name = String::new();
         for (suffix, kind, help, metric) in families {
             // OpenMetrics names a counter family without its `_total`.
             let family = match (self.open_metrics, kind) {
@@ -233,12 +239,15 @@ impl Prometheus {
             };
             writeln!(out, "# HELP {ns}_{family} {help}")?;
             writeln!(out, "# TYPE {ns}_{family} {kind}")?;
-            for stats in snapshot.iter() {
+            name.clear();
+            let _ = write!(name, "{ns}_{suffix}");
+            for (stats, timer) in snapshot.iter().zip(&timers) {
                 let line = Line {
-                    name: format!("{ns}_{suffix}"),
-                    timer: label_value(stats.name()),
+                    name: &name,
+                    timer,
                     quantiles: snapshot.quantiles(),
                     bounds: bounds.unwrap_or_default(),
+                    nanos: &nanos,
                 };
                 metric(stats, out, &line)?;
             }
@@ -273,15 +282,22 @@ impl Prometheus {
             .into_iter()
             .map(|n| Bound {
                 nanos: n,
-                label: float(n as f64 / 1e9),
+                label: Float(n as f64 / 1e9).to_string(),
             })
             .collect();
         Some(bounds)
     }
 }
 /// A `GET` route serving `registry` in `format` (feature `axum`): mount it
-/// with `Router::route("/metrics", …)`. Each scrape takes a snapshot; a
-/// scraper that accepts OpenMetrics gets it.
+/// with `Router::route("/metrics", …)`. A scraper that accepts OpenMetrics
+/// gets it.
+///
+/// The snapshot and its rendering run on tokio's blocking pool, never on
+/// an async worker, so a scrape of thousands of timers does not hold up
+/// the service's tasks; and scrapes that arrive while one renders wait for
+/// it (without a thread) and share a rendering taken after they arrived:
+/// scrapers at once cost about one rendering each round, not one each.
+/// Each answer is a snapshot taken after its request arrived.
 ///
 /// ```
 /// use perf_timer::export::{metrics_route, Prometheus};
@@ -299,18 +315,83 @@ pub fn metrics_route<S>(
 where
     S: Clone + Send + Sync + 'static,
 {
-    let registry = registry.clone();
-    axum::routing::get(move |headers: axum::http::HeaderMap| async move {
-        let accept = headers
-            .get(axum::http::header::ACCEPT)
-            .and_then(|v| v.to_str().ok());
-        let format = format.negotiate(accept);
-        let body = format.render(&registry.snapshot());
-        (
-            [(axum::http::header::CONTENT_TYPE, format.content_type())],
-            body,
-        )
+    let scrapes = std::sync::Arc::new(Scrapes {
+        registry: registry.clone(),
+        format,
+        latest: tokio::sync::Mutex::new(Vec::new()),
+    });
+    axum::routing::get(move |headers: axum::http::HeaderMap| {
+        let scrapes = scrapes.clone();
+        async move {
+            let accept = headers
+                .get(axum::http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok());
+            let format = scrapes.format.clone().negotiate(accept);
+            let content_type = format.content_type();
+            let (status, body) = match scrapes.render(format).await {
+                Some(body) => (axum::http::StatusCode::OK, body),
+                None => (
+                    axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+                    axum::body::Bytes::from_static(b"perf-timer: rendering the metrics failed\n"),
+                ),
+            };
+            (
+                status,
+                [(axum::http::header::CONTENT_TYPE, content_type)],
+                body,
+            )
+        }
     })
+}
+
+/// One route's scrapes: the latest rendering of each format.
+#[cfg(feature = "axum")]
+struct Scrapes {
+    registry: crate::Registry,
+    format: Prometheus,
+    /// Held while one renders: the scrapes behind it wait here.
+    latest: tokio::sync::Mutex<Vec<Rendered>>,
+}
+
+/// A rendering, and when its snapshot was taken.
+#[cfg(feature = "axum")]
+struct Rendered {
+    taken: std::time::Instant,
+    content_type: &'static str,
+    body: axum::body::Bytes,
+}
+
+#[cfg(feature = "axum")]
+impl Scrapes {
+    /// The text of a snapshot taken after now, rendered on the blocking
+    /// pool or shared with the scrape that rendered it; `None` if the
+    /// rendering panicked.
+    async fn render(&self, format: Prometheus) -> Option<axum::body::Bytes> {
+        let arrived = std::time::Instant::now();
+        let content_type = format.content_type();
+        let mut latest = self.latest.lock().await;
+        let fresh = latest
+            .iter()
+            .find(|r| r.content_type == content_type && r.taken >= arrived);
+        if let Some(rendered) = fresh {
+            return Some(rendered.body.clone());
+        }
+        let registry = self.registry.clone();
+        let (taken, text) = tokio::task::spawn_blocking(move || {
+            let taken = std::time::Instant::now();
+            (taken, format.render(&registry.snapshot()))
+        })
+        .await
+        .ok()?;
+        let body = axum::body::Bytes::from(text);
+        latest.retain(|r| r.content_type != content_type);
+        latest.push(Rendered {
+            taken,
+            content_type,
+            body: body.clone(),
+        });
+        Some(body)
+    }
 }
 
 /// The families that do not depend on the shape, after busy and wall time.
@@ -332,13 +413,13 @@ const COMMON: [(&str, &str, &str, Metric); 11] = [
         "counter",
         "Runs by outcome; errors are also completed.",
         |s, o, l| {
-            for (outcome, n) in [
-                ("completed", s.count()),
-                ("cancelled", s.cancelled()),
-                ("panicked", s.panicked()),
-                ("error", s.errors()),
+            for (labels, n) in [
+                (",outcome=\"completed\"", s.count()),
+                (",outcome=\"cancelled\"", s.cancelled()),
+                (",outcome=\"panicked\"", s.panicked()),
+                (",outcome=\"error\"", s.errors()),
             ] {
-                sample(o, l, &format!(",outcome=\"{outcome}\""), n as f64)?;
+                sample(o, l, labels, n as f64)?;
             }
             Ok(())
         },
@@ -400,10 +481,12 @@ const COMMON: [(&str, &str, &str, Metric); 11] = [
 type Metric = fn(&Stats, &mut dyn Write, &Line<'_>) -> fmt::Result;
 
 struct Line<'a> {
-    name: String,
-    timer: String,
+    name: &'a str,
+    timer: &'a str,
     quantiles: &'a [f64],
     bounds: &'a [Bound],
+    /// The bounds' nanoseconds.
+    nanos: &'a [u64],
 }
 
 /// A histogram bucket's upper bound, and its `le` label.
@@ -430,7 +513,7 @@ fn default_bounds(highest: u64) -> Vec<u64> {
 }
 
 fn summary(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
-    let (name, timer) = (&line.name, &line.timer);
+    let (name, timer) = (line.name, line.timer);
     for &q in line.quantiles {
         let value = if stats.count() == 0 {
             f64::NAN
@@ -440,22 +523,21 @@ fn summary(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
         writeln!(
             out,
             "{name}{{timer=\"{timer}\",quantile=\"{q}\"}} {}",
-            float(value)
+            Float(value)
         )?;
     }
     writeln!(
         out,
         "{name}_sum{{timer=\"{timer}\"}} {}",
-        float(secs(stats.total()))
+        Float(secs(stats.total()))
     )?;
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {}", stats.count())
 }
 
 /// Cumulative buckets, `_sum` and `_count` of one distribution.
 fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
-    let (name, timer) = (&line.name, &line.timer);
-    let nanos: Vec<u64> = line.bounds.iter().map(|b| b.nanos).collect();
-    let counts = distribution.cumulative_counts(&nanos);
+    let (name, timer) = (line.name, line.timer);
+    let counts = distribution.cumulative_counts(line.nanos);
     for (bound, count) in line.bounds.iter().zip(counts) {
         writeln!(
             out,
@@ -471,7 +553,7 @@ fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) 
     writeln!(
         out,
         "{name}_sum{{timer=\"{timer}\"}} {}",
-        float(secs(distribution.total()))
+        Float(secs(distribution.total()))
     )?;
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {count}")
 }
@@ -482,7 +564,7 @@ fn sample(out: &mut dyn Write, line: &Line<'_>, labels: &str, value: f64) -> fmt
         "{}{{timer=\"{}\"{labels}}} {}",
         line.name,
         line.timer,
-        float(value)
+        Float(value)
     )
 }
 
@@ -491,13 +573,17 @@ fn secs(d: std::time::Duration) -> f64 {
 }
 
 /// A sample value: Prometheus spells the special values its own way.
-fn float(v: f64) -> String {
-    if v.is_nan() {
-        "NaN".to_owned()
-    } else if v == f64::INFINITY {
-        "+Inf".to_owned()
-    } else {
-        format!("{v}")
+/// Written in place, never through a `String` of its own.
+struct Float(f64);
+
+impl fmt::Display for Float {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            v if v.is_nan() => f.write_str("NaN"),
+            f64::INFINITY => f.write_str("+Inf"),
+            f64::NEG_INFINITY => f.write_str("-Inf"),
+            v => write!(f, "{v}"),
+        }
     }
 }
 
