@@ -122,16 +122,29 @@ fn run(name: &str, inline: bool, length: Duration) {
         let at = |q: f64| late[((late.len() - 1) as f64 * q) as usize];
         let elapsed = started.elapsed().as_secs_f64();
         let n = scrapes.load(Relaxed);
-        // One render alone, for its cost per timer.
-        let render_started = Instant::now();
-        let text = format.render(&registry.snapshot());
-        let render = render_started.elapsed();
+        // Scrapes in progress finish; then the snapshot and the rendering
+        // alone, the median of 5, for their cost per timer.
+        tokio::time::sleep(Duration::from_millis(1500)).await;
+        let (mut snapshots, mut renders) = (Vec::new(), Vec::new());
+        let mut text = String::new();
+        for _ in 0..5 {
+            let started = Instant::now();
+            let snapshot = registry.snapshot();
+            snapshots.push(started.elapsed());
+            let started = Instant::now();
+            text = format.render(&snapshot);
+            renders.push(started.elapsed());
+        }
+        snapshots.sort_unstable();
+        renders.sort_unstable();
+        let (snapshot, render) = (snapshots[2], renders[2]);
         println!(
-            "{name:<16} ticker late p50 {:>8.2?} p99 {:>9.2?} max {:>9.2?} | {:>6.1} scrapes/s | render {:>8.2?} ({:.0} ns, {} B per timer; last scrape {} B)",
+            "{name:<16} ticker late p50 {:>8.2?} p99 {:>9.2?} max {:>9.2?} | {:>6.1} scrapes/s | snapshot {:>7.2?}, render {:>8.2?} ({:.0} ns, {} B per timer; last scrape {} B)",
             at(0.5),
             at(0.99),
             late[late.len() - 1],
             n as f64 / elapsed,
+            snapshot,
             render,
             render.as_nanos() as f64 / TIMERS as f64,
             text.len() / TIMERS,
