@@ -202,11 +202,15 @@ pub use interval::{Interval, Intervals};
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use layer::PerfTimerLayer;
 /// Times a function into the global registry: an `async fn` by the poll time
-/// of each call's future, a plain `fn` by the wall time of each call.
+/// of each call's future; a `fn` returning `impl Future` or
+/// `Pin<Box<dyn Future …>>` by the poll time of the future it returns (not
+/// its construction); any other `fn` by the wall time of each call.
 ///
 /// `#[timed]` names the timer after the function's path (`module::function`);
 /// `#[timed("name")]` names it yourself. The timer is looked up once, on the
-/// first call. Methods work too.
+/// first call. On an `impl` block it times every method, each named
+/// `module::Type::method` (`#[timed(skip)]` leaves one out,
+/// `#[timed("name")]` names one); a method timed alone is `module::method`.
 ///
 /// ```
 /// use perf_timer::timed;
@@ -222,13 +226,24 @@ pub use layer::PerfTimerLayer;
 ///     body.split(' ').count()
 /// }
 ///
+/// struct Store;
+///
+/// #[timed]
+/// impl Store {
+///     async fn get(&self, key: &str) -> usize {
+///         key.len()
+///     }
+/// }
+///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// assert_eq!(fetch(21).await, Ok(42));
 /// assert_eq!(parse("a b c"), 3);
+/// assert_eq!(Store.get("abc").await, 3);
 /// let global = perf_timer::global();
 /// assert_eq!(global.stats("rust_out::fetch").unwrap().count(), 1);
 /// assert_eq!(global.stats("parse").unwrap().count(), 1);
+/// assert_eq!(global.stats("rust_out::Store::get").unwrap().count(), 1);
 /// # }
 /// ```
 #[cfg(feature = "macros")]

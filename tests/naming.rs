@@ -35,6 +35,30 @@ mod db {
     #[perf_timer::timed("db.custom")]
     pub fn custom() {}
 
+    /// Two types in one module, each method its own timer.
+    pub struct Mem;
+    pub struct Other;
+
+    #[perf_timer::timed]
+    impl Mem {
+        pub fn get(&self) -> u32 {
+            1
+        }
+    }
+
+    #[perf_timer::timed]
+    impl Other {
+        pub fn get(&self) -> u32 {
+            2
+        }
+    }
+
+    /// A plain `fn` returning a future: named like any function.
+    #[perf_timer::timed]
+    pub fn later() -> impl std::future::Future<Output = u32> {
+        async { 3 }
+    }
+
     /// A span named by `#[tracing::instrument]`: its name is the
     /// function's, without the module.
     #[tracing::instrument]
@@ -92,6 +116,9 @@ fn every_way_in_names_timers_by_one_documented_rule() {
     assert_eq!(ready(db::load(1)), 2);
     assert_eq!(db::parse("abc"), 3);
     db::custom();
+    // On an `impl`: the module path, the type and the method.
+    assert_eq!((db::Mem.get(), db::Other.get()), (1, 2));
+    assert_eq!(ready(db::later()), 3);
 
     // `PerfTimerLayer`: the span's name, with no target or module.
     let subscriber = tracing_subscriber::registry().with(PerfTimerLayer::new(registry));
@@ -138,6 +165,9 @@ fn every_way_in_names_timers_by_one_documented_rule() {
         "naming::db::load",
         "naming::db::parse",
         "db.custom",
+        "naming::db::Mem::get",
+        "naming::db::Other::get",
+        "naming::db::later",
         "fetch",
         "by_hand",
         "GET /users/{id}",
