@@ -84,28 +84,50 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
     Stats::from_reading(name, reading, layout, quantiles)
 }
 
-/// The bucket counts of `distributions` added, in `layout`'s buckets.
+/// The bucket counts of `distributions` added, in `layout`'s buckets. Each
+/// part's buckets come sorted by index (a part of another layout keeps its
+/// order when re-bucketed: index grows with value), so the parts are added
+/// by merging sorted lists, one part at a time.
 fn add_buckets<'a>(
     layout: Layout,
     distributions: impl Iterator<Item = &'a Distribution>,
 ) -> Vec<(u32, u64)> {
-    let mut sums: BTreeMap<u32, u64> = BTreeMap::new();
+    let mut sums: Vec<(u32, u64)> = Vec::new();
     for distribution in distributions {
         let theirs = distribution.layout();
         // The same lowest value and precision: the same buckets, whatever
         // each range's end.
         let same = theirs.lowest == layout.lowest
             && theirs.significant_figures == layout.significant_figures;
-        for (index, count) in distribution.buckets() {
+        let part = distribution.buckets().map(|(index, count)| {
             let index = if same {
                 index
             } else {
                 let value = theirs.value(index as usize).min(layout.highest);
                 layout.index(value) as u32
             };
-            let sum = sums.entry(index).or_default();
-            *sum = sum.saturating_add(count);
-        }
+            (index, count)
+        });
+        sums = merge_sorted(&sums, part);
     }
-    sums.into_iter().collect()
+    sums
+}
+
+/// Two lists of (index, count) sorted by index, as one, counts of one
+/// index added (also within `part`, which re-bucketing can repeat).
+fn merge_sorted(sums: &[(u32, u64)], part: impl Iterator<Item = (u32, u64)>) -> Vec<(u32, u64)> {
+    let mut merged: Vec<(u32, u64)> = Vec::with_capacity(sums.len() + 16);
+    let mut push = |(index, count): (u32, u64)| match merged.last_mut() {
+        Some(last) if last.0 == index => last.1 = last.1.saturating_add(count),
+        _ => merged.push((index, count)),
+    };
+    let mut old = sums.iter().copied().peekable();
+    for bucket in part {
+        while let Some(earlier) = old.next_if(|b| b.0 <= bucket.0) {
+            push(earlier);
+        }
+        push(bucket);
+    }
+    old.for_each(&mut push);
+    merged
 }

@@ -13,10 +13,9 @@
 //! number. A test checks the bytes against the `hdrhistogram` crate's own
 //! encoder.
 
-use std::io::{Read as _, Write as _};
+use std::io::Write as _;
 
 use base64::Engine as _;
-use flate2::read::ZlibDecoder;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
@@ -114,11 +113,8 @@ pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
     let inflated;
     let v2: &[u8] = match cookie {
         V2_COMPRESSED_COOKIE => {
-            let mut out = Vec::new();
-            ZlibDecoder::new(bytes.get(8..).unwrap_or_default())
-                .read_to_end(&mut out)
+            inflated = inflate(bytes.get(8..).unwrap_or_default())
                 .map_err(|e| bad(format!("does not inflate ({e})")))?;
-            inflated = out;
             &inflated
         }
         V2_COOKIE => &bytes,
@@ -166,6 +162,36 @@ pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
         lowest,
         significant_figures,
         buckets,
+    })
+}
+
+/// `compressed` (zlib) inflated, with this thread's decompressor: its
+/// tables are made once per thread and reset, not zeroed for each of the
+/// many small histograms of a file.
+fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
+    use flate2::{Decompress, FlushDecompress, Status};
+    thread_local! {
+        static DECOMPRESS: std::cell::RefCell<Decompress> = std::cell::RefCell::new(Decompress::new(true));
+    }
+    DECOMPRESS.with(|cell| {
+        let mut decompress = cell.borrow_mut();
+        decompress.reset(true);
+        let mut out = Vec::with_capacity(compressed.len() * 4 + 64);
+        loop {
+            let before = (decompress.total_in(), decompress.total_out());
+            let read = (before.0 as usize).min(compressed.len());
+            let status = decompress
+                .decompress_vec(&compressed[read..], &mut out, FlushDecompress::Finish)
+                .map_err(|e| e.to_string())?;
+            if status == Status::StreamEnd {
+                return Ok(out);
+            }
+            if out.len() == out.capacity() {
+                out.reserve(out.capacity().max(64)); // room for more
+            } else if (decompress.total_in(), decompress.total_out()) == before {
+                return Err("the data ends before its stream does".into());
+            }
+        }
     })
 }
 
@@ -217,8 +243,10 @@ fn read_varint(bytes: &[u8]) -> Option<(u64, usize)> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use flate2::read::ZlibDecoder;
     use hdrhistogram::serialization::{Deserializer, Serializer as _, V2Serializer};
     use hdrhistogram::Histogram;
+    use std::io::Read as _;
 
     fn layout() -> Layout {
         Layout::new(1, 3_600_000_000_000, 3).unwrap()
