@@ -297,16 +297,16 @@ fn stream_items(c: &mut Criterion) {
 #[derive(Clone)]
 struct Ok200;
 impl tower_service::Service<http::Request<()>> for Ok200 {
-    type Response = http::Response<()>;
+    type Response = http::Response<String>;
     type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<http::Response<()>, std::convert::Infallible>>;
+    type Future = std::future::Ready<Result<http::Response<String>, std::convert::Infallible>>;
 
     fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         Poll::Ready(Ok(()))
     }
 
     fn call(&mut self, _: http::Request<()>) -> Self::Future {
-        std::future::ready(Ok(http::Response::new(())))
+        std::future::ready(Ok(http::Response::new(String::new())))
     }
 }
 
@@ -316,9 +316,9 @@ impl tower_service::Service<http::Request<()>> for Ok200 {
 fn tower_layer(c: &mut Criterion) {
     use tower_layer::Layer as _;
 
-    fn call<S>(service: &mut S) -> bool
+    fn call<S, B>(service: &mut S) -> bool
     where
-        S: tower_service::Service<http::Request<()>, Response = http::Response<()>>,
+        S: tower_service::Service<http::Request<()>, Response = http::Response<B>>,
     {
         let request = http::Request::get("/users/7").body(()).unwrap();
         let future = pin!(service.call(request));

@@ -271,6 +271,17 @@ impl Run {
         }
     }
 
+    /// The run is about to move (a response's run carried on by its
+    /// body): its scheduling-delay mark, keyed by where it lives, goes, and
+    /// it carries on as a plain timed run.
+    #[cfg(feature = "tower")]
+    pub(crate) fn unsample(&mut self) {
+        if self.state() == State::Sampled {
+            wake_marks::forget(self.key());
+            self.set_state(State::Running);
+        }
+    }
+
     /// Where this run lives while polled: the key of its scheduling-delay
     /// mark.
     pub(crate) fn key(&self) -> usize {

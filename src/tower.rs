@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::run::Run;
+use crate::run::{Begin, PollScope, Run};
 use crate::timed::TimedRun;
 use crate::{Registry, Timer};
 
@@ -29,9 +29,16 @@ pub const MAX_ROUTES: usize = 1_000;
 /// How a request is named, after its method: its route.
 type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync>;
 
-/// A tower [`Layer`] that times each request's handling, from the first
-/// poll of the inner service's future to its response, by poll time: one
-/// run per request, in the timer named `METHOD /route/{param}`.
+/// A tower [`Layer`] that times each request's handling by poll time, from
+/// the first poll of the inner service's future to the end of its response
+/// body: one run per request, in the timer named `METHOD /route/{param}`.
+/// Every poll of the body ([`TimedBody`]) is busy time of the run, so a
+/// streamed response (`Body::from_stream`, server-sent events, a large
+/// download) records the work of making its chunks, and a body dropped
+/// before its end (the client went away) counts the run as cancelled. A
+/// response with an empty body ends its run with its head. The inner
+/// service's response body must be an `http_body::Body`, as any HTTP
+/// service's is.
 ///
 /// The route is axum's `MatchedPath` (with the feature `axum`, when the
 /// layer runs inside a `Router`: `Router::layer` or `route_layer`), else
@@ -57,17 +64,17 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// let layer = TimedLayer::new(&registry)
 ///     .route_with(|parts| Some(parts.uri.path().trim_end_matches(char::is_numeric).to_owned() + "{id}"));
 /// let mut service = layer.layer(tower_service_fn(|_req: Request<()>| async {
-///     Ok::<_, Infallible>(Response::new(()))
+///     Ok::<_, Infallible>(Response::new(String::new()))
 /// }));
 /// let request = Request::get("/users/7").body(()).unwrap();
 /// service.call(request).await.unwrap();
 /// assert_eq!(registry.stats("GET /users/{id}").unwrap().count(), 1);
 /// # }
-/// # fn tower_service_fn<F, Fut>(f: F) -> impl tower_service::Service<Request<()>, Response = Response<()>, Error = Infallible, Future = Fut> + Clone
-/// # where F: FnMut(Request<()>) -> Fut + Clone, Fut: std::future::Future<Output = Result<Response<()>, Infallible>> {
+/// # fn tower_service_fn<F, Fut>(f: F) -> impl tower_service::Service<Request<()>, Response = Response<String>, Error = Infallible, Future = Fut> + Clone
+/// # where F: FnMut(Request<()>) -> Fut + Clone, Fut: std::future::Future<Output = Result<Response<String>, Infallible>> {
 /// #     #[derive(Clone)] struct S<F>(F);
-/// #     impl<F: FnMut(Request<()>) -> Fut, Fut: std::future::Future<Output = Result<Response<()>, Infallible>>> tower_service::Service<Request<()>> for S<F> {
-/// #         type Response = Response<()>; type Error = Infallible; type Future = Fut;
+/// #     impl<F: FnMut(Request<()>) -> Fut, Fut: std::future::Future<Output = Result<Response<String>, Infallible>>> tower_service::Service<Request<()>> for S<F> {
+/// #         type Response = Response<String>; type Error = Infallible; type Future = Fut;
 /// #         fn poll_ready(&mut self, _: &mut std::task::Context<'_>) -> std::task::Poll<Result<(), Infallible>> { std::task::Poll::Ready(Ok(())) }
 /// #         fn call(&mut self, r: Request<()>) -> Fut { (self.0)(r) }
 /// #     }
@@ -313,8 +320,9 @@ pub struct TimedService<S> {
 impl<S, B, ResBody> Service<Request<B>> for TimedService<S>
 where
     S: Service<Request<B>, Response = Response<ResBody>>,
+    ResBody: http_body::Body,
 {
-    type Response = Response<ResBody>;
+    type Response = Response<TimedBody<ResBody>>;
     type Error = S::Error;
     type Future = ResponseFuture<S::Future>;
 
@@ -337,10 +345,10 @@ where
         };
         ResponseFuture {
             inner,
-            timed: TimedRun {
+            timed: Some(TimedRun {
                 timer,
                 run: Run::new(),
-            },
+            }),
             is_error: shared.layer.is_error,
         }
     }
@@ -348,11 +356,12 @@ where
 
 pin_project! {
     /// The response future of [`TimedService`]: the inner service's, its
-    /// polls timed as one run.
+    /// polls timed as the start of the request's run, which the response's
+    /// [`TimedBody`] carries on to the body's end.
     pub struct ResponseFuture<F> {
         #[pin]
         inner: F,
-        timed: TimedRun,
+        timed: Option<TimedRun>,
         is_error: fn(StatusCode) -> bool,
     }
 }
@@ -360,23 +369,155 @@ pin_project! {
 impl<F, ResBody, E> Future for ResponseFuture<F>
 where
     F: Future<Output = Result<Response<ResBody>, E>>,
+    ResBody: http_body::Body,
 {
-    type Output = F::Output;
+    type Output = Result<Response<TimedBody<ResBody>>, E>;
 
-    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.project();
-        let is_error = *this.is_error;
-        this.timed.poll(this.inner, cx, |out| match out {
-            Ok(response) => is_error(response.status()),
-            Err(_) => true,
-        })
+        let Some(timed) = this.timed.as_mut() else {
+            // Polled again after its response: as the inner future is.
+            return this.inner.poll(cx).map_ok(|r| r.map(TimedBody::untimed));
+        };
+        let TimedRun { timer, run } = timed;
+        let core = timer.core();
+        let (output, end) = match run.begin_poll::<true>(core) {
+            Begin::Timed => {
+                let scope = PollScope::enter(run, core);
+                let output = this.inner.poll(cx);
+                (output, Some(scope.exit()))
+            }
+            Begin::Sampled => {
+                let (output, end) = crate::scheduled::poll_sampled(this.inner, cx, run, timer);
+                (output, Some(end))
+            }
+            Begin::Untimed => (this.inner.poll(cx), None),
+        };
+        let Poll::Ready(output) = output else {
+            return Poll::Pending;
+        };
+        let mut timed = this.timed.take().expect("taken only here, once");
+        match output {
+            Err(error) => {
+                if let Some(end) = end {
+                    timed.run.complete(timed.timer.core(), end, true);
+                }
+                Poll::Ready(Err(error))
+            }
+            Ok(response) => {
+                let is_error = (this.is_error)(response.status());
+                // A body with nothing to send (or a run no longer timed)
+                // ends the run with the response's head.
+                if end.is_none() || response.body().is_end_stream() {
+                    if let Some(end) = end {
+                        timed.run.complete(timed.timer.core(), end, is_error);
+                    }
+                    return Poll::Ready(Ok(response.map(TimedBody::untimed)));
+                }
+                timed.run.unsample();
+                Poll::Ready(Ok(response.map(|inner| TimedBody {
+                    inner,
+                    timed: Some(timed),
+                    is_error,
+                })))
+            }
+        }
+    }
+}
+
+pin_project! {
+    /// The body of a response under [`TimedLayer`]: each poll of it is a
+    /// poll of the request's run, which ends when the body does (its last
+    /// frame, or an error, which counts as one), so that a streamed
+    /// response (`Body::from_stream`, server-sent events, a large download)
+    /// records the work of producing it, and wall time runs to the body's
+    /// end. Dropped before its end (the client went away), the run counts
+    /// as cancelled, its busy time kept.
+    ///
+    /// ```
+    /// use perf_timer::tower::{TimedBody, TimedLayer, TimedService};
+    /// use tower_layer::Layer as _;
+    ///
+    /// // The response type of a timed service: the body, wrapped.
+    /// fn body_of(_: &TimedService<()>) {}
+    /// let service = TimedLayer::new(perf_timer::global()).layer(());
+    /// body_of(&service);
+    /// # let _: Option<TimedBody<String>> = None;
+    /// ```
+    pub struct TimedBody<B> {
+        #[pin]
+        inner: B,
+        timed: Option<TimedRun>,
+        is_error: bool,
+    }
+}
+
+impl<B> TimedBody<B> {
+    /// A body whose run already ended (or was never timed).
+    fn untimed(inner: B) -> Self {
+        TimedBody {
+            inner,
+            timed: None,
+            is_error: false,
+        }
+    }
+}
+
+impl<B: http_body::Body> http_body::Body for TimedBody<B> {
+    type Data = B::Data;
+    type Error = B::Error;
+
+    fn poll_frame(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+    ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
+        let mut this = self.project();
+        let Some(TimedRun { timer, run }) = this.timed.as_mut() else {
+            return this.inner.poll_frame(cx);
+        };
+        let core = timer.core();
+        if run.begin_poll::<false>(core) == Begin::Untimed {
+            return this.inner.poll_frame(cx);
+        }
+        let scope = PollScope::enter(run, core);
+        let frame = this.inner.as_mut().poll_frame(cx);
+        let end = scope.exit();
+        // The last frame: no more, an error, or a frame after which the
+        // body says it has ended (a server then polls no more).
+        let is_error = match &frame {
+            Poll::Ready(None) => Some(*this.is_error),
+            Poll::Ready(Some(Err(_))) => Some(true),
+            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => Some(*this.is_error),
+            _ => None,
+        };
+        if let Some(is_error) = is_error {
+            run.complete(core, end, is_error);
+            *this.timed = None;
+        }
+        frame
+    }
+
+    fn is_end_stream(&self) -> bool {
+        self.inner.is_end_stream()
+    }
+
+    fn size_hint(&self) -> http_body::SizeHint {
+        self.inner.size_hint()
+    }
+}
+
+impl<B> std::fmt::Debug for TimedBody<B> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TimedBody")
+            .field("timer", &self.timed.as_ref().map(|t| t.timer.name()))
+            .finish_non_exhaustive()
     }
 }
 
 impl<F> std::fmt::Debug for ResponseFuture<F> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ResponseFuture")
-            .field("timer", &self.timed.timer.name())
+            .field("timer", &self.timed.as_ref().map(|t| t.timer.name()))
             .finish_non_exhaustive()
     }
 }

@@ -122,9 +122,9 @@ async fn each_route_is_timed_by_poll_time_with_errors_and_unmatched_bounded() {
 struct Ok200;
 
 impl tower_service::Service<http::Request<()>> for Ok200 {
-    type Response = http::Response<()>;
+    type Response = http::Response<String>;
     type Error = std::convert::Infallible;
-    type Future = std::future::Ready<Result<http::Response<()>, std::convert::Infallible>>;
+    type Future = std::future::Ready<Result<http::Response<String>, std::convert::Infallible>>;
 
     fn poll_ready(
         &mut self,
@@ -134,7 +134,7 @@ impl tower_service::Service<http::Request<()>> for Ok200 {
     }
 
     fn call(&mut self, _: http::Request<()>) -> Self::Future {
-        std::future::ready(Ok(http::Response::new(())))
+        std::future::ready(Ok(http::Response::new(String::new())))
     }
 }
 
@@ -203,4 +203,104 @@ async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
         }
     }
     server.abort();
+}
+
+/// A streamed response is one run to the body's end: the CPU spent making
+/// each chunk is busy time, and wall time runs to the last chunk.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_streamed_body_is_timed_to_its_end() {
+    async fn chunks() -> axum::body::Body {
+        let stream = async_stream::stream! {
+            for i in 0..3 {
+                spin(Duration::from_millis(30)); // work to make the chunk
+                tokio::time::sleep(Duration::from_millis(5)).await; // not busy
+                yield Ok::<_, std::convert::Infallible>(format!("chunk {i}\n"));
+            }
+        };
+        axum::body::Body::from_stream(stream)
+    }
+    let registry = Registry::new();
+    let app = Router::new()
+        .route("/stream", get(chunks))
+        .layer(TimedLayer::new(&registry));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let response = client
+        .get(format!("http://{addr}/stream").parse().unwrap())
+        .await
+        .unwrap();
+    let body = response.into_body().collect().await.unwrap().to_bytes();
+    assert_eq!(&body[..], b"chunk 0\nchunk 1\nchunk 2\n");
+    // The server may finish the run a moment after the client has the body.
+    let stats = wait_for(&registry, "GET /stream", |s| s.count() == 1).await;
+    assert_eq!((stats.count(), stats.cancelled()), (1, 0));
+    // Three spins of 30 ms of wall time each: at least that, however the
+    // machine is loaded; the 15 ms of sleeping is not busy.
+    assert!(
+        stats.total() >= Duration::from_millis(90),
+        "{:?}",
+        stats.total()
+    );
+    assert!(
+        stats.wall().max() >= Duration::from_millis(105),
+        "{:?}",
+        stats.wall().max()
+    );
+    server.abort();
+}
+
+/// A client that goes away in the middle of a stream (server-sent events
+/// it stops reading) leaves a cancelled run with the busy time spent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
+    async fn events() -> axum::body::Body {
+        let stream = async_stream::stream! {
+            spin(Duration::from_millis(10));
+            yield Ok::<_, std::convert::Infallible>("data: first\n\n".to_owned());
+            std::future::pending::<()>().await; // the next event never comes
+        };
+        axum::body::Body::from_stream(stream)
+    }
+    let registry = Registry::new();
+    let app = Router::new()
+        .route("/events", get(events))
+        .layer(TimedLayer::new(&registry));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    {
+        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let response = client
+            .get(format!("http://{addr}/events").parse().unwrap())
+            .await
+            .unwrap();
+        let mut body = response.into_body();
+        let first = body.frame().await.unwrap().unwrap();
+        assert_eq!(first.data_ref().unwrap().as_ref(), b"data: first\n\n");
+    } // the client, its connection and the body dropped here
+    let stats = wait_for(&registry, "GET /events", |s| s.cancelled() == 1).await;
+    assert_eq!((stats.count(), stats.cancelled()), (0, 1));
+    assert!(
+        stats.poll_total() >= Duration::from_millis(10),
+        "{:?}",
+        stats.poll_total()
+    );
+    server.abort();
+}
+
+/// `name`'s stats once `ready` says so, checked every 10 ms for 10 s.
+async fn wait_for(
+    registry: &Registry,
+    name: &str,
+    ready: impl Fn(&perf_timer::Stats) -> bool,
+) -> perf_timer::Stats {
+    for _ in 0..1_000 {
+        if let Some(stats) = registry.stats(name).filter(|s| ready(s)) {
+            return stats;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    panic!("{name}: {:?}", registry.stats(name));
 }
