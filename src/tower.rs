@@ -40,6 +40,14 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// service's response body must be an `http_body::Body`, as any HTTP
 /// service's is.
 ///
+/// A handler that panics counts by where tower-http's `CatchPanicLayer`
+/// sits: outside `TimedLayer` (`.layer(TimedLayer::new(..)).layer(CatchPanicLayer::new())`),
+/// the panic unwinds through the timed poll and the run counts as
+/// [panicked](crate::Stats::panicked); inside it, the panic has become a
+/// 500 response by the time `TimedLayer` sees it, and the run counts as an
+/// [error](crate::Stats::errors). Put `CatchPanicLayer` outside to tell
+/// panics from other failures.
+///
 /// The route is axum's `MatchedPath` (with the feature `axum`, when the
 /// layer runs inside a `Router`: `Router::layer` or `route_layer`), else
 /// what [`route_with`](TimedLayer::route_with) says, else
