@@ -304,3 +304,108 @@ async fn wait_for(
     }
     panic!("{name}: {:?}", registry.stats(name));
 }
+
+/// A handler's panic that unwinds through `TimedLayer` (a panic-catching
+/// layer outside it) counts the run as panicked; one turned into a 500
+/// before it (a panic-catching layer inside) counts as an error.
+#[test]
+fn a_panic_counts_as_panicked_outside_and_as_an_error_once_it_is_a_500() {
+    use std::future::Future as _;
+    use std::task::{Context, Waker};
+    use tower_layer::Layer as _;
+
+    #[derive(Clone)]
+    struct Panics;
+    impl tower_service::Service<http::Request<()>> for Panics {
+        type Response = http::Response<String>;
+        type Error = std::convert::Infallible;
+        type Future = std::future::Ready<Result<Self::Response, Self::Error>>;
+        fn poll_ready(&mut self, _: &mut Context<'_>) -> std::task::Poll<Result<(), Self::Error>> {
+            std::task::Poll::Ready(Ok(()))
+        }
+        fn call(&mut self, request: http::Request<()>) -> Self::Future {
+            if request.uri().path() == "/boom" {
+                panic!("the handler panicked");
+            }
+            // What a panic-catching layer inside makes of a panic.
+            let mut response = http::Response::new(String::new());
+            *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+            std::future::ready(Ok(response))
+        }
+    }
+    /// Polls the call's future in place, panics caught here (the layer
+    /// outside).
+    fn poll_caught<S: tower_service::Service<http::Request<()>>>(service: &mut S, path: &str)
+    where
+        S::Future: Unpin,
+    {
+        let request = http::Request::get(path).body(()).unwrap();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            let mut future = service.call(request);
+            let _ = std::pin::Pin::new(&mut future).poll(&mut Context::from_waker(Waker::noop()));
+        }));
+    }
+    let registry = Registry::new();
+    let mut service = TimedLayer::new(&registry)
+        .route_with(|parts| Some(parts.uri.path().to_owned()))
+        .layer(LazyCall(Panics));
+    poll_caught(&mut service, "/boom");
+    poll_caught(&mut service, "/caught");
+    let boom = registry.stats("GET /boom").unwrap();
+    assert_eq!((boom.count(), boom.panicked(), boom.errors()), (0, 1, 0));
+    let caught = registry.stats("GET /caught").unwrap();
+    assert_eq!(
+        (caught.count(), caught.panicked(), caught.errors()),
+        (1, 0, 1)
+    );
+}
+
+/// A service whose `call` runs inside its future's first poll, as an async
+/// handler's body does: a panic in it then unwinds through that poll.
+#[derive(Clone)]
+struct LazyCall<S>(S);
+
+impl<S> tower_service::Service<http::Request<()>> for LazyCall<S>
+where
+    S: tower_service::Service<http::Request<()>> + Clone + Unpin,
+    S::Future: Unpin,
+{
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = LazyFuture<S>;
+    fn poll_ready(
+        &mut self,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+    fn call(&mut self, request: http::Request<()>) -> Self::Future {
+        LazyFuture::Start(self.0.clone(), Some(Box::new(request)))
+    }
+}
+
+enum LazyFuture<S: tower_service::Service<http::Request<()>>> {
+    Start(S, Option<Box<http::Request<()>>>),
+    Called(S::Future),
+}
+
+impl<S> std::future::Future for LazyFuture<S>
+where
+    S: tower_service::Service<http::Request<()>> + Unpin,
+    S::Future: Unpin,
+{
+    type Output = Result<S::Response, S::Error>;
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        if let LazyFuture::Start(service, request) = &mut *self {
+            let future = service.call(*request.take().unwrap());
+            *self = LazyFuture::Called(future);
+        }
+        match &mut *self {
+            LazyFuture::Called(future) => std::pin::Pin::new(future).poll(cx),
+            LazyFuture::Start(..) => unreachable!(),
+        }
+    }
+}
