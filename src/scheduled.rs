@@ -5,8 +5,6 @@
 //! how long it waited for its I/O. The cold path; unsampled runs never
 //! come here.
 
-use std::future::Future;
-use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
 use crate::run::{PollScope, Run};
@@ -18,12 +16,12 @@ use crate::Timer;
 /// Returns the output and the wall reading at the end of the poll.
 #[cold]
 #[inline(never)]
-pub(crate) fn poll_sampled<F: Future + ?Sized>(
-    inner: Pin<&mut F>,
+pub(crate) fn poll_sampled<T>(
+    poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
     cx: &mut Context<'_>,
     run: &mut Run,
     timer: &Timer,
-) -> (Poll<F::Output>, u64) {
+) -> (Poll<T>, u64) {
     let core = timer.core();
     let now = core.clock().wall_now();
     let mark = WakeMark::new(cx.waker().clone(), timer.clone());
@@ -33,7 +31,7 @@ pub(crate) fn poll_sampled<F: Future + ?Sized>(
     let waker = Waker::from(mark);
     let mut cx = Context::from_waker(&waker);
     let scope = PollScope::enter(run, core);
-    let output = inner.poll(&mut cx);
+    let output = poll(&mut cx);
     let end = scope.exit();
     (output, end)
 }

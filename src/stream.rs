@@ -7,7 +7,7 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use crate::run::{Begin, PollScope, Run};
+use crate::run::Run;
 use crate::timed::TimedRun;
 use crate::Timer;
 
@@ -53,27 +53,21 @@ impl<S: Stream> Stream for TimedItems<S> {
     #[inline]
     fn poll_next(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Option<S::Item>> {
         let this = self.project();
+        let mut inner = this.inner;
+        let (item, end) = this
+            .timed
+            .poll_timed::<false, _>(cx, |cx| inner.as_mut().poll_next(cx));
         let TimedRun { timer, run } = this.timed;
-        let core = timer.core();
-        if run.begin_poll::<false>(core) == Begin::Untimed {
-            let item = this.inner.poll_next(cx);
-            if let Poll::Ready(Some(_)) = item {
-                // An item begun while timing was off ends here; the next
-                // one may be timed again.
+        match (&item, end) {
+            (Poll::Ready(Some(_)), Some(end)) => {
+                run.complete(timer.core(), end, false);
                 run.next_item();
             }
-            return item;
-        }
-        let scope = PollScope::enter(run, core);
-        let item = this.inner.poll_next(cx);
-        let end = scope.exit();
-        match &item {
-            Poll::Ready(Some(_)) => {
-                run.complete(core, end, false);
-                run.next_item();
-            }
-            Poll::Ready(None) => run.stream_ended(core),
-            Poll::Pending => {}
+            // An item begun while timing was off ends here; the next one
+            // may be timed again.
+            (Poll::Ready(Some(_)), None) => run.next_item(),
+            (Poll::Ready(None), Some(_)) => run.stream_ended(timer.core()),
+            _ => {}
         }
         item
     }

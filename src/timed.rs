@@ -137,9 +137,35 @@ impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
 }
 
 impl TimedRun {
-    /// One poll of `inner`, the future this run times: timed (and sampled
-    /// for scheduling delay if the run is), and recorded once `Ready`,
-    /// `is_error` deciding whether its output counts as an error.
+    /// One poll of the run, `poll` doing the polling: timed, and with
+    /// `SAMPLE` for scheduling delay if the run is sampled. The clock
+    /// reading at its end, `None` when the poll was not timed (timing is
+    /// off for this run). The one routine every timed poll goes through: a
+    /// future's, a stream item's, a response's and its body's.
+    #[inline(always)]
+    pub(crate) fn poll_timed<const SAMPLE: bool, T>(
+        &mut self,
+        cx: &mut Context<'_>,
+        poll: impl FnOnce(&mut Context<'_>) -> Poll<T>,
+    ) -> (Poll<T>, Option<u64>) {
+        let TimedRun { timer, run } = self;
+        let core = timer.core();
+        match run.begin_poll::<SAMPLE>(core) {
+            Begin::Timed => {
+                let scope = PollScope::enter(run, core);
+                let output = poll(cx);
+                (output, Some(scope.exit()))
+            }
+            Begin::Untimed => (poll(cx), None),
+            Begin::Sampled => {
+                let (output, end) = scheduled::poll_sampled(poll, cx, run, timer);
+                (output, Some(end))
+            }
+        }
+    }
+
+    /// One poll of `inner`, the future this run times, recorded once
+    /// `Ready`, `is_error` deciding whether its output counts as an error.
     #[inline(always)]
     pub(crate) fn poll<F: Future>(
         &mut self,
@@ -147,19 +173,9 @@ impl TimedRun {
         cx: &mut Context<'_>,
         is_error: impl FnOnce(&F::Output) -> bool,
     ) -> Poll<F::Output> {
-        let TimedRun { timer, run } = self;
-        let core = timer.core();
-        let (output, end) = match run.begin_poll::<true>(core) {
-            Begin::Timed => {
-                let scope = PollScope::enter(run, core);
-                let output = inner.poll(cx);
-                (output, scope.exit())
-            }
-            Begin::Untimed => return inner.poll(cx),
-            Begin::Sampled => scheduled::poll_sampled(inner, cx, run, timer),
-        };
-        if let Poll::Ready(out) = &output {
-            run.complete(core, end, is_error(out));
+        let (output, end) = self.poll_timed::<true, _>(cx, |cx| inner.poll(cx));
+        if let (Poll::Ready(out), Some(end)) = (&output, end) {
+            self.run.complete(self.timer.core(), end, is_error(out));
         }
         output
     }

@@ -13,7 +13,7 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::run::{Begin, PollScope, Run};
+use crate::run::Run;
 use crate::timed::TimedRun;
 use crate::{Registry, Timer};
 
@@ -387,20 +387,8 @@ where
             // Polled again after its response: as the inner future is.
             return this.inner.poll(cx).map_ok(|r| r.map(TimedBody::untimed));
         };
-        let TimedRun { timer, run } = timed;
-        let core = timer.core();
-        let (output, end) = match run.begin_poll::<true>(core) {
-            Begin::Timed => {
-                let scope = PollScope::enter(run, core);
-                let output = this.inner.poll(cx);
-                (output, Some(scope.exit()))
-            }
-            Begin::Sampled => {
-                let (output, end) = crate::scheduled::poll_sampled(this.inner, cx, run, timer);
-                (output, Some(end))
-            }
-            Begin::Untimed => (this.inner.poll(cx), None),
-        };
+        let mut inner = this.inner;
+        let (output, end) = timed.poll_timed::<true, _>(cx, |cx| inner.as_mut().poll(cx));
         let Poll::Ready(output) = output else {
             return Poll::Pending;
         };
@@ -479,28 +467,27 @@ impl<B: http_body::Body> http_body::Body for TimedBody<B> {
         self: Pin<&mut Self>,
         cx: &mut Context<'_>,
     ) -> Poll<Option<Result<http_body::Frame<B::Data>, B::Error>>> {
-        let mut this = self.project();
-        let Some(TimedRun { timer, run }) = this.timed.as_mut() else {
+        let this = self.project();
+        let Some(timed) = this.timed.as_mut() else {
             return this.inner.poll_frame(cx);
         };
-        let core = timer.core();
-        if run.begin_poll::<false>(core) == Begin::Untimed {
-            return this.inner.poll_frame(cx);
-        }
-        let scope = PollScope::enter(run, core);
-        let frame = this.inner.as_mut().poll_frame(cx);
-        let end = scope.exit();
+        let mut inner = this.inner;
+        let (frame, end) = timed.poll_timed::<false, _>(cx, |cx| inner.as_mut().poll_frame(cx));
+        let Some(end) = end else {
+            return frame; // timing switched off: the run ends untimed
+        };
         // The last frame: no more, an error, or a frame after which the
         // body says it has ended (a server then polls no more).
         let is_error = match &frame {
             Poll::Ready(None) => Some(*this.is_error),
             Poll::Ready(Some(Err(_))) => Some(true),
-            Poll::Ready(Some(Ok(_))) if this.inner.is_end_stream() => Some(*this.is_error),
+            Poll::Ready(Some(Ok(_))) if inner.is_end_stream() => Some(*this.is_error),
             _ => None,
         };
         if let Some(is_error) = is_error {
-            run.complete(core, end, is_error);
-            *this.timed = None;
+            if let Some(mut timed) = this.timed.take() {
+                timed.run.complete(timed.timer.core(), end, is_error);
+            }
         }
         frame
     }
