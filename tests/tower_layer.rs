@@ -42,9 +42,7 @@ async fn each_route_is_timed_by_poll_time_with_errors_and_unmatched_bounded() {
         .route("/fail", get(fail))
         .route("/slow", get(slow))
         .layer(TimedLayer::new(&registry));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve(app).await;
 
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let get = |path: String| {
@@ -176,9 +174,7 @@ async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
     use perf_timer::export::{metrics_route, Prometheus};
     let registry = Registry::new();
     let app = Router::new().route("/metrics", metrics_route(&registry, Prometheus::new("app")));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve(app).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let scrape = || {
         let client = client.clone();
@@ -223,9 +219,7 @@ async fn a_streamed_body_is_timed_to_its_end() {
     let app = Router::new()
         .route("/stream", get(chunks))
         .layer(TimedLayer::new(&registry));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve(app).await;
     let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
     let response = client
         .get(format!("http://{addr}/stream").parse().unwrap())
@@ -267,9 +261,7 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
     let app = Router::new()
         .route("/events", get(events))
         .layer(TimedLayer::new(&registry));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
+    let (addr, server) = serve(app).await;
     {
         let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
         let response = client
@@ -288,6 +280,21 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
         stats.poll_total()
     );
     server.abort();
+}
+
+/// `app` served on a free port of 127.0.0.1: its address and the server.
+async fn serve(
+    app: Router,
+) -> (
+    std::net::SocketAddr,
+    tokio::task::JoinHandle<std::io::Result<()>>,
+) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    (
+        addr,
+        tokio::spawn(async move { axum::serve(listener, app).await }),
+    )
 }
 
 /// `name`'s stats once `ready` says so, checked every 10 ms for 10 s.

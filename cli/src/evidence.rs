@@ -12,10 +12,11 @@
 //! and Jones ("Rigorous Benchmarking in Reasonable Time", ISMM 2013) show
 //! that the variation between executions dominates and must be sampled by
 //! repeating executions; the summary of each execution is one observation.
-//! So a file of k runs gives k observations per timer: each run's mean busy
-//! time.
+//! So a file of k runs gives k observations per timer: one figure of each
+//! run's busy time, its median by default (`--by`; `diff/mod.rs` says why
+//! not the mean).
 //!
-//! # Why a t interval on log per-run means
+//! # Why a t interval on the log of per-run values
 //!
 //! - **Log scale**: what moves a run is multiplicative (a slower clock makes
 //!   every poll slower by the same factor), so the difference of the mean

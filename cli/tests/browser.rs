@@ -22,6 +22,19 @@ fn chromium() -> Option<PathBuf> {
     None
 }
 
+/// Chromium, or `None` after a note that the test is skipped; with
+/// `PERF_TIMER_BROWSER=require` a missing Chromium fails the test instead.
+fn chromium_or_skip() -> Option<PathBuf> {
+    let found = chromium();
+    if found.is_none() {
+        if std::env::var("PERF_TIMER_BROWSER").as_deref() == Ok("require") {
+            panic!("PERF_TIMER_BROWSER=require, but no chromium on PATH");
+        }
+        eprintln!("skipped: no chromium (apt install chromium); set PERF_TIMER_BROWSER=require to fail instead");
+    }
+    found
+}
+
 /// Headless Chromium with no network side traffic and a fresh profile.
 fn headless(browser: &Path, profile: &Path) -> Command {
     let mut command = Command::new(browser);
@@ -70,11 +83,7 @@ fn save(path: &Path, micros: u64, extra_timer: &str) {
 
 #[test]
 fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
-    let Some(browser) = chromium() else {
-        if std::env::var("PERF_TIMER_BROWSER").as_deref() == Ok("require") {
-            panic!("PERF_TIMER_BROWSER=require, but no chromium on PATH");
-        }
-        eprintln!("skipped: no chromium (apt install chromium); set PERF_TIMER_BROWSER=require to fail instead");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("perf-timer-browser-{}", std::process::id()));
@@ -203,11 +212,7 @@ fn the_html_page_renders_in_chromium_with_every_table_row_and_chart() {
 /// `#all` shows every row.
 #[test]
 fn a_page_of_many_timers_shows_the_first_rows_and_the_rest_on_demand() {
-    let Some(browser) = chromium() else {
-        if std::env::var("PERF_TIMER_BROWSER").as_deref() == Ok("require") {
-            panic!("PERF_TIMER_BROWSER=require, but no chromium on PATH");
-        }
-        eprintln!("skipped: no chromium (apt install chromium); set PERF_TIMER_BROWSER=require to fail instead");
+    let Some(browser) = chromium_or_skip() else {
         return;
     };
     let dir = std::env::temp_dir().join(format!("perf-timer-browser-many-{}", std::process::id()));
