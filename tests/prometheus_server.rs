@@ -1,6 +1,7 @@
 //! A real Prometheus server scrapes the histograms of a real axum service
-//! on 127.0.0.1 (a 1 s scrape interval), and its own `histogram_quantile`
-//! agrees with our snapshot: the count exactly, the p99 within a bucket.
+//! on 127.0.0.1 (a 1 s scrape interval), classic buckets in text and native
+//! histograms in protobuf, and its own `histogram_quantile` agrees with our
+//! snapshot: the count exactly, the p99 within a bucket.
 //! Needs Debian's `prometheus` package (`.ci/run` installs it); without it
 //! the test is skipped with a note, unless `PERF_TIMER_INTEROP=require`.
 //! Loopback only, bounded in time, and the server is stopped at the end.
@@ -94,23 +95,30 @@ fn query(server: SocketAddr, query: &str) -> Option<f64> {
     json["data"]["result"][0]["value"][1].as_str()?.parse().ok()
 }
 
-#[test]
-#[cfg_attr(
-    perf_timer_no_prometheus,
-    ignore = "needs a `prometheus` server on PATH (apt-get install prometheus)"
-)]
-fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
-    let Some(binary) = prometheus() else {
-        return;
-    };
+/// A service with 300 requests done, scraped every second by a real
+/// Prometheus (started with `flags`), its query API, and the route's stats.
+struct Scraped {
+    _server: Server,
+    _runtime: tokio::runtime::Runtime,
+    api: SocketAddr,
+    stats: perf_timer::Stats,
+    dir: std::path::PathBuf,
+}
+
+impl Drop for Scraped {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+const REQUESTS: u64 = 300;
+
+fn serve_and_scrape(binary: &str, format: Prometheus, flags: &[&str], name: &str) -> Scraped {
     let registry = Registry::new();
     let app = Router::new()
         .route("/users/{id}", get(user))
         .layer(TimedLayer::new(&registry))
-        .route(
-            "/metrics",
-            metrics_route(&registry, Prometheus::new("app").histograms()),
-        );
+        .route("/metrics", metrics_route(&registry, format));
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -123,10 +131,9 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
     rt.spawn(async move { axum::serve(listener, app).await });
 
     // Bounded load, before Prometheus starts: the totals then stand still.
-    let requests = 300_u64;
     rt.block_on(async {
         let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
-        for id in 0..requests {
+        for id in 0..REQUESTS {
             let uri = format!("http://{service}/users/{id}").parse().unwrap();
             let response = client.get(uri).await.unwrap();
             assert!(response.status().is_success());
@@ -134,7 +141,10 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
         }
     });
 
-    let dir = std::env::temp_dir().join(format!("perf-timer-prometheus-{}", std::process::id()));
+    let dir = std::env::temp_dir().join(format!(
+        "perf-timer-prometheus-{name}-{}",
+        std::process::id()
+    ));
     std::fs::create_dir_all(&dir).unwrap();
     let config = dir.join("prometheus.yml");
     std::fs::write(
@@ -146,7 +156,7 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
     )
     .unwrap();
     let api: SocketAddr = format!("127.0.0.1:{}", free_port()).parse().unwrap();
-    let _server = Server(
+    let server = Server(
         Command::new(binary)
             .arg(format!("--config.file={}", config.display()))
             .arg(format!(
@@ -154,28 +164,52 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
                 dir.join("data").display()
             ))
             .arg(format!("--web.listen-address={api}"))
+            .args(flags)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap(),
     );
-
     let stats = registry.stats("GET /users/{id}").unwrap();
-    assert_eq!(stats.count(), requests);
-    let selector = r#"app_busy_seconds_bucket{timer="GET /users/{id}"}"#;
-    let count_query = r#"app_busy_seconds_count{timer="GET /users/{id}"}"#;
+    assert_eq!(stats.count(), REQUESTS);
+    Scraped {
+        _server: server,
+        _runtime: rt,
+        api,
+        stats,
+        dir,
+    }
+}
+
+/// The first answer to `query`, waiting up to a minute for a scrape.
+fn first_answer(api: SocketAddr, query_text: &str) -> f64 {
     let deadline = Instant::now() + Duration::from_secs(60);
-    let count = loop {
-        if let Some(count) = query(api, count_query) {
-            break count;
+    loop {
+        if let Some(value) = query(api, query_text) {
+            return value;
         }
         assert!(
             Instant::now() < deadline,
             "Prometheus never scraped the service"
         );
         std::thread::sleep(Duration::from_millis(250));
+    }
+}
+
+#[test]
+#[cfg_attr(
+    perf_timer_no_prometheus,
+    ignore = "needs a `prometheus` server on PATH (apt-get install prometheus)"
+)]
+fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
+    let Some(binary) = prometheus() else {
+        return;
     };
-    assert_eq!(count, requests as f64, "the count, exactly");
+    let scraped = serve_and_scrape(binary, Prometheus::new("app").histograms(), &[], "classic");
+    let (api, stats) = (scraped.api, &scraped.stats);
+    let selector = r#"app_busy_seconds_bucket{timer="GET /users/{id}"}"#;
+    let count = first_answer(api, r#"app_busy_seconds_count{timer="GET /users/{id}"}"#);
+    assert_eq!(count, REQUESTS as f64, "the count, exactly");
 
     let theirs = query(api, &format!("histogram_quantile(0.99, {selector})")).unwrap();
     let ours = stats.quantile(0.99).as_secs_f64();
@@ -197,5 +231,55 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
         bounds[i.saturating_sub(1)],
         bounds[i]
     );
-    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+#[cfg_attr(
+    perf_timer_no_prometheus,
+    ignore = "needs a `prometheus` server on PATH (apt-get install prometheus)"
+)]
+fn a_real_prometheus_reads_our_native_histograms_from_protobuf() {
+    let Some(binary) = prometheus() else {
+        return;
+    };
+    let scraped = serve_and_scrape(
+        binary,
+        Prometheus::new("app").native(),
+        &["--enable-feature=native-histograms"],
+        "native",
+    );
+    let (api, stats) = (scraped.api, &scraped.stats);
+    let series = r#"app_busy_seconds{timer="GET /users/{id}"}"#;
+    // `histogram_count` answers only for a native histogram: the scrape
+    // was protobuf, and its buckets were read as native ones.
+    let count = first_answer(api, &format!("histogram_count({series})"));
+    assert_eq!(count, REQUESTS as f64, "the count, exactly");
+    let sum = query(api, &format!("histogram_sum({series})")).unwrap();
+    let total = stats.total().as_secs_f64();
+    assert!((sum - total).abs() <= total * 1e-9, "sum {sum} vs {total}");
+    let wall = query(
+        api,
+        r#"histogram_count(app_wall_seconds{timer="GET /users/{id}"})"#,
+    );
+    assert_eq!(wall, Some(REQUESTS as f64));
+    // Counters come through protobuf too.
+    let completed = query(
+        api,
+        r#"app_runs_total{timer="GET /users/{id}",outcome="completed"}"#,
+    );
+    assert_eq!(completed, Some(REQUESTS as f64));
+
+    // Prometheus interpolates inside the native bucket that holds the
+    // 99th run; ours is that bucket's, or (within our 0.1 % precision
+    // above a boundary) the one above it.
+    let theirs = query(api, &format!("histogram_quantile(0.99, {series})")).unwrap();
+    let ours = stats.quantile(0.99).as_secs_f64();
+    let base = 2_f64.powf(1.0 / 8.0);
+    let i = (ours.log2() * 8.0).ceil() as i32;
+    let (low, high) = (base.powi(i - 2), base.powi(i));
+    eprintln!("Prometheus p99 {theirs} s, ours {ours} s, native bucket {i}");
+    assert!(
+        theirs > low * (1.0 - 1e-9) && theirs <= high * (1.0 + 1e-9),
+        "Prometheus p99 {theirs} s, ours {ours} s: not within ({low}, {high}]"
+    );
 }

@@ -1,11 +1,14 @@
-//! Exports to the systems users already run (cold path): Prometheus text,
+//! Exports to the systems users already run (cold path): Prometheus (text,
+//! OpenMetrics, and protobuf with native histograms),
 //! HdrHistogram's percentile distribution (`.hgrm`) and interval log, and
 //! `serde` for everything else.
 
 mod hgrm;
 #[cfg(feature = "hdr-log")]
 mod interval_log;
+mod native;
 mod prometheus;
+mod protobuf;
 #[cfg(feature = "serde")]
 mod serde;
 

@@ -4,6 +4,8 @@
 use std::fmt::{self, Write};
 use std::time::Duration;
 
+use super::native::{self, Exponential};
+use super::protobuf::Encoder;
 use crate::{ConfigError, Distribution, Snapshot, Stats};
 
 /// Writes `snapshot` in the Prometheus text exposition format, with busy
@@ -65,7 +67,10 @@ pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &s
 pub struct Prometheus {
     namespace: String,
     shape: Shape,
+    /// Busy and wall time as native histograms where the format allows.
+    native: bool,
     open_metrics: bool,
+    protobuf: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -79,6 +84,10 @@ enum Shape {
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The media type of OpenMetrics text 1.0.0.
 const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset=utf-8";
+/// The media type of Prometheus' protobuf format: length-delimited
+/// `MetricFamily` messages.
+const PROTOBUF: &str =
+    "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
 impl Prometheus {
     /// Metrics named `{namespace}_…`, busy time as a summary, in
@@ -92,7 +101,9 @@ impl Prometheus {
         Prometheus {
             namespace: metric_name(namespace),
             shape: Shape::Summary,
+            native: false,
             open_metrics: false,
+            protobuf: false,
         }
     }
 
@@ -146,9 +157,65 @@ impl Prometheus {
         self
     }
 
-    /// OpenMetrics if an HTTP `Accept` header asks for it, else
-    /// Prometheus' text format: content negotiation for a `/metrics`
-    /// handler.
+    /// Busy and wall time as Prometheus native histograms: sparse
+    /// exponential buckets at schema 3 (each about 9 % wide, a factor of
+    /// 2^(1/8)), one series per timer, which `histogram_quantile` reads and
+    /// aggregates across replicas. Native histograms travel in Prometheus'
+    /// protobuf format, which [`negotiate`](Prometheus::negotiate) picks
+    /// when the scraper asks for it (Prometheus does with
+    /// `--enable-feature=native-histograms`); scrapers that do not get the
+    /// same histograms as [classic](Prometheus::histograms) buckets in
+    /// text.
+    ///
+    /// Our buckets (0.1 % wide at 3 significant figures) go whole to the
+    /// native bucket holding their lowest value, as they go under a classic
+    /// bound: a run is counted one native bucket low only when it lies
+    /// within the histogram's precision above a native boundary, never
+    /// high. Counts and sums are exact; recorded zeros go to the zero
+    /// bucket.
+    ///
+    /// ```
+    /// use perf_timer::export::Prometheus;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("GET /users").record(std::time::Duration::from_micros(250));
+    /// let accept = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3";
+    /// let format = Prometheus::new("app").native().negotiate(Some(accept));
+    /// assert!(format.content_type().starts_with("application/vnd.google.protobuf"));
+    /// let body: Vec<u8> = format.encode(&registry.snapshot());
+    /// assert!(body.windows(16).any(|w| w == b"app_busy_seconds"));
+    /// // A scraper asking for text gets classic buckets.
+    /// let text = Prometheus::new("app").native().negotiate(None).encode(&registry.snapshot());
+    /// assert!(String::from_utf8(text)?.contains("app_busy_seconds_bucket{"));
+    /// # Ok::<(), std::string::FromUtf8Error>(())
+    /// ```
+    pub fn native(mut self) -> Self {
+        self.native = true;
+        if let Shape::Summary = self.shape {
+            self.shape = Shape::Histogram(None);
+        }
+        self
+    }
+
+    /// Prometheus' protobuf format (length-delimited `MetricFamily`
+    /// messages) for [`encode`](Prometheus::encode), with native histograms
+    /// ([`native`](Prometheus::native) is implied).
+    ///
+    /// ```
+    /// let format = perf_timer::export::Prometheus::new("app").protobuf();
+    /// assert!(format.content_type().contains("proto=io.prometheus.client.MetricFamily"));
+    /// ```
+    pub fn protobuf(mut self) -> Self {
+        self = self.native();
+        self.protobuf = true;
+        self.open_metrics = false;
+        self
+    }
+
+    /// Content negotiation for a `/metrics` handler, from its HTTP
+    /// `Accept` header: with [`native`](Prometheus::native) histograms,
+    /// protobuf if the scraper accepts it; else OpenMetrics if it accepts
+    /// that; else Prometheus' text format.
     ///
     /// ```
     /// use perf_timer::export::Prometheus;
@@ -157,21 +224,50 @@ impl Prometheus {
     /// assert!(Prometheus::new("app").negotiate(None).content_type().starts_with("text/plain"));
     /// ```
     pub fn negotiate(mut self, accept: Option<&str>) -> Self {
-        self.open_metrics = accept.is_some_and(|a| a.contains("application/openmetrics-text"));
+        let accept = accept.unwrap_or_default();
+        self.protobuf = self.native
+            && accept.split(',').any(|a| {
+                a.contains("application/vnd.google.protobuf")
+                    && a.contains("proto=io.prometheus.client.MetricFamily")
+                    && a.contains("encoding=delimited")
+            });
+        self.open_metrics = !self.protobuf && accept.contains("application/openmetrics-text");
         self
     }
 
-    /// The media type of what [`write`](Prometheus::write) writes, for a
-    /// `Content-Type` header.
+    /// The media type of what [`encode`](Prometheus::encode) writes, for a
+    /// `Content-Type` header (and of [`write`](Prometheus::write)'s text,
+    /// unless protobuf was chosen).
     ///
     /// ```
     /// assert!(perf_timer::export::Prometheus::new("app").content_type().starts_with("text/plain"));
     /// ```
     pub fn content_type(&self) -> &'static str {
-        if self.open_metrics {
+        if self.protobuf {
+            PROTOBUF
+        } else if self.open_metrics {
             OPEN_METRICS
         } else {
             TEXT
+        }
+    }
+
+    /// `snapshot` in the chosen format, as the body of an HTTP response
+    /// whose `Content-Type` is [`content_type`](Prometheus::content_type):
+    /// protobuf, OpenMetrics or Prometheus' text.
+    ///
+    /// ```
+    /// let format = perf_timer::export::Prometheus::new("app");
+    /// let body = format.encode(&perf_timer::Registry::new().snapshot());
+    /// assert!(body.starts_with(b"# HELP app_busy_seconds "));
+    /// ```
+    pub fn encode(&self, snapshot: &Snapshot) -> Vec<u8> {
+        if self.protobuf {
+            let mut body = Vec::new();
+            self.write_protobuf(&mut body, snapshot);
+            body
+        } else {
+            self.render(snapshot).into_bytes()
         }
     }
 
@@ -188,7 +284,10 @@ impl Prometheus {
         text
     }
 
-    /// Writes `snapshot`.
+    /// Writes `snapshot` as text: Prometheus' text format, or OpenMetrics.
+    /// With [`native`](Prometheus::native) histograms, text carries their
+    /// classic buckets; [`encode`](Prometheus::encode) writes whichever
+    /// format was chosen, protobuf included.
     ///
     /// ```
     /// let mut text = String::new();
@@ -196,66 +295,149 @@ impl Prometheus {
     /// # Ok::<(), std::fmt::Error>(())
     /// ```
     pub fn write(&self, out: &mut impl Write, snapshot: &Snapshot) -> fmt::Result {
-        let ns = &self.namespace;
         let bounds = self.bounds(snapshot);
         let bounds = bounds.as_deref();
-        let (busy_kind, busy): (&str, Metric) = match bounds {
-            None => ("summary", summary),
-            Some(_) => ("histogram", |s, o, l| histogram(s.busy(), o, l)),
-        };
-        let mut families: Vec<(&str, &str, &str, Metric)> = vec![(
-            "busy_seconds",
-            busy_kind,
-            "Busy time (sum of poll times) per completed run.",
-            busy,
-        )];
-        if bounds.is_some() {
-            families.push((
-                "wall_seconds",
-                "histogram",
-                "Wall time (first poll to Ready) per completed run.",
-                |s, o, l| histogram(s.wall(), o, l),
-            ));
-        } else {
-            families.push((
-                "wall_seconds_total",
-                "counter",
-                "Wall time (first poll to Ready) of completed runs.",
-                |s, o, l| sample(o, l, "", secs(s.wall().total())),
-            ));
+        let mut families: Vec<(&str, Kind, &str, Metric)> = Vec::with_capacity(2);
+        match bounds {
+            None => {
+                families.push(("busy_seconds", Kind::Summary, BUSY_HELP, summary));
+                families.push((
+                    "wall_seconds_total",
+                    Kind::Counter,
+                    "Wall time (first poll to Ready) of completed runs.",
+                    |s, o, l| sample(o, l, None, secs(s.wall().total())),
+                ));
+            }
+            Some(_) => {
+                families.push(("busy_seconds", Kind::Histogram, BUSY_HELP, |s, o, l| {
+                    histogram(s.busy(), o, l)
+                }));
+                families.push(("wall_seconds", Kind::Histogram, WALL_HELP, |s, o, l| {
+                    histogram(s.wall(), o, l)
+                }));
+            }
         }
-        families.extend(COMMON);
         // Each timer's label escaped once, each bound's nanoseconds once:
         // the loops below write straight into `out`, allocating nothing
         // per series.
         let timers: Vec<String> = snapshot.iter().map(|s| label_value(s.name())).collect();
         let nanos: Vec<u64> = bounds.unwrap_or_default().iter().map(|b| b.nanos).collect();
         let mut name = String::new();
-        for (suffix, kind, help, metric) in families {
-            // OpenMetrics names a counter family without its `_total`.
-            let family = match (self.open_metrics, kind) {
-                (true, "counter") => suffix.strip_suffix("_total").unwrap_or(suffix),
-                _ => suffix,
+        let mut each_timer =
+            |out: &mut dyn Write,
+             suffix: &str,
+             kind: Kind,
+             help: &str,
+             metric: &mut dyn FnMut(&Stats, &mut dyn Write, &Line<'_>) -> fmt::Result|
+             -> fmt::Result {
+                self.header(out, suffix, kind, help)?;
+                name.clear();
+                let _ = write!(name, "{}_{suffix}", self.namespace);
+                for (stats, timer) in snapshot.iter().zip(&timers) {
+                    let line = Line {
+                        name: &name,
+                        timer,
+                        quantiles: snapshot.quantiles(),
+                        bounds: bounds.unwrap_or_default(),
+                        nanos: &nanos,
+                    };
+                    metric(stats, out, &line)?;
+                }
+                Ok(())
             };
-            writeln!(out, "# HELP {ns}_{family} {help}")?;
-            writeln!(out, "# TYPE {ns}_{family} {kind}")?;
-            name.clear();
-            let _ = write!(name, "{ns}_{suffix}");
-            for (stats, timer) in snapshot.iter().zip(&timers) {
-                let line = Line {
-                    name: &name,
-                    timer,
-                    quantiles: snapshot.quantiles(),
-                    bounds: bounds.unwrap_or_default(),
-                    nanos: &nanos,
-                };
-                metric(stats, out, &line)?;
-            }
+        for (suffix, kind, help, metric) in families {
+            each_timer(out, suffix, kind, help, &mut |s, o, l| metric(s, o, l))?;
+        }
+        for family in &COMMON {
+            each_timer(
+                out,
+                family.suffix,
+                family.kind,
+                family.help,
+                &mut |s, o, l| {
+                    let mut result = Ok(());
+                    (family.samples)(s, &mut |label, value| {
+                        if result.is_ok() {
+                            result = sample(o, l, label, value);
+                        }
+                    });
+                    result
+                },
+            )?;
         }
         if self.open_metrics {
             writeln!(out, "# EOF")?;
         }
         Ok(())
+    }
+
+    /// `snapshot` as length-delimited `io.prometheus.client.MetricFamily`
+    /// messages appended to `body`: busy and wall time as native
+    /// histograms, then the [`COMMON`] families.
+    fn write_protobuf(&self, body: &mut Vec<u8>, snapshot: &Snapshot) {
+        let mut e = Encoder { buf: body };
+        let mut name = String::new();
+        let mut native = Exponential::default();
+        let mut family =
+            |e: &mut Encoder<'_>,
+             suffix: &str,
+             kind: Kind,
+             help: &str,
+             metrics: &mut dyn FnMut(&mut Encoder<'_>, &Stats)| {
+                name.clear();
+                let _ = write!(name, "{}_{suffix}", self.namespace);
+                e.delimited(|e| {
+                    e.string(1, &name);
+                    e.string(2, help);
+                    e.uint(3, kind.proto());
+                    for stats in snapshot.iter() {
+                        metrics(e, stats);
+                    }
+                });
+            };
+        let histograms: [(&str, &str, DistributionOf); 2] = [
+            ("busy_seconds", BUSY_HELP, Stats::busy),
+            ("wall_seconds", WALL_HELP, Stats::wall),
+        ];
+        for (suffix, help, distribution) in histograms {
+            family(&mut e, suffix, Kind::Histogram, help, &mut |e, stats| {
+                let distribution = distribution(stats);
+                native.fill(distribution, native::SCHEMA);
+                e.message(4, |m| {
+                    timer_label(m, stats.name());
+                    m.message(7, |h| write_native(h, distribution, &native));
+                });
+            });
+        }
+        for f in &COMMON {
+            let field = if f.kind == Kind::Gauge { 2 } else { 3 };
+            family(&mut e, f.suffix, f.kind, f.help, &mut |e, stats| {
+                (f.samples)(stats, &mut |label, value| {
+                    e.message(4, |m| {
+                        timer_label(m, stats.name());
+                        if let Some((name, value)) = label {
+                            m.message(1, |l| {
+                                l.string(1, name);
+                                l.string(2, value);
+                            });
+                        }
+                        m.message(field, |v| v.double(1, value));
+                    });
+                });
+            });
+        }
+    }
+
+    /// A family's `# HELP` and `# TYPE` lines.
+    fn header(&self, out: &mut dyn Write, suffix: &str, kind: Kind, help: &str) -> fmt::Result {
+        let ns = &self.namespace;
+        // OpenMetrics names a counter family without its `_total`.
+        let family = match (self.open_metrics, kind) {
+            (true, Kind::Counter) => suffix.strip_suffix("_total").unwrap_or(suffix),
+            _ => suffix,
+        };
+        writeln!(out, "# HELP {ns}_{family} {help}")?;
+        writeln!(out, "# TYPE {ns}_{family} {}", kind.text())
     }
 
     /// The histogram bounds in seconds and nanoseconds, if histograms.
@@ -289,8 +471,10 @@ impl Prometheus {
     }
 }
 /// A `GET` route serving `registry` in `format` (feature `axum`): mount it
-/// with `Router::route("/metrics", …)`. A scraper that accepts OpenMetrics
-/// gets it.
+/// with `Router::route("/metrics", …)`. The format is negotiated per
+/// scrape from its `Accept` header ([`Prometheus::negotiate`]): protobuf
+/// with native histograms for a Prometheus that asks for them, when the
+/// format is [`native`](Prometheus::native), else OpenMetrics or text.
 ///
 /// The snapshot and its rendering run on tokio's blocking pool, never on
 /// an async worker, so a scrape of thousands of timers does not hold up
@@ -379,7 +563,7 @@ impl Scrapes {
         let registry = self.registry.clone();
         let (taken, text) = tokio::task::spawn_blocking(move || {
             let taken = std::time::Instant::now();
-            (taken, format.render(&registry.snapshot()))
+            (taken, format.encode(&registry.snapshot()))
         })
         .await
         .ok()?;
@@ -394,88 +578,133 @@ impl Scrapes {
     }
 }
 
-/// The families that do not depend on the shape, after busy and wall time.
-const COMMON: [(&str, &str, &str, Metric); 11] = [
-    (
-        "idle_seconds_total",
-        "counter",
-        "Idle time (wall - busy) of completed runs.",
-        |s, o, l| sample(o, l, "", secs(s.idle().total())),
-    ),
-    (
-        "polls_total",
-        "counter",
-        "Polls of completed runs.",
-        |s, o, l| sample(o, l, "", s.polls() as f64),
-    ),
-    (
-        "runs_total",
-        "counter",
-        "Runs by outcome; errors are also completed.",
-        |s, o, l| {
-            for (labels, n) in [
-                (",outcome=\"completed\"", s.count()),
-                (",outcome=\"cancelled\"", s.cancelled()),
-                (",outcome=\"panicked\"", s.panicked()),
-                (",outcome=\"error\"", s.errors()),
-            ] {
-                sample(o, l, labels, n as f64)?;
+const BUSY_HELP: &str = "Busy time (sum of poll times) per completed run.";
+const WALL_HELP: &str = "Wall time (first poll to Ready) per completed run.";
+
+/// A metric family's type, as text names it and as protobuf numbers it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Counter,
+    Gauge,
+    Summary,
+    Histogram,
+}
+
+impl Kind {
+    fn text(self) -> &'static str {
+        match self {
+            Kind::Counter => "counter",
+            Kind::Gauge => "gauge",
+            Kind::Summary => "summary",
+            Kind::Histogram => "histogram",
+        }
+    }
+
+    /// `io.prometheus.client.MetricType`.
+    fn proto(self) -> u64 {
+        match self {
+            Kind::Counter => 0,
+            Kind::Gauge => 1,
+            Kind::Summary => 2,
+            Kind::Histogram => 4,
+        }
+    }
+}
+
+/// A family whose samples do not depend on the shape or the format.
+struct Family {
+    suffix: &'static str,
+    kind: Kind,
+    help: &'static str,
+    samples: Samples,
+}
+
+/// Calls `emit` with each of a timer's samples in a family: its extra
+/// label (name, value), if any, and its value. One table for the text and
+/// the protobuf writers.
+type Samples = fn(&Stats, &mut dyn FnMut(Option<(&'static str, &'static str)>, f64));
+
+/// The families after busy and wall time.
+const COMMON: [Family; 11] = [
+    Family {
+        suffix: "idle_seconds_total",
+        kind: Kind::Counter,
+        help: "Idle time (wall - busy) of completed runs.",
+        samples: |s, emit| emit(None, secs(s.idle().total())),
+    },
+    Family {
+        suffix: "polls_total",
+        kind: Kind::Counter,
+        help: "Polls of completed runs.",
+        samples: |s, emit| emit(None, s.polls() as f64),
+    },
+    Family {
+        suffix: "runs_total",
+        kind: Kind::Counter,
+        help: "Runs by outcome; errors are also completed.",
+        samples: |s, emit| {
+            emit(Some(("outcome", "completed")), s.count() as f64);
+            emit(Some(("outcome", "cancelled")), s.cancelled() as f64);
+            emit(Some(("outcome", "panicked")), s.panicked() as f64);
+            emit(Some(("outcome", "error")), s.errors() as f64);
+        },
+    },
+    Family {
+        suffix: "slow_polls_total",
+        kind: Kind::Counter,
+        help: "Polls longer than the slow-poll threshold.",
+        samples: |s, emit| emit(None, s.slow_polls() as f64),
+    },
+    Family {
+        suffix: "blocked_polls_total",
+        kind: Kind::Counter,
+        help: "Sampled polls found blocked inside poll.",
+        samples: |s, emit| emit(None, s.blocked_polls() as f64),
+    },
+    Family {
+        suffix: "clamped_total",
+        kind: Kind::Counter,
+        help: "Runs longer than the histogram range.",
+        samples: |s, emit| emit(None, s.clamped() as f64),
+    },
+    Family {
+        suffix: "longest_poll_seconds",
+        kind: Kind::Gauge,
+        help: "The longest single poll.",
+        samples: |s, emit| emit(None, secs(s.longest_poll())),
+    },
+    Family {
+        suffix: "poll_seconds_total",
+        kind: Kind::Counter,
+        help: "Time of every poll, runs in flight, cancelled and panicked included.",
+        samples: |s, emit| emit(None, secs(s.poll_total())),
+    },
+    Family {
+        suffix: "in_flight",
+        kind: Kind::Gauge,
+        help: "Runs started and not yet ended.",
+        samples: |s, emit| emit(None, s.in_flight() as f64),
+    },
+    Family {
+        suffix: "bytes_total",
+        kind: Kind::Counter,
+        help: "Bytes the runs handled (add_bytes).",
+        samples: |s, emit| emit(None, s.bytes() as f64),
+    },
+    Family {
+        suffix: "cpu_share",
+        kind: Kind::Gauge,
+        help: "CPU time over wall time of the polls sampled on both clocks.",
+        samples: |s, emit| {
+            if let Some(share) = s.cpu_share() {
+                emit(None, share);
             }
-            Ok(())
         },
-    ),
-    (
-        "slow_polls_total",
-        "counter",
-        "Polls longer than the slow-poll threshold.",
-        |s, o, l| sample(o, l, "", s.slow_polls() as f64),
-    ),
-    (
-        "blocked_polls_total",
-        "counter",
-        "Sampled polls found blocked inside poll.",
-        |s, o, l| sample(o, l, "", s.blocked_polls() as f64),
-    ),
-    (
-        "clamped_total",
-        "counter",
-        "Runs longer than the histogram range.",
-        |s, o, l| sample(o, l, "", s.clamped() as f64),
-    ),
-    (
-        "longest_poll_seconds",
-        "gauge",
-        "The longest single poll.",
-        |s, o, l| sample(o, l, "", secs(s.longest_poll())),
-    ),
-    (
-        "poll_seconds_total",
-        "counter",
-        "Time of every poll, runs in flight, cancelled and panicked included.",
-        |s, o, l| sample(o, l, "", secs(s.poll_total())),
-    ),
-    (
-        "in_flight",
-        "gauge",
-        "Runs started and not yet ended.",
-        |s, o, l| sample(o, l, "", s.in_flight() as f64),
-    ),
-    (
-        "bytes_total",
-        "counter",
-        "Bytes the runs handled (add_bytes).",
-        |s, o, l| sample(o, l, "", s.bytes() as f64),
-    ),
-    (
-        "cpu_share",
-        "gauge",
-        "CPU time over wall time of the polls sampled on both clocks.",
-        |s, o, l| match s.cpu_share() {
-            Some(share) => sample(o, l, "", share),
-            None => Ok(()),
-        },
-    ),
+    },
 ];
+
+/// Busy or wall time of a timer's stats.
+type DistributionOf = fn(&Stats) -> &Distribution;
 
 /// Writes one family's samples for one timer.
 type Metric = fn(&Stats, &mut dyn Write, &Line<'_>) -> fmt::Result;
@@ -558,14 +787,65 @@ fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) 
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {count}")
 }
 
-fn sample(out: &mut dyn Write, line: &Line<'_>, labels: &str, value: f64) -> fmt::Result {
-    writeln!(
-        out,
-        "{}{{timer=\"{}\"{labels}}} {}",
-        line.name,
-        line.timer,
-        Float(value)
-    )
+fn sample(
+    out: &mut dyn Write,
+    line: &Line<'_>,
+    label: Option<(&str, &str)>,
+    value: f64,
+) -> fmt::Result {
+    out.write_str(line.name)?;
+    out.write_str("{timer=\"")?;
+    out.write_str(line.timer)?;
+    if let Some((name, value)) = label {
+        out.write_str("\",")?;
+        out.write_str(name)?;
+        out.write_str("=\"")?;
+        out.write_str(value)?;
+    }
+    out.write_str("\"} ")?;
+    writeln!(out, "{}", Float(value))
+}
+
+/// The `timer` label pair of a protobuf `Metric`: any name is a valid
+/// label value there, unescaped.
+fn timer_label(m: &mut Encoder<'_>, timer: &str) {
+    m.message(1, |l| {
+        l.string(1, "timer");
+        l.string(2, timer);
+    });
+}
+
+/// A protobuf `Histogram` with native buckets only.
+fn write_native(h: &mut Encoder<'_>, distribution: &Distribution, native: &Exponential) {
+    h.uint(1, distribution.count());
+    h.double(2, secs(distribution.total()));
+    h.sint(5, i64::from(native::SCHEMA));
+    h.double(6, native::ZERO_THRESHOLD);
+    h.uint(7, native.zero_count);
+    if native.spans.is_empty() {
+        // No bucket: an empty span still says "native" to any parser.
+        h.message(12, |s| {
+            s.sint(1, 0);
+            s.uint(2, 0);
+        });
+        return;
+    }
+    for &(offset, length) in &native.spans {
+        h.message(12, |s| {
+            s.sint(1, i64::from(offset));
+            s.uint(2, u64::from(length));
+        });
+    }
+    let mut previous = 0_i64;
+    h.packed_sint(
+        13,
+        native.counts.iter().map(|&n| {
+            let n = n.min(i64::MAX as u64) as i64;
+            let delta = n - previous;
+            previous = n;
+            delta
+        }),
+    );
 }
 
 fn secs(d: std::time::Duration) -> f64 {
