@@ -3,9 +3,10 @@
 //! recording into them, 4 clients scraping back to back, all on a
 //! 2-worker runtime, and a 1 ms ticker on that runtime measuring how late
 //! it fires. Beside it, the same with the scrape rendered on the worker
-//! (`--inline`, how the route worked before). Prints the ticker's lateness
-//! (p50, p99, max), scrapes per second, render time per scrape and bytes
-//! per timer.
+//! (how the route worked before), and with native histograms in protobuf
+//! (`Prometheus::native()`, scrapers asking for protobuf as Prometheus
+//! does). Prints the ticker's lateness (p50, p99, max), scrapes per second,
+//! render time per scrape and bytes per timer.
 //!
 //!   cargo bench -p perf-timer-benches --bench scrape              # both, 5 s each
 //!   cargo bench -p perf-timer-benches --bench scrape -- --seconds 10
@@ -35,20 +36,80 @@ fn main() {
         .iter()
         .skip(1)
         .find(|a| !a.starts_with("--") && a.parse::<u64>().is_err());
-    for inline in [true, false] {
-        let name = if inline {
-            "inline (before)"
-        } else {
-            "metrics_route"
-        };
+    for (name, inline, native) in [
+        ("inline (before)", true, false),
+        ("metrics_route", false, false),
+        ("native", false, true),
+    ] {
         if only.is_some_and(|o| !name.contains(o.as_str())) {
             continue;
         }
-        run(name, inline, Duration::from_secs(seconds));
+        run(name, inline, native, Duration::from_secs(seconds));
+    }
+    if only.is_none_or(|o| "render".contains(o.as_str())) {
+        render_alone(1_000);
+        render_alone(30);
     }
 }
 
-fn run(name: &str, inline: bool, length: Duration) {
+/// The median of 7 calls of `f`, and its last answer.
+fn median(mut f: impl FnMut() -> usize) -> (Duration, usize) {
+    let mut times = Vec::new();
+    let mut bytes = 0;
+    for _ in 0..7 {
+        let started = Instant::now();
+        bytes = f();
+        times.push(started.elapsed());
+    }
+    times.sort_unstable();
+    (times[3], bytes)
+}
+
+/// The snapshot and each rendering alone, on a fixed registry: 1,000
+/// timers of `runs` runs each, log-uniform from 1 µs to 10 ms (a
+/// deterministic sequence), so that runs of the bench compare. A
+/// rendering reads every HDR bucket that holds a run: with 1,000 runs a
+/// timer, about 950 per distribution.
+fn render_alone(runs: usize) {
+    let registry = Registry::builder().max_timers(TIMERS + 1).build().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..TIMERS {
+        let timer = registry.timer(&format!("GET /route/{i:04}"));
+        for _ in 0..runs {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1_u64 << 53) as f64;
+            timer.record(Duration::from_nanos((1e3 * 1e4_f64.powf(u)) as u64));
+        }
+    }
+    let (snapshot_time, _) = median(|| registry.snapshot().len());
+    let snapshot = registry.snapshot();
+    println!("render alone: 1,000 timers x {runs} runs, snapshot {snapshot_time:.2?}");
+    let formats = [
+        ("summary text", Prometheus::new("app")),
+        ("classic text", Prometheus::new("app").histograms()),
+        (
+            "native protobuf",
+            Prometheus::new("app")
+                .native()
+                .negotiate(Some(ACCEPT_PROTOBUF)),
+        ),
+    ];
+    for (name, format) in formats {
+        let (time, bytes) = median(|| format.encode(&snapshot).len());
+        println!(
+            "  {name:<16} {time:>8.2?} ({:.0} ns, {} B per timer)",
+            time.as_nanos() as f64 / TIMERS as f64,
+            bytes / TIMERS
+        );
+    }
+}
+
+/// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.
+const ACCEPT_PROTOBUF: &str = "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7,text/plain;version=0.0.4;q=0.3";
+
+fn run(name: &str, inline: bool, native: bool, length: Duration) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()
@@ -59,7 +120,11 @@ fn run(name: &str, inline: bool, length: Duration) {
         let timers: Vec<_> = (0..TIMERS)
             .map(|i| registry.timer(&format!("GET /route/{i:04}")))
             .collect();
-        let format = Prometheus::new("app").histograms();
+        let format = if native {
+            Prometheus::new("app").native()
+        } else {
+            Prometheus::new("app").histograms()
+        };
         let app = if inline {
             let (registry, format) = (registry.clone(), format.clone());
             axum::Router::new().route(
@@ -98,7 +163,7 @@ fn run(name: &str, inline: bool, length: Duration) {
             let (stop, scrapes, bytes) = (stop.clone(), scrapes.clone(), bytes.clone());
             tokio::spawn(async move {
                 while !stop.load(Relaxed) {
-                    let n = scrape(addr).await;
+                    let n = scrape(addr, native).await;
                     scrapes.fetch_add(1, Relaxed);
                     bytes.store(n as u64, Relaxed);
                 }
@@ -126,13 +191,14 @@ fn run(name: &str, inline: bool, length: Duration) {
         // alone, the median of 5, for their cost per timer.
         tokio::time::sleep(Duration::from_millis(1500)).await;
         let (mut snapshots, mut renders) = (Vec::new(), Vec::new());
-        let mut text = String::new();
+        let mut text = Vec::new();
+        let format = format.negotiate(native.then_some(ACCEPT_PROTOBUF));
         for _ in 0..5 {
             let started = Instant::now();
             let snapshot = registry.snapshot();
             snapshots.push(started.elapsed());
             let started = Instant::now();
-            text = format.render(&snapshot);
+            text = format.encode(&snapshot);
             renders.push(started.elapsed());
         }
         snapshots.sort_unstable();
@@ -154,11 +220,18 @@ fn run(name: &str, inline: bool, length: Duration) {
 }
 
 /// One `GET /metrics` over a fresh connection; the response's length.
-async fn scrape(addr: SocketAddr) -> usize {
+async fn scrape(addr: SocketAddr, native: bool) -> usize {
     let Ok(mut stream) = tokio::net::TcpStream::connect(addr).await else {
         return 0;
     };
-    let request = "GET /metrics HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n";
+    let accept = if native {
+        ACCEPT_PROTOBUF
+    } else {
+        "text/plain"
+    };
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept: {accept}\r\nConnection: close\r\n\r\n"
+    );
     if stream.write_all(request.as_bytes()).await.is_err() {
         return 0;
     }

@@ -37,49 +37,102 @@ pub(crate) struct Exponential {
     pub(crate) spans: Vec<(i32, u32)>,
     /// Every spanned bucket's count, in index order.
     pub(crate) counts: Vec<u64>,
+    /// The native buckets of the last layout filled from.
+    table: Option<Table>,
 }
 
 impl Exponential {
     /// Refills `self` with `distribution` at `schema` (1 to 8), reusing
-    /// its vectors: no allocation per timer once they are grown.
+    /// its vectors and its table of boundaries: no allocation and no
+    /// floating point per timer once they are built.
     pub(crate) fn fill(&mut self, distribution: &Distribution, schema: i8) {
         self.zero_count = 0;
         self.spans.clear();
         self.counts.clear();
-        let bounds = Bounds::new(schema);
         let layout = distribution.layout();
+        let table = match self.table.take() {
+            Some(table) if table.layout == layout && table.bounds.schema == schema => table,
+            _ => Table::new(layout, schema),
+        };
         let mut last: Option<i32> = None;
-        for (counter, n) in distribution.buckets() {
-            let lowest = layout.value(counter as usize);
-            if lowest == 0 {
+        // HDR buckets come in order: the table's cursor only moves up.
+        let mut k = 0;
+        distribution.for_each_bucket(|counter, n| {
+            if counter == 0 {
+                // Counter 0 holds only zero.
                 self.zero_count = self.zero_count.saturating_add(n);
-                continue;
+                return;
             }
-            let index = bounds.index(lowest as f64 / 1e9);
+            while k < table.tops.len() && table.tops[k] < counter {
+                k += 1;
+            }
+            let index = if k < table.tops.len() {
+                table.first + k as i32
+            } else {
+                // Beyond the table (a layout widened past its highest).
+                let lowest = layout.value(counter as usize);
+                table.bounds.index(lowest as f64 / 1e9)
+            };
             match last {
                 Some(prev) if prev == index => {
-                    let count = self.counts.last_mut().expect("a bucket was pushed");
-                    *count = count.saturating_add(n);
-                    continue;
+                    if let Some(count) = self.counts.last_mut() {
+                        *count = count.saturating_add(n);
+                    }
+                    return;
                 }
                 Some(prev) if index - prev - 1 <= GAP_FILLED => {
                     for _ in prev + 1..index {
                         self.counts.push(0);
                     }
-                    let span = self.spans.last_mut().expect("a span was pushed");
-                    span.1 += (index - prev) as u32;
+                    if let Some(span) = self.spans.last_mut() {
+                        span.1 += (index - prev) as u32;
+                    }
                 }
                 Some(prev) => self.spans.push((index - prev - 1, 1)),
                 None => self.spans.push((index, 1)),
             }
             self.counts.push(n);
             last = Some(index);
+        });
+        self.table = Some(table);
+    }
+}
+
+/// One layout's native buckets in HDR counter indexes: a counter goes to
+/// the first native bucket whose top counter is at or above it.
+#[derive(Debug)]
+struct Table {
+    layout: crate::record::Layout,
+    bounds: Bounds,
+    /// The native index of 1 ns, the least non-zero value.
+    first: i32,
+    /// For each native bucket from `first` up to the layout's highest
+    /// value, the counter holding its highest nanosecond: the last counter
+    /// whose lowest value is in it.
+    tops: Vec<u32>,
+}
+
+impl Table {
+    fn new(layout: crate::record::Layout, schema: i8) -> Self {
+        let bounds = Bounds::new(schema);
+        let first = bounds.index(1e-9);
+        let last = bounds.index(layout.highest as f64 / 1e9);
+        let tops = (first..=last)
+            .map(|index| layout.index(bounds.highest_nanos(index).min(layout.highest)) as u32)
+            .collect();
+        Table {
+            layout,
+            bounds,
+            first,
+            tops,
         }
     }
 }
 
 /// The bucket boundaries of one schema within an octave.
+#[derive(Debug)]
 struct Bounds {
+    schema: i8,
     /// Buckets per power of two: 2^schema.
     per_octave: i32,
     /// `2^(j / per_octave) / 2` for each j: the boundaries within [0.5, 1).
@@ -94,7 +147,11 @@ impl Bounds {
         for (j, bound) in within.iter_mut().take(per_octave as usize).enumerate() {
             *bound = (j as f64 / f64::from(per_octave)).exp2() / 2.0;
         }
-        Bounds { per_octave, within }
+        Bounds {
+            schema,
+            per_octave,
+            within,
+        }
     }
 
     /// The index of the bucket holding `x` (positive, normal): with
@@ -108,6 +165,24 @@ impl Bounds {
         let within = &self.within[..self.per_octave as usize];
         let j = within.partition_point(|&b| b < frac) as i32;
         (exp - 1) * self.per_octave + j
+    }
+
+    /// The highest whole number of nanoseconds in bucket `index`, as
+    /// [`index`](Bounds::index) places values (so the two never disagree).
+    fn highest_nanos(&self, index: i32) -> u64 {
+        let of = |ns: u64| self.index(ns as f64 / 1e9);
+        let top = (f64::from(index) / f64::from(self.per_octave)).exp2() * 1e9;
+        if top >= u64::MAX as f64 {
+            return u64::MAX;
+        }
+        let mut ns = top as u64;
+        while ns > 0 && of(ns) > index {
+            ns -= 1;
+        }
+        while of(ns + 1) <= index {
+            ns += 1;
+        }
+        ns
     }
 }
 
@@ -141,6 +216,18 @@ mod tests {
                 );
             }
         }
+    }
+
+    #[test]
+    fn the_highest_nanoseconds_of_a_bucket_are_its_last() {
+        let bounds = Bounds::new(SCHEMA);
+        for index in -240..=100 {
+            let top = bounds.highest_nanos(index);
+            // A bucket under 1 ns wide may hold no whole nanosecond.
+            assert!(top == 0 || bounds.index(top as f64 / 1e9) <= index);
+            assert!(bounds.index((top + 1) as f64 / 1e9) > index);
+        }
+        assert_eq!(bounds.highest_nanos(0), 1_000_000_000);
     }
 
     #[test]
@@ -181,6 +268,17 @@ mod tests {
         assert_eq!(got.values().sum::<u64>(), values.len() as u64);
         // Wherever we differ from the definition, the value moved one
         // bucket down and lies within 0.1 % above that boundary.
+        // `fill`'s shortcut (one compare per HDR bucket) places every value
+        // where the index of its HDR bucket's lowest value says.
+        let mut by_lowest = std::collections::BTreeMap::<i32, u64>::new();
+        let layout = stats.busy().layout();
+        for &ns in &values {
+            let lowest = layout.value(layout.index(ns));
+            *by_lowest
+                .entry(Bounds::new(SCHEMA).index(lowest as f64 / 1e9))
+                .or_default() += 1;
+        }
+        assert_eq!(got, by_lowest);
         let base = 2_f64.powf(1.0 / 8.0);
         for &ns in &values {
             let x = ns as f64 / 1e9;

@@ -70,6 +70,13 @@ impl Distribution {
         self.buckets.iter()
     }
 
+    /// Calls `f` with (counter index, count) of every non-empty bucket,
+    /// by index: [`buckets`](Distribution::buckets) in a tight loop.
+    #[inline]
+    pub(crate) fn for_each_bucket(&self, f: impl FnMut(u32, u64)) {
+        self.buckets.for_each(f);
+    }
+
     /// The runs between `earlier` (of the same timer) and these, whose
     /// durations add up to `total_nanos`.
     pub(crate) fn since(&self, earlier: &Distribution, total_nanos: u64) -> Distribution {
@@ -95,14 +102,22 @@ impl Distribution {
         let mut counts = vec![0; bounds.len()];
         let mut next = 0;
         let mut below = 0_u64;
-        for (index, n) in self.buckets.iter() {
-            let lowest = self.layout.value(index as usize);
-            while next < bounds.len() && bounds[next] < lowest {
+        // A bucket starts at or below a bound exactly when its counter
+        // index is at most the bound's: one integer compare per bucket.
+        let limit = |next: usize| {
+            bounds
+                .get(next)
+                .map_or(u32::MAX, |&b| self.layout.index(b) as u32)
+        };
+        let mut current = limit(0);
+        self.buckets.for_each(|index, n| {
+            while index > current && next < bounds.len() {
                 counts[next] = below;
                 next += 1;
+                current = limit(next);
             }
             below = below.saturating_add(n);
-        }
+        });
         for count in &mut counts[next..] {
             *count = below;
         }
