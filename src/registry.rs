@@ -110,6 +110,22 @@ impl Registry {
     /// assert_eq!(registry.timer("db.query").stats().count(), 1); // the same timer
     /// ```
     pub fn timer(&self, name: &str) -> Timer {
+        let timer = self.timer_listed(name, true);
+        // Asked for by name: shown, even if it was made unlisted.
+        timer.core().set_listed(true);
+        timer
+    }
+
+    /// The timer `name`, as [`timer`](Registry::timer), made unlisted if
+    /// it is new: it records, but snapshots leave it out until
+    /// `core().set_listed(true)`. For names that a request may turn out
+    /// not to deserve (a method the route does not serve).
+    #[cfg(feature = "tower")]
+    pub(crate) fn timer_unlisted(&self, name: &str) -> Timer {
+        self.timer_listed(name, false)
+    }
+
+    fn timer_listed(&self, name: &str, listed: bool) -> Timer {
         {
             let timers = self.read_timers();
             if let Some(timer) = timers.get(name) {
@@ -130,7 +146,11 @@ impl Registry {
             let key = if overflowed { OVERFLOW_TIMER } else { name };
             let timer = timers
                 .entry(Arc::from(key))
-                .or_insert_with_key(|key| Timer::with_settings(key.clone(), &self.settings))
+                .or_insert_with_key(|key| {
+                    let timer = Timer::with_settings(key.clone(), &self.settings);
+                    timer.core().set_listed(listed || overflowed);
+                    timer
+                })
                 .clone();
             (timer, overflowed)
         };
@@ -162,7 +182,7 @@ impl Registry {
     /// ```
     pub fn stats(&self, name: &str) -> Option<Stats> {
         let timer = self.read_timers().get(name).cloned()?;
-        Some(timer.stats())
+        timer.core().is_listed().then(|| timer.stats())
     }
 
     /// Every timer's stats, sorted by name.
@@ -180,7 +200,10 @@ impl Registry {
     pub fn snapshot(&self) -> Snapshot {
         // Clone the handles and release the lock before reading: reading a
         // timer takes a while and must not stall timers being created.
-        let timers: Vec<Timer> = self.read_timers().values().cloned().collect();
+        let timers: Vec<Timer> = (self.read_timers().values())
+            .filter(|t| t.core().is_listed())
+            .cloned()
+            .collect();
         let mut stats: Vec<Stats> = timers.iter().map(Timer::stats).collect();
         stats.sort_unstable_by(|a, b| a.name().cmp(b.name()));
         Snapshot::new(stats, self.settings.quantiles.clone(), !self.is_enabled())

@@ -158,6 +158,13 @@ impl Run {
         self.polls_state & IN_FLIGHT != 0
     }
 
+    /// Whether the run has left nothing in its timer yet (no busy time
+    /// flushed in flight, no scheduling delay: polled at most once), so
+    /// that it may still be recorded into another timer whole.
+    pub(crate) fn is_unrecorded(&self) -> bool {
+        !self.in_flight() && self.polls() <= 1
+    }
+
     /// Busy ticks flushed so far.
     fn flushed_ticks(&self) -> u64 {
         u64::from(self.flushed) << FLUSH_SHIFT

@@ -68,6 +68,10 @@ pub(crate) struct RunTicks {
 /// settings) so that a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
     enabled: AtomicBool,
+    /// Whether the registry shows it (snapshots, reports, exports). A
+    /// timer made for a request not yet known to be served (see
+    /// `tower::TimedLayer`) is not, until a response says it is.
+    listed: AtomicBool,
     clock: Clock,
     slow_poll_ticks: u64,
     /// [`FLUSH_EVERY`] in units of 2^[`FLUSH_SHIFT`] wall ticks.
@@ -93,6 +97,20 @@ impl TimerCore {
         // Relaxed: switching off is advisory; a poll that sees the old value
         // for a moment is timed (or not) as a whole, never half-recorded.
         self.enabled.load(Relaxed)
+    }
+
+    /// Whether its registry shows it.
+    pub(crate) fn is_listed(&self) -> bool {
+        self.listed.load(Relaxed)
+    }
+
+    /// Shows or hides it in its registry's snapshots.
+    pub(crate) fn set_listed(&self, listed: bool) {
+        // A load first: the common case, already listed, writes nothing
+        // to a line that every poll of the timer reads.
+        if self.is_listed() != listed {
+            self.listed.store(listed, Relaxed);
+        }
     }
 
     /// Set by the registry for all its timers at once.
@@ -326,6 +344,7 @@ impl Timer {
         Timer {
             core: Arc::new(TimerCore {
                 enabled: AtomicBool::new(settings.switches.is_enabled()),
+                listed: AtomicBool::new(true),
                 clock: settings.clock.clone(),
                 slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
                 flush_units: u32::try_from(flush_ticks >> FLUSH_SHIFT)

@@ -18,7 +18,8 @@ use crate::timed::TimedRun;
 use crate::{Registry, Timer};
 
 /// The timer name of requests that match no route (no `MatchedPath`, and
-/// the route function returned `None`), after the method: `GET (unmatched)`.
+/// the route function returned `None`), or whose method the route refused
+/// (405), after the method: `GET (unmatched)`.
 pub const UNMATCHED: &str = "(unmatched)";
 
 /// Most routes a layer names; requests of further routes record into
@@ -52,7 +53,12 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// layer runs inside a `Router`: `Router::layer` or `route_layer`), else
 /// what [`route_with`](TimedLayer::route_with) says, else
 /// `METHOD (unmatched)`. Methods outside the standard nine are named
-/// `OTHER`. A route's timer is resolved once and kept: after a route's
+/// `OTHER`. A request the route refuses with `405 Method Not Allowed`
+/// counts under `METHOD (unmatched)` too: a route's timer shows in
+/// snapshots from its first response of any other status (or its first
+/// run that ends without one, panicked or cancelled), so that a scanner
+/// trying methods on every route makes no timers. A response to `HEAD`
+/// ends its run with its head (it has no body to send). A route's timer is resolved once and kept: after a route's
 /// first request, naming a request inside an axum `Router` costs a string
 /// comparison (elsewhere a read lock and a hash lookup of its route), with
 /// no allocation. Responses with a status of 500 or more,
@@ -262,7 +268,15 @@ impl Routes {
                 .or_insert_with(|| registry.timer(&format!("{method} {other}")))
                 .clone();
         }
-        let timer = registry.timer(&format!("{method} {route}"));
+        // A route's timer shows once a response other than 405 says the
+        // route serves the method (see `ResponseFuture`): a scanner's
+        // methods make no timers.
+        let name = format!("{method} {route}");
+        let timer = if route == UNMATCHED {
+            registry.timer(&name)
+        } else {
+            registry.timer_unlisted(&name)
+        };
         routes.insert(route.into(), timer.clone());
         timer
     }
@@ -340,10 +354,12 @@ where
 
     fn call(&mut self, request: Request<B>) -> Self::Future {
         let shared = &*self.shared;
+        let method = method_name(request.method());
+        let request_is_head = request.method() == Method::HEAD;
         // The request is moved only when a route function needs its parts.
         let (timer, inner) = match matched_path(&request) {
             Some(route) => {
-                let timer = shared.timer(method_name(request.method()), route);
+                let timer = shared.timer(method, route);
                 (timer, self.inner.call(request))
             }
             None => {
@@ -351,6 +367,14 @@ where
                 (timer, self.inner.call(request))
             }
         };
+        // Not yet shown: this response may be the first to say whether
+        // the route serves the method.
+        let unlisted = (!timer.core().is_listed()).then(|| Unlisted {
+            shared: self.shared.clone(),
+            method,
+            timer: timer.clone(),
+            polled: false,
+        });
         ResponseFuture {
             inner,
             timed: Some(TimedRun {
@@ -358,6 +382,8 @@ where
                 run: Run::new(),
             }),
             is_error: shared.layer.is_error,
+            head_only: request_is_head,
+            unlisted,
         }
     }
 }
@@ -371,6 +397,30 @@ pin_project! {
         inner: F,
         timed: Option<TimedRun>,
         is_error: fn(StatusCode) -> bool,
+        // A response to `HEAD` has no body to send, whatever its body
+        // holds (axum drops it): the run ends with the head.
+        head_only: bool,
+        // While the route's timer is unlisted.
+        unlisted: Option<Unlisted>,
+    }
+}
+
+/// A request whose route's timer is not listed yet: its response decides.
+struct Unlisted {
+    shared: Arc<PerService>,
+    method: (usize, &'static str),
+    timer: Timer,
+    /// Whether its run began: a run that ends without a response (it
+    /// panicked, or was dropped mid-way) shows its timer, so that it is
+    /// never lost from view.
+    polled: bool,
+}
+
+impl Drop for Unlisted {
+    fn drop(&mut self) {
+        if self.polled {
+            self.timer.core().set_listed(true);
+        }
     }
 }
 
@@ -388,11 +438,28 @@ where
             return this.inner.poll(cx).map_ok(|r| r.map(TimedBody::untimed));
         };
         let mut inner = this.inner;
+        if let Some(unlisted) = this.unlisted.as_mut() {
+            unlisted.polled = true;
+        }
         let (output, end) = timed.poll_timed::<true, _>(cx, |cx| inner.as_mut().poll(cx));
         let Poll::Ready(output) = output else {
             return Poll::Pending;
         };
         let mut timed = this.timed.take().expect("taken only here, once");
+        if let Some(mut unlisted) = this.unlisted.take() {
+            unlisted.polled = false;
+            let refused = matches!(&output, Ok(r) if r.status() == StatusCode::METHOD_NOT_ALLOWED);
+            if refused && timed.run.is_unrecorded() {
+                // A method the route does not serve: the run is one of
+                // `METHOD (unmatched)`, and the route's timer stays unlisted.
+                timed.timer = unlisted
+                    .shared
+                    .layer
+                    .route_timer(unlisted.method, UNMATCHED);
+            } else {
+                timed.timer.core().set_listed(true);
+            }
+        }
         match output {
             Err(error) => {
                 if let Some(end) = end {
@@ -404,7 +471,7 @@ where
                 let is_error = (this.is_error)(response.status());
                 // A body with nothing to send (or a run no longer timed)
                 // ends the run with the response's head.
-                if end.is_none() || response.body().is_end_stream() {
+                if end.is_none() || *this.head_only || response.body().is_end_stream() {
                     if let Some(end) = end {
                         timed.run.complete(timed.timer.core(), end, is_error);
                     }

@@ -166,6 +166,75 @@ async fn a_route_function_cannot_make_timers_without_bound() {
     assert_eq!(snapshot.iter().map(|s| s.count()).sum::<u64>(), 1_201);
 }
 
+/// A scanner trying 10 methods on 5 `GET` routes: the methods a route does
+/// not serve (405) all count under `METHOD (unmatched)`, and make no timer
+/// of their own; the served ones (`GET`, and `HEAD`, which axum answers
+/// with the `GET` handler) have theirs.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refused_methods_make_no_timers() {
+    let registry = Registry::new();
+    let mut app = Router::new();
+    for route in ["/a", "/b", "/c/{id}", "/d", "/e"] {
+        app = app.route(route, get(|| async { "ok" }));
+    }
+    let (addr, server) = serve(app.layer(TimedLayer::new(&registry))).await;
+    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let methods = [
+        "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "BREW", "PURGE",
+    ];
+    let mut refused = 0;
+    for path in ["/a", "/b", "/c/7", "/d", "/e"] {
+        for method in methods {
+            let request = http::Request::builder()
+                .method(http::Method::from_bytes(method.as_bytes()).unwrap())
+                .uri(format!("http://{addr}{path}"))
+                .body(Empty::new())
+                .unwrap();
+            let response = client.request(request).await.unwrap();
+            let status = response.status();
+            response.into_body().collect().await.unwrap();
+            if status == StatusCode::METHOD_NOT_ALLOWED {
+                refused += 1;
+            } else {
+                assert!(status.is_success(), "{method} {path}: {status}");
+            }
+        }
+    }
+    assert_eq!(refused, 40, "all but GET and HEAD");
+    let names: Vec<String> = registry
+        .snapshot()
+        .iter()
+        .map(|s| s.name().to_owned())
+        .collect();
+    let expected = [
+        "DELETE (unmatched)",
+        "GET /a",
+        "GET /b",
+        "GET /c/{id}",
+        "GET /d",
+        "GET /e",
+        "HEAD /a",
+        "HEAD /b",
+        "HEAD /c/{id}",
+        "HEAD /d",
+        "HEAD /e",
+        "OPTIONS (unmatched)",
+        "OTHER (unmatched)",
+        "PATCH (unmatched)",
+        "POST (unmatched)",
+        "PUT (unmatched)",
+        "TRACE (unmatched)",
+    ];
+    assert_eq!(names, expected);
+    // Every refused request is counted, none lost: 5 routes each.
+    assert_eq!(registry.stats("POST (unmatched)").unwrap().count(), 5);
+    assert_eq!(registry.stats("OTHER (unmatched)").unwrap().count(), 10);
+    assert!(registry.stats("POST /a").is_none());
+    let total: u64 = registry.snapshot().iter().map(|s| s.count()).sum();
+    assert_eq!(total, 50);
+    server.abort();
+}
+
 /// `metrics_route` renders on the blocking pool and lets concurrent scrapes
 /// share one rendering, but never serves a snapshot older than the request:
 /// a run recorded before a scrape is always in it.
