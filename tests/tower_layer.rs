@@ -318,13 +318,13 @@ async fn a_streamed_body_is_timed_to_its_end() {
 /// it stops reading) leaves a cancelled run with the busy time spent.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
-    async fn events() -> axum::body::Body {
-        let stream = async_stream::stream! {
+    use axum::response::sse::{Event, Sse};
+    async fn events() -> Sse<impl futures::Stream<Item = Result<Event, std::convert::Infallible>>> {
+        Sse::new(async_stream::stream! {
             spin(Duration::from_millis(10));
-            yield Ok::<_, std::convert::Infallible>("data: first\n\n".to_owned());
+            yield Ok(Event::default().data("first"));
             std::future::pending::<()>().await; // the next event never comes
-        };
-        axum::body::Body::from_stream(stream)
+        })
     }
     let registry = Registry::new();
     let app = Router::new()
