@@ -46,6 +46,8 @@ pub struct RegistryBuilder {
     scheduling_every: u32,
     #[cfg(feature = "metrics")]
     metrics_prefix: Option<&'static str>,
+    #[cfg(feature = "opentelemetry")]
+    opentelemetry: Option<opentelemetry::metrics::Meter>,
 }
 
 impl Default for RegistryBuilder {
@@ -65,6 +67,8 @@ impl Default for RegistryBuilder {
             scheduling_every: 0,
             #[cfg(feature = "metrics")]
             metrics_prefix: None,
+            #[cfg(feature = "opentelemetry")]
+            opentelemetry: None,
         }
     }
 }
@@ -350,6 +354,47 @@ impl RegistryBuilder {
         self
     }
 
+    /// Also forwards every timer's runs to OpenTelemetry instruments made
+    /// from `meter` (feature `opentelemetry`, which adds only the
+    /// `opentelemetry` API crate: the application's SDK and exporter carry
+    /// them), each with the attribute `timer` = the timer's name:
+    ///
+    /// | instrument | kind | unit | what |
+    /// |---|---|---|---|
+    /// | `perf_timer.run.busy` | histogram | `s` | busy time per completed run |
+    /// | `perf_timer.run.wall` | histogram | `s` | wall time per completed run |
+    /// | `perf_timer.runs` | counter | `{run}` | runs by `outcome`: `completed`, `cancelled`, `panicked`, `error` (errors are also completed) |
+    /// | `perf_timer.poll.time` | counter | `s` | every poll's time, runs in flight included as they flush ([`Stats::poll_total`](crate::Stats::poll_total)) |
+    /// | `perf_timer.bytes` | counter | `By` | bytes the runs handled ([`Stats::bytes`](crate::Stats::bytes)) |
+    /// | `perf_timer.active_runs` | up-down counter | `{run}` | runs in flight ([`Stats::in_flight`](crate::Stats::in_flight)) |
+    ///
+    /// The instruments are made once, here; each timer makes its
+    /// attribute sets once, with the timer. The histograms advise explicit
+    /// bounds of 1, 2.5 and 5 times each power of ten from 1 µs to 10 s;
+    /// for percentiles worth reading, have the SDK aggregate
+    /// `perf_timer.run.*` as base-2 exponential histograms with a View
+    /// (see `examples/otel_service.rs`). Only the poll's end path (a run
+    /// ending, a flush every second in flight, bytes) forwards: a poll
+    /// costs the same.
+    ///
+    /// ```
+    /// use opentelemetry::metrics::MeterProvider as _;
+    ///
+    /// // The application's provider: an SDK's, with its exporter.
+    /// let provider = opentelemetry::global::meter_provider();
+    /// let registry = perf_timer::Registry::builder()
+    ///     .forward_to_opentelemetry(provider.meter("perf-timer"))
+    ///     .build()?;
+    /// registry.timer("parse").record(std::time::Duration::from_micros(5)); // also in OpenTelemetry
+    /// # Ok::<(), perf_timer::ConfigError>(())
+    /// ```
+    #[cfg(feature = "opentelemetry")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+    pub fn forward_to_opentelemetry(mut self, meter: opentelemetry::metrics::Meter) -> Self {
+        self.opentelemetry = Some(meter);
+        self
+    }
+
     /// Checks the settings and makes the registry.
     ///
     /// ```
@@ -380,6 +425,9 @@ impl RegistryBuilder {
             scheduling_every: self.scheduling_every,
             #[cfg(feature = "metrics")]
             metrics_prefix: self.metrics_prefix,
+            #[cfg(feature = "opentelemetry")]
+            opentelemetry: (self.opentelemetry.as_ref())
+                .map(|meter| Arc::new(crate::opentelemetry_bridge::Instruments::new(meter))),
             switches: Switches::new(self.enabled),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),

@@ -102,6 +102,9 @@
 //! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
 //! * `metrics`: `RegistryBuilder::forward_to_metrics`, every run forwarded
 //!   into the `metrics` facade too.
+//! * `opentelemetry`: `RegistryBuilder::forward_to_opentelemetry`, every run
+//!   forwarded to OpenTelemetry instruments of a `Meter` (the API crate
+//!   only; the application brings the SDK and exporter).
 //! * `tower`: `tower::TimedLayer`, one timer per HTTP route; `axum` adds
 //!   routes read from axum's `MatchedPath`.
 
@@ -120,7 +123,9 @@
 // 2. `record/`: the hot path's storage (stripes, buckets, totals); knows no
 //    timer nor registry. `read/`: snapshots, distributions, reports, built
 //    from what `record` hands out.
-// 3. `settings`: a registry's checked configuration and switches.
+// 3. `settings`: a registry's checked configuration and switches;
+//    `forward`, `metrics_bridge`, `opentelemetry_bridge`: where a timer's
+//    runs go besides its own counters.
 // 4. `timer`, `guard`, `task`, `wake_marks`, `run`, `scheduled`: one
 //    timer's handle and the per-run accounting of a poll (`run` is where a
 //    poll is timed and a run in flight flushes; `scheduled`, the cold path
@@ -140,12 +145,15 @@ mod clock;
 mod error;
 mod exit;
 pub mod export;
+mod forward;
 mod guard;
 mod interval;
 #[cfg(feature = "tracing")]
 mod layer;
 #[cfg(feature = "metrics")]
 mod metrics_bridge;
+#[cfg(feature = "opentelemetry")]
+mod opentelemetry_bridge;
 mod poison;
 mod read;
 mod record;

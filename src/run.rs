@@ -161,6 +161,7 @@ impl Run {
     /// Whether the run has left nothing in its timer yet (no busy time
     /// flushed in flight, no scheduling delay: polled at most once), so
     /// that it may still be recorded into another timer whole.
+    #[cfg(feature = "tower")]
     pub(crate) fn is_unrecorded(&self) -> bool {
         !self.in_flight() && self.polls() <= 1
     }

@@ -57,6 +57,9 @@ pub(crate) struct Settings {
     /// Forward runs into the `metrics` facade under this prefix; `None`: off.
     #[cfg(feature = "metrics")]
     pub(crate) metrics_prefix: Option<&'static str>,
+    /// Forward runs to these OpenTelemetry instruments; `None`: off.
+    #[cfg(feature = "opentelemetry")]
+    pub(crate) opentelemetry: Option<Arc<crate::opentelemetry_bridge::Instruments>>,
     pub(crate) switches: Switches,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.

@@ -82,9 +82,9 @@ pub(crate) struct TimerCore {
     scheduling_every: u32,
     /// The scheduling delays of sampled runs.
     scheduled: Delays,
-    /// Where runs are forwarded in the `metrics` facade, if they are.
-    #[cfg(feature = "metrics")]
-    forward: Option<crate::metrics_bridge::Forward>,
+    /// Where runs are forwarded besides (the `metrics` facade,
+    /// OpenTelemetry), if anywhere.
+    forward: crate::forward::Forwards,
     name: Arc<str>,
     settings: Arc<Settings>,
     /// Every counter of this timer.
@@ -262,15 +262,14 @@ impl TimerCore {
     /// Records a completed run.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.forward {
-            forward.run(
-                &self.name,
-                run.busy,
-                run.busy.saturating_sub(run.flushed.busy),
-                is_error,
-            );
-        }
+        self.forward.run(
+            &self.name,
+            run.busy,
+            run.wall,
+            run.busy.saturating_sub(run.flushed.busy),
+            is_error,
+            run.flushed.in_flight,
+        );
         self.recorder.record_run(run, is_error);
     }
 
@@ -298,10 +297,7 @@ impl TimerCore {
             return false;
         }
         self.recorder.count(Event::Flush { busy, first });
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.forward {
-            forward.flushed(&self.name, busy);
-        }
+        self.forward.flushed(&self.name, busy, first);
         true
     }
 
@@ -309,10 +305,7 @@ impl TimerCore {
     pub(crate) fn add_bytes(&self, n: u64) {
         if n > 0 && self.is_enabled() {
             self.recorder.count(Event::Bytes(n));
-            #[cfg(feature = "metrics")]
-            if let Some(forward) = &self.forward {
-                forward.bytes(&self.name, n);
-            }
+            self.forward.bytes(&self.name, n);
         }
     }
 
@@ -321,10 +314,12 @@ impl TimerCore {
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
         let busy = self.clock.ticks_to_nanos(busy_ticks);
         let flushed = self.flushed(flushed_ticks, in_flight);
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.forward {
-            forward.ended(&self.name, end, busy.saturating_sub(flushed.busy));
-        }
+        self.forward.ended(
+            &self.name,
+            end,
+            busy.saturating_sub(flushed.busy),
+            flushed.in_flight,
+        );
         self.recorder.count(match end {
             End::Cancelled => Event::Cancelled { busy, flushed },
             End::Panicked => Event::Panicked { busy, flushed },
@@ -353,10 +348,7 @@ impl Timer {
                 blocking_every: settings.blocking_every,
                 scheduling_every: settings.scheduling_every,
                 scheduled: Delays::default(),
-                #[cfg(feature = "metrics")]
-                forward: settings
-                    .metrics_prefix
-                    .map(crate::metrics_bridge::Forward::new),
+                forward: crate::forward::Forwards::new(&name, settings),
                 name,
                 settings: settings.clone(),
                 recorder: Recorder::new(settings.layout, settings.stripes),
