@@ -388,6 +388,40 @@ fn completion(c: &mut Criterion) {
             b.iter(|| forwarded.record(black_box(sample)))
         });
     }
+    // The same, forwarded to OpenTelemetry: the real SDK aggregating busy
+    // and wall time as base-2 exponential histograms (as a View would set
+    // it up), read by a periodic reader whose export does nothing (and
+    // whose period is longer than the bench).
+    {
+        use opentelemetry::metrics::MeterProvider as _;
+        use opentelemetry_sdk::metrics::{Aggregation, Instrument, PeriodicReader, Stream};
+        let reader = PeriodicReader::builder(NullExporter)
+            .with_interval(Duration::from_secs(3600))
+            .build();
+        let provider = opentelemetry_sdk::metrics::SdkMeterProvider::builder()
+            .with_reader(reader)
+            .with_view(|i: &Instrument| {
+                i.name().starts_with("perf_timer.run.").then(|| {
+                    Stream::builder()
+                        .with_aggregation(Aggregation::Base2ExponentialHistogram {
+                            max_size: 160,
+                            max_scale: 20,
+                            record_min_max: true,
+                        })
+                        .build()
+                        .unwrap()
+                })
+            })
+            .build();
+        let forwarded = Registry::builder()
+            .forward_to_opentelemetry(provider.meter("bench"))
+            .build()
+            .unwrap()
+            .timer("handle");
+        group.bench_function("timer_record_forwarded_to_opentelemetry", |b| {
+            b.iter(|| forwarded.record(black_box(sample)))
+        });
+    }
     for names in [10_usize, 10_000] {
         let registry = Registry::builder().max_timers(names).build().unwrap();
         let all: Vec<String> = (0..names)
@@ -404,6 +438,30 @@ fn completion(c: &mut Criterion) {
         );
     }
     group.finish();
+}
+
+/// An OpenTelemetry exporter that drops what it is given.
+struct NullExporter;
+
+impl opentelemetry_sdk::metrics::exporter::PushMetricExporter for NullExporter {
+    async fn export(
+        &self,
+        _: &opentelemetry_sdk::metrics::data::ResourceMetrics,
+    ) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn force_flush(&self) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn shutdown_with_timeout(&self, _: Duration) -> opentelemetry_sdk::error::OTelSdkResult {
+        Ok(())
+    }
+
+    fn temporality(&self) -> opentelemetry_sdk::metrics::Temporality {
+        opentelemetry_sdk::metrics::Temporality::Cumulative
+    }
 }
 
 /// Each of `threads` threads records `iters` runs into one timer, all at

@@ -7,7 +7,6 @@
 //! (without `--load`, it serves on 127.0.0.1:3000 until Ctrl-C, with
 //! Prometheus histograms at /metrics)
 
-use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::Path;
@@ -15,8 +14,11 @@ use axum::routing::get;
 use axum::Router;
 use perf_timer::export::{metrics_route, Prometheus};
 use perf_timer::tower::TimedLayer;
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
+
+#[path = "load.rs"]
+mod load;
+use load::run_load;
 
 /// CPU work: counted. The simulated database wait: not.
 async fn user(Path(id): Path<u64>) -> String {
@@ -81,57 +83,4 @@ async fn main() -> std::io::Result<()> {
     let _ = stop.send(());
     server.await.expect("server task")?;
     Ok(())
-}
-
-/// Sends `requests` requests over 8 keep-alive connections.
-async fn run_load(addr: SocketAddr, requests: usize) -> std::io::Result<()> {
-    let clients: Vec<_> = (0..8)
-        .map(|c| {
-            tokio::spawn(async move {
-                let mut stream = TcpStream::connect(addr).await?;
-                for i in (c..requests).step_by(8) {
-                    let path = if i % 10 == 0 {
-                        "/health".to_owned()
-                    } else {
-                        format!("/users/{i}")
-                    };
-                    let request = format!("GET {path} HTTP/1.1\r\nHost: {addr}\r\n\r\n");
-                    stream.write_all(request.as_bytes()).await?;
-                    read_response(&mut stream).await?;
-                }
-                Ok::<_, std::io::Error>(())
-            })
-        })
-        .collect();
-    for client in clients {
-        client.await.expect("client task")?;
-    }
-    Ok(())
-}
-
-/// Reads one HTTP/1.1 response with a `content-length` body.
-async fn read_response(stream: &mut TcpStream) -> std::io::Result<()> {
-    let mut buf = Vec::new();
-    let mut chunk = [0_u8; 1024];
-    loop {
-        let n = stream.read(&mut chunk).await?;
-        if n == 0 {
-            return Err(std::io::ErrorKind::UnexpectedEof.into());
-        }
-        buf.extend_from_slice(&chunk[..n]);
-        let text = String::from_utf8_lossy(&buf);
-        if let Some(end) = text.find("\r\n\r\n") {
-            let length: usize = text[..end]
-                .lines()
-                .find_map(|l| {
-                    l.to_ascii_lowercase()
-                        .strip_prefix("content-length:")
-                        .map(|v| v.trim().parse().unwrap_or(0))
-                })
-                .unwrap_or(0);
-            if buf.len() >= end + 4 + length {
-                return Ok(());
-            }
-        }
-    }
 }
