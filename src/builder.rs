@@ -332,13 +332,18 @@ impl RegistryBuilder {
     }
 
     /// Also forwards every timer's runs into the `metrics` facade's
-    /// installed recorder (feature `metrics`), labelled `timer="<name>"`:
-    /// `{prefix}_busy_seconds` (a histogram of busy time per completed
-    /// run), `{prefix}_runs_total{outcome="completed|cancelled|panicked"}`,
-    /// `{prefix}_errors_total`, `{prefix}_poll_nanoseconds_total` (every
-    /// poll's time, as `Stats::poll_total`) and `{prefix}_bytes_total` (as
-    /// `Stats::bytes`). A timer resolves its handles
-    /// on its first run: install the recorder before that.
+    /// installed recorder (feature `metrics`), labelled `timer="<name>"`,
+    /// under the Prometheus exporter's names, units and help:
+    /// `{prefix}_busy_seconds` and `{prefix}_wall_seconds` (histograms, per
+    /// completed run), `{prefix}_runs_total{outcome="completed|cancelled|panicked|error"}`
+    /// (errors are also completed), `{prefix}_polls_total`,
+    /// `{prefix}_in_flight` (a gauge), `{prefix}_bytes_total`, and
+    /// `{prefix}_poll_seconds`: every poll's time, as
+    /// `Stats::poll_total`, a gauge that only grows (the exporter's
+    /// `_poll_seconds_total`; the facade's counters count whole numbers,
+    /// and a gauge must not end in `_total`). A timer resolves its handles
+    /// (and describes them) on its first run: install the recorder before
+    /// that.
     ///
     /// ```
     /// let registry = perf_timer::Registry::builder()
@@ -364,6 +369,7 @@ impl RegistryBuilder {
     /// | `perf_timer.run.busy` | histogram | `s` | busy time per completed run |
     /// | `perf_timer.run.wall` | histogram | `s` | wall time per completed run |
     /// | `perf_timer.runs` | counter | `{run}` | runs by `outcome`: `completed`, `cancelled`, `panicked`, `error` (errors are also completed) |
+    /// | `perf_timer.polls` | counter | `{poll}` | polls of completed runs |
     /// | `perf_timer.poll.time` | counter | `s` | every poll's time, runs in flight included as they flush ([`Stats::poll_total`](crate::Stats::poll_total)) |
     /// | `perf_timer.bytes` | counter | `By` | bytes the runs handled ([`Stats::bytes`](crate::Stats::bytes)) |
     /// | `perf_timer.active_runs` | up-down counter | `{run}` | runs in flight ([`Stats::in_flight`](crate::Stats::in_flight)) |

@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use crate::record::End;
+use crate::record::{End, RunSample};
 use crate::settings::Settings;
 
 /// A timer's forwarding, if its registry forwards anywhere.
@@ -30,26 +30,19 @@ impl Forwards {
         }
     }
 
-    /// A completed run: `busy` and `wall` nanoseconds, `unflushed` of its
-    /// busy time not yet forwarded, `was_active` if it counted in flight.
+    /// A completed run.
     #[inline]
     #[allow(unused_variables)]
-    pub(crate) fn run(
-        &self,
-        timer: &str,
-        busy: u64,
-        wall: u64,
-        unflushed: u64,
-        is_error: bool,
-        was_active: bool,
-    ) {
+    pub(crate) fn run(&self, timer: &str, run: &RunSample, is_error: bool) {
+        #[cfg(any(feature = "metrics", feature = "opentelemetry"))]
+        let unflushed = run.busy.saturating_sub(run.flushed.busy);
         #[cfg(feature = "metrics")]
         if let Some(forward) = &self.metrics {
-            forward.run(timer, busy, unflushed, is_error);
+            forward.run(timer, run, unflushed, is_error);
         }
         #[cfg(feature = "opentelemetry")]
         if let Some(forward) = &self.opentelemetry {
-            forward.run(busy, wall, unflushed, is_error, was_active);
+            forward.run(run, unflushed, is_error);
         }
     }
 
@@ -59,7 +52,7 @@ impl Forwards {
     pub(crate) fn flushed(&self, timer: &str, busy: u64, first: bool) {
         #[cfg(feature = "metrics")]
         if let Some(forward) = &self.metrics {
-            forward.flushed(timer, busy);
+            forward.flushed(timer, busy, first);
         }
         #[cfg(feature = "opentelemetry")]
         if let Some(forward) = &self.opentelemetry {
@@ -86,7 +79,7 @@ impl Forwards {
     pub(crate) fn ended(&self, timer: &str, end: End, unflushed: u64, was_active: bool) {
         #[cfg(feature = "metrics")]
         if let Some(forward) = &self.metrics {
-            forward.ended(timer, end, unflushed);
+            forward.ended(timer, end, unflushed, was_active);
         }
         #[cfg(feature = "opentelemetry")]
         if let Some(forward) = &self.opentelemetry {

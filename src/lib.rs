@@ -119,7 +119,8 @@
 
 // The layers, lowest first; a module uses only those below it (and the
 // names re-exported here):
-// 1. `clock`, `error`, `classify`, `slow`: time sources, errors, policies.
+// 1. `clock`, `error`, `classify`, `slow`, `figures`: time sources, errors,
+//    policies, and the table of exported figures.
 // 2. `record/`: the hot path's storage (stripes, buckets, totals); knows no
 //    timer nor registry. `read/`: snapshots, distributions, reports, built
 //    from what `record` hands out.
@@ -145,6 +146,7 @@ mod clock;
 mod error;
 mod exit;
 pub mod export;
+mod figures;
 mod forward;
 mod guard;
 mod interval;

@@ -1,13 +1,15 @@
 //! Forwarding into the `metrics` facade (feature `metrics`): each timer's
 //! runs, outcomes and poll time go to the installed `metrics` recorder too,
 //! so that one scrape endpoint (say `metrics-exporter-prometheus`) serves
-//! them beside the service's own metrics.
+//! them beside the service's own metrics, under the names, units and help
+//! of the Prometheus exporter (the figure table's).
 
 use std::sync::OnceLock;
 
-use metrics::{Counter, Histogram};
+use metrics::{Counter, Gauge, Histogram, Unit};
 
-use crate::record::End;
+use crate::figures::{figure, Id, OUTCOMES};
+use crate::record::{End, RunSample};
 
 /// A timer's handles in the `metrics` recorder, resolved on first use.
 pub(crate) struct Forward {
@@ -17,11 +19,14 @@ pub(crate) struct Forward {
 
 struct Handles {
     busy: Histogram,
-    completed: Counter,
-    cancelled: Counter,
-    panicked: Counter,
-    errors: Counter,
-    poll_nanos: Counter,
+    wall: Histogram,
+    /// By outcome, in [`OUTCOMES`]' order.
+    runs: [Counter; 4],
+    polls: Counter,
+    /// A gauge that only grows: the facade's counters count whole numbers,
+    /// and poll time is in seconds (see [`poll_time_name`]).
+    poll_time: Gauge,
+    in_flight: Gauge,
     bytes: Counter,
 }
 
@@ -30,6 +35,27 @@ struct Handles {
 // so a `Timer` stays usable across `catch_unwind`, as without the feature.
 impl std::panic::RefUnwindSafe for Forward {}
 impl std::panic::UnwindSafe for Forward {}
+
+/// The figure's name after the prefix.
+fn name(prefix: &str, id: Id) -> String {
+    format!("{prefix}_{}", figure(id).prometheus)
+}
+
+/// Poll time's name: the exporter's `poll_seconds_total` without its
+/// `_total`, since through the facade it is a gauge (a `_total` gauge
+/// fails `promtool check metrics`).
+fn poll_time_name(prefix: &str) -> String {
+    let total = figure(Id::PollTime).prometheus;
+    format!("{prefix}_{}", total.strip_suffix("_total").unwrap_or(total))
+}
+
+fn unit(id: Id) -> Unit {
+    match figure(id).unit {
+        crate::figures::Unit::Seconds => Unit::Seconds,
+        crate::figures::Unit::Bytes => Unit::Bytes,
+        _ => Unit::Count,
+    }
+}
 
 impl Forward {
     pub(crate) fn new(prefix: &'static str) -> Self {
@@ -44,37 +70,59 @@ impl Forward {
     fn handles(&self, timer: &str) -> &Handles {
         self.handles.get_or_init(|| {
             let p = self.prefix;
-            let timer = timer.to_owned();
-            let runs = |outcome: &'static str| {
-                metrics::counter!(format!("{p}_runs_total"), "timer" => timer.clone(), "outcome" => outcome)
-            };
+            let t = timer.to_owned();
+            for id in [Id::Busy, Id::Wall] {
+                metrics::describe_histogram!(name(p, id), unit(id), figure(id).help);
+            }
+            for id in [Id::Runs, Id::Polls, Id::Bytes] {
+                metrics::describe_counter!(name(p, id), unit(id), figure(id).help);
+            }
+            metrics::describe_gauge!(poll_time_name(p), Unit::Seconds, figure(Id::PollTime).help);
+            metrics::describe_gauge!(
+                name(p, Id::InFlight),
+                unit(Id::InFlight),
+                figure(Id::InFlight).help
+            );
+            let runs = OUTCOMES.map(|outcome| {
+                metrics::counter!(name(p, Id::Runs), "timer" => t.clone(), "outcome" => outcome)
+            });
             Handles {
-                busy: metrics::histogram!(format!("{p}_busy_seconds"), "timer" => timer.clone()),
-                completed: runs("completed"),
-                cancelled: runs("cancelled"),
-                panicked: runs("panicked"),
-                errors: metrics::counter!(format!("{p}_errors_total"), "timer" => timer.clone()),
-                poll_nanos: metrics::counter!(format!("{p}_poll_nanoseconds_total"), "timer" => timer.clone()),
-                bytes: metrics::counter!(format!("{p}_bytes_total"), "timer" => timer),
+                busy: metrics::histogram!(name(p, Id::Busy), "timer" => t.clone()),
+                wall: metrics::histogram!(name(p, Id::Wall), "timer" => t.clone()),
+                runs,
+                polls: metrics::counter!(name(p, Id::Polls), "timer" => t.clone()),
+                poll_time: metrics::gauge!(poll_time_name(p), "timer" => t.clone()),
+                in_flight: metrics::gauge!(name(p, Id::InFlight), "timer" => t.clone()),
+                bytes: metrics::counter!(name(p, Id::Bytes), "timer" => t),
             }
         })
     }
 
-    /// A completed run of `busy` nanoseconds, `unflushed` of them not yet
+    /// A completed run, `unflushed` nanoseconds of its busy time not yet
     /// forwarded as poll time.
-    pub(crate) fn run(&self, timer: &str, busy: u64, unflushed: u64, is_error: bool) {
-        let handles = self.handles(timer);
-        handles.busy.record(busy as f64 / 1e9);
-        handles.completed.increment(1);
+    pub(crate) fn run(&self, timer: &str, run: &RunSample, unflushed: u64, is_error: bool) {
+        let h = self.handles(timer);
+        h.busy.record(run.busy as f64 / 1e9);
+        h.wall.record(run.wall as f64 / 1e9);
+        h.polls.increment(run.polls);
+        h.runs[0].increment(1);
         if is_error {
-            handles.errors.increment(1);
+            h.runs[3].increment(1);
         }
-        handles.poll_nanos.increment(unflushed);
+        poll_time(h, unflushed);
+        if run.flushed.in_flight {
+            h.in_flight.decrement(1.0);
+        }
     }
 
-    /// A run in flight flushed `busy` nanoseconds of poll time.
-    pub(crate) fn flushed(&self, timer: &str, busy: u64) {
-        self.handles(timer).poll_nanos.increment(busy);
+    /// A run in flight flushed `busy` nanoseconds; `first`: it counts in
+    /// flight from now.
+    pub(crate) fn flushed(&self, timer: &str, busy: u64, first: bool) {
+        let h = self.handles(timer);
+        poll_time(h, busy);
+        if first {
+            h.in_flight.increment(1.0);
+        }
     }
 
     /// Bytes a run handled (`add_bytes`).
@@ -84,13 +132,22 @@ impl Forward {
 
     /// A run ended without a sample, `unflushed` nanoseconds of its poll
     /// time not yet forwarded.
-    pub(crate) fn ended(&self, timer: &str, end: End, unflushed: u64) {
-        let handles = self.handles(timer);
+    pub(crate) fn ended(&self, timer: &str, end: End, unflushed: u64, was_active: bool) {
+        let h = self.handles(timer);
         match end {
-            End::Cancelled => handles.cancelled.increment(1),
-            End::Panicked => handles.panicked.increment(1),
+            End::Cancelled => h.runs[1].increment(1),
+            End::Panicked => h.runs[2].increment(1),
             End::Untimed => {}
         }
-        handles.poll_nanos.increment(unflushed);
+        poll_time(h, unflushed);
+        if was_active {
+            h.in_flight.decrement(1.0);
+        }
+    }
+}
+
+fn poll_time(h: &Handles, nanos: u64) {
+    if nanos > 0 {
+        h.poll_time.increment(nanos as f64 / 1e9);
     }
 }

@@ -8,7 +8,8 @@ use std::sync::Arc;
 use opentelemetry::metrics::{Counter, Histogram, Meter, UpDownCounter};
 use opentelemetry::KeyValue;
 
-use crate::record::End;
+use crate::figures::{figure, Id, OUTCOMES};
+use crate::record::{End, RunSample};
 
 /// The instruments, made once per registry: every timer records into the
 /// same ones, told apart by its `timer` attribute.
@@ -16,27 +17,10 @@ pub(crate) struct Instruments {
     busy: Histogram<f64>,
     wall: Histogram<f64>,
     runs: Counter<u64>,
+    polls: Counter<u64>,
     poll_time: Counter<f64>,
     bytes: Counter<u64>,
     active: UpDownCounter<i64>,
-}
-
-/// Instrument names, units and descriptions, as the README lists them.
-pub(crate) mod names {
-    /// Busy time per completed run: a histogram in seconds.
-    pub(crate) const BUSY: &str = "perf_timer.run.busy";
-    /// Wall time per completed run: a histogram in seconds.
-    pub(crate) const WALL: &str = "perf_timer.run.wall";
-    /// Runs by `outcome`: a counter.
-    pub(crate) const RUNS: &str = "perf_timer.runs";
-    /// Every poll's time, runs in flight included as they flush: a counter
-    /// in seconds.
-    pub(crate) const POLL_TIME: &str = "perf_timer.poll.time";
-    /// Bytes the runs handled: a counter in bytes.
-    pub(crate) const BYTES: &str = "perf_timer.bytes";
-    /// Runs in flight (polled for longer than the flush interval, not
-    /// ended): an up-down counter.
-    pub(crate) const ACTIVE_RUNS: &str = "perf_timer.active_runs";
 }
 
 /// Advisory bucket bounds for SDKs that keep explicit-bucket histograms
@@ -55,41 +39,43 @@ fn boundaries() -> Vec<f64> {
 }
 
 impl Instruments {
+    /// The instruments of the figures the bridges forward, named, united
+    /// and described as the figure table says.
     pub(crate) fn new(meter: &Meter) -> Self {
+        let histogram = |id| {
+            let f = figure(id);
+            meter
+                .f64_histogram(f.opentelemetry)
+                .with_unit(f.unit.ucum())
+                .with_description(f.help)
+                .with_boundaries(boundaries())
+                .build()
+        };
+        let counter = |id| {
+            let f = figure(id);
+            meter
+                .u64_counter(f.opentelemetry)
+                .with_unit(f.unit.ucum())
+                .with_description(f.help)
+                .build()
+        };
+        let poll_time = figure(Id::PollTime);
+        let active = figure(Id::InFlight);
         Instruments {
-            busy: meter
-                .f64_histogram(names::BUSY)
-                .with_unit("s")
-                .with_description("Busy time (sum of poll times) per completed run.")
-                .with_boundaries(boundaries())
-                .build(),
-            wall: meter
-                .f64_histogram(names::WALL)
-                .with_unit("s")
-                .with_description("Wall time (first poll to Ready) per completed run.")
-                .with_boundaries(boundaries())
-                .build(),
-            runs: meter
-                .u64_counter(names::RUNS)
-                .with_unit("{run}")
-                .with_description("Runs by outcome; errors are also completed.")
-                .build(),
+            busy: histogram(Id::Busy),
+            wall: histogram(Id::Wall),
+            runs: counter(Id::Runs),
+            polls: counter(Id::Polls),
             poll_time: meter
-                .f64_counter(names::POLL_TIME)
-                .with_unit("s")
-                .with_description(
-                    "Time of every poll, runs in flight, cancelled and panicked included.",
-                )
+                .f64_counter(poll_time.opentelemetry)
+                .with_unit(poll_time.unit.ucum())
+                .with_description(poll_time.help)
                 .build(),
-            bytes: meter
-                .u64_counter(names::BYTES)
-                .with_unit("By")
-                .with_description("Bytes the runs handled (add_bytes).")
-                .build(),
+            bytes: counter(Id::Bytes),
             active: meter
-                .i64_up_down_counter(names::ACTIVE_RUNS)
-                .with_unit("{run}")
-                .with_description("Runs in flight: polled for over a second and not ended.")
+                .i64_up_down_counter(active.opentelemetry)
+                .with_unit(active.unit.ucum())
+                .with_description(active.help)
                 .build(),
         }
     }
@@ -109,10 +95,8 @@ impl std::fmt::Debug for Instruments {
 pub(crate) struct Forward {
     instruments: Arc<Instruments>,
     timer: [KeyValue; 1],
-    completed: [KeyValue; 2],
-    cancelled: [KeyValue; 2],
-    panicked: [KeyValue; 2],
-    error: [KeyValue; 2],
+    /// By outcome, in [`OUTCOMES`]' order.
+    outcomes: [[KeyValue; 2]; 4],
 }
 
 // The API's instruments are `Arc<dyn …>` without `RefUnwindSafe`; a panic
@@ -124,36 +108,26 @@ impl std::panic::UnwindSafe for Forward {}
 impl Forward {
     pub(crate) fn new(instruments: Arc<Instruments>, timer: &str) -> Self {
         let name = KeyValue::new("timer", timer.to_owned());
-        let outcome = |o: &'static str| [name.clone(), KeyValue::new("outcome", o)];
         Forward {
-            completed: outcome("completed"),
-            cancelled: outcome("cancelled"),
-            panicked: outcome("panicked"),
-            error: outcome("error"),
+            outcomes: OUTCOMES.map(|o| [name.clone(), KeyValue::new("outcome", o)]),
             timer: [name],
             instruments,
         }
     }
 
-    /// A completed run: `busy` and `wall` nanoseconds, `unflushed` of its
-    /// busy time not yet forwarded as poll time.
-    pub(crate) fn run(
-        &self,
-        busy: u64,
-        wall: u64,
-        unflushed: u64,
-        is_error: bool,
-        was_active: bool,
-    ) {
+    /// A completed run, `unflushed` nanoseconds of its busy time not yet
+    /// forwarded as poll time.
+    pub(crate) fn run(&self, run: &RunSample, unflushed: u64, is_error: bool) {
         let i = &*self.instruments;
-        i.busy.record(busy as f64 / 1e9, &self.timer);
-        i.wall.record(wall as f64 / 1e9, &self.timer);
-        i.runs.add(1, &self.completed);
+        i.busy.record(run.busy as f64 / 1e9, &self.timer);
+        i.wall.record(run.wall as f64 / 1e9, &self.timer);
+        i.polls.add(run.polls, &self.timer);
+        i.runs.add(1, &self.outcomes[0]);
         if is_error {
-            i.runs.add(1, &self.error);
+            i.runs.add(1, &self.outcomes[3]);
         }
         self.poll_time(unflushed);
-        if was_active {
+        if run.flushed.in_flight {
             i.active.add(-1, &self.timer);
         }
     }
@@ -176,8 +150,8 @@ impl Forward {
     pub(crate) fn ended(&self, end: End, unflushed: u64, was_active: bool) {
         let i = &*self.instruments;
         match end {
-            End::Cancelled => i.runs.add(1, &self.cancelled),
-            End::Panicked => i.runs.add(1, &self.panicked),
+            End::Cancelled => i.runs.add(1, &self.outcomes[1]),
+            End::Panicked => i.runs.add(1, &self.outcomes[2]),
             End::Untimed => {}
         }
         self.poll_time(unflushed);

@@ -262,14 +262,7 @@ impl TimerCore {
     /// Records a completed run.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
-        self.forward.run(
-            &self.name,
-            run.busy,
-            run.wall,
-            run.busy.saturating_sub(run.flushed.busy),
-            is_error,
-            run.flushed.in_flight,
-        );
+        self.forward.run(&self.name, &run, is_error);
         self.recorder.record_run(run, is_error);
     }
 

@@ -234,6 +234,7 @@ fn what_the_collector_decodes_is_what_we_counted() {
         ("perf_timer.run.busy", &timer_only),
         ("perf_timer.run.wall", &timer_only),
         ("perf_timer.runs", &with_outcome),
+        ("perf_timer.polls", &timer_only),
         ("perf_timer.poll.time", &timer_only),
         ("perf_timer.bytes", &timer_only),
         ("perf_timer.active_runs", &timer_only),
@@ -267,6 +268,11 @@ fn what_the_collector_decodes_is_what_we_counted() {
             runs("panicked"),
             stats.panicked() as f64,
             "{name}: panicked"
+        );
+        assert_eq!(
+            number(point("perf_timer.polls", name, "")),
+            stats.polls() as f64,
+            "{name}: polls"
         );
         assert_eq!(
             number(point("perf_timer.bytes", name, "")),

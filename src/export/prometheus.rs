@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::native::{self, Exponential};
 use super::protobuf::Encoder;
+use crate::figures::{self, figure, Id, OUTCOMES};
 use crate::{ConfigError, Distribution, Snapshot, Stats};
 
 /// Writes `snapshot` in the Prometheus text exposition format, with busy
@@ -300,7 +301,7 @@ impl Prometheus {
         let mut families: Vec<(&str, Kind, &str, Metric)> = Vec::with_capacity(2);
         match bounds {
             None => {
-                families.push(("busy_seconds", Kind::Summary, BUSY_HELP, summary));
+                families.push((BUSY, Kind::Summary, BUSY_HELP, summary));
                 families.push((
                     "wall_seconds_total",
                     Kind::Counter,
@@ -309,10 +310,10 @@ impl Prometheus {
                 ));
             }
             Some(_) => {
-                families.push(("busy_seconds", Kind::Histogram, BUSY_HELP, |s, o, l| {
+                families.push((BUSY, Kind::Histogram, BUSY_HELP, |s, o, l| {
                     histogram(s.busy(), o, l)
                 }));
-                families.push(("wall_seconds", Kind::Histogram, WALL_HELP, |s, o, l| {
+                families.push((WALL, Kind::Histogram, WALL_HELP, |s, o, l| {
                     histogram(s.wall(), o, l)
                 }));
             }
@@ -351,9 +352,9 @@ impl Prometheus {
         for family in &COMMON {
             each_timer(
                 out,
-                family.suffix,
-                family.kind,
-                family.help,
+                family.suffix(),
+                family.kind(),
+                family.help(),
                 &mut |s, o, l| {
                     let mut result = Ok(());
                     (family.samples)(s, &mut |label, value| {
@@ -396,8 +397,8 @@ impl Prometheus {
                 });
             };
         let histograms: [(&str, &str, DistributionOf); 2] = [
-            ("busy_seconds", BUSY_HELP, Stats::busy),
-            ("wall_seconds", WALL_HELP, Stats::wall),
+            (BUSY, BUSY_HELP, Stats::busy),
+            (WALL, WALL_HELP, Stats::wall),
         ];
         for (suffix, help, distribution) in histograms {
             family(&mut e, suffix, Kind::Histogram, help, &mut |e, stats| {
@@ -410,8 +411,8 @@ impl Prometheus {
             });
         }
         for f in &COMMON {
-            let field = if f.kind == Kind::Gauge { 2 } else { 3 };
-            family(&mut e, f.suffix, f.kind, f.help, &mut |e, stats| {
+            let field = if f.kind() == Kind::Gauge { 2 } else { 3 };
+            family(&mut e, f.suffix(), f.kind(), f.help(), &mut |e, stats| {
                 (f.samples)(stats, &mut |label, value| {
                     e.message(4, |m| {
                         timer_label(m, stats.name());
@@ -578,8 +579,10 @@ impl Scrapes {
     }
 }
 
-const BUSY_HELP: &str = "Busy time (sum of poll times) per completed run.";
-const WALL_HELP: &str = "Wall time (first poll to Ready) per completed run.";
+const BUSY: &str = figure(Id::Busy).prometheus;
+const WALL: &str = figure(Id::Wall).prometheus;
+const BUSY_HELP: &str = figure(Id::Busy).help;
+const WALL_HELP: &str = figure(Id::Wall).help;
 
 /// A metric family's type, as text names it and as protobuf numbers it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -611,12 +614,35 @@ impl Kind {
     }
 }
 
-/// A family whose samples do not depend on the shape or the format.
+impl From<figures::Kind> for Kind {
+    fn from(kind: figures::Kind) -> Self {
+        match kind {
+            figures::Kind::Counter => Kind::Counter,
+            figures::Kind::Gauge => Kind::Gauge,
+            figures::Kind::Histogram => Kind::Histogram,
+        }
+    }
+}
+
+/// A figure whose samples do not depend on the shape or the format: its
+/// name, kind and help are the figure table's.
 struct Family {
-    suffix: &'static str,
-    kind: Kind,
-    help: &'static str,
+    id: Id,
     samples: Samples,
+}
+
+impl Family {
+    fn suffix(&self) -> &'static str {
+        figure(self.id).prometheus
+    }
+
+    fn kind(&self) -> Kind {
+        figure(self.id).kind.into()
+    }
+
+    fn help(&self) -> &'static str {
+        figure(self.id).help
+    }
 }
 
 /// Calls `emit` with each of a timer's samples in a family: its extra
@@ -624,77 +650,55 @@ struct Family {
 /// the protobuf writers.
 type Samples = fn(&Stats, &mut dyn FnMut(Option<(&'static str, &'static str)>, f64));
 
-/// The families after busy and wall time.
+/// The figures after busy and wall time, in the figure table's order.
 const COMMON: [Family; 11] = [
     Family {
-        suffix: "idle_seconds_total",
-        kind: Kind::Counter,
-        help: "Idle time (wall - busy) of completed runs.",
+        id: Id::Idle,
         samples: |s, emit| emit(None, secs(s.idle().total())),
     },
     Family {
-        suffix: "polls_total",
-        kind: Kind::Counter,
-        help: "Polls of completed runs.",
+        id: Id::Polls,
         samples: |s, emit| emit(None, s.polls() as f64),
     },
     Family {
-        suffix: "runs_total",
-        kind: Kind::Counter,
-        help: "Runs by outcome; errors are also completed.",
+        id: Id::Runs,
         samples: |s, emit| {
-            emit(Some(("outcome", "completed")), s.count() as f64);
-            emit(Some(("outcome", "cancelled")), s.cancelled() as f64);
-            emit(Some(("outcome", "panicked")), s.panicked() as f64);
-            emit(Some(("outcome", "error")), s.errors() as f64);
+            let counts = [s.count(), s.cancelled(), s.panicked(), s.errors()];
+            for (outcome, n) in OUTCOMES.into_iter().zip(counts) {
+                emit(Some(("outcome", outcome)), n as f64);
+            }
         },
     },
     Family {
-        suffix: "slow_polls_total",
-        kind: Kind::Counter,
-        help: "Polls longer than the slow-poll threshold.",
+        id: Id::SlowPolls,
         samples: |s, emit| emit(None, s.slow_polls() as f64),
     },
     Family {
-        suffix: "blocked_polls_total",
-        kind: Kind::Counter,
-        help: "Sampled polls found blocked inside poll.",
+        id: Id::BlockedPolls,
         samples: |s, emit| emit(None, s.blocked_polls() as f64),
     },
     Family {
-        suffix: "clamped_total",
-        kind: Kind::Counter,
-        help: "Runs longer than the histogram range.",
+        id: Id::Clamped,
         samples: |s, emit| emit(None, s.clamped() as f64),
     },
     Family {
-        suffix: "longest_poll_seconds",
-        kind: Kind::Gauge,
-        help: "The longest single poll.",
+        id: Id::LongestPoll,
         samples: |s, emit| emit(None, secs(s.longest_poll())),
     },
     Family {
-        suffix: "poll_seconds_total",
-        kind: Kind::Counter,
-        help: "Time of every poll, runs in flight, cancelled and panicked included.",
+        id: Id::PollTime,
         samples: |s, emit| emit(None, secs(s.poll_total())),
     },
     Family {
-        suffix: "in_flight",
-        kind: Kind::Gauge,
-        help: "Runs started and not yet ended.",
+        id: Id::InFlight,
         samples: |s, emit| emit(None, s.in_flight() as f64),
     },
     Family {
-        suffix: "bytes_total",
-        kind: Kind::Counter,
-        help: "Bytes the runs handled (add_bytes).",
+        id: Id::Bytes,
         samples: |s, emit| emit(None, s.bytes() as f64),
     },
     Family {
-        suffix: "cpu_share",
-        kind: Kind::Gauge,
-        help: "CPU time over wall time of the polls sampled on both clocks.",
+        id: Id::CpuShare,
         samples: |s, emit| {
             if let Some(share) = s.cpu_share() {
                 emit(None, share);
