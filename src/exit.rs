@@ -7,8 +7,7 @@ use std::io::Write as _;
 use std::sync::{Arc, Mutex, OnceLock};
 
 use crate::poison::lock;
-use crate::registry::RegistryId;
-use crate::Registry;
+use crate::registry::{Registry, RegistryId};
 
 /// A registry's report waiting for the end of the program: one per
 /// registry and process, shared by every guard of that registry.
@@ -60,8 +59,8 @@ impl Pending {
     fn save(
         &mut self,
         registry: &Registry,
-        snapshot: crate::Snapshot,
-        process: Option<crate::ProcessTime>,
+        snapshot: crate::read::Snapshot,
+        process: Option<crate::read::ProcessTime>,
     ) {
         let path = match (self.save_to.clone(), std::env::var_os(SAVE_VAR)) {
             (Some(path), _) => path,
@@ -89,7 +88,12 @@ impl Pending {
 
     /// Without the `save` feature, `PERF_TIMER_SAVE` is said to do nothing.
     #[cfg(not(feature = "save"))]
-    fn save(&mut self, _: &Registry, _: crate::Snapshot, _: Option<crate::ProcessTime>) {
+    fn save(
+        &mut self,
+        _: &Registry,
+        _: crate::read::Snapshot,
+        _: Option<crate::read::ProcessTime>,
+    ) {
         if std::env::var_os(SAVE_VAR).is_some() {
             (self.log)(
                 "perf-timer: PERF_TIMER_SAVE is set, but this program is built without \
@@ -174,13 +178,13 @@ fn exit_hook_armed() -> bool {
 /// // ... the program; the lines are logged when it ends.
 /// ```
 ///
-/// [`ProcessTime`]: crate::ProcessTime
+/// [`ProcessTime`]: crate::read::ProcessTime
 #[must_use = "the report prints when the program ends; bind it with `let _report = ...`"]
 pub struct ExitReport {
     pending: Arc<Mutex<Pending>>,
 }
 
-/// Prints the [global](crate::global) registry's report to stderr when the
+/// Prints the [global](crate::registry::global) registry's report to stderr when the
 /// program ends (see [`ExitReport`]).
 ///
 /// ```
@@ -194,7 +198,23 @@ pub struct ExitReport {
 ///   //                                process: 1.52 ms CPU in 3.10 ms, ...
 /// ```
 pub fn report_at_exit() -> ExitReport {
-    crate::global().report_at_exit()
+    crate::registry::global().report_at_exit()
+}
+
+// Here rather than with the rest of `Registry`: the exit report sits
+// above the registry (it may save a run), and the registry knows nothing
+// of it.
+impl Registry {
+    /// Prints this registry's report, and the [`process`](Registry::process)
+    /// line, to stderr when the program ends: see [`ExitReport`](ExitReport).
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// let _report = registry.report_at_exit();
+    /// ```
+    pub fn report_at_exit(&self) -> ExitReport {
+        ExitReport::new(self.clone())
+    }
 }
 
 impl ExitReport {

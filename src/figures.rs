@@ -231,8 +231,8 @@ mod tests {
     }
 
     /// A registry with one timer and one run.
-    fn busy_registry() -> crate::Registry {
-        let registry = crate::Registry::new();
+    fn busy_registry() -> crate::registry::Registry {
+        let registry = crate::registry::Registry::new();
         let timer = registry.timer("t");
         timer.record(std::time::Duration::from_millis(2));
         registry
@@ -328,7 +328,7 @@ mod tests {
             }
         }
         let names = Names::default();
-        let registry = crate::Registry::builder()
+        let registry = crate::registry::Registry::builder()
             .forward_to_metrics("p")
             .build()
             .unwrap();

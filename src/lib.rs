@@ -117,68 +117,62 @@
     unreachable_pub
 )]
 
-// The layers, lowest first; a module uses only those below it (and the
+// The layers, lowest first, as the folders are; a module imports only
+// from its own layer and those below it, by module path (never through the
 // names re-exported here):
-// 1. `clock`, `error`, `classify`, `slow`, `figures`: time sources, errors,
-//    policies, and the table of exported figures.
-// 2. `record/`: the hot path's storage (stripes, buckets, totals); knows no
-//    timer nor registry. `read/`: snapshots, distributions, reports, built
-//    from what `record` hands out.
-// 3. `settings`: a registry's checked configuration and switches;
-//    `forward`, `metrics_bridge`, `opentelemetry_bridge`: where a timer's
-//    runs go besides its own counters.
-// 4. `timer`, `guard`, `task`, `wake_marks`, `run`, `scheduled`: one
-//    timer's handle and the per-run accounting of a poll (`run` is where a
-//    poll is timed and a run in flight flushes; `scheduled`, the cold path
-//    of a run sampled for scheduling delay); `timer` and `timed`, `timer`
-//    and `guard` are handle-and-section pairs.
-// 5. `registry`, `builder`, `interval`, `exit`, `export/`, `saved/`:
-//    names, the builder, and everything that reads many timers (`saved/`
-//    keeps a run as a JSON line and reads it back).
-// 6. `timed`, `stream`, `spawn`, `layer`, `runtime_hooks`, `tower`,
-//    `bytes`: the ways in (a future wrapper, a stream wrapper, spawn
-//    helpers, a tracing layer, tokio's task hooks, a tower layer, and the
-//    bytes a run handled).
-mod builder;
-mod bytes;
+// 1. `clock`, `defaults`, `error`, `poison`, `classify`, `figures`: time
+//    sources, the defaults every reader and writer agrees on, errors, the
+//    lock helper, outcome policies, the table of exported figures.
+// 2. `record/`: the hot path's storage (stripes, buckets, totals); knows
+//    no timer nor registry.
+// 3. `read/`: snapshots, stats, distributions and reports (cold path),
+//    built from what `record` hands out.
+// 4. `state/`: one timer's state (`TimerCore`, and the `Timer` handle's
+//    type), the settings its registry made it with, slow-poll and sampling
+//    policies, and where its runs are forwarded (the `metrics` and
+//    OpenTelemetry bridges).
+// 5. `poll/`: the per-run accounting of polls: `run` (where a poll is
+//    timed and a run in flight flushes), `frame` (the timer being polled
+//    on this thread), `scheduled` and `wake_marks` (scheduling delay).
+// 6. `registry/`: names to timers, the builder, the global registry, and
+//    intervals.
+// 7. `instrument/`: the ways in that users wrap their code with: the
+//    `Timer` handle's methods (all in `instrument/timer.rs`), `Timed`,
+//    `TimedItems`, `TimerGuard`, `spawn`, `add_bytes`.
+// 8. `export/`, `saved/`: everything that writes many timers out
+//    (Prometheus, hgrm, interval logs, serde; saved runs as JSON lines).
+// 9. `exit`, `integrations/`: the exit report (which may save a run), and
+//    the tower layer, the tracing layer and tokio's task hooks.
 mod classify;
 mod clock;
+mod defaults;
 mod error;
-mod exit;
-pub mod export;
 mod figures;
-mod forward;
-mod guard;
-mod interval;
-#[cfg(feature = "tracing")]
-mod layer;
-#[cfg(feature = "metrics")]
-mod metrics_bridge;
-#[cfg(feature = "opentelemetry")]
-mod opentelemetry_bridge;
 mod poison;
-mod read;
+
 mod record;
+
+mod read;
+
+mod state;
+
+mod poll;
+
 mod registry;
-mod run;
-#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
-mod runtime_hooks;
+
+mod instrument;
+
+pub mod export;
 #[cfg(feature = "save")]
 #[cfg_attr(docsrs, doc(cfg(feature = "save")))]
 pub mod saved;
-mod scheduled;
-mod settings;
-mod slow;
-#[cfg(feature = "tokio")]
-mod spawn;
-mod stream;
-mod task;
-mod timed;
-mod timer;
+
+mod exit;
+mod integrations;
+
 #[cfg(feature = "tower")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tower")))]
-pub mod tower;
-mod wake_marks;
+pub use integrations::tower;
 
 /// The README's examples, compiled and run as doc tests.
 #[cfg(doctest)]
@@ -200,17 +194,22 @@ struct ReadmeDoctests;
 /// ```
 pub use hdrhistogram;
 
-pub use builder::RegistryBuilder;
-pub use bytes::add_bytes;
 pub use classify::{Classify, ErrOutput, NoErrors};
 pub use clock::{Clock, MockClock};
 pub use error::{ConfigError, GlobalError};
 pub use exit::{report_at_exit, ExitReport};
-pub use guard::TimerGuard;
-pub use interval::{Interval, Intervals};
+pub use instrument::bytes::add_bytes;
+pub use instrument::guard::TimerGuard;
+#[cfg(feature = "tokio")]
+pub use instrument::spawn::spawn;
+pub use instrument::stream::{TimedItems, TimedStreamExt};
+pub use instrument::timed::{Timed, TimedExt};
+#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
+pub use integrations::task_hooks::install_task_hooks;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
-pub use layer::PerfTimerLayer;
+pub use integrations::tracing_layer::PerfTimerLayer;
 /// Times a function into the global registry: an `async fn` by the poll time
 /// of each call's future; a `fn` returning `impl Future` or
 /// `Pin<Box<dyn Future …>>` by the poll time of the future it returns (not
@@ -259,16 +258,11 @@ pub use layer::PerfTimerLayer;
 #[cfg(feature = "macros")]
 #[cfg_attr(docsrs, doc(cfg(feature = "macros")))]
 pub use perf_timer_macros::timed;
+pub use poll::frame::task_perf_counter;
 pub use read::{
     Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
 };
+pub use registry::builder::RegistryBuilder;
+pub use registry::interval::{Interval, Intervals};
 pub use registry::{global, Registry, OVERFLOW_TIMER};
-#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
-#[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
-pub use runtime_hooks::install_task_hooks;
-#[cfg(feature = "tokio")]
-pub use spawn::spawn;
-pub use stream::{TimedItems, TimedStreamExt};
-pub use task::task_perf_counter;
-pub use timed::{Timed, TimedExt};
-pub use timer::Timer;
+pub use state::timer::Timer;

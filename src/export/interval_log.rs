@@ -9,7 +9,8 @@ use hdrhistogram::serialization::interval_log::{
 };
 use hdrhistogram::serialization::{V2DeflateSerializeError, V2DeflateSerializer};
 
-use crate::{Interval, Snapshot};
+use crate::read::Snapshot;
+use crate::registry::interval::Interval;
 
 /// Why a histogram could not be written to an [`IntervalLog`].
 #[derive(Debug, thiserror::Error)]

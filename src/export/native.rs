@@ -12,7 +12,7 @@
 //! native boundary, that is, when it lies within the histogram's precision
 //! above the boundary; never high, and never further.
 
-use crate::Distribution;
+use crate::read::Distribution;
 
 /// The schema served by default: base 2^(1/8), buckets about 9 % wide.
 pub(crate) const SCHEMA: i8 = 3;
@@ -232,7 +232,7 @@ mod tests {
 
     #[test]
     fn every_value_lands_in_its_bucket_or_one_below_within_the_precision() {
-        let registry = crate::Registry::new();
+        let registry = crate::registry::Registry::new();
         let timer = registry.timer("t");
         let mut expected = std::collections::BTreeMap::<i32, u64>::new();
         let mut values = Vec::new();
@@ -300,7 +300,7 @@ mod tests {
 
     #[test]
     fn zeros_go_to_the_zero_bucket_and_an_empty_histogram_has_no_span() {
-        let registry = crate::Registry::new();
+        let registry = crate::registry::Registry::new();
         let timer = registry.timer("t");
         let mut native = Exponential::default();
         native.fill(timer.stats().busy(), SCHEMA);

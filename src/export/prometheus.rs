@@ -6,8 +6,9 @@ use std::time::Duration;
 
 use super::native::{self, Exponential};
 use super::protobuf::Encoder;
+use crate::error::ConfigError;
 use crate::figures::{self, figure, Id, OUTCOMES};
-use crate::{ConfigError, Distribution, Snapshot, Stats};
+use crate::read::{Distribution, Snapshot, Stats};
 
 /// Writes `snapshot` in the Prometheus text exposition format, with busy
 /// time as a summary: `Prometheus::new(namespace).write(out, snapshot)`.
@@ -455,7 +456,7 @@ impl Prometheus {
                 let highest = snapshot
                     .iter()
                     .next()
-                    .map_or(crate::settings::defaults::HIGHEST.as_nanos() as u64, |s| {
+                    .map_or(crate::defaults::HIGHEST.as_nanos() as u64, |s| {
                         s.busy().highest_trackable()
                     });
                 default_bounds(highest)
@@ -494,7 +495,7 @@ impl Prometheus {
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub fn metrics_route<S>(
-    registry: &crate::Registry,
+    registry: &crate::registry::Registry,
     format: Prometheus,
 ) -> axum::routing::MethodRouter<S>
 where
@@ -532,7 +533,7 @@ where
 /// One route's scrapes: the latest rendering of each format.
 #[cfg(feature = "axum")]
 struct Scrapes {
-    registry: crate::Registry,
+    registry: crate::registry::Registry,
     format: Prometheus,
     /// Held while one renders: the scrapes behind it wait here.
     latest: tokio::sync::Mutex<Vec<Rendered>>,

@@ -6,7 +6,8 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, Serializer};
 
 use crate::clock::saturating_nanos;
-use crate::{Distribution, Interval, Snapshot, Stats, Sum};
+use crate::read::{Distribution, Snapshot, Stats, Sum};
+use crate::registry::interval::Interval;
 
 /// The serialized form of [`Stats`]; field names are part of the API and
 /// follow the methods: `busy.mean_ns` is `stats.busy().mean()`.

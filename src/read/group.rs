@@ -8,7 +8,7 @@ use std::time::Duration;
 use super::format::Nanos;
 use super::merge::merge_stats;
 use super::report::write_line;
-use crate::{Report, Snapshot, Stats};
+use crate::read::{Report, Snapshot, Stats};
 
 /// Whether `name` is `prefix` or under it (`prefix::…`).
 fn is_under(name: &str, prefix: &str) -> bool {

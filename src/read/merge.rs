@@ -6,8 +6,8 @@ use std::sync::Arc;
 
 use super::distribution::Distribution;
 use crate::clock::saturating_nanos;
+use crate::read::{Snapshot, Stats};
 use crate::record::{Layout, Reading};
-use crate::{Snapshot, Stats};
 
 impl Snapshot {
     /// Every timer of `snapshots` in one snapshot: a timer found in several
@@ -36,7 +36,7 @@ impl Snapshot {
         let snapshots: Vec<&Snapshot> = snapshots.into_iter().collect();
         let quantiles: Arc<[f64]> = match snapshots.first() {
             Some(first) => first.quantiles().into(),
-            None => Arc::new(crate::settings::defaults::QUANTILES),
+            None => Arc::new(crate::defaults::QUANTILES),
         };
         let mut by_name: BTreeMap<&str, Vec<&Stats>> = BTreeMap::new();
         for snapshot in &snapshots {

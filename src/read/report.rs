@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::format::{Bytes, Deviation, Nanos, Percent, Scaled};
 use super::Distribution;
-use crate::{Snapshot, Stats};
+use crate::read::{Snapshot, Stats};
 
 /// A printable report: one line per timer, sorted by name, durations at 3
 /// significant figures.

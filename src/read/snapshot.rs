@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use crate::{Report, Stats};
+use crate::read::{Report, Stats};
 
 /// Every timer of a registry at one moment, sorted by name.
 ///

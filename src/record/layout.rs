@@ -9,7 +9,7 @@ use std::time::Duration;
 
 use hdrhistogram::{CreationError, Histogram};
 
-use crate::ConfigError;
+use crate::error::ConfigError;
 
 /// Range and precision of every histogram in one registry.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -26,6 +26,18 @@ pub(crate) struct Layout {
 }
 
 impl Layout {
+    /// The default layout (1 ns to 1 h at 3 figures).
+    #[cfg(feature = "save")]
+    pub(crate) fn default_range() -> Self {
+        use crate::defaults;
+        Layout::new(
+            defaults::LOWEST.as_nanos() as u64,
+            defaults::HIGHEST.as_nanos() as u64,
+            defaults::SIGNIFICANT_FIGURES,
+        )
+        .expect("the default range is valid")
+    }
+
     /// Validates the range with HdrHistogram itself, then derives the layout.
     pub(crate) fn new(
         lowest: u64,

@@ -20,8 +20,8 @@ use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
 use super::SavedError;
+use crate::read::Distribution;
 use crate::record::Layout;
-use crate::Distribution;
 
 const BASE64: base64::engine::GeneralPurpose = base64::engine::general_purpose::STANDARD;
 const V2_COOKIE: u32 = 0x1c84_9303 | 0x10;

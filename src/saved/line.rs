@@ -9,8 +9,8 @@ use serde_json::{json, Map, Value};
 use super::encode::{decode, encode, Decoded};
 use super::{RunInfo, SavedError, SavedRun, SCHEMA};
 use crate::clock::saturating_nanos;
+use crate::read::{ProcessTime, Snapshot, Stats};
 use crate::record::{Layout, Reading, Totals};
-use crate::{ProcessTime, Snapshot, Stats};
 
 /// Every counter of `Totals`, by its name in the file: the one list both
 /// directions use, so that no counter is written and not read back.
@@ -127,7 +127,7 @@ fn snapshot_layout(snapshot: &Snapshot) -> Layout {
         .iter()
         .next()
         .map(|stats| stats.busy().layout())
-        .unwrap_or_else(crate::settings::defaults::layout)
+        .unwrap_or_else(crate::record::Layout::default_range)
 }
 
 /// A line's fields but its timers: who saved the run, when, and how.

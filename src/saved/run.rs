@@ -5,7 +5,8 @@ use std::path::Path;
 use std::time::SystemTime;
 
 use super::{file, line, SavedError};
-use crate::{ProcessTime, Registry, Snapshot};
+use crate::read::{ProcessTime, Snapshot};
+use crate::registry::Registry;
 
 /// What identifies a saved run: when, which program with which
 /// arguments, where, and the labels it was given.

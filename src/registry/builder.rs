@@ -4,11 +4,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::clock::{saturating_nanos, Clock};
+use crate::defaults;
+use crate::error::{ConfigError, GlobalError};
 use crate::record::{default_stripes, Layout, MAX_STRIPES};
-use crate::settings::defaults;
-use crate::settings::{Settings, Switches};
-use crate::slow::WarnLimiter;
-use crate::{ConfigError, GlobalError, Registry};
+use crate::registry::Registry;
+use crate::state::settings::{Settings, Switches};
+use crate::state::slow::WarnLimiter;
 
 /// Settings for a [`Registry`]; [`build`](RegistryBuilder::build) checks
 /// them and says what is wrong.
@@ -433,7 +434,7 @@ impl RegistryBuilder {
             metrics_prefix: self.metrics_prefix,
             #[cfg(feature = "opentelemetry")]
             opentelemetry: (self.opentelemetry.as_ref())
-                .map(|meter| Arc::new(crate::opentelemetry_bridge::Instruments::new(meter))),
+                .map(|meter| Arc::new(crate::state::opentelemetry_bridge::Instruments::new(meter))),
             switches: Switches::new(self.enabled),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),

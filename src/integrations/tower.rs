@@ -13,9 +13,10 @@ use pin_project_lite::pin_project;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::run::Run;
-use crate::timed::TimedRun;
-use crate::{Registry, Timer};
+use crate::instrument::timed::TimedRun;
+use crate::poll::run::Run;
+use crate::registry::Registry;
+use crate::state::timer::Timer;
 
 /// The timer name of requests that match no route (no `MatchedPath`, and
 /// the route function returned `None`), or whose method the route refused
@@ -44,9 +45,9 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// A handler that panics counts by where tower-http's `CatchPanicLayer`
 /// sits: outside `TimedLayer` (`.layer(TimedLayer::new(..)).layer(CatchPanicLayer::new())`),
 /// the panic unwinds through the timed poll and the run counts as
-/// [panicked](crate::Stats::panicked); inside it, the panic has become a
+/// [panicked](crate::read::Stats::panicked); inside it, the panic has become a
 /// 500 response by the time `TimedLayer` sees it, and the run counts as an
-/// [error](crate::Stats::errors). Put `CatchPanicLayer` outside to tell
+/// [error](crate::read::Stats::errors). Put `CatchPanicLayer` outside to tell
 /// panics from other failures.
 ///
 /// The route is axum's `MatchedPath` (with the feature `axum`, when the
@@ -63,7 +64,7 @@ type RouteOf = Arc<dyn Fn(&http::request::Parts) -> Option<String> + Send + Sync
 /// comparison (elsewhere a read lock and a hash lookup of its route), with
 /// no allocation. Responses with a status of 500 or more,
 /// and errors of the inner service, count as
-/// [errors](crate::Stats::errors) (see [`errors_when`](TimedLayer::errors_when)).
+/// [errors](crate::read::Stats::errors) (see [`errors_when`](TimedLayer::errors_when)).
 ///
 /// ```
 /// use std::convert::Infallible;

@@ -6,10 +6,10 @@
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
+use crate::poll::frame::{self, Entered};
+use crate::poll::wake_marks;
 use crate::record::End;
-use crate::task::{self, Entered};
-use crate::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
-use crate::wake_marks;
+use crate::state::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
 
 /// Busy time, wall time, polls and outcome of one run: 40 bytes.
 #[derive(Debug)]
@@ -33,7 +33,7 @@ pub(crate) struct Run {
     flushed: u32,
     /// When the next poll's end flushes: wall time since the first poll, in
     /// units of 2^[`FLUSH_SHIFT`] ticks, compared wrapping. One compare per
-    /// poll, a flush at most every [`FLUSH_EVERY`](crate::timer::FLUSH_EVERY) of wall time.
+    /// poll, a flush at most every [`FLUSH_EVERY`](crate::state::timer::FLUSH_EVERY) of wall time.
     next_flush: u32,
 }
 
@@ -130,7 +130,7 @@ pub(crate) enum Begin {
     Untimed,
     /// Timed.
     Timed,
-    /// Timed, with its scheduling delay (see `crate::scheduled`).
+    /// Timed, with its scheduling delay (see `crate::poll::scheduled`).
     Sampled,
 }
 
@@ -188,7 +188,7 @@ impl Run {
 
     /// Hands the busy time since the last flush to the timer, counting the
     /// run in flight from its first flush; the next one is due
-    /// [`FLUSH_EVERY`](crate::timer::FLUSH_EVERY) after `now` (a wall reading).
+    /// [`FLUSH_EVERY`](crate::state::timer::FLUSH_EVERY) after `now` (a wall reading).
     #[cold]
     #[inline(never)]
     fn flush(&mut self, core: &TimerCore, now: u64) {
@@ -377,7 +377,7 @@ impl<'a> PollScope<'a> {
             run.first_poll = core.clock().wall_at(start);
             run.next_flush = core.flush_units();
         }
-        let entered = task::enter(core.clock(), core, run.busy, start);
+        let entered = frame::enter(core.clock(), core, run.busy, start);
         PollScope {
             other_start: core.sample_other(),
             run,
@@ -395,7 +395,7 @@ impl<'a> PollScope<'a> {
         let clock = self.core.clock();
         let end = clock.raw();
         let poll = ticks_between(self.start, end);
-        let nested = task::leave(self.entered, || clock.ticks_to_nanos(poll));
+        let nested = frame::leave(self.entered, || clock.ticks_to_nanos(poll));
         self.returned = true;
         let run = &mut *self.run;
         run.busy = run.busy.wrapping_add(poll);
@@ -452,7 +452,7 @@ fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, other_start:
 #[cold]
 #[inline(never)]
 fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
-    task::unwind(entered);
+    frame::unwind(entered);
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
     run.busy = run.busy.wrapping_add(poll);

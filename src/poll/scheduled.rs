@@ -7,9 +7,9 @@
 
 use std::task::{Context, Poll, Waker};
 
-use crate::run::{PollScope, Run};
-use crate::wake_marks::{self, WakeMark};
-use crate::Timer;
+use crate::poll::run::{PollScope, Run};
+use crate::poll::wake_marks::{self, WakeMark};
+use crate::state::timer::Timer;
 
 /// One timed poll of a sampled run: records the delay since the wake that
 /// led to it, and polls `inner` with a waker that marks the next wake.

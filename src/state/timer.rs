@@ -1,17 +1,16 @@
-//! `Timer`: a handle to one named timer, resolved once.
+//! One timer's state: its counters, clock, settings and where its runs
+//! are forwarded ([`TimerCore`]), and the handle that shares it
+//! ([`Timer`], whose methods are in `instrument/timer.rs`, with the ways
+//! in they hand out).
 
-use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
 
+use super::settings::Settings;
+use super::slow;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
-use crate::guard::TimerGuard;
 use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
-use crate::settings::Settings;
-use crate::slow;
-use crate::{Stats, Timed};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
 ///
@@ -36,7 +35,7 @@ use crate::{Stats, Timed};
 /// ```
 #[derive(Clone)]
 pub struct Timer {
-    core: Arc<TimerCore>,
+    pub(crate) core: Arc<TimerCore>,
 }
 
 /// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
@@ -81,14 +80,14 @@ pub(crate) struct TimerCore {
     /// Sample one run in this many for scheduling delay; 0: off.
     scheduling_every: u32,
     /// The scheduling delays of sampled runs.
-    scheduled: Delays,
+    pub(crate) scheduled: Delays,
     /// Where runs are forwarded besides (the `metrics` facade,
     /// OpenTelemetry), if anywhere.
-    forward: crate::forward::Forwards,
-    name: Arc<str>,
-    settings: Arc<Settings>,
+    forward: crate::state::forward::Forwards,
+    pub(crate) name: Arc<str>,
+    pub(crate) settings: Arc<Settings>,
     /// Every counter of this timer.
-    recorder: Recorder,
+    pub(crate) recorder: Recorder,
 }
 
 impl TimerCore {
@@ -325,142 +324,26 @@ impl TimerCore {
     }
 }
 
-impl Timer {
-    pub(crate) fn with_settings(name: Arc<str>, settings: &Arc<Settings>) -> Self {
+impl TimerCore {
+    /// A timer's state, made with its registry's settings.
+    pub(crate) fn new(name: Arc<str>, settings: &Arc<Settings>) -> Self {
         let threshold = saturating_nanos(settings.slow_poll_threshold);
         let flush_ticks = settings.clock.nanos_to_ticks(saturating_nanos(FLUSH_EVERY));
-        Timer {
-            core: Arc::new(TimerCore {
-                enabled: AtomicBool::new(settings.switches.is_enabled()),
-                listed: AtomicBool::new(true),
-                clock: settings.clock.clone(),
-                slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
-                flush_units: u32::try_from(flush_ticks >> FLUSH_SHIFT)
-                    .unwrap_or(u32::MAX)
-                    .max(1),
-                blocking_every: settings.blocking_every,
-                scheduling_every: settings.scheduling_every,
-                scheduled: Delays::default(),
-                forward: crate::forward::Forwards::new(&name, settings),
-                name,
-                settings: settings.clone(),
-                recorder: Recorder::new(settings.layout, settings.stripes),
-            }),
+        TimerCore {
+            enabled: AtomicBool::new(settings.switches.is_enabled()),
+            listed: AtomicBool::new(true),
+            clock: settings.clock.clone(),
+            slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
+            flush_units: u32::try_from(flush_ticks >> FLUSH_SHIFT)
+                .unwrap_or(u32::MAX)
+                .max(1),
+            blocking_every: settings.blocking_every,
+            scheduling_every: settings.scheduling_every,
+            scheduled: Delays::default(),
+            forward: super::forward::Forwards::new(&name, settings),
+            name,
+            settings: settings.clone(),
+            recorder: Recorder::new(settings.layout, settings.stripes),
         }
-    }
-
-    /// This timer's name.
-    ///
-    /// ```
-    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
-    }
-
-    /// Wraps `future` so that its polls are timed and each run is recorded here.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let timer = perf_timer::Registry::new().timer("parse");
-    /// let n = timer.time(async { 7 }).await;
-    /// assert_eq!((n, timer.stats().count()), (7, 1));
-    /// # }
-    /// ```
-    pub fn time<F: Future>(&self, future: F) -> Timed<F> {
-        Timed::new(future, self.clone())
-    }
-
-    /// Records one run of `busy` by hand. Durations past the registry's
-    /// highest trackable value are recorded as that value and counted as
-    /// [clamped](Stats::clamped). Nothing is recorded while the registry is
-    /// switched off.
-    ///
-    /// ```
-    /// use std::time::Duration;
-    ///
-    /// let timer = perf_timer::Registry::new().timer("rpc");
-    /// timer.record(Duration::from_micros(250));
-    /// assert_eq!(timer.stats().total(), Duration::from_micros(250));
-    /// ```
-    pub fn record(&self, busy: Duration) {
-        if self.core.is_enabled() {
-            let nanos = saturating_nanos(busy);
-            self.core.record_run(RunSample::single(nanos), false);
-        }
-    }
-
-    /// Starts timing a synchronous section; the guard records its wall time
-    /// when dropped (or counts a panic, if dropped while unwinding).
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("parse");
-    /// {
-    ///     let _guard = timer.start();
-    ///     let _words = "a b c".split(' ').count();
-    /// }
-    /// assert_eq!(timer.stats().count(), 1);
-    /// ```
-    pub fn start(&self) -> TimerGuard<'_> {
-        TimerGuard::new(self)
-    }
-
-    /// What this timer has recorded so far, read consistently (see
-    /// [`Stats`]) while other threads go on recording.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("idle");
-    /// assert_eq!(timer.stats().count(), 0);
-    /// timer.record(std::time::Duration::from_micros(3));
-    /// assert_eq!(timer.stats().total(), std::time::Duration::from_micros(3));
-    /// ```
-    pub fn stats(&self) -> Stats {
-        let core = &self.core;
-        let settings = &core.settings;
-        let mut reading = core.recorder.read();
-        (reading.scheduled, reading.scheduled_nanos) = core.scheduled.read();
-        Stats::new(
-            core.name.clone(),
-            reading,
-            settings.layout,
-            settings.quantiles.clone(),
-        )
-    }
-
-    /// Spawns `future` on the current tokio runtime, timed by this timer.
-    ///
-    /// ```
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let timer = perf_timer::Registry::new().timer("worker");
-    /// let out = timer.spawn(async { 5 }).await.unwrap();
-    /// assert_eq!((out, timer.stats().count()), (5, 1));
-    /// # }
-    /// ```
-    #[cfg(feature = "tokio")]
-    #[cfg_attr(docsrs, doc(cfg(feature = "tokio")))]
-    #[track_caller]
-    pub fn spawn<F>(&self, future: F) -> tokio::task::JoinHandle<F::Output>
-    where
-        F: Future + Send + 'static,
-        F::Output: Send + 'static,
-    {
-        tokio::spawn(self.time(future))
-    }
-
-    #[inline(always)]
-    pub(crate) fn core(&self) -> &TimerCore {
-        &self.core
-    }
-
-    pub(crate) fn clock(&self) -> &Clock {
-        self.core.clock()
-    }
-}
-
-impl fmt::Debug for Timer {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Timer").field("name", &self.name()).finish()
     }
 }

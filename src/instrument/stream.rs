@@ -7,9 +7,9 @@ use std::task::{Context, Poll};
 use futures_core::Stream;
 use pin_project_lite::pin_project;
 
-use crate::run::Run;
-use crate::timed::TimedRun;
-use crate::Timer;
+use crate::instrument::timed::TimedRun;
+use crate::poll::run::Run;
+use crate::state::timer::Timer;
 
 pin_project! {
     /// A stream whose items are timed one by one: each item is one run,
@@ -86,6 +86,17 @@ impl<S> std::fmt::Debug for TimedItems<S> {
 }
 
 impl<S> TimedItems<S> {
+    /// `stream`, each item a run of `timer`.
+    pub(crate) fn new(stream: S, timer: Timer) -> Self {
+        TimedItems {
+            inner: stream,
+            timed: TimedRun {
+                timer,
+                run: Run::new(),
+            },
+        }
+    }
+
     /// The timer this stream records into.
     ///
     /// ```
@@ -131,29 +142,3 @@ pub trait TimedStreamExt: Stream + Sized {
 }
 
 impl<S: Stream> TimedStreamExt for S {}
-
-impl Timer {
-    /// Wraps `stream` so that each item is timed as one run recorded here
-    /// (see [`TimedItems`]).
-    ///
-    /// ```
-    /// use tokio_stream::StreamExt as _;
-    ///
-    /// # #[tokio::main(flavor = "current_thread")]
-    /// # async fn main() {
-    /// let timer = perf_timer::Registry::new().timer("pages");
-    /// let pages = timer.time_items(tokio_stream::iter(["p1", "p2"]));
-    /// assert_eq!(pages.fold(0, |n, _| n + 1).await, 2);
-    /// assert_eq!(timer.stats().count(), 2);
-    /// # }
-    /// ```
-    pub fn time_items<S: Stream>(&self, stream: S) -> TimedItems<S> {
-        TimedItems {
-            inner: stream,
-            timed: TimedRun {
-                timer: self.clone(),
-                run: Run::new(),
-            },
-        }
-    }
-}

@@ -4,10 +4,10 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::clock::ticks_between;
+use crate::poll::frame;
 use crate::record::End;
 use crate::record::RunSample;
-use crate::task;
-use crate::Timer;
+use crate::state::timer::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
 ///
@@ -43,7 +43,7 @@ impl<'a> TimerGuard<'a> {
             start: if enabled { timer.clock().raw() } else { 0 },
             enabled,
             began_unwinding: std::thread::panicking(),
-            poll: task::current_poll(),
+            poll: frame::current_poll(),
         }
     }
 
@@ -72,7 +72,7 @@ impl<'a> TimerGuard<'a> {
             .core()
             .record_run(RunSample::single(nanos), false);
         if let Some(poll) = self.poll {
-            task::section_ended(poll, nanos);
+            frame::section_ended(poll, nanos);
         }
         Duration::from_nanos(nanos)
     }

@@ -10,14 +10,14 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::task::{Wake, Waker};
 
 use crate::record::{Sharded, SHARDS};
-use crate::Timer;
+use crate::state::timer::Timer;
 
 /// Whether the run starting now on this thread is sampled, one in `every`.
 pub(crate) fn sample_this_run(every: u32) -> bool {
     thread_local! {
         static RUNS: Cell<u32> = const { Cell::new(0) };
     }
-    crate::slow::one_in(&RUNS, every)
+    crate::state::slow::one_in(&RUNS, every)
 }
 
 /// The waker a sampled poll hands its future: notes the first wake, then
@@ -97,7 +97,7 @@ mod tests {
     use std::task::{Context, Poll, Waker};
 
     use super::*;
-    use crate::Registry;
+    use crate::registry::Registry;
 
     fn marks() -> usize {
         MARKS.each().map(|m| m.len()).sum()

@@ -4,7 +4,7 @@ use std::future::Future;
 
 use tokio::task::JoinHandle;
 
-use crate::TimedExt as _;
+use crate::instrument::timed::TimedExt as _;
 
 /// Spawns `future` on the current tokio runtime, its whole life timed under
 /// `name` in the global registry: one run per task, its busy time the sum of

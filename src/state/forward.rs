@@ -5,15 +5,15 @@
 use std::sync::Arc;
 
 use crate::record::{End, RunSample};
-use crate::settings::Settings;
+use crate::state::settings::Settings;
 
 /// A timer's forwarding, if its registry forwards anywhere.
 #[derive(Default)]
 pub(crate) struct Forwards {
     #[cfg(feature = "metrics")]
-    metrics: Option<crate::metrics_bridge::Forward>,
+    metrics: Option<crate::state::metrics_bridge::Forward>,
     #[cfg(feature = "opentelemetry")]
-    opentelemetry: Option<crate::opentelemetry_bridge::Forward>,
+    opentelemetry: Option<crate::state::opentelemetry_bridge::Forward>,
 }
 
 impl Forwards {
@@ -23,10 +23,10 @@ impl Forwards {
             #[cfg(feature = "metrics")]
             metrics: settings
                 .metrics_prefix
-                .map(crate::metrics_bridge::Forward::new),
+                .map(crate::state::metrics_bridge::Forward::new),
             #[cfg(feature = "opentelemetry")]
             opentelemetry: (settings.opentelemetry.as_ref())
-                .map(|i| crate::opentelemetry_bridge::Forward::new(i.clone(), name)),
+                .map(|i| crate::state::opentelemetry_bridge::Forward::new(i.clone(), name)),
         }
     }
 

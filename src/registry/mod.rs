@@ -1,14 +1,19 @@
 //! `Registry`: name → timer, and the process-wide one.
 
+pub(crate) mod builder;
+pub(crate) mod interval;
+
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::{Arc, OnceLock, RwLock};
 
-use crate::settings::Settings;
-use crate::{
-    ExitReport, GlobalError, Intervals, ProcessTime, RegistryBuilder, Report, Snapshot, Stats,
-    Timer,
-};
+use crate::state::settings::Settings;
+use builder::RegistryBuilder;
+use interval::Intervals;
+
+use crate::error::GlobalError;
+use crate::read::{ProcessTime, Report, Snapshot, Stats};
+use crate::state::timer::{Timer, TimerCore};
 
 /// The timer that names past a registry's cap record into.
 ///
@@ -147,7 +152,9 @@ impl Registry {
             let timer = timers
                 .entry(Arc::from(key))
                 .or_insert_with_key(|key| {
-                    let timer = Timer::with_settings(key.clone(), &self.settings);
+                    let timer = Timer {
+                        core: Arc::new(TimerCore::new(key.clone(), &self.settings)),
+                    };
                     timer.core().set_listed(listed || overflowed);
                     timer
                 })
@@ -280,7 +287,7 @@ impl Registry {
 
     /// The registry's clock.
     #[cfg(feature = "save")]
-    pub(crate) fn clock(&self) -> &crate::Clock {
+    pub(crate) fn clock(&self) -> &crate::clock::Clock {
         &self.settings.clock
     }
 
@@ -322,17 +329,6 @@ impl Registry {
     /// ```
     pub fn intervals(&self) -> Intervals {
         Intervals::new(self.clone())
-    }
-
-    /// Prints this registry's report, and the [`process`](Registry::process)
-    /// line, to stderr when the program ends: see [`ExitReport`].
-    ///
-    /// ```
-    /// let registry = perf_timer::Registry::new();
-    /// let _report = registry.report_at_exit();
-    /// ```
-    pub fn report_at_exit(&self) -> ExitReport {
-        ExitReport::new(self.clone())
     }
 
     /// What the process has spent since this registry was made (CPU time of
@@ -382,24 +378,6 @@ static GLOBAL: OnceLock<Registry> = OnceLock::new();
 /// ```
 pub fn global() -> &'static Registry {
     GLOBAL.get_or_init(Registry::new)
-}
-
-// Here, beside `global()`, rather than in `timer.rs`: a timer handle knows
-// nothing of registries, only this entry point does.
-impl Timer {
-    /// The timer `name` of the [global registry](global), made on first
-    /// use: the same handle as `perf_timer::global().timer(name)`. For a
-    /// registry of your own, use [`Registry::timer`]. Keep the handle where
-    /// runs are frequent: resolving a name is a map lookup.
-    ///
-    /// ```
-    /// let timer = perf_timer::Timer::new("db.query");
-    /// timer.record(std::time::Duration::from_micros(40));
-    /// assert_eq!(perf_timer::global().stats("db.query").unwrap().count(), 1);
-    /// ```
-    pub fn new(name: &str) -> Timer {
-        global().timer(name)
-    }
 }
 
 /// Makes `registry` the global one, unless [`global`] was already used or

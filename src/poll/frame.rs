@@ -11,7 +11,7 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
-use crate::timer::TimerCore;
+use crate::state::timer::TimerCore;
 
 #[derive(Clone, Copy)]
 struct Frame {

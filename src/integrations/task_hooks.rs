@@ -13,9 +13,10 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
+use crate::poll::run::Tally;
 use crate::record::{Sharded, FIBONACCI};
-use crate::run::Tally;
-use crate::{Registry, Timer};
+use crate::registry::Registry;
+use crate::state::timer::Timer;
 
 /// A task's run so far.
 struct TaskRun {
@@ -153,7 +154,7 @@ impl Hooks {
 /// `on_after_task_poll` and `on_task_terminate` hooks set before. A task
 /// ending by abort or panic is recorded like one that completed (tokio's
 /// hooks do not say how a task ended). Each poll costs a lock of one of 16
-/// shards and a hash lookup: far more than a [`Timed`](crate::Timed) poll,
+/// shards and a hash lookup: far more than a [`Timed`](crate::instrument::timed::Timed) poll,
 /// and no code changes.
 ///
 /// Needs tokio's unstable API: build with `RUSTFLAGS="--cfg tokio_unstable"`

@@ -8,8 +8,9 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::run::Tally;
-use crate::{Registry, Timer};
+use crate::poll::run::Tally;
+use crate::registry::Registry;
+use crate::state::timer::Timer;
 
 /// A `tracing_subscriber::Layer` that times spans: a span's busy time is
 /// the time it spends entered, summed over its enters (an `async fn` under

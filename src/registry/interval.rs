@@ -4,7 +4,8 @@ use std::fmt;
 use std::time::Duration;
 
 use crate::read::runs_per_second;
-use crate::{Registry, Report, Snapshot, Stats};
+use crate::read::{Report, Snapshot, Stats};
+use crate::registry::Registry;
 
 /// Successive [`Interval`]s of one registry; made by [`Registry::intervals`].
 ///

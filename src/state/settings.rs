@@ -8,34 +8,7 @@ use std::time::Duration;
 
 use crate::clock::Clock;
 use crate::record::Layout;
-use crate::slow::WarnLimiter;
-
-/// The defaults every reader and writer agrees on, declared once: the
-/// builder starts from them; a saved run, a merge or an export with no
-/// timer to take them from falls back to them.
-pub(crate) mod defaults {
-    use std::time::Duration;
-
-    /// The lowest duration told apart: 1 ns.
-    pub(crate) const LOWEST: Duration = Duration::from_nanos(1);
-    /// The highest duration tracked before clamping: 1 h.
-    pub(crate) const HIGHEST: Duration = Duration::from_secs(3600);
-    /// HdrHistogram's precision: 3 significant figures.
-    pub(crate) const SIGNIFICANT_FIGURES: u8 = 3;
-    /// The quantiles a report prints.
-    pub(crate) const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
-
-    /// The default layout (1 ns to 1 h at 3 figures).
-    #[cfg(feature = "save")]
-    pub(crate) fn layout() -> crate::record::Layout {
-        crate::record::Layout::new(
-            LOWEST.as_nanos() as u64,
-            HIGHEST.as_nanos() as u64,
-            SIGNIFICANT_FIGURES,
-        )
-        .expect("the default range is valid")
-    }
-}
+use crate::state::slow::WarnLimiter;
 
 /// A registry's checked configuration; timers keep an `Arc` of it.
 pub(crate) struct Settings {
@@ -59,7 +32,7 @@ pub(crate) struct Settings {
     pub(crate) metrics_prefix: Option<&'static str>,
     /// Forward runs to these OpenTelemetry instruments; `None`: off.
     #[cfg(feature = "opentelemetry")]
-    pub(crate) opentelemetry: Option<Arc<crate::opentelemetry_bridge::Instruments>>,
+    pub(crate) opentelemetry: Option<Arc<crate::state::opentelemetry_bridge::Instruments>>,
     pub(crate) switches: Switches,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.

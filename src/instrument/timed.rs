@@ -8,9 +8,10 @@ use std::time::Duration;
 
 use pin_project_lite::pin_project;
 
-use crate::run::{Begin, PollScope, Run};
-use crate::scheduled;
-use crate::{Classify, ErrOutput, NoErrors, Timer};
+use crate::classify::{Classify, ErrOutput, NoErrors};
+use crate::poll::run::{Begin, PollScope, Run};
+use crate::poll::scheduled;
+use crate::state::timer::Timer;
 
 pin_project! {
     /// A future that times each of its polls and, when it returns `Ready`,
@@ -208,7 +209,7 @@ pub trait TimedExt: Future + Sized {
     /// # }
     /// ```
     fn timed(self, name: &str) -> Timed<Self> {
-        crate::global().timer(name).time(self)
+        crate::registry::global().timer(name).time(self)
     }
 
     /// Like [`timed`](TimedExt::timed), and runs that end in `Err` are also

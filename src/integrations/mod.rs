@@ -1,0 +1,9 @@
+//! What plugs the library into other frameworks (layer 9): the tower
+//! layer, the tracing layer and tokio's task hooks.
+
+#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
+pub(crate) mod task_hooks;
+#[cfg(feature = "tower")]
+pub mod tower;
+#[cfg(feature = "tracing")]
+pub(crate) mod tracing_layer;

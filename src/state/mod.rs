@@ -1,0 +1,12 @@
+//! One timer's state and what it is made with (layer 4): `TimerCore`, the
+//! `Timer` handle's type, the registry's settings, slow-poll and sampling
+//! policies, and where runs are forwarded besides.
+
+pub(crate) mod forward;
+#[cfg(feature = "metrics")]
+pub(crate) mod metrics_bridge;
+#[cfg(feature = "opentelemetry")]
+pub(crate) mod opentelemetry_bridge;
+pub(crate) mod settings;
+pub(crate) mod slow;
+pub(crate) mod timer;
