@@ -78,41 +78,124 @@ pub(crate) enum Event {
     Sampled { wall: u64, cpu: u64, blocked: bool },
 }
 
-/// Every counter of a timer. Sums saturate at `u64::MAX` (584 years of
-/// nanoseconds) instead of wrapping.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub(crate) struct Totals {
+/// How a counter combines: across stripes and files (`merge`), and over a
+/// window (`since`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Rule {
+    /// A count or a sum: added (saturating), and the difference over a
+    /// window.
+    Sum,
+    /// The largest seen: the larger of two, and since the start over a
+    /// window (a maximum has no difference).
+    Max,
+    /// A level (runs in flight): added wrapping (a run adds on one stripe
+    /// and settles on another, so only the sum over stripes means
+    /// anything), and the level now over a window.
+    Level,
+    /// A level's running sum (busy time flushed by runs in flight): added
+    /// wrapping, and the wrapping difference over a window (runs in flight
+    /// then may have settled since, making it negative; `poll_nanos` adds
+    /// it back).
+    Flow,
+}
+
+impl Rule {
+    #[inline(always)]
+    fn merge(self, a: u64, b: u64) -> u64 {
+        match self {
+            Rule::Sum => a.saturating_add(b),
+            Rule::Max => a.max(b),
+            Rule::Level | Rule::Flow => a.wrapping_add(b),
+        }
+    }
+
+    fn since(self, now: u64, then: u64) -> u64 {
+        match self {
+            Rule::Sum => now.saturating_sub(then),
+            Rule::Max | Rule::Level => now,
+            Rule::Flow => now.wrapping_sub(then),
+        }
+    }
+}
+
+/// Declares [`Totals`] from one list of counters, each with its rule:
+/// `merge`, `since` and the saved line's names all come from it, so that
+/// no counter is merged, windowed or saved and another not.
+macro_rules! totals {
+    ($($(#[doc = $doc:literal])* $field:ident: $rule:ident,)*) => {
+        /// Every counter of a timer. Sums saturate at `u64::MAX` (584 years
+        /// of nanoseconds) instead of wrapping.
+        #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+        pub(crate) struct Totals {
+            $($(#[doc = $doc])* pub(crate) $field: u64,)*
+        }
+
+        impl Totals {
+            /// Adds `other`'s counts to these.
+            pub(crate) fn merge(&mut self, other: &Totals) {
+                $(self.$field = Rule::$rule.merge(self.$field, other.$field);)*
+            }
+
+            /// What was counted between `earlier` (of the same timer) and
+            /// these.
+            pub(crate) fn since(&self, earlier: &Totals) -> Totals {
+                Totals {
+                    $($field: Rule::$rule.since(self.$field, earlier.$field),)*
+                }
+            }
+
+            /// Calls `f` with every counter's name and value.
+            #[cfg_attr(not(feature = "save"), allow(dead_code))]
+            pub(crate) fn each(&self, mut f: impl FnMut(&'static str, u64)) {
+                $(f(stringify!($field), self.$field);)*
+            }
+
+            /// The counter named `name`, if there is one.
+            #[cfg_attr(not(feature = "save"), allow(dead_code))]
+            pub(crate) fn named_mut(&mut self, name: &str) -> Option<&mut u64> {
+                match name {
+                    $(stringify!($field) => Some(&mut self.$field),)*
+                    _ => None,
+                }
+            }
+
+            /// Every counter's name.
+            #[cfg_attr(not(feature = "save"), allow(dead_code))]
+            pub(crate) const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
+        }
+    };
+}
+
+totals! {
     /// Completed runs: the samples.
-    pub(crate) runs: u64,
+    runs: Sum,
     /// Exact sums over the samples, in nanoseconds (before clamping).
-    pub(crate) busy_nanos: u64,
-    pub(crate) idle_nanos: u64,
-    pub(crate) nested_nanos: u64,
+    busy_nanos: Sum,
+    idle_nanos: Sum,
+    nested_nanos: Sum,
     /// Polls of the samples.
-    pub(crate) polls: u64,
+    polls: Sum,
     /// Samples whose output was an error.
-    pub(crate) errors: u64,
+    errors: Sum,
     /// Samples past the histogram range, recorded as its highest value.
-    pub(crate) clamped: u64,
+    clamped: Sum,
     /// The longest poll of any sample or slow poll.
-    pub(crate) longest_poll: u64,
-    pub(crate) cancelled: u64,
-    pub(crate) panicked: u64,
-    pub(crate) slow_polls: u64,
-    pub(crate) blocked_polls: u64,
+    longest_poll: Max,
+    cancelled: Sum,
+    panicked: Sum,
+    slow_polls: Sum,
+    blocked_polls: Sum,
     /// Busy time of runs that ended without a sample: cancelled, panicked,
     /// or no longer timed.
-    pub(crate) abandoned_nanos: u64,
-    /// Runs in flight, and the busy time they have flushed: gauges. A run
-    /// adds on one stripe and settles on another, so these wrap instead of
-    /// saturating, and only their sum over the stripes is meaningful.
-    pub(crate) in_flight: u64,
-    pub(crate) in_flight_nanos: u64,
+    abandoned_nanos: Sum,
+    /// Runs in flight, and the busy time they have flushed.
+    in_flight: Level,
+    in_flight_nanos: Flow,
     /// Polls sampled on both clocks (for blocking), and their time on each.
-    pub(crate) sampled_polls: u64,
-    pub(crate) sampled_wall_nanos: u64,
-    pub(crate) sampled_cpu_nanos: u64,
-    pub(crate) bytes: u64,
+    sampled_polls: Sum,
+    sampled_wall_nanos: Sum,
+    sampled_cpu_nanos: Sum,
+    bytes: Sum,
 }
 
 impl Totals {
@@ -173,60 +256,6 @@ impl Totals {
         self.settle(flushed);
     }
 
-    /// Adds `other`'s counts to these.
-    pub(crate) fn merge(&mut self, other: &Totals) {
-        let add = |a: &mut u64, b: u64| *a = a.saturating_add(b);
-        add(&mut self.runs, other.runs);
-        add(&mut self.busy_nanos, other.busy_nanos);
-        add(&mut self.idle_nanos, other.idle_nanos);
-        add(&mut self.nested_nanos, other.nested_nanos);
-        add(&mut self.polls, other.polls);
-        add(&mut self.errors, other.errors);
-        add(&mut self.clamped, other.clamped);
-        add(&mut self.cancelled, other.cancelled);
-        add(&mut self.panicked, other.panicked);
-        add(&mut self.slow_polls, other.slow_polls);
-        add(&mut self.blocked_polls, other.blocked_polls);
-        add(&mut self.abandoned_nanos, other.abandoned_nanos);
-        add(&mut self.sampled_polls, other.sampled_polls);
-        add(&mut self.sampled_wall_nanos, other.sampled_wall_nanos);
-        add(&mut self.sampled_cpu_nanos, other.sampled_cpu_nanos);
-        add(&mut self.bytes, other.bytes);
-        self.in_flight = self.in_flight.wrapping_add(other.in_flight);
-        self.in_flight_nanos = self.in_flight_nanos.wrapping_add(other.in_flight_nanos);
-        self.longest_poll = self.longest_poll.max(other.longest_poll);
-    }
-
-    /// What was counted between `earlier` (of the same timer) and these.
-    /// The longest poll is not a sum: it stays the longest since the start.
-    pub(crate) fn since(&self, earlier: &Totals) -> Totals {
-        let sub = |now: u64, then: u64| now.saturating_sub(then);
-        Totals {
-            runs: sub(self.runs, earlier.runs),
-            busy_nanos: sub(self.busy_nanos, earlier.busy_nanos),
-            idle_nanos: sub(self.idle_nanos, earlier.idle_nanos),
-            nested_nanos: sub(self.nested_nanos, earlier.nested_nanos),
-            polls: sub(self.polls, earlier.polls),
-            errors: sub(self.errors, earlier.errors),
-            clamped: sub(self.clamped, earlier.clamped),
-            longest_poll: self.longest_poll,
-            cancelled: sub(self.cancelled, earlier.cancelled),
-            panicked: sub(self.panicked, earlier.panicked),
-            slow_polls: sub(self.slow_polls, earlier.slow_polls),
-            blocked_polls: sub(self.blocked_polls, earlier.blocked_polls),
-            abandoned_nanos: sub(self.abandoned_nanos, earlier.abandoned_nanos),
-            // A gauge: how many are in flight now.
-            in_flight: self.in_flight,
-            // Wrapping: runs in flight then may have settled since, making
-            // this difference negative; `poll_nanos` adds it back.
-            in_flight_nanos: self.in_flight_nanos.wrapping_sub(earlier.in_flight_nanos),
-            sampled_polls: sub(self.sampled_polls, earlier.sampled_polls),
-            sampled_wall_nanos: sub(self.sampled_wall_nanos, earlier.sampled_wall_nanos),
-            sampled_cpu_nanos: sub(self.sampled_cpu_nanos, earlier.sampled_cpu_nanos),
-            bytes: sub(self.bytes, earlier.bytes),
-        }
-    }
-
     /// Every poll's time: the samples', the abandoned runs', and what the
     /// runs in flight have flushed.
     pub(crate) fn poll_nanos(&self) -> u64 {
@@ -264,5 +293,40 @@ mod tests {
         merged.merge(&totals);
         assert_eq!(merged.busy_nanos, u64::MAX);
         assert_eq!(merged.since(&totals).runs, 2);
+    }
+
+    #[test]
+    fn each_rule_merges_and_windows_as_it_says() {
+        let a = Totals {
+            runs: 5,
+            longest_poll: 9,
+            in_flight: 2,
+            in_flight_nanos: 10,
+            ..Totals::default()
+        };
+        let b = Totals {
+            runs: 3,
+            longest_poll: 4,
+            in_flight: u64::MAX, // one settled here that began elsewhere
+            in_flight_nanos: 30,
+            ..Totals::default()
+        };
+        let mut merged = a;
+        merged.merge(&b);
+        assert_eq!((merged.runs, merged.longest_poll), (8, 9));
+        assert_eq!((merged.in_flight, merged.in_flight_nanos), (1, 40));
+        let window = a.since(&b);
+        assert_eq!((window.runs, window.longest_poll), (2, 9));
+        assert_eq!(window.in_flight, 2, "a level is what it is now");
+        assert_eq!(window.in_flight_nanos, 10_u64.wrapping_sub(30));
+        // Every counter has a name, and the names reach every counter.
+        let mut all = Totals::default();
+        for (i, name) in Totals::NAMES.iter().enumerate() {
+            *all.named_mut(name).unwrap() = i as u64 + 1;
+        }
+        let mut seen = Vec::new();
+        all.each(|name, value| seen.push((name, value)));
+        assert_eq!(seen.len(), Totals::NAMES.len());
+        assert!(seen.iter().all(|&(_, v)| v > 0));
     }
 }

@@ -12,50 +12,31 @@ use crate::clock::saturating_nanos;
 use crate::read::{ProcessTime, Snapshot, Stats};
 use crate::record::{Layout, Reading, Totals};
 
-/// Every counter of `Totals`, by its name in the file: the one list both
-/// directions use, so that no counter is written and not read back.
-macro_rules! totals_fields {
-    ($($field:ident),* $(,)?) => {
-        fn totals_to_json(totals: &Totals) -> Value {
-            let mut map = Map::new();
-            $(map.insert(stringify!($field).to_owned(), Value::from(totals.$field));)*
-            Value::Object(map)
-        }
-
-        /// A counter missing from the line reads as 0, so that a line
-        /// written before the counter existed still reads; one of the
-        /// wrong type is an error.
-        fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
-            let mut totals = Totals::default();
-            $(if value.get(stringify!($field)).is_some() {
-                totals.$field = u64_field(value, stringify!($field))?;
-            })*
-            Ok(totals)
-        }
-    };
+/// Every counter of `Totals`, by its name (the one list `Totals` is
+/// declared from, so that no counter is written and not read back).
+fn totals_to_json(totals: &Totals) -> Value {
+    let mut map = Map::new();
+    totals.each(|name, value| {
+        map.insert(name.to_owned(), Value::from(value));
+    });
+    Value::Object(map)
 }
 
-totals_fields!(
-    runs,
-    busy_nanos,
-    idle_nanos,
-    nested_nanos,
-    polls,
-    errors,
-    clamped,
-    longest_poll,
-    cancelled,
-    panicked,
-    slow_polls,
-    blocked_polls,
-    abandoned_nanos,
-    in_flight,
-    in_flight_nanos,
-    sampled_polls,
-    sampled_wall_nanos,
-    sampled_cpu_nanos,
-    bytes,
-);
+/// A counter missing from the line reads as 0, so that a line written
+/// before the counter existed still reads; one of the wrong type is an
+/// error.
+fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
+    let mut totals = Totals::default();
+    for name in Totals::NAMES {
+        if value.get(name).is_some() {
+            let read = u64_field(value, name)?;
+            if let Some(counter) = totals.named_mut(name) {
+                *counter = read;
+            }
+        }
+    }
+    Ok(totals)
+}
 
 /// The line of `run`, without its newline. Written timer by timer into
 /// the one string, so that saving holds the line and one timer's JSON at a
