@@ -56,10 +56,6 @@ pub enum ConfigError {
     /// The histogram would need more buckets than this platform can index.
     #[error("the histogram range is too large for this platform; lower the precision or range")]
     RangeTooLarge,
-    /// Prometheus histogram bucket bounds must be positive, finite, and
-    /// given once each.
-    #[error("Prometheus bucket bounds must be above zero and each given once; got {0:?}")]
-    Buckets(Vec<Duration>),
 }
 
 /// Why [`RegistryBuilder::build_global`](crate::RegistryBuilder::build_global)

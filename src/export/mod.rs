@@ -12,10 +12,10 @@ mod protobuf;
 #[cfg(feature = "serde")]
 mod serde;
 
-pub use hgrm::write_hgrm;
+pub use hgrm::{write_hgrm, Hgrm};
 #[cfg(feature = "hdr-log")]
 #[cfg_attr(docsrs, doc(cfg(feature = "hdr-log")))]
 pub use interval_log::{IntervalLog, IntervalLogError};
 #[cfg(feature = "axum")]
 pub use prometheus::metrics_route;
-pub use prometheus::{write_prometheus, Prometheus};
+pub use prometheus::{write_prometheus, BucketsError, Prometheus};

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use super::native::{self, Exponential};
 use super::protobuf::Encoder;
-use crate::error::ConfigError;
 use crate::figures::{self, figure, Id, OUTCOMES};
 use crate::read::{Distribution, Snapshot, Stats};
 
@@ -82,6 +81,21 @@ enum Shape {
     Histogram(Option<Vec<Duration>>),
 }
 
+/// Why [`Prometheus::buckets`] refused its bounds: each must be above zero
+/// and given once, and there must be one at least.
+///
+/// ```
+/// let error = perf_timer::export::Prometheus::new("app").buckets([]).unwrap_err();
+/// assert!(error.to_string().starts_with("Prometheus bucket bounds must be"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("Prometheus bucket bounds must be above zero and each given once; got {bounds:?}")]
+#[non_exhaustive]
+pub struct BucketsError {
+    /// The bounds given, sorted.
+    pub bounds: Vec<Duration>,
+}
+
 /// The media type of Prometheus' text format 0.0.4.
 const TEXT: &str = "text/plain; version=0.0.4; charset=utf-8";
 /// The media type of OpenMetrics text 1.0.0.
@@ -124,25 +138,26 @@ impl Prometheus {
 
     /// Busy and wall time as classic histograms with these bucket bounds
     /// (sorted for you; `+Inf` is always added). A bound of zero or one
-    /// given twice is a [`ConfigError::Buckets`].
+    /// given twice is a [`BucketsError`].
     ///
     /// ```
     /// use std::time::Duration;
     /// let ms = Duration::from_millis;
     /// let format = perf_timer::export::Prometheus::new("app").buckets([ms(1), ms(10), ms(100)])?;
     /// # drop(format);
-    /// assert!(perf_timer::export::Prometheus::new("app").buckets([ms(1), ms(1)]).is_err());
-    /// # Ok::<(), perf_timer::ConfigError>(())
+    /// let error = perf_timer::export::Prometheus::new("app").buckets([ms(1), ms(1)]).unwrap_err();
+    /// assert_eq!(error.bounds, [ms(1), ms(1)]);
+    /// # Ok::<(), perf_timer::export::BucketsError>(())
     /// ```
     pub fn buckets(
         mut self,
         bounds: impl IntoIterator<Item = Duration>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<Self, BucketsError> {
         let mut bounds: Vec<Duration> = bounds.into_iter().collect();
         bounds.sort();
         let repeated = bounds.windows(2).any(|w| w[0] == w[1]);
         if bounds.is_empty() || bounds[0].is_zero() || repeated {
-            return Err(ConfigError::Buckets(bounds));
+            return Err(BucketsError { bounds });
         }
         self.shape = Shape::Histogram(Some(bounds));
         Ok(self)

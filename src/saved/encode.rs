@@ -19,7 +19,7 @@ use base64::Engine as _;
 use flate2::write::ZlibEncoder;
 use flate2::Compression;
 
-use super::SavedError;
+use super::{LineProblem, SavedError};
 use crate::read::Distribution;
 use crate::record::Layout;
 
@@ -105,7 +105,7 @@ impl Decoded {
 /// Reads an encoded histogram (V2, deflated or not, in base64) into its
 /// non-empty buckets, without a dense counts array.
 pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
-    let bad = |what: String| SavedError::Malformed(format!("a histogram {what}"));
+    let bad = |what: String| SavedError::from(LineProblem::Histogram(what));
     let bytes = BASE64
         .decode(text)
         .map_err(|e| bad(format!("is not base64 ({e})")))?;

@@ -38,8 +38,16 @@ pub enum SavedError {
         first: Option<String>,
     },
     /// A line is not a saved run: not JSON, not ours, or damaged.
-    #[error("not a saved run: {0}")]
-    Malformed(String),
+    #[error(
+        "not a saved run: {}{problem}",
+        timer.as_ref().map(|t| format!("timer {t:?}: ")).unwrap_or_default()
+    )]
+    Malformed {
+        /// The timer whose part of the line is damaged, if it is in one.
+        timer: Option<String>,
+        /// What is wrong.
+        problem: LineProblem,
+    },
     /// A line was written by a newer perf-timer, whose schema this one
     /// cannot read.
     #[error(
@@ -52,4 +60,71 @@ pub enum SavedError {
         /// The newest schema this version reads.
         supported: u64,
     },
+}
+
+/// What is wrong with a line that is not a saved run
+/// ([`SavedError::Malformed`]).
+///
+/// ```
+/// use perf_timer::saved::{LineProblem, SavedError, SavedRun};
+///
+/// let error = SavedRun::from_json_line("{}").unwrap_err();
+/// assert!(matches!(error, SavedError::Malformed { problem: LineProblem::NotOurs, .. }));
+/// ```
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[non_exhaustive]
+pub enum LineProblem {
+    /// The line is not JSON; what the parser said.
+    #[error("not JSON ({0})")]
+    NotJson(String),
+    /// JSON, without our schema field.
+    #[error("JSON, but not written by perf-timer (no \"perf_timer\" schema field)")]
+    NotOurs,
+    /// A field is missing or of the wrong type.
+    #[error("field {0:?} is missing or of the wrong type")]
+    Field(String),
+    /// The run's histogram settings do not make a histogram.
+    #[error("settings: {0}")]
+    Settings(crate::error::ConfigError),
+    /// A quantile outside 0..=1.
+    #[error("a quantile is not in 0..=1")]
+    Quantile,
+    /// An encoded histogram does not decode; how.
+    #[error("a histogram {0}")]
+    Histogram(String),
+    /// A histogram counted in a layout other than its run's.
+    #[error(
+        "a histogram has a lowest value or precision ({found_lowest} ns, {found_figures} figures) \
+         other than its run's ({lowest} ns, {figures} figures)"
+    )]
+    HistogramLayout {
+        /// The histogram's lowest discernible value, in nanoseconds.
+        found_lowest: u64,
+        /// The histogram's significant figures.
+        found_figures: u8,
+        /// The run's.
+        lowest: u64,
+        /// The run's.
+        figures: u8,
+    },
+    /// The same timer twice in one run.
+    #[error("a timer is listed twice")]
+    TimerTwice,
+    /// A timer's busy histogram and its totals disagree on its runs.
+    #[error("its busy histogram counts {counted} runs, its totals {runs}")]
+    RunsDisagree {
+        /// Runs in the histogram.
+        counted: u64,
+        /// Runs in the totals.
+        runs: u64,
+    },
+}
+
+impl From<LineProblem> for SavedError {
+    fn from(problem: LineProblem) -> Self {
+        SavedError::Malformed {
+            timer: None,
+            problem,
+        }
+    }
 }

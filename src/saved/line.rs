@@ -7,7 +7,7 @@ use std::time::{Duration, UNIX_EPOCH};
 use serde_json::{json, Map, Value};
 
 use super::encode::{decode, encode, Decoded};
-use super::{RunInfo, SavedError, SavedRun, SCHEMA};
+use super::{LineProblem, RunInfo, SavedError, SavedRun, SCHEMA};
 use crate::clock::saturating_nanos;
 use crate::read::{ProcessTime, Snapshot, Stats};
 use crate::record::{Layout, Reading, Totals};
@@ -123,8 +123,8 @@ pub(crate) struct Header {
 /// no JSON tree of them built): what a reader needs to number, pick and
 /// filter runs.
 pub(crate) fn header_of(line: &str) -> Result<Header, SavedError> {
-    let fields: HeaderFields =
-        serde_json::from_str(line).map_err(|e| SavedError::Malformed(format!("not JSON ({e})")))?;
+    let fields: HeaderFields = serde_json::from_str(line)
+        .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
     let header = header(&fields.0)?;
     if fields.1 {
         return Err(malformed("timers"));
@@ -168,9 +168,7 @@ impl<'de> serde::Deserialize<'de> for HeaderFields {
 /// The header from a line's fields (`timers` among them or not).
 fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
     let Some(schema) = value.get("perf_timer").and_then(Value::as_u64) else {
-        return Err(SavedError::Malformed(
-            "JSON, but not written by perf-timer (no \"perf_timer\" schema field)".into(),
-        ));
+        return Err(LineProblem::NotOurs.into());
     };
     if schema > SCHEMA {
         return Err(SavedError::NewerSchema {
@@ -186,15 +184,15 @@ fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
         u64_field(settings, "lowest_ns")?,
         u64_field(settings, "highest_ns")?,
         u8::try_from(u64_field(settings, "significant_figures")?)
-            .map_err(|_| SavedError::Malformed("significant_figures out of range".into()))?,
+            .map_err(|_| malformed("significant_figures"))?,
     )
-    .map_err(|e| SavedError::Malformed(format!("settings: {e}")))?;
+    .map_err(|e| SavedError::from(LineProblem::Settings(e)))?;
     let quantiles: Arc<[f64]> = array_field(settings, "quantiles")?
         .iter()
         .map(|q| {
             q.as_f64()
                 .filter(|q| (0.0..=1.0).contains(q))
-                .ok_or_else(|| SavedError::Malformed("a quantile is not in 0..=1".into()))
+                .ok_or_else(|| SavedError::from(LineProblem::Quantile))
         })
         .collect::<Result<_, _>>()?;
     let switched_off = settings
@@ -252,12 +250,10 @@ fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
 }
 
 pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
-    let value: Value =
-        serde_json::from_str(line).map_err(|e| SavedError::Malformed(format!("not JSON ({e})")))?;
+    let value: Value = serde_json::from_str(line)
+        .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
     let Value::Object(fields) = &value else {
-        return Err(SavedError::Malformed(
-            "JSON, but not written by perf-timer (no \"perf_timer\" schema field)".into(),
-        ));
+        return Err(LineProblem::NotOurs.into());
     };
     let Header {
         info,
@@ -279,7 +275,7 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
         Some(last) if last as usize >= layout.len() => {
             let highest = layout.highest.max(layout.highest_value(last as usize));
             Layout::new(layout.lowest, highest, layout.significant_figures)
-                .map_err(|e| SavedError::Malformed(format!("a histogram's range: {e}")))?
+                .map_err(|e| SavedError::from(LineProblem::Settings(e)))?
         }
         _ => layout,
     };
@@ -289,7 +285,7 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
     }
     timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
     if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
-        return Err(SavedError::Malformed("a timer is listed twice".into()));
+        return Err(LineProblem::TimerTwice.into());
     }
     Ok(SavedRun {
         info,
@@ -309,16 +305,27 @@ struct ParsedTimer<'a> {
 fn parse_timer<'a>(value: &'a Value, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
     let name = str_field(value, "name")?;
     let in_timer = |e: SavedError| match e {
-        SavedError::Malformed(what) => SavedError::Malformed(format!("timer {name:?}: {what}")),
+        SavedError::Malformed {
+            timer: None,
+            problem,
+        } => SavedError::Malformed {
+            timer: Some(name.to_owned()),
+            problem,
+        },
         other => other,
     };
     let histogram = |text: &str| -> Result<Decoded, SavedError> {
         let decoded = decode(text).map_err(in_timer)?;
         if !decoded.counts_in(layout) {
-            return Err(in_timer(SavedError::Malformed(format!(
-                "a histogram has a lowest value or precision ({} ns, {} figures) other than its run's ({} ns, {} figures)",
-                decoded.lowest, decoded.significant_figures, layout.lowest, layout.significant_figures
-            ))));
+            return Err(in_timer(
+                LineProblem::HistogramLayout {
+                    found_lowest: decoded.lowest,
+                    found_figures: decoded.significant_figures,
+                    lowest: layout.lowest,
+                    figures: layout.significant_figures,
+                }
+                .into(),
+            ));
         }
         Ok(decoded)
     };
@@ -337,10 +344,13 @@ fn parse_timer<'a>(value: &'a Value, layout: &Layout) -> Result<ParsedTimer<'a>,
         .iter()
         .fold(0_u64, |n, b| n.saturating_add(b.1));
     if counted != totals.runs {
-        return Err(SavedError::Malformed(format!(
-            "timer {name:?}: its busy histogram counts {counted} runs, its totals {}",
-            totals.runs
-        )));
+        return Err(in_timer(
+            LineProblem::RunsDisagree {
+                counted,
+                runs: totals.runs,
+            }
+            .into(),
+        ));
     }
     Ok(ParsedTimer {
         name,
@@ -375,7 +385,7 @@ impl ParsedTimer<'_> {
 }
 
 fn malformed(what: &str) -> SavedError {
-    SavedError::Malformed(format!("field {what:?} is missing or of the wrong type"))
+    LineProblem::Field(what.to_owned()).into()
 }
 
 fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, SavedError> {

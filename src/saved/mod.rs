@@ -68,7 +68,7 @@ mod file;
 mod line;
 mod run;
 
-pub use error::SavedError;
+pub use error::{LineProblem, SavedError};
 pub use file::{read, read_lazily, LazyFile, LazyRun, SavedFile, Skipped};
 pub(crate) use run::label_warnings;
 pub use run::{RunInfo, SavedRun};
