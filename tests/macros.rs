@@ -63,15 +63,3 @@ async fn timed_functions_record_runs_under_their_names() {
     assert!(render.total() >= Duration::from_millis(1));
     assert_eq!(global.stats("macros::handle").unwrap().count(), 1);
 }
-
-#[test]
-fn misuse_gets_a_clear_compile_error() {
-    let cases = trybuild::TestCases::new();
-    cases.compile_fail("ui/*.rs");
-}
-
-#[test]
-fn every_function_shape_compiles_clean_and_is_timed() {
-    let cases = trybuild::TestCases::new();
-    cases.pass("ui/pass/*.rs");
-}
