@@ -13,7 +13,7 @@ use std::sync::{Arc, Mutex};
 use tokio::runtime::{Builder, TaskMeta};
 use tokio::task::Id;
 
-use crate::poll::run::Tally;
+use crate::poll::run::Run;
 use crate::record::{Sharded, FIBONACCI};
 use crate::registry::Registry;
 use crate::state::timer::Timer;
@@ -21,7 +21,7 @@ use crate::state::timer::Timer;
 /// A task's run so far.
 struct TaskRun {
     timer: Timer,
-    tally: Tally,
+    run: Run,
 }
 
 /// What the hooks share: live tasks (sharded, to keep workers off each
@@ -107,7 +107,7 @@ impl Hooks {
     fn spawned(&self, meta: &TaskMeta<'_>) {
         let run = TaskRun {
             timer: self.timer_for(meta.spawned_at()),
-            tally: Tally::default(),
+            run: Run::new(),
         };
         self.shard(meta.id()).insert(meta.id(), run);
     }
@@ -127,7 +127,7 @@ impl Hooks {
             return; // the task terminated inside this poll, which counted it
         };
         if let Some(run) = self.shard(meta.id()).get_mut(&meta.id()) {
-            run.tally.add_poll(run.timer.core(), polling.start, end);
+            run.run.add_poll(run.timer.core(), polling.start, end, true);
         }
     }
 
@@ -138,10 +138,10 @@ impl Hooks {
         // A task that completes terminates inside its last poll, before the
         // after-poll hook: count that poll here.
         if let Some(polling) = take_polling(self.instance, meta.id()) {
-            run.tally
-                .add_poll(run.timer.core(), polling.start, self.registry.clock_raw());
+            let end = self.registry.clock_raw();
+            run.run.add_poll(run.timer.core(), polling.start, end, true);
         }
-        run.tally.finish(run.timer.core());
+        run.run.finish(run.timer.core());
     }
 }
 

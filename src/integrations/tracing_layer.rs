@@ -8,7 +8,7 @@ use tracing::Subscriber;
 use tracing_subscriber::layer::{Context, Layer};
 use tracing_subscriber::registry::LookupSpan;
 
-use crate::poll::run::Tally;
+use crate::poll::run::Run;
 use crate::registry::Registry;
 use crate::state::timer::Timer;
 
@@ -66,7 +66,7 @@ struct SpanRun {
     depth: u32,
     entered_at: u64,
     /// Each outermost enter to its exit counts as a poll.
-    tally: Tally,
+    run: Run,
 }
 
 impl<S> Layer<S> for PerfTimerLayer
@@ -79,7 +79,7 @@ where
                 timer: self.registry.timer(attrs.metadata().name()),
                 depth: 0,
                 entered_at: 0,
-                tally: Tally::default(),
+                run: Run::new(),
             });
         }
     }
@@ -105,16 +105,17 @@ where
         run.depth = run.depth.saturating_sub(1);
         if run.depth == 0 {
             let now = run.timer.clock().raw();
-            run.tally.add_poll(run.timer.core(), run.entered_at, now);
+            run.run
+                .add_poll(run.timer.core(), run.entered_at, now, false);
         }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
         let Some(span) = ctx.span(&id) else { return };
         let mut extensions = span.extensions_mut();
-        let Some(run) = extensions.remove::<SpanRun>() else {
+        let Some(mut run) = extensions.remove::<SpanRun>() else {
             return;
         };
-        run.tally.finish(run.timer.core());
+        run.run.finish(run.timer.core());
     }
 }

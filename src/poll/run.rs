@@ -37,74 +37,6 @@ pub(crate) struct Run {
     next_flush: u32,
 }
 
-/// A run accumulated from outside a future: a span's enters (the tracing
-/// layer) or a task's polls (the task hooks). Plain fields: unlike [`Run`],
-/// it does not live inside every timed future, so it need not be small.
-#[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
-#[derive(Debug, Default)]
-pub(crate) struct Tally {
-    /// Wall reading at the start of the first poll; `None`: never polled,
-    /// not a run.
-    first_poll: Option<u64>,
-    busy: u64,
-    polls: u64,
-    longest: u64,
-    /// Busy ticks flushed while in flight, and the wall reading from which
-    /// the next poll's end flushes, as in [`Run`].
-    flushed: u64,
-    in_flight: bool,
-    next_flush: u64,
-}
-
-#[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
-impl Tally {
-    /// A poll (or outermost enter) from clock reading `start` to `end`.
-    pub(crate) fn add_poll(&mut self, core: &TimerCore, start: u64, end: u64) {
-        let clock = core.clock();
-        let poll = ticks_between(start, end);
-        if self.first_poll.is_none() {
-            let first = clock.wall_at(start);
-            self.first_poll = Some(first);
-            self.next_flush = first.saturating_add(core.flush_ticks());
-        }
-        self.busy = self.busy.saturating_add(poll);
-        self.polls += 1;
-        self.longest = self.longest.max(poll);
-        let now = clock.wall_at(end);
-        if now >= self.next_flush && core.is_enabled() {
-            self.next_flush = now.saturating_add(core.flush_ticks());
-            if core.flush(self.flushed, self.busy, !self.in_flight) {
-                self.flushed = self.busy;
-                self.in_flight = true;
-            }
-        }
-    }
-
-    /// The run ended now: one sample, or, with the registry switched off,
-    /// busy time kept in `poll_total` only. Nothing if it was never polled.
-    pub(crate) fn finish(&self, core: &TimerCore) {
-        let Some(first_poll) = self.first_poll else {
-            return;
-        };
-        let clock = core.clock();
-        if !core.is_enabled() {
-            core.end_run(End::Untimed, self.busy, self.flushed, self.in_flight);
-            return;
-        }
-        let ticks = RunTicks {
-            busy: self.busy,
-            flushed: self.flushed,
-            in_flight: self.in_flight,
-            first_poll,
-            end: clock.wall_now(),
-            polls: self.polls,
-            longest_poll: self.longest,
-            nested_nanos: 0,
-        };
-        core.record_ticks(ticks, false);
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u32)]
 enum State {
@@ -347,6 +279,57 @@ impl Run {
         if self.state() == State::Running {
             self.end_without_sample(core, End::Untimed);
             self.set_state(State::Done);
+        }
+    }
+
+    /// A poll timed from outside a future, from raw clock reading `start`
+    /// to `end`: a span's outermost enter to its exit (the tracing layer),
+    /// a task's poll (tokio's task hooks). Counted, and flushed while in
+    /// flight, by the same rule as a future's polls; no frame on the
+    /// thread, no sampling. `slow_polls`: whether a poll past the
+    /// threshold counts (and warns) as a slow poll, as a task's does; a
+    /// span's enter does not (a long sync span is not a stalled executor).
+    #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
+    pub(crate) fn add_poll(&mut self, core: &TimerCore, start: u64, end: u64, slow_polls: bool) {
+        if !matches!(self.begin_poll::<false>(core), Begin::Timed) {
+            return;
+        }
+        let clock = core.clock();
+        if self.polls() == 0 {
+            self.first_poll = clock.wall_at(start);
+            self.next_flush = core.flush_units();
+        }
+        let poll = ticks_between(start, end);
+        self.busy = self.busy.wrapping_add(poll);
+        if self.polls() < POLLS_MASK {
+            self.polls_state += 1;
+        }
+        if poll > u64::from(self.longest_poll) {
+            self.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
+        }
+        if slow_polls && poll > core.slow_poll_ticks() {
+            core.slow_poll(poll);
+        }
+        let end = clock.wall_at(end);
+        if self.flush_due(end) {
+            self.flush(core, end);
+        }
+    }
+
+    /// The span closed or the task ended: one completed run, now, if it was
+    /// polled and timed (switched off mid-run, its time was already kept
+    /// in `poll_total`).
+    #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
+    pub(crate) fn finish(&mut self, core: &TimerCore) {
+        if self.state() != State::Running {
+            return;
+        }
+        if core.is_enabled() {
+            self.complete(core, core.clock().wall_now(), false);
+        } else {
+            // Switched off before it ended: its time counts, not a sample.
+            self.end_without_sample(core, End::Untimed);
+            self.leave(State::Done);
         }
     }
 

@@ -128,13 +128,6 @@ impl TimerCore {
         self.slow_poll_ticks
     }
 
-    /// A run in flight flushes between polls once this many wall ticks
-    /// have passed since its last flush.
-    #[cfg(any(feature = "tracing", all(feature = "tokio-unstable", tokio_unstable)))]
-    pub(crate) fn flush_ticks(&self) -> u64 {
-        u64::from(self.flush_units) << FLUSH_SHIFT
-    }
-
     /// The same in units of 2^[`FLUSH_SHIFT`] ticks, at least one.
     #[inline(always)]
     pub(crate) fn flush_units(&self) -> u32 {
