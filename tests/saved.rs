@@ -118,12 +118,35 @@ fn a_saved_run_reads_back_figure_for_figure() {
     assert_eq!(back.to_json_line(), line);
 }
 
+/// A line of schema 1, where a timer's completed runs were `runs`, reads as
+/// it did; a line of a schema newer than this version's says so.
+#[test]
+fn a_schema_1_line_still_reads() {
+    let registry = busy_registry();
+    let line = registry.snapshot().to_json_line();
+    let mut json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    assert_eq!(json["perf_timer"], saved::SCHEMA);
+    json["perf_timer"] = 1.into();
+    for timer in json["timers"].as_array_mut().unwrap() {
+        let totals = timer["totals"].as_object_mut().unwrap();
+        let count = totals.remove("count").expect("schema 2 writes count");
+        totals.insert("runs".into(), count);
+    }
+    let old = SavedRun::from_json_line(&json.to_string()).unwrap();
+    for stats in registry.snapshot().iter() {
+        assert_same(stats, old.snapshot().get(stats.name()).unwrap());
+    }
+    json["perf_timer"] = (saved::SCHEMA + 1).into();
+    let newer = SavedRun::from_json_line(&json.to_string()).unwrap_err();
+    assert!(matches!(newer, SavedError::NewerSchema { .. }), "{newer}");
+}
+
 #[test]
 fn a_file_skips_what_is_not_a_saved_run_and_says_which_line() {
     let path = TempPath::new("skips");
     let registry = busy_registry();
     let line = SavedRun::capture(&registry).to_json_line();
-    let newer = line.replacen("\"perf_timer\":1", "\"perf_timer\":99", 1);
+    let newer = line.replacen("\"perf_timer\":2", "\"perf_timer\":99", 1);
     assert_ne!(newer, line);
     let mut file = std::fs::File::create(&path.0).unwrap();
     writeln!(file, "{line}").unwrap(); // 1
@@ -151,7 +174,7 @@ fn a_file_skips_what_is_not_a_saved_run_and_says_which_line() {
         "{reasons:?}"
     );
     assert!(
-        reasons[3].contains("schema 99, newer than this perf-timer reads (1)"),
+        reasons[3].contains("schema 99, newer than this perf-timer reads (2)"),
         "{reasons:?}"
     );
     assert!(reasons[4].contains("not UTF-8"), "{reasons:?}");
@@ -176,7 +199,7 @@ fn errors_say_what_is_wrong() {
     let line = SavedRun::capture(&Registry::new()).to_json_line();
     std::fs::write(
         &newer.0,
-        line.replacen("\"perf_timer\":1", "\"perf_timer\":2", 1),
+        line.replacen("\"perf_timer\":2", "\"perf_timer\":3", 1),
     )
     .unwrap();
     let error = saved::read(&newer.0).unwrap_err();
@@ -184,8 +207,8 @@ fn errors_say_what_is_wrong() {
         matches!(
             error,
             SavedError::NewerSchema {
-                found: 2,
-                supported: 1
+                found: 3,
+                supported: 2
             }
         ),
         "{error}"
@@ -216,7 +239,7 @@ fn errors_say_what_is_wrong() {
     let registry = Registry::new();
     registry.timer("a").record(us(5));
     let line = SavedRun::capture(&registry).to_json_line();
-    let lying = line.replacen("\"runs\":1", "\"runs\":2", 1);
+    let lying = line.replacen("\"count\":1", "\"count\":2", 1);
     let error = SavedRun::from_json_line(&lying).unwrap_err();
     assert!(
         error.to_string().contains("counts 1 runs, its totals 2"),

@@ -219,7 +219,7 @@ impl Stats {
     fn sum(&self, nanos: u64) -> Sum {
         Sum {
             nanos,
-            runs: self.totals.runs,
+            runs: self.totals.count,
         }
     }
 
@@ -349,7 +349,7 @@ impl Stats {
     /// # }
     /// ```
     pub fn polls_per_run(&self) -> f64 {
-        match self.totals.runs {
+        match self.totals.count {
             0 => 0.0,
             n => self.totals.polls as f64 / n as f64,
         }
@@ -644,8 +644,8 @@ impl Stats {
     /// assert_eq!(timer.stats().bytes_per_run(), Some(200.0));
     /// ```
     pub fn bytes_per_run(&self) -> Option<f64> {
-        (self.totals.bytes > 0 && self.totals.runs > 0)
-            .then(|| self.totals.bytes as f64 / self.totals.runs as f64)
+        (self.totals.bytes > 0 && self.totals.count > 0)
+            .then(|| self.totals.bytes as f64 / self.totals.count as f64)
     }
 
     /// Throughput: bytes per second of busy time (all of it:
@@ -704,7 +704,7 @@ impl Stats {
     /// Whether nothing happened: no run, cancellation, panic or slow poll.
     pub(crate) fn is_idle(&self) -> bool {
         let t = &self.totals;
-        t.runs == 0
+        t.count == 0
             && t.cancelled == 0
             && t.panicked == 0
             && t.slow_polls == 0

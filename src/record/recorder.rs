@@ -358,7 +358,7 @@ mod tests {
         let sum: u64 = (0..4_u64)
             .flat_map(|t| (t * 10_000)..(t * 10_000 + 10_003))
             .sum();
-        assert_eq!((read.totals.runs, read.totals.busy_nanos), (40_012, sum));
+        assert_eq!((read.totals.count, read.totals.busy_nanos), (40_012, sum));
     }
 
     #[test]
@@ -393,7 +393,7 @@ mod tests {
         });
         recorder.count(Event::SlowPoll(70));
         let totals = recorder.read().totals;
-        assert_eq!((totals.runs, totals.errors), (2, 1));
+        assert_eq!((totals.count, totals.errors), (2, 1));
         assert_eq!(totals.busy_nanos, 150);
         assert_eq!(totals.idle_nanos, 900);
         assert_eq!(totals.nested_nanos, 30);
@@ -483,13 +483,13 @@ mod tests {
             for _ in 0..2_000 {
                 let read = recorder.read();
                 let t = read.totals;
-                assert_eq!(count(&read.busy), t.runs);
-                assert_eq!(count(&read.wall), t.runs);
-                assert_eq!(t.busy_nanos, 1_000 * t.runs);
-                assert_eq!(t.idle_nanos, 2_000 * t.runs);
-                assert_eq!(t.polls, 2 * t.runs);
-                assert!(t.runs >= last);
-                last = t.runs;
+                assert_eq!(count(&read.busy), t.count);
+                assert_eq!(count(&read.wall), t.count);
+                assert_eq!(t.busy_nanos, 1_000 * t.count);
+                assert_eq!(t.idle_nanos, 2_000 * t.count);
+                assert_eq!(t.polls, 2 * t.count);
+                assert!(t.count >= last);
+                last = t.count;
             }
             done.store(true, Relaxed);
         });
@@ -535,10 +535,10 @@ mod loom_tests {
                     read.busy.iter().find(|c| c.0 == i).map_or(0, |c| c.1)
                 };
                 let (small, large) = (at(16), at(300));
-                assert_eq!(read.totals.runs, small + large);
+                assert_eq!(read.totals.count, small + large);
                 assert_eq!(read.totals.busy_nanos, 16 * small + 300 * large);
                 assert_eq!(read.busy, read.wall);
-                read.totals.runs
+                read.totals.count
             };
             let during = consistent(&recorder.read());
             for writer in writers {

@@ -167,8 +167,8 @@ macro_rules! totals {
 }
 
 totals! {
-    /// Completed runs: the samples.
-    runs: Sum,
+    /// Completed runs, the samples: `Stats::count`.
+    count: Sum,
     /// Exact sums over the samples, in nanoseconds (before clamping).
     busy_nanos: Sum,
     idle_nanos: Sum,
@@ -202,7 +202,7 @@ impl Totals {
     /// Counts one completed run.
     #[inline(always)]
     pub(crate) fn add_run(&mut self, run: &RunSample, is_error: bool, clamped: bool) {
-        self.runs = self.runs.saturating_add(1);
+        self.count = self.count.saturating_add(1);
         self.busy_nanos = self.busy_nanos.saturating_add(run.busy);
         self.idle_nanos = (self.idle_nanos).saturating_add(run.wall.saturating_sub(run.busy));
         self.nested_nanos = self.nested_nanos.saturating_add(run.nested);
@@ -285,27 +285,27 @@ mod tests {
         totals.add_run(&RunSample::single(u64::MAX), false, true);
         totals.add_run(&RunSample::single(1), false, false);
         assert_eq!(
-            (totals.runs, totals.busy_nanos, totals.clamped),
+            (totals.count, totals.busy_nanos, totals.clamped),
             (2, u64::MAX, 1)
         );
         assert_eq!(totals.wall_nanos(), u64::MAX);
         let mut merged = totals;
         merged.merge(&totals);
         assert_eq!(merged.busy_nanos, u64::MAX);
-        assert_eq!(merged.since(&totals).runs, 2);
+        assert_eq!(merged.since(&totals).count, 2);
     }
 
     #[test]
     fn each_rule_merges_and_windows_as_it_says() {
         let a = Totals {
-            runs: 5,
+            count: 5,
             longest_poll: 9,
             in_flight: 2,
             in_flight_nanos: 10,
             ..Totals::default()
         };
         let b = Totals {
-            runs: 3,
+            count: 3,
             longest_poll: 4,
             in_flight: u64::MAX, // one settled here that began elsewhere
             in_flight_nanos: 30,
@@ -313,10 +313,10 @@ mod tests {
         };
         let mut merged = a;
         merged.merge(&b);
-        assert_eq!((merged.runs, merged.longest_poll), (8, 9));
+        assert_eq!((merged.count, merged.longest_poll), (8, 9));
         assert_eq!((merged.in_flight, merged.in_flight_nanos), (1, 40));
         let window = a.since(&b);
-        assert_eq!((window.runs, window.longest_poll), (2, 9));
+        assert_eq!((window.count, window.longest_poll), (2, 9));
         assert_eq!(window.in_flight, 2, "a level is what it is now");
         assert_eq!(window.in_flight_nanos, 10_u64.wrapping_sub(30));
         // Every counter has a name, and the names reach every counter.

@@ -27,10 +27,16 @@ fn totals_to_json(totals: &Totals) -> Value {
 /// error.
 fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
     let mut totals = Totals::default();
-    for name in Totals::NAMES {
+    for &name in Totals::NAMES {
+        // Schema 1 called the completed runs `runs`.
+        let name = match name {
+            "count" if value.get("count").is_none() => "runs",
+            name => name,
+        };
         if value.get(name).is_some() {
             let read = u64_field(value, name)?;
-            if let Some(counter) = totals.named_mut(name) {
+            let counter = if name == "runs" { "count" } else { name };
+            if let Some(counter) = totals.named_mut(counter) {
                 *counter = read;
             }
         }
@@ -343,11 +349,11 @@ fn parse_timer<'a>(value: &'a Value, layout: &Layout) -> Result<ParsedTimer<'a>,
         .buckets
         .iter()
         .fold(0_u64, |n, b| n.saturating_add(b.1));
-    if counted != totals.runs {
+    if counted != totals.count {
         return Err(in_timer(
             LineProblem::RunsDisagree {
                 counted,
-                runs: totals.runs,
+                runs: totals.count,
             }
             .into(),
         ));

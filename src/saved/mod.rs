@@ -27,11 +27,11 @@
 //!
 //! # The line
 //!
-//! One JSON object per run, on one line (schema 1):
+//! One JSON object per run, on one line (schema 2):
 //!
 //! | field | what |
 //! |---|---|
-//! | `perf_timer` | the schema version, `1`; a reader skips lines of a newer one |
+//! | `perf_timer` | the schema version, `2`; a reader skips lines of a newer one (schema 1 differs only in calling `count` `runs`, and reads) |
 //! | `time`, `unix_ms` | when the run was saved: RFC 3339 in UTC, and milliseconds since 1970 |
 //! | `program`, `args` | `argv[0]`, and the arguments after it |
 //! | `host`, `pid` | the machine's host name, the process id |
@@ -42,7 +42,7 @@
 //! | `timers` | one object per timer, sorted by name |
 //!
 //! Each timer: `name`; `totals`, every counter in nanoseconds or counts
-//! (`runs`, `busy_nanos`, `idle_nanos`, `nested_nanos`, `polls`, `errors`,
+//! (`count`, the completed runs, `busy_nanos`, `idle_nanos`, `nested_nanos`, `polls`, `errors`,
 //! `clamped`, `longest_poll`, `cancelled`, `panicked`, `slow_polls`,
 //! `blocked_polls`, `abandoned_nanos`, `in_flight`, `in_flight_nanos`,
 //! `sampled_polls`, `sampled_wall_nanos`, `sampled_cpu_nanos`, `bytes`); `busy` and
@@ -73,9 +73,11 @@ pub use file::{read, read_lazily, LazyFile, LazyRun, SavedFile, Skipped};
 pub(crate) use run::label_warnings;
 pub use run::{RunInfo, SavedRun};
 
-/// The schema this version writes, and the newest it reads.
+/// The schema this version writes, and the newest it reads. Schema 2 names
+/// a timer's completed runs `count` (as `Stats::count` does), where schema
+/// 1 said `runs`; both read.
 ///
 /// ```
-/// assert_eq!(perf_timer::saved::SCHEMA, 1);
+/// assert_eq!(perf_timer::saved::SCHEMA, 2);
 /// ```
-pub const SCHEMA: u64 = 1;
+pub const SCHEMA: u64 = 2;
