@@ -10,6 +10,9 @@ pub enum CliError {
     /// A saved-run file could not be read.
     #[error("{0}")]
     Saved(#[from] SavedError),
+    /// `top` could not read its source.
+    #[error(transparent)]
+    Top(#[from] crate::top::source::SourceError),
     /// `--run N` beyond the file's runs.
     #[error("{} holds {runs} run(s), so there is no run {run}: give --run 1 to --run {runs}", path.display())]
     NoSuchRun {

@@ -1,5 +1,6 @@
 //! `perf-timer`: report, compare, merge and plot runs saved by perf-timer
-//! (`report_at_exit().save_to(path)` or `PERF_TIMER_SAVE=path`).
+//! (`report_at_exit().save_to(path)` or `PERF_TIMER_SAVE=path`), and
+//! watch a running service live (`top`).
 //!
 //! Exit status: 0 done; 1 `diff` found a regression; 2 an error, said in
 //! one sentence on stderr.
@@ -7,7 +8,7 @@
 //! `command/` holds the subcommands (their arguments and what they call);
 //! the modules beside it do the work: `load` reads saved runs, `diff` and
 //! `evidence` compare them, `report`, `merge`, `html` and `plot` present
-//! them.
+//! them, `top` reads a live service or replays a file.
 
 mod charts;
 mod command;
@@ -19,6 +20,7 @@ mod load;
 mod merge;
 mod plot;
 mod report;
+mod top;
 
 use std::process::ExitCode;
 

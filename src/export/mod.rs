@@ -18,4 +18,6 @@ pub use hgrm::{write_hgrm, Hgrm};
 pub use interval_log::{IntervalLog, IntervalLogError};
 #[cfg(feature = "axum")]
 pub use prometheus::metrics_route;
+#[cfg(all(feature = "axum", feature = "save"))]
+pub use prometheus::RUN_MEDIA_TYPE;
 pub use prometheus::{write_prometheus, BucketsError, Prometheus};

@@ -492,6 +492,10 @@ impl Prometheus {
 /// scrape from its `Accept` header ([`Prometheus::negotiate`]): protobuf
 /// with native histograms for a Prometheus that asks for them, when the
 /// format is [`native`](Prometheus::native), else OpenMetrics or text.
+/// With the feature `save` too, a client asking for [`RUN_MEDIA_TYPE`]
+/// (the `perf-timer top` command does) gets the registry as a saved run's
+/// JSON line: every histogram whole, so that it computes each interval's
+/// percentiles exactly.
 ///
 /// The snapshot and its rendering run on tokio's blocking pool, never on
 /// an async worker, so a scrape of thousands of timers does not hold up
@@ -528,8 +532,16 @@ where
                 .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok());
             let format = scrapes.format.clone().negotiate(accept);
-            let content_type = format.content_type();
-            let (status, body) = match scrapes.render(format).await {
+            #[cfg(feature = "save")]
+            let asks_for_run = accept.is_some_and(|a| a.contains(RUN_MEDIA_TYPE));
+            #[cfg(not(feature = "save"))]
+            let asks_for_run = false;
+            let content_type = if asks_for_run {
+                RUN_MEDIA_TYPE
+            } else {
+                format.content_type()
+            };
+            let (status, body) = match scrapes.render(format, asks_for_run).await {
                 Some(body) => (axum::http::StatusCode::OK, body),
                 None => (
                     axum::http::StatusCode::INTERNAL_SERVER_ERROR,
@@ -544,6 +556,19 @@ where
         }
     })
 }
+
+/// The media type of a registry served as a saved run's JSON line (see
+/// [`saved`](crate::saved)) by [`metrics_route`], for clients that read
+/// whole histograms, such as `perf-timer top`.
+///
+/// ```
+/// assert_eq!(perf_timer::export::RUN_MEDIA_TYPE, "application/vnd.perf-timer.run+json");
+/// ```
+#[cfg(all(feature = "axum", feature = "save"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "axum", feature = "save"))))]
+pub const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
+#[cfg(all(feature = "axum", not(feature = "save")))]
+const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 
 /// One route's scrapes: the latest rendering of each format.
 #[cfg(feature = "axum")]
@@ -567,9 +592,13 @@ impl Scrapes {
     /// The text of a snapshot taken after now, rendered on the blocking
     /// pool or shared with the scrape that rendered it; `None` if the
     /// rendering panicked.
-    async fn render(&self, format: Prometheus) -> Option<axum::body::Bytes> {
+    async fn render(&self, format: Prometheus, run: bool) -> Option<axum::body::Bytes> {
         let arrived = std::time::Instant::now();
-        let content_type = format.content_type();
+        let content_type = if run {
+            RUN_MEDIA_TYPE
+        } else {
+            format.content_type()
+        };
         let mut latest = self.latest.lock().await;
         let fresh = latest
             .iter()
@@ -580,6 +609,11 @@ impl Scrapes {
         let registry = self.registry.clone();
         let (taken, text) = tokio::task::spawn_blocking(move || {
             let taken = std::time::Instant::now();
+            #[cfg(feature = "save")]
+            if run {
+                let line = crate::saved::SavedRun::capture(&registry).to_json_line();
+                return (taken, line.into_bytes());
+            }
             (taken, format.encode(&registry.snapshot()))
         })
         .await

@@ -35,8 +35,23 @@ impl Snapshot {
     }
 
     /// What happened between `earlier` (of the same registry) and this
-    /// snapshot, per timer; a timer new since then counts from zero.
-    pub(crate) fn since(&self, earlier: &Snapshot) -> Snapshot {
+    /// snapshot, per timer: the runs completed in between, their
+    /// distributions and sums exactly; a timer new since then counts from
+    /// zero. Gauges (in flight) and the longest poll are as of now.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("a");
+    /// timer.record(Duration::from_millis(9));
+    /// let before = registry.snapshot();
+    /// timer.record(Duration::from_millis(1));
+    /// let window = registry.snapshot().since(&before);
+    /// let a = window.get("a").unwrap();
+    /// assert_eq!((a.count(), a.max()), (1, Duration::from_micros(1000)));
+    /// ```
+    pub fn since(&self, earlier: &Snapshot) -> Snapshot {
         let timers = (self.timers.iter())
             .map(|now| match earlier.get(now.name()) {
                 Some(then) => now.since(then),

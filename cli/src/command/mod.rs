@@ -6,6 +6,7 @@ mod html;
 mod merge;
 mod plot;
 mod report;
+mod top;
 
 use std::process::ExitCode;
 
@@ -21,6 +22,7 @@ pub enum Command {
     Plot(plot::Args),
     Html(html::Args),
     Merge(merge::Args),
+    Top(top::Args),
 }
 
 impl Command {
@@ -32,6 +34,7 @@ impl Command {
             Command::Plot(args) => plot::run(args),
             Command::Html(args) => html::run(args),
             Command::Merge(args) => merge::run(args),
+            Command::Top(args) => top::run(args),
         }
     }
 }

@@ -1,0 +1,295 @@
+//! One frame of `perf-timer top`: per timer, what happened between two
+//! snapshots of a registry, as rates, shares and the interval's exact
+//! percentiles, and its plain-text table.
+
+use std::cmp::Ordering;
+use std::time::Duration;
+
+use perf_timer::{ReportDuration, Snapshot, Stats};
+
+/// One timer's row: the interval's figures.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Row {
+    pub timer: String,
+    /// Completed runs per second.
+    pub runs_per_second: f64,
+    /// Busy seconds per second: the cores its polls kept busy (runs in
+    /// flight, cancelled and panicked included).
+    pub cores: f64,
+    /// Its share of all timers' busy time, 0 to 1.
+    pub share: f64,
+    /// The interval's completed runs' busy time: exact to the histogram's
+    /// precision. `None` without runs in the interval.
+    pub p50: Option<Duration>,
+    pub p99: Option<Duration>,
+    pub max: Option<Duration>,
+    /// Runs in flight now.
+    pub in_flight: u64,
+    pub errors_per_second: f64,
+    pub cancelled_per_second: f64,
+    /// Slow polls in the interval.
+    pub slow_polls: u64,
+}
+
+/// What a frame is sorted by, largest first (the timer's name: A to Z).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortBy {
+    Timer,
+    Runs,
+    Busy,
+    P50,
+    P99,
+    Max,
+    InFlight,
+    Errors,
+    Slow,
+}
+
+/// Whether `now` can follow `then`: a counter that went down means the
+/// service restarted, and the interval must start again from `now`.
+pub fn is_continuation(then: &Snapshot, now: &Snapshot) -> bool {
+    then.iter().all(|before| match now.get(before.name()) {
+        Some(after) => {
+            after.count() >= before.count()
+                && after.poll_total() >= before.poll_total()
+                && after.polls() >= before.polls()
+        }
+        // A timer is never removed from a registry.
+        None => false,
+    })
+}
+
+/// The rows of the interval from `then` to `now`, `elapsed` long, sorted.
+pub fn rows(then: &Snapshot, now: &Snapshot, elapsed: Duration, sort: SortBy) -> Vec<Row> {
+    let window = now.since(then);
+    let seconds = elapsed.as_secs_f64().max(1e-9);
+    let all_busy: f64 = window.iter().map(|s| s.poll_total().as_secs_f64()).sum();
+    let mut rows: Vec<Row> = window
+        .iter()
+        .map(|w| row(w, now.get(w.name()), seconds, all_busy))
+        .collect();
+    rows.sort_by(|a, b| compare(a, b, sort));
+    rows
+}
+
+fn row(window: &Stats, now: Option<&Stats>, seconds: f64, all_busy: f64) -> Row {
+    let busy = window.poll_total().as_secs_f64();
+    let ran = window.count() > 0;
+    Row {
+        timer: window.name().to_owned(),
+        runs_per_second: window.count() as f64 / seconds,
+        cores: busy / seconds,
+        share: if all_busy > 0.0 { busy / all_busy } else { 0.0 },
+        p50: ran.then(|| window.quantile(0.5)),
+        p99: ran.then(|| window.quantile(0.99)),
+        max: ran.then(|| window.max()),
+        in_flight: now.map_or(0, Stats::in_flight),
+        errors_per_second: window.errors() as f64 / seconds,
+        cancelled_per_second: window.cancelled() as f64 / seconds,
+        slow_polls: window.slow_polls(),
+    }
+}
+
+fn compare(a: &Row, b: &Row, sort: SortBy) -> Ordering {
+    let largest_first = |x: f64, y: f64| y.total_cmp(&x);
+    let duration = |d: Option<Duration>| d.map_or(-1.0, |d| d.as_secs_f64());
+    let by = match sort {
+        SortBy::Timer => return a.timer.cmp(&b.timer),
+        SortBy::Runs => largest_first(a.runs_per_second, b.runs_per_second),
+        SortBy::Busy => largest_first(a.cores, b.cores),
+        SortBy::P50 => largest_first(duration(a.p50), duration(b.p50)),
+        SortBy::P99 => largest_first(duration(a.p99), duration(b.p99)),
+        SortBy::Max => largest_first(duration(a.max), duration(b.max)),
+        SortBy::InFlight => b.in_flight.cmp(&a.in_flight),
+        SortBy::Errors => largest_first(a.errors_per_second, b.errors_per_second),
+        SortBy::Slow => b.slow_polls.cmp(&a.slow_polls),
+    };
+    by.then_with(|| a.timer.cmp(&b.timer))
+}
+
+/// The column heads, in order.
+pub const COLUMNS: [&str; 11] = [
+    "timer",
+    "runs/s",
+    "busy",
+    "share",
+    "p50",
+    "p99",
+    "max",
+    "in flight",
+    "err/s",
+    "cancel/s",
+    "slow",
+];
+
+/// The table: a header naming each column, then a row per timer, columns
+/// at least two spaces apart, numbers with their units.
+pub fn table(rows: &[Row]) -> String {
+    let cells: Vec<[String; 11]> = rows
+        .iter()
+        .map(|r| {
+            [
+                r.timer.clone(),
+                rate(r.runs_per_second),
+                format!("{} cores", sig3(r.cores)),
+                format!("{:.1}%", r.share * 100.0),
+                duration(r.p50),
+                duration(r.p99),
+                duration(r.max),
+                r.in_flight.to_string(),
+                rate(r.errors_per_second),
+                rate(r.cancelled_per_second),
+                r.slow_polls.to_string(),
+            ]
+        })
+        .collect();
+    let mut widths = COLUMNS.map(|c| c.chars().count());
+    for row in &cells {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    let mut line = |cells: &[String]| {
+        let mut text = String::new();
+        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = w - cell.chars().count();
+            if i == 0 {
+                // The name left-aligned, the numbers right-aligned.
+                text.push_str(cell);
+                text.push_str(&" ".repeat(pad));
+            } else {
+                text.push_str("  ");
+                text.push_str(&" ".repeat(pad));
+                text.push_str(cell);
+            }
+        }
+        out.push_str(text.trim_end());
+        out.push('\n');
+    };
+    line(&COLUMNS.map(str::to_owned));
+    for row in &cells {
+        line(row);
+    }
+    out
+}
+
+/// A rate with a unit prefix at 3 significant figures: `0.50`, `12.3`,
+/// `1.02k`, `3.40M`.
+pub fn rate(per_second: f64) -> String {
+    let (value, unit) = match per_second {
+        r if r >= 1e6 => (r / 1e6, "M"),
+        r if r >= 1e3 => (r / 1e3, "k"),
+        r => (r, ""),
+    };
+    let text = match value {
+        v if v >= 100.0 => format!("{v:.0}"),
+        v if v >= 10.0 => format!("{v:.1}"),
+        v => format!("{v:.2}"),
+    };
+    format!("{text}{unit}")
+}
+
+/// Three significant figures, no unit prefix: `0.00270`, `0.0500`, `1.50`.
+fn sig3(x: f64) -> String {
+    if x == 0.0 {
+        return "0".to_owned();
+    }
+    let decimals = (2 - x.abs().log10().floor() as i32).clamp(0, 9) as usize;
+    format!("{x:.decimals$}")
+}
+
+fn duration(d: Option<Duration>) -> String {
+    d.map_or_else(|| "-".to_owned(), |d| ReportDuration(d).to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A registry with known runs, snapshotted before and after a second's
+    /// worth of them.
+    fn two_snapshots() -> (Snapshot, Snapshot) {
+        let registry = perf_timer::Registry::new();
+        let db = registry.timer("db");
+        let web = registry.timer("web");
+        db.record(Duration::from_secs(5)); // before the interval: not in it
+        let then = registry.snapshot();
+        // In the interval: db 100 runs of 1..=100 µs, web 10 runs of 2 ms.
+        for us in 1..=100 {
+            db.record(Duration::from_micros(us));
+        }
+        for _ in 0..10 {
+            web.record(Duration::from_millis(2));
+        }
+        (then, registry.snapshot())
+    }
+
+    #[test]
+    fn rows_hold_the_intervals_rates_shares_and_exact_percentiles() {
+        let (then, now) = two_snapshots();
+        let rows = rows(&then, &now, Duration::from_millis(500), SortBy::Busy);
+        let names: Vec<&str> = rows.iter().map(|r| r.timer.as_str()).collect();
+        assert_eq!(names, ["web", "db"], "web spent 20 ms, db 5.05 ms");
+        let (web, db) = (&rows[0], &rows[1]);
+        assert_eq!(db.runs_per_second, 200.0);
+        assert_eq!(web.runs_per_second, 20.0);
+        // 20 ms of 25.05 ms busy, over half a second.
+        assert!((web.cores - 0.040).abs() < 1e-12);
+        assert!((web.share - 20.0 / 25.05).abs() < 1e-12);
+        // The interval's percentiles leave out the 5 s run before it: they
+        // are what a registry of the interval's runs alone says.
+        let alone = perf_timer::Registry::new();
+        for us in 1..=100 {
+            alone.timer("db").record(Duration::from_micros(us));
+        }
+        let db_alone = alone.stats("db").unwrap();
+        assert_eq!(db.p50, Some(db_alone.quantile(0.5)));
+        assert_eq!(db.p99, Some(db_alone.quantile(0.99)));
+        assert_eq!(db.max, Some(db_alone.max()));
+        assert_eq!(db.p99.unwrap().as_micros(), 99);
+        assert_eq!(web.p99.unwrap().as_micros(), 2_000);
+        let by_runs = super::rows(&then, &now, Duration::from_secs(1), SortBy::Runs);
+        assert_eq!(by_runs[0].timer, "db");
+        let by_name = super::rows(&then, &now, Duration::from_secs(1), SortBy::Timer);
+        assert_eq!(by_name[0].timer, "db");
+    }
+
+    #[test]
+    fn a_counter_going_down_is_a_restart() {
+        let (then, now) = two_snapshots();
+        assert!(is_continuation(&then, &now));
+        assert!(!is_continuation(&now, &then));
+        let fresh = perf_timer::Registry::new().snapshot();
+        assert!(!is_continuation(&now, &fresh), "a timer gone: restarted");
+    }
+
+    #[test]
+    fn the_table_names_each_column_and_keeps_two_spaces_between() {
+        let (then, now) = two_snapshots();
+        let text = table(&rows(&then, &now, Duration::from_secs(1), SortBy::Busy));
+        let lines: Vec<&str> = text.lines().collect();
+        assert_eq!(lines.len(), 3);
+        let heads: Vec<&str> = lines[0]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(heads, COLUMNS);
+        let web: Vec<&str> = lines[1]
+            .split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect();
+        assert_eq!(web[0], "web");
+        assert_eq!(web[1], "10.0");
+        assert_eq!(web[4], "2.00 ms");
+        assert_eq!(rate(1_020.0), "1.02k");
+        assert_eq!(rate(0.5), "0.50");
+        assert_eq!(rate(3_400_000.0), "3.40M");
+        assert_eq!(
+            (sig3(0.0027), sig3(0.05), sig3(1.5), sig3(0.0)),
+            ("0.00270".into(), "0.0500".into(), "1.50".into(), "0".into())
+        );
+    }
+}

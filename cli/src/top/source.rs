@@ -1,0 +1,244 @@
+//! Where `perf-timer top` reads snapshots: a service's `/metrics` route
+//! asked for the registry as a saved run (`export::metrics_route` with the
+//! feature `save`), over plain HTTP/1.1, or a file of saved runs replayed.
+
+use std::io::{Read as _, Write as _};
+use std::net::{TcpStream, ToSocketAddrs as _};
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use perf_timer::saved::{self, LazyFile, SavedRun};
+use perf_timer::Snapshot;
+
+/// The media type `metrics_route` answers with a saved run.
+pub const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
+
+/// Why a snapshot could not be had.
+#[derive(Debug, thiserror::Error)]
+pub enum SourceError {
+    /// The service did not answer: worth retrying.
+    #[error("{url}: {reason}")]
+    Unreachable { url: String, reason: String },
+    /// It answered, but not with a registry: retrying will not help.
+    #[error("{url} is not a perf-timer endpoint: {reason} (serve it with export::metrics_route, with the features axum and save)")]
+    NotOurs { url: String, reason: String },
+    /// The URL is not one this command reads.
+    #[error("{0:?} is neither a file of saved runs nor an http:// URL")]
+    BadSource(String),
+    /// A replayed file could not be read.
+    #[error(transparent)]
+    Saved(#[from] saved::SavedError),
+}
+
+/// One snapshot and when it was taken: the registry's age (its process
+/// wall time) where the run says it, else when it arrived.
+pub struct Taken {
+    pub snapshot: Snapshot,
+    pub at: Duration,
+}
+
+/// A source of successive snapshots.
+pub enum Source {
+    Http {
+        url: String,
+        host: String,
+        path: String,
+        started: Instant,
+    },
+    Replay {
+        path: PathBuf,
+        file: LazyFile,
+    },
+}
+
+impl Source {
+    /// `source` as an http:// URL or a file of saved runs.
+    pub fn open(source: &str) -> Result<Source, SourceError> {
+        if let Some(rest) = source.strip_prefix("http://") {
+            let (host, path) = match rest.find('/') {
+                Some(at) => (&rest[..at], &rest[at..]),
+                None => (rest, "/metrics"),
+            };
+            if host.is_empty() {
+                return Err(SourceError::BadSource(source.to_owned()));
+            }
+            let host = if host.contains(':') {
+                host.to_owned()
+            } else {
+                format!("{host}:80")
+            };
+            return Ok(Source::Http {
+                url: source.to_owned(),
+                host,
+                path: path.to_owned(),
+                started: Instant::now(),
+            });
+        }
+        if source.contains("://") {
+            return Err(SourceError::BadSource(source.to_owned()));
+        }
+        let path = Path::new(source).to_owned();
+        Ok(Source::Replay {
+            file: saved::read_lazily(&path)?,
+            path,
+        })
+    }
+
+    /// Whether snapshots come live (and the command waits between them).
+    pub fn is_live(&self) -> bool {
+        matches!(self, Source::Http { .. })
+    }
+
+    /// The next snapshot; `Ok(None)`: a replayed file has no more runs.
+    pub fn next(&mut self) -> Result<Option<Taken>, SourceError> {
+        match self {
+            Source::Http {
+                url,
+                host,
+                path,
+                started,
+            } => {
+                let arrived = started.elapsed();
+                let run = fetch(url, host, path)?;
+                let at = run.info().process.as_ref().map_or(arrived, |p| p.wall());
+                Ok(Some(Taken {
+                    snapshot: run.into_snapshot(),
+                    at,
+                }))
+            }
+            Source::Replay { path, file } => {
+                for line in file.by_ref() {
+                    let Ok(lazy) = line else { continue };
+                    let run = lazy.read()?;
+                    let at = run.info().process.as_ref().map_or_else(
+                        || {
+                            Duration::from_millis(
+                                run.info()
+                                    .time
+                                    .duration_since(std::time::UNIX_EPOCH)
+                                    .map_or(0, |d| d.as_millis() as u64),
+                            )
+                        },
+                        |p| p.wall(),
+                    );
+                    return Ok(Some(Taken {
+                        snapshot: run.into_snapshot(),
+                        at,
+                    }));
+                }
+                let _ = path;
+                Ok(None)
+            }
+        }
+    }
+}
+
+/// GET `path` from `host`, asking for a saved run.
+fn fetch(url: &str, host: &str, path: &str) -> Result<SavedRun, SourceError> {
+    let unreachable = |reason: String| SourceError::Unreachable {
+        url: url.to_owned(),
+        reason,
+    };
+    let not_ours = |reason: String| SourceError::NotOurs {
+        url: url.to_owned(),
+        reason,
+    };
+    let addr = host
+        .to_socket_addrs()
+        .map_err(|e| unreachable(e.to_string()))?
+        .next()
+        .ok_or_else(|| unreachable("no address".into()))?;
+    let timeout = Duration::from_secs(5);
+    let mut stream =
+        TcpStream::connect_timeout(&addr, timeout).map_err(|e| unreachable(e.to_string()))?;
+    let _ = stream.set_read_timeout(Some(timeout));
+    let request = format!(
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {RUN_MEDIA_TYPE}\r\nConnection: close\r\nUser-Agent: perf-timer-top\r\n\r\n"
+    );
+    stream
+        .write_all(request.as_bytes())
+        .map_err(|e| unreachable(e.to_string()))?;
+    let mut response = Vec::new();
+    stream
+        .read_to_end(&mut response)
+        .map_err(|e| unreachable(e.to_string()))?;
+    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
+        return Err(unreachable(
+            "the connection closed before a response".into(),
+        ));
+    };
+    let head = String::from_utf8_lossy(&response[..end]).into_owned();
+    let body = &response[end + 4..];
+    let mut lines = head.lines();
+    let status = lines.next().unwrap_or_default();
+    if status.split_whitespace().nth(1) != Some("200") {
+        return Err(not_ours(format!("it answered {status:?}")));
+    }
+    let header = |name: &str| {
+        head.lines().skip(1).find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim()
+                .eq_ignore_ascii_case(name)
+                .then(|| v.trim().to_owned())
+        })
+    };
+    let content_type = header("content-type").unwrap_or_default();
+    if !content_type.starts_with(RUN_MEDIA_TYPE) {
+        return Err(not_ours(format!(
+            "it answered {content_type:?}, not {RUN_MEDIA_TYPE}"
+        )));
+    }
+    let body = if header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
+        dechunk(body).ok_or_else(|| unreachable("a chunked body was cut short".into()))?
+    } else {
+        body.to_vec()
+    };
+    let line = String::from_utf8(body).map_err(|_| not_ours("a body that is not UTF-8".into()))?;
+    SavedRun::from_json_line(line.trim_end()).map_err(|e| not_ours(e.to_string()))
+}
+
+/// A chunked HTTP body, joined.
+fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
+    let mut out = Vec::new();
+    loop {
+        let end = body.windows(2).position(|w| w == b"\r\n")?;
+        let size = std::str::from_utf8(&body[..end]).ok()?;
+        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
+        body = &body[end + 2..];
+        if size == 0 {
+            return Some(out);
+        }
+        out.extend_from_slice(body.get(..size)?);
+        body = body.get(size + 2..)?;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_chunked_body_joins() {
+        assert_eq!(
+            dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(),
+            b"abcde"
+        );
+        assert!(dechunk(b"5\r\nab").is_none());
+    }
+
+    #[test]
+    fn sources_are_urls_or_files() {
+        assert!(matches!(
+            Source::open("https://x/metrics"),
+            Err(SourceError::BadSource(_))
+        ));
+        let Ok(Source::Http { host, path, .. }) = Source::open("http://127.0.0.1:9/m") else {
+            panic!("an http URL")
+        };
+        assert_eq!((host.as_str(), path.as_str()), ("127.0.0.1:9", "/m"));
+        let Ok(Source::Http { host, path, .. }) = Source::open("http://localhost") else {
+            panic!("an http URL")
+        };
+        assert_eq!((host.as_str(), path.as_str()), ("localhost:80", "/metrics"));
+    }
+}
