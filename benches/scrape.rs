@@ -104,6 +104,20 @@ fn render_alone(runs: usize) {
             bytes / TIMERS
         );
     }
+    // What `perf-timer top` asks for each interval: the snapshot and the
+    // saved run's line, as metrics_route makes them on the blocking pool.
+    let (time, bytes) = median(|| {
+        perf_timer::saved::SavedRun::capture(&registry)
+            .to_uncompressed_json_line()
+            .len()
+    });
+    println!(
+        "  {:<16} {time:>8.2?} ({:.0} ns, {} B per timer; snapshot included) = {:.2} % of a core at one poll a second",
+        "top's run line",
+        time.as_nanos() as f64 / TIMERS as f64,
+        bytes / TIMERS,
+        time.as_secs_f64() * 100.0
+    );
 }
 
 /// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.

@@ -611,7 +611,7 @@ impl Scrapes {
             let taken = std::time::Instant::now();
             #[cfg(feature = "save")]
             if run {
-                let line = crate::saved::SavedRun::capture(&registry).to_json_line();
+                let line = crate::saved::SavedRun::capture(&registry).to_uncompressed_json_line();
                 return (taken, line.into_bytes());
             }
             (taken, format.encode(&registry.snapshot()))

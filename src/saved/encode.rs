@@ -33,11 +33,33 @@ pub(crate) fn encode(distribution: &Distribution) -> String {
     encode_buckets(distribution.layout(), distribution.buckets())
 }
 
+/// `distribution`'s buckets, V2 encoded without deflating, in base64: for
+/// a line read at once over a network (`perf-timer top`), where deflate
+/// would cost the service most of the work (the V2 form, varint counts,
+/// is compact already). Every reader of ours reads both.
+pub(crate) fn encode_plain(distribution: &Distribution) -> String {
+    BASE64.encode(v2_of(distribution.layout(), distribution.buckets()))
+}
+
 /// `buckets` (by index, in `layout`'s counters), V2-deflate encoded, in
 /// base64. The header's highest value covers the last bucket, so a value
 /// at the top of the range or clamped to it reads back in any
 /// implementation.
 pub(crate) fn encode_buckets(layout: Layout, buckets: impl Iterator<Item = (u32, u64)>) -> String {
+    let v2 = v2_of(layout, buckets);
+    let mut compressed = Vec::with_capacity(8 + v2.len() / 2);
+    compressed.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
+    compressed.extend_from_slice(&0_u32.to_be_bytes());
+    let mut zlib = ZlibEncoder::new(compressed, Compression::default());
+    zlib.write_all(&v2).expect("writing into memory");
+    let mut compressed = zlib.finish().expect("writing into memory");
+    let length = (compressed.len() - 8) as u32;
+    compressed[4..8].copy_from_slice(&length.to_be_bytes());
+    BASE64.encode(compressed)
+}
+
+/// The uncompressed V2 form of `buckets`.
+fn v2_of(layout: Layout, buckets: impl Iterator<Item = (u32, u64)>) -> Vec<u8> {
     let mut counts = Vec::new();
     let mut next = 0_u64; // the index the next varint stands for
     let mut last = None;
@@ -69,15 +91,7 @@ pub(crate) fn encode_buckets(layout: Layout, buckets: impl Iterator<Item = (u32,
     v2.extend_from_slice(&highest.to_be_bytes());
     v2.extend_from_slice(&1.0_f64.to_be_bytes()); // integer to double ratio
     v2.extend_from_slice(&counts);
-    let mut compressed = Vec::with_capacity(8 + v2.len() / 2);
-    compressed.extend_from_slice(&V2_COMPRESSED_COOKIE.to_be_bytes());
-    compressed.extend_from_slice(&0_u32.to_be_bytes());
-    let mut zlib = ZlibEncoder::new(compressed, Compression::default());
-    zlib.write_all(&v2).expect("writing into memory");
-    let mut compressed = zlib.finish().expect("writing into memory");
-    let length = (compressed.len() - 8) as u32;
-    compressed[4..8].copy_from_slice(&length.to_be_bytes());
-    BASE64.encode(compressed)
+    v2
 }
 
 /// An encoded histogram, read back.

@@ -9,7 +9,7 @@ use serde_json::{json, Map, Value};
 use super::encode::{decode, encode, Decoded};
 use super::{LineProblem, RunInfo, SavedError, SavedRun, SCHEMA};
 use crate::clock::saturating_nanos;
-use crate::read::{ProcessTime, Snapshot, Stats};
+use crate::read::{Distribution, ProcessTime, Snapshot, Stats};
 use crate::record::{Layout, Reading, Totals};
 
 /// Every counter of `Totals`, by its name (the one list `Totals` is
@@ -48,6 +48,16 @@ fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
 /// the one string, so that saving holds the line and one timer's JSON at a
 /// time, never a JSON tree of every timer.
 pub(crate) fn to_line(run: &SavedRun) -> String {
+    to_line_with(run, encode)
+}
+
+/// [`to_line`] with the histograms not deflated: for `perf-timer top`.
+pub(crate) fn to_plain_line(run: &SavedRun) -> String {
+    to_line_with(run, super::encode::encode_plain)
+}
+
+/// The line, each histogram written by `encode`.
+fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
     let info = &run.info;
     let snapshot = &run.snapshot;
     let layout = snapshot_layout(snapshot);
@@ -87,13 +97,13 @@ pub(crate) fn to_line(run: &SavedRun) -> String {
         if i > 0 {
             line.push(',');
         }
-        line.push_str(&stats_to_json(stats).to_string());
+        line.push_str(&stats_to_json(stats, encode).to_string());
     }
     line.push_str("]}");
     line
 }
 
-fn stats_to_json(stats: &Stats) -> Value {
+fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
     let scheduled = stats.scheduled_distribution();
     json!({
         "name": stats.name(),

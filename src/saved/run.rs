@@ -189,6 +189,22 @@ impl SavedRun {
         line::to_line(self)
     }
 
+    /// The line with its histograms not deflated: larger, and several
+    /// times cheaper to make, for a line sent at once rather than kept
+    /// (`export::metrics_route` serves it to `perf-timer top`). It reads
+    /// back the same.
+    ///
+    /// ```
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("a").record(std::time::Duration::from_micros(7));
+    /// let run = perf_timer::saved::SavedRun::capture(&registry);
+    /// let back = perf_timer::saved::SavedRun::from_json_line(&run.to_uncompressed_json_line()).unwrap();
+    /// assert_eq!(back.snapshot().get("a").unwrap().max(), run.snapshot().get("a").unwrap().max());
+    /// ```
+    pub fn to_uncompressed_json_line(&self) -> String {
+        line::to_plain_line(self)
+    }
+
     /// A run from one line of JSON, as [`to_json_line`](Self::to_json_line)
     /// wrote it.
     ///
