@@ -9,7 +9,7 @@ use crate::top::frame::{self, SortBy};
 use crate::top::source::{Source, SourceError, Taken};
 
 /// Show what each timer of a running service did in the last interval:
-/// runs/s, busy cores and share, p50 / p99 / max (exact, from its
+/// runs/s, busy (100 % = one core) and share, p50 / p99 / max (exact, from its
 /// histograms), in flight, errors, cancelled and slow polls per timer.
 ///
 /// Reads the service's `export::metrics_route` (features `axum` and
@@ -106,8 +106,9 @@ fn show(then: &Taken, now: &Taken, sort: SortBy) -> String {
     let seconds = elapsed.as_secs_f64();
     let cores: f64 = rows.iter().map(|r| r.cores).sum();
     format!(
-        "interval {seconds:.2} s, {} timers, {cores:.2} cores busy\n{}\n",
+        "interval {seconds:.2} s, {} timers, {} cores busy\n{}\n",
         rows.len(),
+        frame::sig3(cores),
         frame::table(&rows)
     )
 }

@@ -131,7 +131,8 @@ pub fn table(rows: &[Row]) -> String {
             [
                 r.timer.clone(),
                 rate(r.runs_per_second),
-                format!("{} cores", sig3(r.cores)),
+                // As top's %CPU: 100 % is one core kept busy.
+                format!("{}%", sig3(r.cores * 100.0)),
                 format!("{:.1}%", r.share * 100.0),
                 duration(r.p50),
                 duration(r.p99),
@@ -191,7 +192,7 @@ pub fn rate(per_second: f64) -> String {
 }
 
 /// Three significant figures, no unit prefix: `0.00270`, `0.0500`, `1.50`.
-fn sig3(x: f64) -> String {
+pub fn sig3(x: f64) -> String {
     if x == 0.0 {
         return "0".to_owned();
     }
@@ -283,6 +284,7 @@ mod tests {
             .collect();
         assert_eq!(web[0], "web");
         assert_eq!(web[1], "10.0");
+        assert_eq!(web[2], "2.00%", "20 ms busy in a second");
         assert_eq!(web[4], "2.00 ms");
         assert_eq!(rate(1_020.0), "1.02k");
         assert_eq!(rate(0.5), "0.50");
