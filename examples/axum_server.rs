@@ -14,11 +14,9 @@ use axum::routing::get;
 use axum::Router;
 use perf_timer::export::{metrics_route, Prometheus};
 use perf_timer::tower::TimedLayer;
-use tokio::net::TcpListener;
 
 #[path = "load.rs"]
 mod load;
-use load::run_load;
 
 /// CPU work: counted. The simulated database wait: not.
 async fn user(Path(id): Path<u64>) -> String {
@@ -40,10 +38,7 @@ async fn health() -> &'static str {
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
     let _report = perf_timer::report_at_exit(); // printed when the program ends
-    let load: Option<usize> = std::env::args()
-        .skip_while(|a| a != "--load")
-        .nth(1)
-        .map(|n| n.parse().expect("--load takes a number of requests"));
+    let load = load::load_arg();
 
     let app = Router::new()
         .route("/users/{id}", get(user))
@@ -58,29 +53,5 @@ async fn main() -> std::io::Result<()> {
                 Prometheus::new("axum_server").histograms(),
             ),
         );
-    let addr = if load.is_some() {
-        "127.0.0.1:0"
-    } else {
-        "127.0.0.1:3000"
-    };
-    let listener = TcpListener::bind(addr).await?;
-    let local = listener.local_addr()?;
-    eprintln!("serving on http://{local}");
-
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-
-    match load {
-        Some(requests) => run_load(local, requests).await?,
-        None => tokio::signal::ctrl_c().await?,
-    }
-    let _ = stop.send(());
-    server.await.expect("server task")?;
-    Ok(())
+    load::serve(app, load, |addr| eprintln!("serving on http://{addr}")).await
 }

@@ -1,13 +1,51 @@
-//! A built-in client for the web examples' `--load N`: plain HTTP/1.1 over
-//! loopback, so that an example runs by itself.
+//! What the web examples share around their app: `--load N`, serving on
+//! 127.0.0.1 (port 3000, or any free one under load) until Ctrl-C or the
+//! end of the load, and a built-in client (plain HTTP/1.1 over loopback),
+//! so that an example runs by itself.
 
 use std::net::SocketAddr;
 
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::TcpStream;
+use tokio::net::{TcpListener, TcpStream};
+
+/// `--load N` from the command line, if given.
+pub fn load_arg() -> Option<usize> {
+    std::env::args()
+        .skip_while(|a| a != "--load")
+        .nth(1)
+        .map(|n| n.parse().expect("--load takes a number of requests"))
+}
+
+/// Serves `app` on 127.0.0.1: with `load`, on a free port, sending itself
+/// that many requests and then shutting down; without, on port 3000 until
+/// Ctrl-C. `say` is told the address first.
+pub async fn serve(
+    app: axum::Router,
+    load: Option<usize>,
+    say: impl FnOnce(SocketAddr),
+) -> std::io::Result<()> {
+    let port = if load.is_some() { 0 } else { 3000 };
+    let listener = TcpListener::bind(("127.0.0.1", port)).await?;
+    let local = listener.local_addr()?;
+    say(local);
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let server = tokio::spawn(async move {
+        axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = stopped.await;
+            })
+            .await
+    });
+    match load {
+        Some(requests) => run_load(local, requests).await?,
+        None => tokio::signal::ctrl_c().await?,
+    }
+    let _ = stop.send(());
+    server.await.expect("server task")
+}
 
 /// Sends `requests` requests over 8 keep-alive connections.
-pub async fn run_load(addr: SocketAddr, requests: usize) -> std::io::Result<()> {
+async fn run_load(addr: SocketAddr, requests: usize) -> std::io::Result<()> {
     let clients: Vec<_> = (0..8)
         .map(|c| {
             tokio::spawn(async move {

@@ -20,7 +20,6 @@ use opentelemetry_sdk::metrics::{
     Aggregation, Instrument, PeriodicReader, SdkMeterProvider, Stream,
 };
 use perf_timer::tower::TimedLayer;
-use tokio::net::TcpListener;
 
 #[path = "load.rs"]
 mod load;
@@ -68,10 +67,7 @@ fn meter_provider(endpoint: &str) -> SdkMeterProvider {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let load: Option<usize> = std::env::args()
-        .skip_while(|a| a != "--load")
-        .nth(1)
-        .map(|n| n.parse().expect("--load takes a number of requests"));
+    let load = load::load_arg();
     let endpoint = std::env::var("OTEL_EXPORTER_OTLP_ENDPOINT")
         .unwrap_or_else(|_| "http://127.0.0.1:4318".to_owned());
     let provider = meter_provider(&endpoint);
@@ -85,28 +81,10 @@ async fn main() -> std::io::Result<()> {
         .route("/users/{id}", get(user))
         .route("/health", get(health))
         .layer(TimedLayer::new(registry));
-    let listener = TcpListener::bind(if load.is_some() {
-        "127.0.0.1:0"
-    } else {
-        "127.0.0.1:3000"
+    load::serve(app, load, |addr| {
+        eprintln!("serving on http://{addr}, pushing metrics to {endpoint}/v1/metrics every second")
     })
     .await?;
-    let local = listener.local_addr()?;
-    eprintln!("serving on http://{local}, pushing metrics to {endpoint}/v1/metrics every second");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(async move {
-        axum::serve(listener, app)
-            .with_graceful_shutdown(async {
-                let _ = stopped.await;
-            })
-            .await
-    });
-    match load {
-        Some(requests) => load::run_load(local, requests).await?,
-        None => tokio::signal::ctrl_c().await?,
-    }
-    let _ = stop.send(());
-    server.await.expect("server task")?;
 
     // The last push, off the async workers (the exporter's client blocks).
     let pushed = tokio::task::spawn_blocking(move || provider.shutdown())
