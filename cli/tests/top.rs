@@ -41,8 +41,12 @@ fn serve(app: Router) -> (std::net::SocketAddr, tokio::runtime::Runtime) {
     (addr, rt)
 }
 
-#[test]
-fn top_once_shows_each_route_at_the_rate_it_was_loaded() {
+/// `top --once` on a service whose `/metrics` is `metrics` under a paced
+/// load of 200 requests a second to /fast and 50 to /slow: its output, and
+/// the rates the client sent while it ran.
+fn top_under_load(
+    metrics: impl FnOnce(&Registry) -> axum::routing::MethodRouter,
+) -> (String, [f64; 2]) {
     let registry = Registry::new();
     let app = Router::new()
         .route("/fast", get(|| async { "fast" }))
@@ -55,11 +59,8 @@ fn top_once_shows_each_route_at_the_rate_it_was_loaded() {
             }),
         )
         .layer(TimedLayer::new(&registry))
-        .route("/metrics", metrics_route(&registry, Prometheus::new("app")));
+        .route("/metrics", metrics(&registry));
     let (addr, rt) = serve(app);
-
-    // 200 requests a second to /fast, 50 to /slow, paced, until stopped;
-    // what was sent is counted to compare against.
     let stop = Arc::new(AtomicBool::new(false));
     let sent = Arc::new([AtomicU64::new(0), AtomicU64::new(0)]);
     for (i, (path, per_second)) in [("/fast", 200_u64), ("/slow", 50)].into_iter().enumerate() {
@@ -84,14 +85,19 @@ fn top_once_shows_each_route_at_the_rate_it_was_loaded() {
     let elapsed = started.elapsed().as_secs_f64();
     let loaded = [0, 1].map(|i| (sent[i].load(Relaxed) - before[i]) as f64 / elapsed);
     stop.store(true, Relaxed);
-    let text = String::from_utf8_lossy(&out.stdout);
+    drop(rt);
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
     assert!(
         out.status.success(),
         "{text}{}",
         String::from_utf8_lossy(&out.stderr)
     );
     eprintln!("{text}sent {loaded:?} per second");
+    (text, loaded)
+}
 
+/// A row per route, whose runs/s is within 20 % of what was sent.
+fn assert_rows_at_the_load(text: &str, loaded: [f64; 2]) {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("interval "), "{text}");
     let columns = |line: &str| -> Vec<String> {
@@ -116,7 +122,33 @@ fn top_once_shows_each_route_at_the_rate_it_was_loaded() {
             "{name}: top says {shown}/s, the load was {rate:.1}/s\n{text}"
         );
     }
-    drop(rt);
+}
+
+#[test]
+fn top_once_shows_each_route_at_the_rate_it_was_loaded() {
+    let (text, loaded) = top_under_load(|r| metrics_route(r, Prometheus::new("app")));
+    assert_rows_at_the_load(&text, loaded);
+    assert!(
+        !text.contains("bucket bounds"),
+        "exact percentiles from our route\n{text}"
+    );
+}
+
+/// A plain Prometheus endpoint (classic histograms in text, no media type
+/// of ours): the same rows, the percentiles said to be bucket bounds.
+#[test]
+fn top_reads_a_plain_prometheus_endpoint_from_its_buckets() {
+    let (text, loaded) = top_under_load(|r| {
+        let registry = r.clone();
+        get(move || {
+            let text = Prometheus::new("app")
+                .histograms()
+                .render(&registry.snapshot());
+            async move { text }
+        })
+    });
+    assert_rows_at_the_load(&text, loaded);
+    assert!(text.contains("percentiles are bucket bounds"), "{text}");
 }
 
 #[test]

@@ -6,7 +6,8 @@ use std::time::Duration;
 use super::emit;
 use crate::error::CliError;
 use crate::top::frame::{self, SortBy};
-use crate::top::source::{Source, SourceError, Taken};
+use crate::top::prometheus;
+use crate::top::source::{Reading, Source, SourceError, Taken};
 
 /// Show what each timer of a running service did in the last interval:
 /// runs/s, busy (100 % = one core) and share, p50 / p99 / max (exact, from its
@@ -87,7 +88,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             then = now;
             continue;
         }
-        if !frame::is_continuation(&then.snapshot, &now.snapshot) {
+        if !continues(&then.reading, &now.reading) {
             emit("the service restarted: a new baseline\n\n");
             then = now;
             continue;
@@ -99,14 +100,34 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// Whether `now` follows `then` (else the service restarted).
+fn continues(then: &Reading, now: &Reading) -> bool {
+    match (then, now) {
+        (Reading::Run(a), Reading::Run(b)) => frame::is_continuation(a, b),
+        (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
+        _ => false,
+    }
+}
+
 /// One frame: a line saying the interval, then the table.
 fn show(then: &Taken, now: &Taken, sort: SortBy) -> String {
     let elapsed = now.at.saturating_sub(then.at);
-    let rows = frame::rows(&then.snapshot, &now.snapshot, elapsed, sort);
+    let (rows, bounded) = match (&then.reading, &now.reading) {
+        (Reading::Run(a), Reading::Run(b)) => (frame::rows(a, b, elapsed, sort), false),
+        (Reading::Buckets(a), Reading::Buckets(b)) => {
+            (frame::sorted(prometheus::rows(a, b, elapsed), sort), true)
+        }
+        _ => (Vec::new(), false),
+    };
     let seconds = elapsed.as_secs_f64();
     let cores: f64 = rows.iter().map(|r| r.cores).sum();
+    let note = if bounded {
+        "; not a perf-timer endpoint: percentiles are bucket bounds (≤), in flight, errors and slow polls unknown (-)"
+    } else {
+        ""
+    };
     format!(
-        "interval {seconds:.2} s, {} timers, {} cores busy\n{}\n",
+        "interval {seconds:.2} s, {} timers, {} cores busy{note}\n{}\n",
         rows.len(),
         frame::sig3(cores),
         frame::table(&rows)

@@ -29,6 +29,9 @@ pub struct Row {
     pub cancelled_per_second: f64,
     /// Slow polls in the interval.
     pub slow_polls: u64,
+    /// Whether in flight, errors, cancelled and slow polls are known (not
+    /// from a plain Prometheus endpoint's histograms).
+    pub extras: bool,
 }
 
 /// What a frame is sorted by, largest first (the timer's name: A to Z).
@@ -64,10 +67,15 @@ pub fn rows(then: &Snapshot, now: &Snapshot, elapsed: Duration, sort: SortBy) ->
     let window = now.since(then);
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let all_busy: f64 = window.iter().map(|s| s.poll_total().as_secs_f64()).sum();
-    let mut rows: Vec<Row> = window
+    let rows: Vec<Row> = window
         .iter()
         .map(|w| row(w, now.get(w.name()), seconds, all_busy))
         .collect();
+    sorted(rows, sort)
+}
+
+/// `rows` sorted by `sort`.
+pub fn sorted(mut rows: Vec<Row>, sort: SortBy) -> Vec<Row> {
     rows.sort_by(|a, b| compare(a, b, sort));
     rows
 }
@@ -87,6 +95,7 @@ fn row(window: &Stats, now: Option<&Stats>, seconds: f64, all_busy: f64) -> Row 
         errors_per_second: window.errors() as f64 / seconds,
         cancelled_per_second: window.cancelled() as f64 / seconds,
         slow_polls: window.slow_polls(),
+        extras: true,
     }
 }
 
@@ -137,10 +146,10 @@ pub fn table(rows: &[Row]) -> String {
                 duration(r.p50),
                 duration(r.p99),
                 duration(r.max),
-                r.in_flight.to_string(),
-                rate(r.errors_per_second),
-                rate(r.cancelled_per_second),
-                r.slow_polls.to_string(),
+                extra(r, r.in_flight.to_string()),
+                extra(r, rate(r.errors_per_second)),
+                extra(r, rate(r.cancelled_per_second)),
+                extra(r, r.slow_polls.to_string()),
             ]
         })
         .collect();
@@ -173,6 +182,15 @@ pub fn table(rows: &[Row]) -> String {
         line(row);
     }
     out
+}
+
+/// A figure only our endpoint has, or `-`.
+fn extra(row: &Row, text: String) -> String {
+    if row.extras {
+        text
+    } else {
+        "-".to_owned()
+    }
 }
 
 /// A rate with a unit prefix at 3 significant figures: `0.50`, `12.3`,

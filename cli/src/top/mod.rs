@@ -3,4 +3,5 @@
 //! per timer, the last interval's rates, busy share and exact percentiles.
 
 pub mod frame;
+pub mod prometheus;
 pub mod source;

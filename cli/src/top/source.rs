@@ -10,6 +10,8 @@ use std::time::{Duration, Instant};
 use perf_timer::saved::{self, LazyFile, SavedRun};
 use perf_timer::Snapshot;
 
+use super::prometheus::{self, Histograms};
+
 /// The media type `metrics_route` answers with a saved run.
 pub const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 
@@ -30,10 +32,19 @@ pub enum SourceError {
     Saved(#[from] saved::SavedError),
 }
 
-/// One snapshot and when it was taken: the registry's age (its process
+/// What one read gives.
+pub enum Reading {
+    /// Our registry, whole: exact percentiles.
+    Run(Snapshot),
+    /// Any other Prometheus endpoint's classic histograms: percentiles
+    /// bounded by its buckets.
+    Buckets(Histograms),
+}
+
+/// One reading and when it was taken: the registry's age (its process
 /// wall time) where the run says it, else when it arrived.
 pub struct Taken {
-    pub snapshot: Snapshot,
+    pub reading: Reading,
     pub at: Duration,
 }
 
@@ -99,11 +110,15 @@ impl Source {
                 started,
             } => {
                 let arrived = started.elapsed();
-                let run = fetch(url, host, path)?;
-                let at = run.info().process.as_ref().map_or(arrived, |p| p.wall());
-                Ok(Some(Taken {
-                    snapshot: run.into_snapshot(),
-                    at,
+                Ok(Some(match fetch(url, host, path)? {
+                    Fetched::Run(run) => Taken {
+                        at: run.info().process.as_ref().map_or(arrived, |p| p.wall()),
+                        reading: Reading::Run(run.into_snapshot()),
+                    },
+                    Fetched::Buckets(histograms) => Taken {
+                        at: arrived,
+                        reading: Reading::Buckets(histograms),
+                    },
                 }))
             }
             Source::Replay { path, file } => {
@@ -122,7 +137,7 @@ impl Source {
                         |p| p.wall(),
                     );
                     return Ok(Some(Taken {
-                        snapshot: run.into_snapshot(),
+                        reading: Reading::Run(run.into_snapshot()),
                         at,
                     }));
                 }
@@ -133,8 +148,15 @@ impl Source {
     }
 }
 
-/// GET `path` from `host`, asking for a saved run.
-fn fetch(url: &str, host: &str, path: &str) -> Result<SavedRun, SourceError> {
+/// What an endpoint answered.
+enum Fetched {
+    Run(Box<SavedRun>),
+    Buckets(Histograms),
+}
+
+/// GET `path` from `host`, asking for a saved run first and Prometheus'
+/// text after it.
+fn fetch(url: &str, host: &str, path: &str) -> Result<Fetched, SourceError> {
     let unreachable = |reason: String| SourceError::Unreachable {
         url: url.to_owned(),
         reason,
@@ -153,7 +175,7 @@ fn fetch(url: &str, host: &str, path: &str) -> Result<SavedRun, SourceError> {
         TcpStream::connect_timeout(&addr, timeout).map_err(|e| unreachable(e.to_string()))?;
     let _ = stream.set_read_timeout(Some(timeout));
     let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {RUN_MEDIA_TYPE}\r\nConnection: close\r\nUser-Agent: perf-timer-top\r\n\r\n"
+        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {RUN_MEDIA_TYPE}, text/plain;version=0.0.4;q=0.5\r\nConnection: close\r\nUser-Agent: perf-timer-top\r\n\r\n"
     );
     stream
         .write_all(request.as_bytes())
@@ -183,18 +205,25 @@ fn fetch(url: &str, host: &str, path: &str) -> Result<SavedRun, SourceError> {
         })
     };
     let content_type = header("content-type").unwrap_or_default();
-    if !content_type.starts_with(RUN_MEDIA_TYPE) {
-        return Err(not_ours(format!(
-            "it answered {content_type:?}, not {RUN_MEDIA_TYPE}"
-        )));
-    }
     let body = if header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
         dechunk(body).ok_or_else(|| unreachable("a chunked body was cut short".into()))?
     } else {
         body.to_vec()
     };
-    let line = String::from_utf8(body).map_err(|_| not_ours("a body that is not UTF-8".into()))?;
-    SavedRun::from_json_line(line.trim_end()).map_err(|e| not_ours(e.to_string()))
+    let text = String::from_utf8(body).map_err(|_| not_ours("a body that is not UTF-8".into()))?;
+    if content_type.starts_with(RUN_MEDIA_TYPE) {
+        return SavedRun::from_json_line(text.trim_end())
+            .map(|run| Fetched::Run(Box::new(run)))
+            .map_err(|e| not_ours(e.to_string()));
+    }
+    if content_type.starts_with("text/plain") {
+        return prometheus::parse(&text)
+            .map(Fetched::Buckets)
+            .ok_or_else(|| not_ours("its Prometheus text holds no histogram".into()));
+    }
+    Err(not_ours(format!(
+        "it answered {content_type:?}, neither {RUN_MEDIA_TYPE} nor Prometheus text"
+    )))
 }
 
 /// A chunked HTTP body, joined.
