@@ -15,8 +15,10 @@ use crate::top::source::{Reading, Source, SourceError, Taken};
 ///
 /// Reads the service's `export::metrics_route` (features `axum` and
 /// `save`) as a saved run every interval, or replays a file of saved runs,
-/// one frame per pair of runs. Frames print as plain text, one after
-/// another; a service that restarts starts a new baseline.
+/// one frame per pair of runs. On a terminal, a full-screen view (keys in
+/// its footer: sort, filter, pause, cumulative, a detail pane); with
+/// `--once`, `--frames` or output to a pipe or file, plain-text frames one
+/// after another. A service that restarts starts a new baseline.
 #[derive(clap::Args)]
 pub struct Args {
     /// A service's metrics route (`http://127.0.0.1:3000/metrics`), or a
@@ -58,6 +60,10 @@ pub fn interval(text: &str) -> Result<Duration, String> {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut source = Source::open(&args.source)?;
     let live = source.is_live();
+    if !args.once && args.frames.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        crate::top::tui::run(source, &args.source, args.interval, args.sort)?;
+        return Ok(ExitCode::SUCCESS);
+    }
     let Some(mut then) = source.next()? else {
         return Err(CliError::Top(SourceError::Saved(
             perf_timer::saved::read_lazily(&args.source)?.no_runs(),
@@ -88,7 +94,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             then = now;
             continue;
         }
-        if !continues(&then.reading, &now.reading) {
+        if !crate::top::tui::continues(&then.reading, &now.reading) {
             emit("the service restarted: a new baseline\n\n");
             then = now;
             continue;
@@ -98,15 +104,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         then = now;
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// Whether `now` follows `then` (else the service restarted).
-fn continues(then: &Reading, now: &Reading) -> bool {
-    match (then, now) {
-        (Reading::Run(a), Reading::Run(b)) => frame::is_continuation(a, b),
-        (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
-        _ => false,
-    }
 }
 
 /// One frame: a line saying the interval, then the table.

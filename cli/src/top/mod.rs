@@ -5,3 +5,4 @@
 pub mod frame;
 pub mod prometheus;
 pub mod source;
+pub mod tui;
