@@ -300,7 +300,7 @@ fn combine(counts: &mut Vec<(u32, u64)>, mut starts: Vec<usize>) {
             );
             next.push(merged.len());
         }
-        if starts.len() % 2 == 0 {
+        if starts.len().is_multiple_of(2) {
             // An odd number of runs: the last one waits for the next round.
             let last = starts[starts.len() - 2];
             merged.extend_from_slice(&counts[last..]);
