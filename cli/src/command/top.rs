@@ -60,7 +60,9 @@ pub fn interval(text: &str) -> Result<Duration, String> {
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let mut source = Source::open(&args.source)?;
     let live = source.is_live();
-    if !args.once && args.frames.is_none() && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+    let terminal = std::io::IsTerminal::is_terminal(&std::io::stdout())
+        && std::io::IsTerminal::is_terminal(&std::io::stdin());
+    if !args.once && args.frames.is_none() && terminal {
         crate::top::tui::run(source, &args.source, args.interval, args.sort)?;
         return Ok(ExitCode::SUCCESS);
     }

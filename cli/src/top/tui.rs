@@ -8,7 +8,7 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
-use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind};
+use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
@@ -151,6 +151,10 @@ impl View {
     pub fn key(&mut self, key: KeyEvent) -> Action {
         if key.kind != KeyEventKind::Press {
             return Action::Continue;
+        }
+        // Raw mode delivers Ctrl-C as a key: it quits, as everywhere.
+        if key.modifiers.contains(KeyModifiers::CONTROL) && key.code == KeyCode::Char('c') {
+            return Action::Quit;
         }
         if self.editing_filter {
             match key.code {
@@ -464,7 +468,6 @@ pub fn run(
 mod tests {
     use super::*;
     use ratatui::backend::TestBackend;
-    use ratatui::crossterm::event::KeyModifiers;
     use ratatui::Terminal;
 
     fn press(view: &mut View, code: KeyCode) -> Action {
@@ -586,6 +589,8 @@ mod tests {
         );
         assert_eq!(web[1], "2.50", "5 runs in 2 s");
         assert_eq!(press(&mut view, KeyCode::Char('q')), Action::Quit);
+        let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
+        assert_eq!(view.key(ctrl_c), Action::Quit);
     }
 
     #[test]
