@@ -67,9 +67,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         return Ok(ExitCode::SUCCESS);
     }
     let Some(mut then) = source.next()? else {
-        return Err(CliError::Top(SourceError::Saved(
-            perf_timer::saved::read_lazily(&args.source)?.no_runs(),
-        )));
+        return Err(CliError::Top(source.no_runs()));
     };
     let limit = if args.once { Some(1) } else { args.frames };
     let mut shown = 0;

@@ -4,7 +4,7 @@
 
 use std::io::{Read as _, Write as _};
 use std::net::{TcpStream, ToSocketAddrs as _};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::time::{Duration, Instant};
 
 use perf_timer::saved::{self, LazyFile, SavedRun};
@@ -57,7 +57,6 @@ pub enum Source {
         started: Instant,
     },
     Replay {
-        path: PathBuf,
         file: LazyFile,
     },
 }
@@ -88,11 +87,20 @@ impl Source {
         if source.contains("://") {
             return Err(SourceError::BadSource(source.to_owned()));
         }
-        let path = Path::new(source).to_owned();
         Ok(Source::Replay {
-            file: saved::read_lazily(&path)?,
-            path,
+            file: saved::read_lazily(Path::new(source))?,
         })
+    }
+
+    /// Why a replayed file gave no reading: its lines, skipped, and why.
+    pub fn no_runs(&mut self) -> SourceError {
+        match self {
+            Source::Replay { file } => SourceError::Saved(file.no_runs()),
+            Source::Http { url, .. } => SourceError::Unreachable {
+                url: url.clone(),
+                reason: "no answer".into(),
+            },
+        }
     }
 
     /// Whether snapshots come live (and the command waits between them).
@@ -121,30 +129,32 @@ impl Source {
                     },
                 }))
             }
-            Source::Replay { path, file } => {
-                for line in file.by_ref() {
-                    let Ok(lazy) = line else { continue };
-                    let run = lazy.read()?;
-                    let at = run.info().process.as_ref().map_or_else(
-                        || {
-                            Duration::from_millis(
-                                run.info()
-                                    .time
-                                    .duration_since(std::time::UNIX_EPOCH)
-                                    .map_or(0, |d| d.as_millis() as u64),
-                            )
-                        },
-                        |p| p.wall(),
-                    );
-                    return Ok(Some(Taken {
-                        reading: Reading::Run(run.into_snapshot()),
-                        at,
-                    }));
-                }
-                let _ = path;
-                Ok(None)
+            Source::Replay { file } => {
+                // Lines that are not saved runs are skipped, as `report` does.
+                let Some(lazy) = file.by_ref().find_map(Result::ok) else {
+                    return Ok(None);
+                };
+                let run = lazy.read()?;
+                Ok(Some(Taken {
+                    at: age_of(&run),
+                    reading: Reading::Run(run.into_snapshot()),
+                }))
             }
         }
+    }
+}
+
+/// When a saved run was taken: its registry's age where the run says it
+/// (intervals then measure the process's own wall time), else its save
+/// time.
+fn age_of(run: &SavedRun) -> Duration {
+    match &run.info().process {
+        Some(process) => process.wall(),
+        None => run
+            .info()
+            .time
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap_or_default(),
     }
 }
 
