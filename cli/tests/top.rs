@@ -240,3 +240,47 @@ fn a_file_replays_frame_by_frame() {
     );
     let _ = std::fs::remove_file(&path);
 }
+
+/// An HdrHistogram interval log (as `export::IntervalLog` writes it)
+/// replays one frame per interval, each timer's row from its histogram.
+#[test]
+fn an_interval_log_replays_interval_by_interval() {
+    let path = std::env::temp_dir().join(format!("perf-timer-top-log-{}.hlog", std::process::id()));
+    let registry = Registry::new();
+    let mut intervals = registry.intervals();
+    let mut log =
+        perf_timer::export::IntervalLog::new(std::fs::File::create(&path).unwrap()).unwrap();
+    for ms in [1, 4] {
+        for _ in 0..10 {
+            registry.timer("job").record(Duration::from_millis(ms));
+        }
+        std::thread::sleep(Duration::from_millis(20));
+        log.write_interval(&intervals.next().unwrap()).unwrap();
+    }
+    drop(log);
+    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+        .arg("top")
+        .arg(&path)
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert_eq!(text.matches("interval log at").count(), 2, "{text}");
+    let p50: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("job "))
+        .map(|l| {
+            l.split("  ")
+                .map(str::trim)
+                .filter(|c| !c.is_empty())
+                .nth(4)
+                .unwrap()
+        })
+        .collect();
+    assert_eq!(p50, ["1.00 ms", "4.00 ms"], "{text}");
+    let _ = std::fs::remove_file(&path);
+}

@@ -71,6 +71,11 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     };
     let limit = if args.once { Some(1) } else { args.frames };
     let mut shown = 0;
+    // An interval log's first reading is a window already: a frame.
+    if matches!(then.reading, Reading::Interval(_)) {
+        emit(&show(&then, &then, args.sort));
+        shown += 1;
+    }
     let mut disconnected = false;
     while limit.is_none_or(|n| shown < n) {
         if live {
@@ -109,6 +114,16 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
 /// One frame: a line saying the interval, then the table.
 fn show(then: &Taken, now: &Taken, sort: SortBy) -> String {
     let elapsed = now.at.saturating_sub(then.at);
+    if let Reading::Interval(interval) = &now.reading {
+        let rows = frame::sorted(crate::top::interval_log::rows(interval), sort);
+        return format!(
+            "interval log at {:.1} s, {:.2} s long, {} timers\n{}\n",
+            interval.start.as_secs_f64(),
+            interval.length.as_secs_f64(),
+            rows.len(),
+            frame::table(&rows)
+        );
+    }
     let (rows, bounded) = match (&then.reading, &now.reading) {
         (Reading::Run(a), Reading::Run(b)) => (frame::rows(a, b, elapsed, sort), false),
         (Reading::Buckets(a), Reading::Buckets(b)) => {

@@ -3,6 +3,7 @@
 //! per timer, the last interval's rates, busy share and exact percentiles.
 
 pub mod frame;
+pub mod interval_log;
 pub mod prometheus;
 pub mod source;
 pub mod tui;

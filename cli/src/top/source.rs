@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use perf_timer::saved::{self, LazyFile, SavedRun};
 use perf_timer::Snapshot;
 
+use super::interval_log::{self, Interval};
 use super::prometheus::{self, Histograms};
 
 /// The media type `metrics_route` answers with a saved run.
@@ -39,6 +40,8 @@ pub enum Reading {
     /// Any other Prometheus endpoint's classic histograms: percentiles
     /// bounded by its buckets.
     Buckets(Histograms),
+    /// One interval of an HdrHistogram interval log: a window already.
+    Interval(Interval),
 }
 
 /// One reading and when it was taken: the registry's age (its process
@@ -58,6 +61,9 @@ pub enum Source {
     },
     Replay {
         file: LazyFile,
+    },
+    Log {
+        intervals: std::vec::IntoIter<Interval>,
     },
 }
 
@@ -87,8 +93,23 @@ impl Source {
         if source.contains("://") {
             return Err(SourceError::BadSource(source.to_owned()));
         }
+        let path = Path::new(source);
+        // A file of saved runs starts with `{`; an interval log does not.
+        let mut head = [0_u8; 1];
+        let starts_with_brace = std::fs::File::open(path)
+            .and_then(|mut f| std::io::Read::read(&mut f, &mut head))
+            .is_ok_and(|n| n == 1 && head[0] == b'{');
+        if !starts_with_brace {
+            if let Ok(text) = std::fs::read(path) {
+                if let Some(intervals) = interval_log::parse(&text) {
+                    return Ok(Source::Log {
+                        intervals: intervals.into_iter(),
+                    });
+                }
+            }
+        }
         Ok(Source::Replay {
-            file: saved::read_lazily(Path::new(source))?,
+            file: saved::read_lazily(path)?,
         })
     }
 
@@ -96,6 +117,7 @@ impl Source {
     pub fn no_runs(&mut self) -> SourceError {
         match self {
             Source::Replay { file } => SourceError::Saved(file.no_runs()),
+            Source::Log { .. } => SourceError::BadSource("an interval log of no interval".into()),
             Source::Http { url, .. } => SourceError::Unreachable {
                 url: url.clone(),
                 reason: "no answer".into(),
@@ -129,6 +151,10 @@ impl Source {
                     },
                 }))
             }
+            Source::Log { intervals } => Ok(intervals.next().map(|interval| Taken {
+                at: interval.start + interval.length,
+                reading: Reading::Interval(interval),
+            })),
             Source::Replay { file } => {
                 // Lines that are not saved runs are skipped, as `report` does.
                 let Some(lazy) = file.by_ref().find_map(Result::ok) else {

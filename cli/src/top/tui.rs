@@ -18,6 +18,7 @@ use ratatui::widgets::{
 use ratatui::Frame;
 
 use super::frame::{self, Row, SortBy, COLUMNS};
+use super::interval_log;
 use super::prometheus;
 use super::source::{Reading, Source, SourceError, Taken};
 
@@ -134,6 +135,13 @@ impl View {
     }
 
     fn rows_between(&self, then: Option<&Taken>, now: Option<&Taken>, sort: SortBy) -> Vec<Row> {
+        if let Some(Taken {
+            reading: Reading::Interval(interval),
+            ..
+        }) = now
+        {
+            return frame::sorted(interval_log::rows(interval), sort);
+        }
         let (Some(then), Some(now)) = (then, now) else {
             return Vec::new();
         };
@@ -383,6 +391,8 @@ impl View {
 /// Whether `now` follows `then` (else the service restarted).
 pub fn continues(then: &Reading, now: &Reading) -> bool {
     match (then, now) {
+        // Each interval of a log is a window of its own.
+        (Reading::Interval(_), Reading::Interval(_)) => true,
         (Reading::Run(a), Reading::Run(b)) => frame::is_continuation(a, b),
         (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
         _ => false,
@@ -394,6 +404,7 @@ fn clone_taken(taken: &Taken) -> Taken {
         reading: match &taken.reading {
             Reading::Run(s) => Reading::Run(s.clone()),
             Reading::Buckets(h) => Reading::Buckets(h.clone()),
+            Reading::Interval(i) => Reading::Interval(i.clone()),
         },
         at: taken.at,
     }
