@@ -63,7 +63,9 @@ pub(crate) struct Figure {
     /// The Prometheus name after `{namespace}_` (with `_total` for a
     /// counter); the `metrics` bridge uses it after its prefix.
     pub(crate) prometheus: &'static str,
-    /// The OpenTelemetry instrument's name.
+    /// The OpenTelemetry instrument's name: an instrument only for the
+    /// figures the bridges forward; for the others, the name one would
+    /// take, kept here so that a new instrument follows the same scheme.
     #[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
     pub(crate) opentelemetry: &'static str,
     pub(crate) kind: Kind,
@@ -178,7 +180,7 @@ pub(crate) const FIGURES: [Figure; 13] = [
         opentelemetry: "perf_timer.active_runs",
         kind: Kind::Gauge,
         unit: Unit::Runs,
-        help: "Runs started and not yet ended (counted from their first second).",
+        help: "Runs started and not yet ended (counted once 10 ms into their run).",
         forwarded: true,
     },
     Figure {

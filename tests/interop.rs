@@ -40,19 +40,7 @@ fn parse_with_python(python: &str, text: &str, open_metrics: bool) -> Vec<serde_
     if open_metrics {
         command.arg("--openmetrics");
     }
-    let mut child = command
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let output = common::pipe(&mut command, text).unwrap();
     assert!(
         output.status.success(),
         "{}\n{text}",

@@ -7,12 +7,13 @@ mod common;
 use std::pin::pin;
 
 use common::*;
-use metrics_util::debugging::{DebugValue, DebuggingRecorder};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder, Snapshotter};
 use metrics_util::MetricKind;
-use perf_timer::{Clock, ErrOutput, Registry};
+use perf_timer::{Clock, ErrOutput, MockClock, Registry};
 
-#[test]
-fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
+/// A debugging recorder and its snapshotter, and a registry on a mock
+/// clock forwarding to it under the prefix `pt`.
+fn forwarding() -> (DebuggingRecorder, Snapshotter, MockClock, Registry) {
     let recorder = DebuggingRecorder::new();
     let snapshotter = recorder.snapshotter();
     let (clock, mock) = Clock::mock();
@@ -21,6 +22,12 @@ fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
         .forward_to_metrics("pt")
         .build()
         .unwrap();
+    (recorder, snapshotter, mock, registry)
+}
+
+#[test]
+fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
+    let (recorder, snapshotter, mock, registry) = forwarding();
     let unforwarded = Registry::builder().build().unwrap();
     metrics::with_local_recorder(&recorder, || {
         let timer = registry.timer("load");
@@ -109,14 +116,7 @@ fn runs_outcomes_and_poll_time_reach_the_metrics_recorder() {
 /// A run counts in flight from its first flush (10 ms in) until it ends.
 #[test]
 fn a_run_in_flight_is_in_the_in_flight_gauge_until_it_ends() {
-    let recorder = DebuggingRecorder::new();
-    let snapshotter = recorder.snapshotter();
-    let (clock, mock) = Clock::mock();
-    let registry = Registry::builder()
-        .clock(clock)
-        .forward_to_metrics("pt")
-        .build()
-        .unwrap();
+    let (recorder, snapshotter, mock, registry) = forwarding();
     let in_flight = || {
         snapshotter
             .snapshot()

@@ -9,8 +9,7 @@
 
 mod common;
 
-use std::io::Write as _;
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::Duration;
 
 use perf_timer::export::Prometheus;
@@ -18,26 +17,10 @@ use perf_timer::{ErrOutput, Registry};
 
 /// promtool's verdict on `text`: `None` when it is clean, else what it said.
 fn lint(text: &str) -> Option<Option<String>> {
-    let mut child = match Command::new("promtool")
-        .args(["check", "metrics"])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-    {
-        Ok(child) => child,
-        Err(_) => {
-            common::tool_missing("there is no `promtool` on PATH (apt-get install prometheus)");
-            return None;
-        }
+    let Ok(out) = common::pipe(Command::new("promtool").args(["check", "metrics"]), text) else {
+        common::tool_missing("there is no `promtool` on PATH (apt-get install prometheus)");
+        return None;
     };
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(text.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
     let said =
         String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     Some((!out.status.success() || !said.trim().is_empty()).then_some(said))

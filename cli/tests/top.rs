@@ -26,6 +26,42 @@ async fn get_once(addr: std::net::SocketAddr, path: &str) {
     }
 }
 
+/// `perf-timer top` with `args`: its output.
+fn top(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+        .arg("top")
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+/// Its standard output, once it succeeded.
+fn stdout_of(out: &std::process::Output) -> String {
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "{text}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    text
+}
+
+/// A table line's cells: split at two spaces or more.
+fn columns(line: &str) -> Vec<&str> {
+    line.split("  ")
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// The p50 column of every row of `timer`, frame after frame.
+fn p50_of(text: &str, timer: &str) -> Vec<String> {
+    text.lines()
+        .filter(|l| l.starts_with(&format!("{timer} ")))
+        .map(|l| columns(l)[4].to_owned())
+        .collect()
+}
+
 /// Serves `app` on a 2-worker runtime; the address, and the runtime.
 fn serve(app: Router) -> (std::net::SocketAddr, tokio::runtime::Runtime) {
     let rt = tokio::runtime::Builder::new_multi_thread()
@@ -77,21 +113,13 @@ fn top_under_load(
     std::thread::sleep(Duration::from_millis(500)); // the load settles
     let started = Instant::now();
     let before = [sent[0].load(Relaxed), sent[1].load(Relaxed)];
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(["top", "--once", "--interval", "1s", "--sort", "timer"])
-        .arg(format!("http://{addr}/metrics"))
-        .output()
-        .unwrap();
+    let url = format!("http://{addr}/metrics");
+    let out = top(&["--once", "--interval", "1s", "--sort", "timer", &url]);
     let elapsed = started.elapsed().as_secs_f64();
     let loaded = [0, 1].map(|i| (sent[i].load(Relaxed) - before[i]) as f64 / elapsed);
     stop.store(true, Relaxed);
     drop(rt);
-    let text = String::from_utf8_lossy(&out.stdout).into_owned();
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_of(&out);
     eprintln!("{text}sent {loaded:?} per second");
     (text, loaded)
 }
@@ -100,13 +128,6 @@ fn top_under_load(
 fn assert_rows_at_the_load(text: &str, loaded: [f64; 2]) {
     let lines: Vec<&str> = text.lines().collect();
     assert!(lines[0].starts_with("interval "), "{text}");
-    let columns = |line: &str| -> Vec<String> {
-        line.split("  ")
-            .map(str::trim)
-            .filter(|c| !c.is_empty())
-            .map(str::to_owned)
-            .collect()
-    };
     assert_eq!(columns(lines[1])[..3], ["timer", "runs/s", "busy"]);
     for (name, rate) in [("GET /fast", loaded[0]), ("GET /slow", loaded[1])] {
         let row = lines
@@ -155,22 +176,15 @@ fn top_reads_a_plain_prometheus_endpoint_from_its_buckets() {
 fn an_endpoint_that_is_not_ours_is_one_line_and_status_2() {
     let app = Router::new().route("/metrics", get(|| async { "# TYPE x counter\nx 1\n" }));
     let (addr, rt) = serve(app);
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(["top", "--once"])
-        .arg(format!("http://{addr}/metrics"))
-        .output()
-        .unwrap();
+    let url = format!("http://{addr}/metrics");
+    let out = top(&["--once", &url]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(2), "{err}");
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("is not a perf-timer endpoint"), "{err}");
     drop(rt);
     // Nobody listening: one line too.
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(["top", "--once"])
-        .arg(format!("http://{addr}/metrics"))
-        .output()
-        .unwrap();
+    let out = top(&["--once", &url]);
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(
         (out.status.code(), err.lines().count()),
@@ -210,30 +224,13 @@ fn a_file_replays_frame_by_frame() {
     save(&restarted);
     restarted.timer("job").record(Duration::from_millis(9));
     save(&restarted);
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .arg("top")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let rows: Vec<Vec<&str>> = text
-        .lines()
-        .filter(|l| l.starts_with("job "))
-        .map(|l| {
-            l.split("  ")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .collect()
-        })
-        .collect();
+    let text = stdout_of(&top(&[path.to_str().unwrap()]));
     // p50 of each frame: the interval's runs only.
-    let p50: Vec<&str> = rows.iter().map(|r| r[4]).collect();
-    assert_eq!(p50, ["1.00 ms", "3.00 ms", "9.00 ms"], "{text}");
+    assert_eq!(
+        p50_of(&text, "job"),
+        ["1.00 ms", "3.00 ms", "9.00 ms"],
+        "{text}"
+    );
     assert!(
         text.contains("the service restarted: a new baseline"),
         "{text}"
@@ -258,29 +255,8 @@ fn an_interval_log_replays_interval_by_interval() {
         log.write_interval(&intervals.next().unwrap()).unwrap();
     }
     drop(log);
-    let out = Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .arg("top")
-        .arg(&path)
-        .output()
-        .unwrap();
-    let text = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "{text}{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let text = stdout_of(&top(&[path.to_str().unwrap()]));
     assert_eq!(text.matches("interval log at").count(), 2, "{text}");
-    let p50: Vec<&str> = text
-        .lines()
-        .filter(|l| l.starts_with("job "))
-        .map(|l| {
-            l.split("  ")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .nth(4)
-                .unwrap()
-        })
-        .collect();
-    assert_eq!(p50, ["1.00 ms", "4.00 ms"], "{text}");
+    assert_eq!(p50_of(&text, "job"), ["1.00 ms", "4.00 ms"], "{text}");
     let _ = std::fs::remove_file(&path);
 }

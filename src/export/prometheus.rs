@@ -559,14 +559,16 @@ where
 
 /// The media type of a registry served as a saved run's JSON line (see
 /// [`saved`](crate::saved)) by [`metrics_route`], for clients that read
-/// whole histograms, such as `perf-timer top`.
+/// whole histograms, such as `perf-timer top`: [`saved::MEDIA_TYPE`](crate::saved::MEDIA_TYPE).
 ///
 /// ```
-/// assert_eq!(perf_timer::export::RUN_MEDIA_TYPE, "application/vnd.perf-timer.run+json");
+/// assert_eq!(perf_timer::export::RUN_MEDIA_TYPE, perf_timer::saved::MEDIA_TYPE);
 /// ```
 #[cfg(all(feature = "axum", feature = "save"))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "axum", feature = "save"))))]
-pub const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
+pub const RUN_MEDIA_TYPE: &str = crate::saved::MEDIA_TYPE;
+/// Without the feature `save` no client gets it; the name keeps the
+/// route's negotiation one piece of code.
 #[cfg(all(feature = "axum", not(feature = "save")))]
 const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 

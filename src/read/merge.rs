@@ -72,13 +72,13 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
         totals.merge(stats.totals());
     }
     let scheduled_nanos = parts.iter().fold(0_u64, |sum, stats| {
-        sum.saturating_add(saturating_nanos(stats.scheduled_distribution().total()))
+        sum.saturating_add(saturating_nanos(stats.scheduled().total()))
     });
     let reading = Reading {
         totals,
         busy: add_buckets(layout, parts.iter().map(|s| s.busy())),
         wall: add_buckets(layout, parts.iter().map(|s| s.wall())),
-        scheduled: add_buckets(layout, parts.iter().map(|s| s.scheduled_distribution())),
+        scheduled: add_buckets(layout, parts.iter().map(|s| s.scheduled())),
         scheduled_nanos,
     };
     Stats::from_reading(name, reading, layout, quantiles)

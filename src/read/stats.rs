@@ -668,11 +668,6 @@ impl Stats {
         &self.totals
     }
 
-    /// The scheduling delays' distribution, with its exact total.
-    pub(crate) fn scheduled_distribution(&self) -> &Distribution {
-        &self.scheduled
-    }
-
     /// From parts read back (a saved run, a merge): `reading` with the
     /// bucket counts in `layout`.
     pub(crate) fn from_reading(

@@ -104,7 +104,7 @@ fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
 }
 
 fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
-    let scheduled = stats.scheduled_distribution();
+    let scheduled = stats.scheduled();
     json!({
         "name": stats.name(),
         "totals": totals_to_json(stats.totals()),

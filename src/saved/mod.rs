@@ -73,6 +73,15 @@ pub use file::{read, read_lazily, LazyFile, LazyRun, SavedFile, Skipped};
 pub(crate) use run::label_warnings;
 pub use run::{RunInfo, SavedRun};
 
+/// The media type of a saved run's line sent over HTTP:
+/// `export::metrics_route` answers it (with the feature `axum`), and the
+/// `perf-timer top` command asks for it.
+///
+/// ```
+/// assert_eq!(perf_timer::saved::MEDIA_TYPE, "application/vnd.perf-timer.run+json");
+/// ```
+pub const MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
+
 /// The schema this version writes, and the newest it reads. Schema 2 names
 /// a timer's completed runs `count` (as `Stats::count` does), where schema
 /// 1 said `runs`; both read.

@@ -34,6 +34,28 @@ pub fn tool_missing(what: &str) {
     eprintln!("skipped: {what}; set PERF_TIMER_INTEROP=require to fail instead");
 }
 
+/// Runs `command` with `text` on its stdin: its output, or the error of
+/// starting it (the tool is missing).
+#[allow(dead_code)] // not every test binary pipes
+pub fn pipe(
+    command: &mut std::process::Command,
+    text: &str,
+) -> std::io::Result<std::process::Output> {
+    use std::io::Write as _;
+    use std::process::Stdio;
+    let mut child = command
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()?;
+    child
+        .stdin
+        .take()
+        .expect("stdin was piped")
+        .write_all(text.as_bytes())?;
+    child.wait_with_output()
+}
+
 /// Each poll moves the clock by the next step (time spent "running"); the
 /// last poll returns `Ready`, the others `Pending`.
 pub struct Steps {

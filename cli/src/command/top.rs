@@ -99,7 +99,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             then = now;
             continue;
         }
-        if !crate::top::tui::continues(&then.reading, &now.reading) {
+        if !now.reading.follows(&then.reading) {
             emit("the service restarted: a new baseline\n\n");
             then = now;
             continue;

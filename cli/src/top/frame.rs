@@ -34,6 +34,44 @@ pub struct Row {
     pub extras: bool,
 }
 
+/// What a window read from histograms alone holds (an interval log's, a
+/// plain Prometheus endpoint's): runs, busy seconds and percentiles.
+pub struct Window {
+    pub runs: f64,
+    pub busy_seconds: f64,
+    pub p50: Option<Duration>,
+    pub p99: Option<Duration>,
+    pub max: Option<Duration>,
+}
+
+/// Rows of windows `seconds` long, one per named window; in flight,
+/// errors, cancelled and slow polls are not in a histogram (shown `-`).
+pub fn rows_of_windows(windows: Vec<(String, Window)>, seconds: f64) -> Vec<Row> {
+    let seconds = seconds.max(1e-9);
+    let all_busy: f64 = windows.iter().map(|(_, w)| w.busy_seconds.max(0.0)).sum();
+    windows
+        .into_iter()
+        .map(|(timer, w)| Row {
+            timer,
+            runs_per_second: w.runs / seconds,
+            cores: w.busy_seconds / seconds,
+            share: if all_busy > 0.0 {
+                w.busy_seconds / all_busy
+            } else {
+                0.0
+            },
+            p50: w.p50,
+            p99: w.p99,
+            max: w.max,
+            in_flight: 0,
+            errors_per_second: 0.0,
+            cancelled_per_second: 0.0,
+            slow_polls: 0,
+            extras: false,
+        })
+        .collect()
+}
+
 /// What a frame is sorted by, largest first (the timer's name: A to Z).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum SortBy {

@@ -8,7 +8,7 @@ use perf_timer::hdrhistogram::serialization::interval_log::{IntervalLogIterator,
 use perf_timer::hdrhistogram::serialization::Deserializer;
 use perf_timer::hdrhistogram::Histogram;
 
-use super::frame::Row;
+use super::frame::{self, Row, Window};
 
 /// One interval of the log: when it started (from the log's start), how
 /// long it lasted, and each tagged histogram (nanoseconds).
@@ -62,35 +62,23 @@ pub fn parse(text: &[u8]) -> Option<Vec<Interval>> {
 /// to the histogram's precision) and percentiles; in flight, errors,
 /// cancelled and slow polls are not in the log.
 pub fn rows(interval: &Interval) -> Vec<Row> {
-    let seconds = interval.length.as_secs_f64().max(1e-9);
-    let busy = |h: &Histogram<u64>| h.mean() * h.len() as f64 / 1e9;
-    let all_busy: f64 = interval.timers.iter().map(|(_, h)| busy(h)).sum();
-    interval
+    let windows = interval
         .timers
         .iter()
         .map(|(name, h)| {
             let ran = !h.is_empty();
             let at = |q: f64| ran.then(|| Duration::from_nanos(h.value_at_quantile(q)));
-            Row {
-                timer: name.clone(),
-                runs_per_second: h.len() as f64 / seconds,
-                cores: busy(h) / seconds,
-                share: if all_busy > 0.0 {
-                    busy(h) / all_busy
-                } else {
-                    0.0
-                },
+            let window = Window {
+                runs: h.len() as f64,
+                busy_seconds: h.mean() * h.len() as f64 / 1e9,
                 p50: at(0.5),
                 p99: at(0.99),
                 max: ran.then(|| Duration::from_nanos(h.max())),
-                in_flight: 0,
-                errors_per_second: 0.0,
-                cancelled_per_second: 0.0,
-                slow_polls: 0,
-                extras: false,
-            }
+            };
+            (name.clone(), window)
         })
-        .collect()
+        .collect();
+    frame::rows_of_windows(windows, interval.length.as_secs_f64())
 }
 
 #[cfg(test)]

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::frame::Row;
+use super::frame::{self, Row, Window};
 
 /// One histogram series: cumulative bucket counts by upper bound, count
 /// and sum (seconds).
@@ -154,7 +154,6 @@ pub fn is_continuation(then: &Histograms, now: &Histograms) -> bool {
 /// bounded by the buckets (the upper bound of the bucket holding them);
 /// in flight, errors, cancelled and slow polls are not in a histogram.
 pub fn rows(then: &Histograms, now: &Histograms, elapsed: Duration) -> Vec<Row> {
-    let seconds = elapsed.as_secs_f64().max(1e-9);
     let delta = |name: &str, s: &Series| -> Series {
         let before = then.get(name).cloned().unwrap_or_default();
         Series {
@@ -174,33 +173,21 @@ pub fn rows(then: &Histograms, now: &Histograms, elapsed: Duration) -> Vec<Row> 
             sum: s.sum - before.sum,
         }
     };
-    let windows: Vec<(String, Series)> =
-        now.iter().map(|(n, s)| (n.clone(), delta(n, s))).collect();
-    let all_busy: f64 = windows.iter().map(|(_, w)| w.sum.max(0.0)).sum();
-    windows
-        .into_iter()
-        .map(|(name, w)| {
-            let quantile = |q: f64| bound_of(&w, q);
-            Row {
-                timer: name,
-                runs_per_second: w.count / seconds,
-                cores: w.sum / seconds,
-                share: if all_busy > 0.0 {
-                    w.sum / all_busy
-                } else {
-                    0.0
-                },
-                p50: quantile(0.5),
-                p99: quantile(0.99),
-                max: quantile(1.0),
-                in_flight: 0,
-                errors_per_second: 0.0,
-                cancelled_per_second: 0.0,
-                slow_polls: 0,
-                extras: false,
-            }
+    let windows = now
+        .iter()
+        .map(|(name, s)| {
+            let w = delta(name, s);
+            let window = Window {
+                runs: w.count,
+                busy_seconds: w.sum,
+                p50: bound_of(&w, 0.5),
+                p99: bound_of(&w, 0.99),
+                max: bound_of(&w, 1.0),
+            };
+            (name.clone(), window)
         })
-        .collect()
+        .collect();
+    frame::rows_of_windows(windows, elapsed.as_secs_f64())
 }
 
 /// The upper bound of the bucket that holds quantile `q` of the window;

@@ -7,14 +7,11 @@ use std::net::{TcpStream, ToSocketAddrs as _};
 use std::path::Path;
 use std::time::{Duration, Instant};
 
-use perf_timer::saved::{self, LazyFile, SavedRun};
+use perf_timer::saved::{self, LazyFile, SavedRun, MEDIA_TYPE as RUN_MEDIA_TYPE};
 use perf_timer::Snapshot;
 
 use super::interval_log::{self, Interval};
 use super::prometheus::{self, Histograms};
-
-/// The media type `metrics_route` answers with a saved run.
-pub const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 
 /// Why a snapshot could not be had.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +39,20 @@ pub enum Reading {
     Buckets(Histograms),
     /// One interval of an HdrHistogram interval log: a window already.
     Interval(Interval),
+}
+
+impl Reading {
+    /// Whether this reading follows `then` of the same service (else it
+    /// restarted, and an interval must start again from here).
+    pub fn follows(&self, then: &Reading) -> bool {
+        match (then, self) {
+            (Reading::Run(a), Reading::Run(b)) => super::frame::is_continuation(a, b),
+            (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
+            // Each interval of a log is a window of its own.
+            (Reading::Interval(_), Reading::Interval(_)) => true,
+            _ => false,
+        }
+    }
 }
 
 /// One reading and when it was taken: the registry's age (its process

@@ -89,7 +89,7 @@ impl View {
     /// if the service restarted.
     pub fn update(&mut self, taken: Taken) {
         let continues = match (&self.now, &taken.reading) {
-            (Some(prev), reading) => continues(&prev.reading, reading),
+            (Some(prev), reading) => reading.follows(&prev.reading),
             (None, _) => false,
         };
         if !continues {
@@ -385,17 +385,6 @@ impl View {
                 ))
             })
             .collect()
-    }
-}
-
-/// Whether `now` follows `then` (else the service restarted).
-pub fn continues(then: &Reading, now: &Reading) -> bool {
-    match (then, now) {
-        // Each interval of a log is a window of its own.
-        (Reading::Interval(_), Reading::Interval(_)) => true,
-        (Reading::Run(a), Reading::Run(b)) => frame::is_continuation(a, b),
-        (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
-        _ => false,
     }
 }
 
