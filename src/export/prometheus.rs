@@ -34,9 +34,10 @@ pub fn write_prometheus(out: &mut impl Write, snapshot: &Snapshot, namespace: &s
 ///   registry's quantiles (the default) or, with
 ///   [`histograms`](Prometheus::histograms), a classic histogram whose
 ///   `_bucket{le="…"}` series `histogram_quantile` aggregates across
-///   replicas and windows;
+///   replicas and windows, or, with [`native`](Prometheus::native), a
+///   native histogram for scrapers that ask for protobuf;
 /// * wall time: `{ns}_wall_seconds_total` (a counter) with summaries,
-///   `{ns}_wall_seconds` (a histogram) with histograms;
+///   `{ns}_wall_seconds` (a histogram, classic or native) with histograms;
 /// * `{ns}_idle_seconds_total`, `{ns}_polls_total`;
 /// * `{ns}_runs_total{outcome="completed|cancelled|panicked|error"}`;
 /// * `{ns}_slow_polls_total`, `{ns}_blocked_polls_total`, `{ns}_clamped_total`;
