@@ -215,9 +215,11 @@ fn a_real_prometheus_computes_our_p99_from_the_histogram_buckets() {
     let ours = stats.quantile(0.99).as_secs_f64();
     // The bucket that holds our p99, and its neighbours (a value right at
     // a bound may sit on either side of it within the histogram's precision).
+    // Each bound as exactly the `le` Prometheus reads (2.5e-3, not
+    // 2.5 × 1e-6 × 1000 = 0.0024999999999999996).
     let bounds: Vec<f64> = [0.0]
         .into_iter()
-        .chain((0..4).flat_map(|d| [1.0, 2.5, 5.0].map(|m| m * 1e-6 * 10f64.powi(d))))
+        .chain((0..4).flat_map(|d| [1.0, 2.5, 5.0].map(|m| m * 10f64.powi(d) / 1e6)))
         .collect();
     let i = bounds
         .iter()
