@@ -698,3 +698,62 @@ fn a_run_appended_after_a_torn_line_still_reads() {
     assert_eq!(file.skipped.len(), 1, "{:?}", file.skipped);
     assert_eq!(file.skipped[0].line, 1);
 }
+
+/// The shapes real runs take that deflate far better than noise: each
+/// value a run of a regular pattern. `(start, step, n, repeat)`.
+fn pattern() -> impl Strategy<Value = Vec<u64>> {
+    let sweep = (1_u64..100_000, 1_u64..1_000, 1_u64..20_000)
+        .prop_map(|(start, step, n)| (0..n).map(|i| start + i * step).collect());
+    // A clock-tick grid: multiples of a tick, a few ticks apart.
+    let grid = (
+        prop::sample::select(vec![10_u64, 30, 41, 1_000]),
+        1_u64..3_000,
+    )
+        .prop_map(|(tick, n)| (0..n).map(|i| tick * (1 + i % 97)).collect());
+    // The steps of a mock clock: whole microseconds.
+    let steps = (1_u64..5_000).prop_map(|n| (1..=n).map(|i| i * 1_000).collect());
+    // One bucket, many times.
+    let one_bucket = (1_u64..10_000_000, 1_u64..50_000).prop_map(|(v, n)| vec![v; n as usize]);
+    // Every value of a range once: each of the first 2,048 is a bucket.
+    let every_value = (1_u64..40_000).prop_map(|n| (1..=n).collect());
+    let random = prop::collection::vec(1_u64..3_600_000_000_000, 1..500);
+    prop_oneof![sweep, grid, steps, one_bucket, every_value, random]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(48))]
+
+    /// Whatever pattern a run's values follow, however well it deflates,
+    /// its saved line reads back bucket for bucket, alone, merged with
+    /// another and through a file.
+    #[test]
+    fn runs_of_any_pattern_read_back(
+        values in pattern(),
+        other in pattern(),
+        figures in 2_u8..=4,
+    ) {
+        let (registry, _) = ranged(Duration::from_nanos(1), Duration::from_secs(3_600), figures);
+        let (second, _) = ranged(Duration::from_nanos(1), Duration::from_secs(3_600), figures);
+        for &v in &values {
+            registry.timer("t").record(Duration::from_nanos(v));
+        }
+        for &v in &other {
+            second.timer("t").record(Duration::from_nanos(v));
+            second.timer("u").record(Duration::from_nanos(v));
+        }
+        let back = round_trip(registry.snapshot());
+        prop_assert_eq!(back.get("t").unwrap().count(), values.len() as u64);
+        let merged = perf_timer::Snapshot::merge([&registry.snapshot(), &second.snapshot()]);
+        round_trip(merged.clone());
+
+        let path = TempPath::new("patterns");
+        SavedRun::capture(&registry).append_to(&path.0).unwrap();
+        SavedRun::of_snapshot(merged).append_to(&path.0).unwrap();
+        let file = saved::read(&path.0).unwrap();
+        prop_assert!(file.skipped.is_empty(), "{:?}", file.skipped);
+        prop_assert_eq!(
+            file.runs[1].snapshot().get("t").unwrap().count(),
+            (values.len() + other.len()) as u64
+        );
+    }
+}

@@ -182,6 +182,14 @@ pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
 /// `compressed` (zlib) inflated, with this thread's decompressor: its
 /// tables are made once per thread and reset, not zeroed for each of the
 /// many small histograms of a file.
+///
+/// The output grows as the stream needs, whatever its ratio: regular
+/// counts (a sweep, a clock-tick grid, every bucket once) deflate far
+/// better than noisy ones. Asking for the whole output in one call
+/// (`FlushDecompress::Finish`) fails when the buffer is short and leaves
+/// the stream unusable, so the stream is fed in steps. The V2 header's
+/// payload length bounds the output: a stream that inflates past it is an
+/// error, not an allocation as large as the stream can make.
 fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
     use flate2::{Decompress, FlushDecompress, Status};
     thread_local! {
@@ -190,18 +198,29 @@ fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
     DECOMPRESS.with(|cell| {
         let mut decompress = cell.borrow_mut();
         decompress.reset(true);
-        let mut out = Vec::with_capacity(compressed.len() * 4 + 64);
+        let mut out = Vec::with_capacity((compressed.len() * 4).clamp(HEADER, 1 << 16));
         loop {
             let before = (decompress.total_in(), decompress.total_out());
             let read = (before.0 as usize).min(compressed.len());
             let status = decompress
-                .decompress_vec(&compressed[read..], &mut out, FlushDecompress::Finish)
+                .decompress_vec(&compressed[read..], &mut out, FlushDecompress::None)
                 .map_err(|e| e.to_string())?;
+            // The header's length, once it has arrived: the V2 form is the
+            // header and that many bytes, never more.
+            let declared = be_u32(&out, 4).map(|length| HEADER + length as usize);
+            if declared.is_some_and(|whole| out.len() > whole) {
+                return Err("it inflates past the length its header declares".into());
+            }
             if status == Status::StreamEnd {
                 return Ok(out);
             }
             if out.len() == out.capacity() {
-                out.reserve(out.capacity().max(64)); // room for more
+                // Double, but never past what the header declares (plus
+                // one byte, to see a stream that goes on): a damaged length
+                // asks for no more memory than the stream really makes.
+                let double = out.len().max(64);
+                let room = declared.map_or(double, |whole| (whole + 1 - out.len()).min(double));
+                out.reserve(room.max(1));
             } else if (decompress.total_in(), decompress.total_out()) == before {
                 return Err("the data ends before its stream does".into());
             }
@@ -347,6 +366,44 @@ mod tests {
             let decoded = decode(&encode_buckets(layout, buckets.clone().into_iter())).unwrap();
             assert_eq!(decoded.buckets, buckets);
             assert_eq!((decoded.lowest, decoded.significant_figures), (1, 3));
+        }
+    }
+
+    /// Regular counts deflate far past 4:1 (every bucket once: about
+    /// 1,000:1): each reads back, however well it compresses.
+    #[test]
+    fn counts_that_compress_well_read_back() {
+        let layout = layout();
+        let len = layout.len() as u32;
+        let every_bucket_once: Vec<(u32, u64)> = (0..len).map(|i| (i, 1)).collect();
+        let sweep: Vec<(u32, u64)> = (0..len / 3).map(|i| (i * 3, 7)).collect();
+        let one_bucket = vec![(1_000, 5_000_000)];
+        for buckets in [every_bucket_once, sweep, one_bucket] {
+            let text = encode_buckets(layout, buckets.clone().into_iter());
+            let compressed = BASE64.decode(&text).unwrap().len();
+            let decoded = decode(&text).unwrap_or_else(|e| panic!("{e} ({compressed} bytes)"));
+            assert_eq!(decoded.buckets, buckets);
+        }
+    }
+
+    /// A stream that inflates past its header's length is an error, and a
+    /// header that claims 4 GiB asks for no more than the stream makes.
+    #[test]
+    fn a_stream_longer_or_shorter_than_its_header_is_an_error() {
+        let layout = layout();
+        let v2 = v2_of(layout, (0..1_000).map(|i| (i, 1)));
+        for claimed in [10_u32, u32::MAX - 64] {
+            let mut lying = v2.clone();
+            lying[4..8].copy_from_slice(&claimed.to_be_bytes());
+            let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
+            zlib.write_all(&lying).unwrap();
+            let mut bytes = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+            bytes.extend_from_slice(&0_u32.to_be_bytes());
+            bytes.extend_from_slice(&zlib.finish().unwrap());
+            assert!(decode(&BASE64.encode(&bytes)).is_err(), "{claimed}");
+            // Cut short: the stream ends before its end marker.
+            bytes.truncate(bytes.len() - 6);
+            assert!(decode(&BASE64.encode(&bytes)).is_err(), "{claimed} cut");
         }
     }
 
