@@ -1,6 +1,8 @@
 //! What a chart shows: which timers of which files, chosen from the
 //! command's arguments.
 
+use std::collections::BTreeMap;
+
 use perf_timer::Stats;
 
 use crate::error::CliError;
@@ -60,7 +62,7 @@ pub fn curves(sides: &[Side], timer: Option<&str>) -> Result<(String, Vec<Curve>
     if let Some(name) = timer {
         let mut curves = Vec::new();
         for side in sides {
-            curves.extend(curve(side, name)?);
+            curves.extend(curve(side, name, &run_lines(side, &[name])?));
         }
         if curves.is_empty() {
             return Err(CliError::NoTimer {
@@ -102,25 +104,38 @@ pub fn curves(sides: &[Side], timer: Option<&str>) -> Result<(String, Vec<Curve>
     }
 }
 
-/// `name`'s line for one file: its runs merged, and each run's own where
-/// the file holds several (up to [`MOST_RUN_LINES`], read again from the
-/// file). `None` where the file has no completed run of it.
-pub fn curve(side: &Side, name: &str) -> Result<Option<Curve>, CliError> {
-    let Some(stats) = side.snapshot.get(name).filter(|s| s.count() > 0) else {
-        return Ok(None);
-    };
-    let runs = if side.runs() > 1 && side.runs() <= MOST_RUN_LINES {
-        (side.each_run_of(&[name], MOST_RUN_LINES)?.into_iter())
-            .filter_map(|(_, mut timers)| timers.pop())
-            .collect()
-    } else {
-        Vec::new()
-    };
-    Ok(Some(Curve {
+/// Per timer, its stats in each run of one file, in run order: the lines
+/// drawn beside the file's merged line.
+pub type RunLines = BTreeMap<String, Vec<Stats>>;
+
+/// The run lines of `names` in `side`, read in one pass over its file
+/// (each run decoded once, only the named timers), where the file holds
+/// several runs and at most [`MOST_RUN_LINES`]; empty otherwise.
+pub fn run_lines(side: &Side, names: &[&str]) -> Result<RunLines, CliError> {
+    let mut lines = RunLines::new();
+    if side.runs() > 1 && side.runs() <= MOST_RUN_LINES {
+        for (_, timers) in side.each_run_of(names, MOST_RUN_LINES)? {
+            for stats in timers {
+                lines
+                    .entry(stats.name().to_owned())
+                    .or_default()
+                    .push(stats);
+            }
+        }
+    }
+    Ok(lines)
+}
+
+/// `name`'s line for one file: its runs merged, and each run's own from
+/// `lines` (see [`run_lines`]). `None` where the file has no completed run
+/// of it.
+pub fn curve(side: &Side, name: &str, lines: &RunLines) -> Option<Curve> {
+    let stats = side.snapshot.get(name).filter(|s| s.count() > 0)?;
+    Some(Curve {
         label: side.name(),
         stats: stats.clone(),
-        runs,
-    }))
+        runs: lines.get(name).cloned().unwrap_or_default(),
+    })
 }
 
 /// Self busy time per timer and file, largest first (by the largest of its

@@ -23,12 +23,23 @@ pub enum CliError {
     /// `--label k=v` matched no run.
     #[error("no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels", path.display(), path.display())]
     NoLabel { path: PathBuf, label: String },
-    /// A line whose header reads but whose timers do not.
-    #[error("{} line {line} is a saved run that does not read: {reason}", path.display())]
+    /// The run asked for: its header reads but its timers do not.
+    #[error("{} line {line} is a saved run that does not read: {source}", path.display())]
     BadRun {
         path: PathBuf,
         line: usize,
-        reason: String,
+        source: SavedError,
+    },
+    /// A file whose runs' headers read but none of whose runs does.
+    #[error(
+        "{} holds {runs} saved run(s) and none reads; line {line}: {source}",
+        path.display()
+    )]
+    NoReadableRun {
+        path: PathBuf,
+        runs: usize,
+        line: usize,
+        source: SavedError,
     },
     /// `--timer NAME` matched no timer.
     #[error("no timer is named {name:?}{}", known_list(known))]
@@ -45,6 +56,13 @@ pub enum CliError {
         new: PathBuf,
         new_clocks: Vec<String>,
     },
+    /// The runs to merge were timed with different clocks.
+    #[error(
+        "the runs to merge were timed with different clocks ({}): their busy times do not \
+         add up; give --allow-mixed-clocks to merge them anyway",
+        clocks.join(", ")
+    )]
+    MergeMixedClocks { clocks: Vec<String> },
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

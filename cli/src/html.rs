@@ -69,11 +69,15 @@ pub fn page(
         );
     }
     charted.sort_by(|a, b| a.name().cmp(b.name()));
+    // Every chart's run lines in one pass over each file.
+    let names: Vec<&str> = charted.iter().map(|s| s.name()).collect();
+    let lines = (sides.iter())
+        .map(|side| charts::run_lines(side, &names))
+        .collect::<Result<Vec<_>, _>>()?;
     for stats in charted {
-        let mut curves: Vec<Curve> = Vec::new();
-        for side in sides {
-            curves.extend(charts::curve(side, stats.name())?);
-        }
+        let curves: Vec<Curve> = (sides.iter().zip(&lines))
+            .filter_map(|(side, lines)| charts::curve(side, stats.name(), lines))
+            .collect();
         let title = format!("{:?}", legend::shorten(stats.name(), 80));
         let svg = plot::percentiles_svg(&title, &curves)?;
         let _ = writeln!(

@@ -17,6 +17,16 @@ use crate::error::CliError;
 /// no run is an error.
 pub fn each_run(
     path: &Path,
+    visit: impl FnMut(LazyRun) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    runs_of(path, true, visit)
+}
+
+/// [`each_run`], saying skipped lines on stderr where `say` (not when the
+/// file is read a second time).
+fn runs_of(
+    path: &Path,
+    say: bool,
     mut visit: impl FnMut(LazyRun) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let mut file = saved::read_lazily(path)?;
@@ -28,13 +38,14 @@ pub fn each_run(
             Ok(run) => {
                 if !any {
                     any = true;
-                    for skipped in waiting.drain(..) {
+                    for skipped in waiting.drain(..).filter(|_| say) {
                         eprintln!("perf-timer: {}: {skipped}", path.display());
                     }
                 }
                 visit(run)?;
             }
-            Err(skipped) if any => eprintln!("perf-timer: {}: {skipped}", path.display()),
+            Err(skipped) if any && say => eprintln!("perf-timer: {}: {skipped}", path.display()),
+            Err(_) if any => {}
             Err(skipped) => waiting.push(skipped),
         }
     }
@@ -44,13 +55,54 @@ pub fn each_run(
     Ok(())
 }
 
-/// A run decoded, or the line's error as the file's.
+/// A run decoded, or the line's error as the file's: for a run the user
+/// chose by number or label, where skipping it would answer another.
 pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
-    run.read().map_err(|e| CliError::BadRun {
+    run.read().map_err(|source| CliError::BadRun {
         path: path.to_owned(),
         line: run.line(),
-        reason: e.to_string(),
+        source,
     })
+}
+
+/// Each run of `path` that reads, decoded by `read`, in turn. A run whose
+/// header reads but whose timers do not (a damaged histogram, a torn copy)
+/// is skipped and said on stderr, as a torn line is: one damaged run never
+/// takes the file's other runs with it. A file where no run reads is an
+/// error that says why the first did not.
+pub fn each_readable_run(
+    path: &Path,
+    read: impl Fn(&LazyRun) -> Result<SavedRun, perf_timer::saved::SavedError>,
+    mut visit: impl FnMut(usize, SavedRun) -> Result<(), CliError>,
+) -> Result<(), CliError> {
+    let (mut read_any, mut runs, mut first_bad) = (false, 0, None);
+    each_run(path, |lazy| {
+        runs += 1;
+        match read(&lazy) {
+            Ok(run) => {
+                read_any = true;
+                visit(lazy.line(), run)
+            }
+            Err(e) => {
+                eprintln!(
+                    "perf-timer: {}: line {} skipped: a saved run that does not read: {e}",
+                    path.display(),
+                    lazy.line()
+                );
+                first_bad.get_or_insert((lazy.line(), e));
+                Ok(())
+            }
+        }
+    })?;
+    match first_bad {
+        Some((line, source)) if !read_any => Err(CliError::NoReadableRun {
+            path: path.to_owned(),
+            runs,
+            line,
+            source,
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// Whether `info` has every label of `labels`.
@@ -93,6 +145,8 @@ pub struct Side {
     pub path: PathBuf,
     /// Each run's header (who, when, labels, clock), in file order.
     pub infos: Vec<RunInfo>,
+    /// Each run's line in the file, in file order.
+    pub lines: Vec<usize>,
     /// The runs merged.
     pub snapshot: Snapshot,
     /// Per timer: its figures in each run where it did anything.
@@ -105,11 +159,11 @@ impl Side {
         let mut side = Side {
             path: path.to_owned(),
             infos: Vec::new(),
+            lines: Vec::new(),
             snapshot: Snapshot::merge([]),
             per_run: BTreeMap::new(),
         };
-        each_run(path, |lazy| {
-            let run = decode(path, &lazy)?;
+        each_readable_run(path, LazyRun::read, |line, run| {
             for stats in run.snapshot().iter() {
                 if let Some(figures) = RunFigures::of(stats, by) {
                     match side.per_run.get_mut(stats.name()) {
@@ -126,6 +180,7 @@ impl Side {
                 Snapshot::merge([&side.snapshot, run.snapshot()])
             };
             side.infos.push(run.info().clone());
+            side.lines.push(line);
             Ok(())
         })?;
         Ok(side)
@@ -146,17 +201,25 @@ impl Side {
         most: usize,
     ) -> Result<Vec<(usize, Vec<Stats>)>, CliError> {
         let mut found = Vec::new();
-        let mut number = 0;
-        each_run(&self.path, |lazy| {
-            number += 1;
-            if number <= most {
-                let run = decode(&self.path, &lazy)?;
+        runs_of(&self.path, false, |lazy| {
+            // The runs this side read, numbered as it numbers them; only
+            // the named timers decoded (the rest of the line is parsed, not
+            // inflated).
+            let Ok(index) = self.lines.binary_search(&lazy.line()) else {
+                return Ok(());
+            };
+            if index < most {
+                let run = lazy.read_timers(names).map_err(|source| CliError::BadRun {
+                    path: self.path.clone(),
+                    line: lazy.line(),
+                    source,
+                })?;
                 let timers = (names.iter())
                     .filter_map(|name| run.snapshot().get(name))
                     .filter(|s| s.count() > 0)
                     .cloned()
                     .collect();
-                found.push((number, timers));
+                found.push((index + 1, timers));
             }
             Ok(())
         })?;

@@ -2,32 +2,55 @@
 //! histograms added exactly.
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
-use perf_timer::saved::SavedRun;
+use perf_timer::saved::{LazyRun, SavedRun};
 use perf_timer::Snapshot;
 
 use crate::error::CliError;
 use crate::load;
 
-/// Every run of `paths` as one saved run, appended to `out`. Its labels are
-/// those every merged run shares, plus `merged_runs` and `merged_hosts`.
-/// One run is decoded at a time, added to the merge, and let go.
-pub fn merge(paths: &[impl AsRef<Path>], out: &Path) -> Result<SavedRun, CliError> {
+/// Every run of `paths` that reads as one saved run, appended to `out`.
+/// Its labels are those every merged run shares, plus `merged_runs`,
+/// `merged_hosts` and `merged_programs`; its clock is theirs, and its
+/// program theirs when they share one. Runs timed with different clocks
+/// are refused unless `mixed_clocks`: their busy times do not add up. One
+/// run is decoded at a time, added to the merge, and let go.
+pub fn merge(
+    paths: &[impl AsRef<Path>],
+    out: &Path,
+    mixed_clocks: bool,
+) -> Result<SavedRun, CliError> {
     let mut merged: Option<Snapshot> = None;
     let mut shared: Option<BTreeMap<String, String>> = None;
     let mut hosts: BTreeSet<String> = BTreeSet::new();
+    let mut programs: BTreeSet<String> = BTreeSet::new();
+    // Each known clock, with the first file that had it.
+    let mut clocks: BTreeMap<String, PathBuf> = BTreeMap::new();
     let mut count = 0_usize;
     for path in paths {
         let path = path.as_ref();
-        load::each_run(path, |lazy| {
-            let run = load::decode(path, &lazy)?;
+        load::each_readable_run(path, LazyRun::read, |_, run| {
             let info = run.info();
             match &mut shared {
                 None => shared = Some(info.labels.clone()),
                 Some(shared) => shared.retain(|k, v| info.labels.get(k) == Some(v)),
             }
             hosts.insert(info.host.clone());
+            programs.insert(info.program.clone());
+            if let Some(clock) = &info.clock {
+                clocks
+                    .entry(clock.clone())
+                    .or_insert_with(|| path.to_owned());
+                if clocks.len() > 1 && !mixed_clocks {
+                    return Err(CliError::MergeMixedClocks {
+                        clocks: clocks
+                            .iter()
+                            .map(|(clock, path)| format!("{clock} in {}", path.display()))
+                            .collect(),
+                    });
+                }
+            }
             count += 1;
             merged = Some(match merged.take() {
                 None => run.into_snapshot(),
@@ -40,10 +63,24 @@ pub fn merge(paths: &[impl AsRef<Path>], out: &Path) -> Result<SavedRun, CliErro
     for (key, value) in shared.unwrap_or_default() {
         run = run.label(key, value);
     }
-    let hosts: Vec<String> = hosts.into_iter().collect();
+    let join = |set: &BTreeSet<String>| set.iter().cloned().collect::<Vec<_>>().join(",");
     run = run
         .label("merged_runs", count.to_string())
-        .label("merged_hosts", hosts.join(","));
+        .label("merged_hosts", join(&hosts))
+        .label("merged_programs", join(&programs));
+    let info = run.info_mut();
+    // A clock of its own only where all agree: a merge of mixed clocks
+    // (allowed) names them all, so that `diff` still tells it apart.
+    info.clock = (!clocks.is_empty()).then(|| {
+        let names: Vec<&str> = clocks.keys().map(String::as_str).collect();
+        names.join("+")
+    });
+    if let [program] = Vec::from_iter(&programs).as_slice() {
+        info.program = (*program).clone();
+    } else {
+        info.program = format!("{count} runs of {}", join(&programs));
+    }
+    info.args = Vec::new();
     run.append_to(out)?;
     Ok(run)
 }

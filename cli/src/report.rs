@@ -52,9 +52,45 @@ pub fn report(
             path.display()
         );
     }
-    let chosen = load::decode(path, &chosen)?;
+    let (chosen, index) = match (load::decode(path, &chosen), run) {
+        (Ok(read), _) => (read, index),
+        // Asked for by number: that run or an error, never another.
+        (Err(e), Some(_)) => return Err(e),
+        (Err(e), None) => {
+            let line = chosen.line();
+            match last_readable(path, labels, line)? {
+                Some(found) => {
+                    eprintln!("perf-timer: {e}; reporting the last run that reads");
+                    found
+                }
+                None => return Err(e),
+            }
+        }
+    };
     eprintln!("perf-timer: run {index}: {}", describe(&chosen));
     Ok(lines(&chosen, grouped))
+}
+
+/// The last run with `labels` before line `before` that reads, and its
+/// number among the runs with those labels: a second pass, made only when
+/// the last run is damaged. Each run that does not read is said.
+fn last_readable(
+    path: &Path,
+    labels: &[(String, String)],
+    before: usize,
+) -> Result<Option<(SavedRun, usize)>, CliError> {
+    let (mut count, mut found) = (0, None);
+    load::each_run(path, |lazy| {
+        if load::has_labels(lazy.info(), labels) && lazy.line() < before {
+            count += 1;
+            match load::decode(path, &lazy) {
+                Ok(read) => found = Some((read, count)),
+                Err(e) => eprintln!("perf-timer: {e}"),
+            }
+        }
+        Ok(())
+    })?;
+    Ok(found)
 }
 
 /// When, where and with which labels a run was saved, on one line.

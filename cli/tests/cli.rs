@@ -468,7 +468,8 @@ fn merge_equals_one_process_that_recorded_every_run() {
     let out = perf_timer(&["merge", path(&a), path(&b), "-o", path(&merged)]);
     assert!(out.status.success(), "{out:?}");
     assert!(
-        text(&out.stderr).contains("merged 2 run(s), 2 timer(s)"),
+        text(&out.stderr).contains("merged 2 run(s) of ")
+            && text(&out.stderr).contains(", 2 timer(s)"),
         "{out:?}"
     );
     let out = perf_timer(&["merge", path(&whole), "-o", path(&whole)]);

@@ -178,7 +178,28 @@ impl LazyRun {
     /// # std::fs::remove_file(&path).unwrap();
     /// ```
     pub fn read(&self) -> Result<SavedRun, SavedError> {
-        super::line::from_line(&self.text)
+        super::line::from_line(&self.text, None)
+    }
+
+    /// The run with only the timers named in `names` decoded (the others
+    /// are parsed past, their histograms never inflated): for a reader that
+    /// needs a few timers of every run of a large file, such as a chart of
+    /// them run by run. A name the run does not have is left out.
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("perf-timer-doc-lazy-some-{}.jsonl", std::process::id()));
+    /// # let registry = perf_timer::Registry::new();
+    /// # registry.timer("x").record(std::time::Duration::from_nanos(9));
+    /// # registry.timer("y").record(std::time::Duration::from_nanos(9));
+    /// # perf_timer::saved::SavedRun::capture(&registry).append_to(&path).unwrap();
+    /// let first = perf_timer::saved::read_lazily(&path).unwrap().next().unwrap().unwrap();
+    /// let run = first.read_timers(&["x", "nope"]).unwrap();
+    /// assert_eq!(run.snapshot().len(), 1);
+    /// assert_eq!(run.snapshot().get("x").unwrap().count(), 1);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn read_timers(&self, names: &[&str]) -> Result<SavedRun, SavedError> {
+        super::line::from_line(&self.text, Some(names))
     }
 }
 

@@ -265,7 +265,8 @@ fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
     })
 }
 
-pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
+/// The run of `line`: every timer, or only those named in `only`.
+pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, SavedError> {
     let value: Value = serde_json::from_str(line)
         .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
     let Value::Object(fields) = &value else {
@@ -283,6 +284,12 @@ pub(crate) fn from_line(line: &str) -> Result<SavedRun, SavedError> {
     let mut parsed = Vec::new();
     let mut last = None;
     for timer in array_field(&value, "timers")? {
+        if let Some(only) = only {
+            let name = str_field(timer, "name")?;
+            if !only.contains(&name) {
+                continue;
+            }
+        }
         let timer = parse_timer(timer, &layout)?;
         last = last.max(timer.last());
         parsed.push(timer);

@@ -156,6 +156,18 @@ impl SavedRun {
         &self.info
     }
 
+    /// What identifies the run, to change: a tool that makes a run of
+    /// others (a merge, say) gives it their program and clock.
+    ///
+    /// ```
+    /// let mut run = perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new());
+    /// run.info_mut().program = "my-service".to_owned();
+    /// assert_eq!(run.info().program, "my-service");
+    /// ```
+    pub fn info_mut(&mut self) -> &mut RunInfo {
+        &mut self.info
+    }
+
     /// Every timer of the run.
     ///
     /// ```
@@ -213,7 +225,7 @@ impl SavedRun {
     /// assert!(error.to_string().contains("not written by perf-timer"));
     /// ```
     pub fn from_json_line(line: &str) -> Result<SavedRun, SavedError> {
-        line::from_line(line)
+        line::from_line(line, None)
     }
 
     /// Appends the run to `path` as one line, creating the file if needed.

@@ -167,11 +167,21 @@ impl Source {
                 reading: Reading::Interval(interval),
             })),
             Source::Replay { file } => {
-                // Lines that are not saved runs are skipped, as `report` does.
-                let Some(lazy) = file.by_ref().find_map(Result::ok) else {
-                    return Ok(None);
+                // Lines that are not saved runs are skipped, as `report`
+                // does, and so are runs that do not read (said once each):
+                // one damaged run never ends the replay.
+                let run = loop {
+                    let Some(lazy) = file.by_ref().find_map(Result::ok) else {
+                        return Ok(None);
+                    };
+                    match lazy.read() {
+                        Ok(run) => break run,
+                        Err(e) => eprintln!(
+                            "perf-timer: line {} skipped: a saved run that does not read: {e}",
+                            lazy.line()
+                        ),
+                    }
                 };
-                let run = lazy.read()?;
                 Ok(Some(Taken {
                     at: age_of(&run),
                     reading: Reading::Run(run.into_snapshot()),

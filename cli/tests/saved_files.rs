@@ -1,0 +1,276 @@
+//! Files of saved runs as teams keep them: a damaged run among good ones,
+//! runs of different clocks merged, runs that compress far better than
+//! noisy ones. Every command reads what can be read and says what cannot.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+use std::time::Duration;
+
+use base64::Engine as _;
+use perf_timer::saved::SavedRun;
+use perf_timer::{Clock, Registry};
+
+/// A temp file, removed when dropped.
+struct Temp(PathBuf);
+
+impl Temp {
+    fn new(name: &str) -> Temp {
+        let path = std::env::temp_dir().join(format!(
+            "perf-timer-files-{name}-{}.jsonl",
+            std::process::id()
+        ));
+        let _ = std::fs::remove_file(&path);
+        Temp(path)
+    }
+
+    fn arg(&self) -> &str {
+        self.0.to_str().unwrap()
+    }
+}
+
+impl Drop for Temp {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.0);
+    }
+}
+
+fn perf_timer(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).into_owned()
+}
+
+/// The line of a run of "get" and "put", `runs` runs each of `micros` µs,
+/// on `clock`.
+fn run_line(clock: Clock, runs: u64, micros: u64) -> String {
+    let registry = Registry::builder().clock(clock).build().unwrap();
+    for i in 0..runs {
+        registry
+            .timer("get")
+            .record(Duration::from_micros(micros + i % 7));
+        registry
+            .timer("put")
+            .record(Duration::from_micros(2 * micros + i % 5));
+    }
+    SavedRun::capture(&registry).to_json_line()
+}
+
+/// `line` with the busy histogram of its first timer damaged: cut in half
+/// (its deflate stream ends early) or, with `not_base64`, not base64.
+fn damaged(line: &str, not_base64: bool) -> String {
+    let mut value: serde_json::Value = serde_json::from_str(line).unwrap();
+    let busy = &mut value["timers"][0]["busy"];
+    let encoded = busy.as_str().unwrap();
+    let damaged = if not_base64 {
+        format!("!!{}", &encoded[2..])
+    } else {
+        let engine = base64::engine::general_purpose::STANDARD;
+        let mut bytes = engine.decode(encoded).unwrap();
+        bytes.truncate(bytes.len() / 2);
+        engine.encode(bytes)
+    };
+    *busy = serde_json::Value::String(damaged);
+    value.to_string()
+}
+
+fn write_lines(path: &Path, lines: &[String]) {
+    std::fs::write(path, lines.join("\n") + "\n").unwrap();
+}
+
+/// The runs of a file whose second and third runs are damaged: 100, then
+/// 300 runs of each timer.
+fn file_with_damage_in_the_middle(name: &str) -> Temp {
+    let file = Temp::new(name);
+    let good = run_line(Clock::mock().0, 100, 50);
+    let lines = [
+        good.clone(),
+        damaged(&good, false),
+        damaged(&good, true),
+        run_line(Clock::mock().0, 300, 50),
+    ];
+    write_lines(&file.0, &lines);
+    file
+}
+
+fn assert_says_lines_skipped(out: &Output) {
+    let stderr = text(&out.stderr);
+    for line in [2, 3] {
+        assert!(
+            stderr.contains(&format!(
+                "line {line} skipped: a saved run that does not read"
+            )),
+            "line {line}: {stderr}"
+        );
+    }
+}
+
+#[test]
+fn a_damaged_run_in_the_middle_never_takes_the_file_with_it() {
+    let file = file_with_damage_in_the_middle("middle");
+    let good = Temp::new("middle-good");
+    write_lines(&good.0, &[run_line(Clock::mock().0, 100, 50)]);
+
+    // report: the last run, which reads.
+    let out = perf_timer(&["report", file.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(text(&out.stdout).contains("in 300 runs"), "{out:?}");
+    // A damaged run asked for by number is an error that says why.
+    let out = perf_timer(&["report", file.arg(), "--run", "2"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains(
+            "line 2 is a saved run that does not read: not a saved run: timer \"get\": a histogram"
+        ),
+        "{out:?}"
+    );
+
+    // diff: the two good runs against one, with both skips said.
+    let out = perf_timer(&["diff", good.arg(), file.arg()]);
+    assert_ne!(out.status.code(), Some(2), "{out:?}");
+    assert_says_lines_skipped(&out);
+    assert!(text(&out.stdout).contains("(2 runs merged)"), "{out:?}");
+
+    // merge: the two good runs, 400 of each timer.
+    let merged = Temp::new("middle-merged");
+    let out = perf_timer(&["merge", file.arg(), "-o", merged.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_says_lines_skipped(&out);
+    let read = perf_timer::saved::read(&merged.0).unwrap();
+    assert_eq!(read.runs[0].info().labels["merged_runs"], "2");
+    assert_eq!(read.runs[0].snapshot().get("get").unwrap().count(), 400);
+
+    // top: a replay of the file, one frame between the two good runs.
+    let out = perf_timer(&["top", file.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert_says_lines_skipped(&out);
+    assert!(text(&out.stdout).contains("get"), "{out:?}");
+
+    // plot and html: drawn from the good runs (when a font is there).
+    let svg = std::env::temp_dir().join(format!("perf-timer-files-{}.svg", std::process::id()));
+    let html = svg.with_extension("html");
+    for args in [
+        vec![
+            "plot",
+            file.arg(),
+            "--timer",
+            "get",
+            "-o",
+            svg.to_str().unwrap(),
+        ],
+        vec!["html", good.arg(), file.arg(), "-o", html.to_str().unwrap()],
+    ] {
+        let out = perf_timer(&args);
+        if text(&out.stderr).contains("no font to draw the chart's text") {
+            assert_ne!(
+                std::env::var("PERF_TIMER_INTEROP").as_deref(),
+                Ok("require"),
+                "no font: {out:?}"
+            );
+            continue;
+        }
+        assert_eq!(out.status.code(), Some(0), "{args:?}: {out:?}");
+        assert_says_lines_skipped(&out);
+    }
+    let _ = std::fs::remove_file(&svg);
+    let _ = std::fs::remove_file(&html);
+}
+
+#[test]
+fn a_file_where_no_run_reads_is_one_error_and_a_damaged_last_run_gives_way() {
+    let good = run_line(Clock::mock().0, 100, 50);
+    let none = Temp::new("none");
+    write_lines(&none.0, &[damaged(&good, false), damaged(&good, true)]);
+    for args in [
+        vec!["report", none.arg()],
+        vec!["diff", none.arg(), none.arg()],
+        vec!["merge", none.arg(), "-o", "/dev/null"],
+    ] {
+        let out = perf_timer(&args);
+        assert_eq!(out.status.code(), Some(2), "{args:?}: {out:?}");
+        let stderr = text(&out.stderr);
+        assert!(
+            stderr.contains("holds 2 saved run(s) and none reads; line 1: not a saved run")
+                || stderr.contains("line 2 is a saved run that does not read"),
+            "{args:?}: {stderr}"
+        );
+    }
+
+    // The last run damaged: the report is the run before it, said so.
+    let last = Temp::new("last");
+    write_lines(
+        &last.0,
+        &[
+            good.clone(),
+            run_line(Clock::mock().0, 7, 9),
+            damaged(&good, false),
+        ],
+    );
+    let out = perf_timer(&["report", last.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert!(
+        stderr.contains("reporting the last run that reads"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("run 2:"), "{stderr}");
+    assert!(text(&out.stdout).contains("in 7 runs"), "{out:?}");
+}
+
+#[test]
+fn merge_keeps_the_clock_and_refuses_mixed_clocks_unless_asked() {
+    let (mock_a, mock_b, std_clock) = (Temp::new("clk-a"), Temp::new("clk-b"), Temp::new("clk-s"));
+    write_lines(&mock_a.0, &[run_line(Clock::mock().0, 10, 50)]);
+    write_lines(&mock_b.0, &[run_line(Clock::mock().0, 20, 50)]);
+    write_lines(&std_clock.0, &[run_line(Clock::std(), 30, 50)]);
+
+    // Same clock: the merged run keeps it, and the program's name.
+    let merged = Temp::new("clk-merged");
+    let out = perf_timer(&["merge", mock_a.arg(), mock_b.arg(), "-o", merged.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let run = &perf_timer::saved::read(&merged.0).unwrap().runs[0];
+    assert_eq!(run.info().clock.as_deref(), Some("Clock::mock"));
+    let program = std::env::current_exe().unwrap();
+    assert_eq!(run.info().program, program.to_string_lossy());
+    assert_eq!(run.info().labels["merged_runs"], "2");
+    assert_eq!(
+        run.info().labels["merged_programs"],
+        program.to_string_lossy()
+    );
+    // ... so that diff still refuses it against another clock.
+    let out = perf_timer(&["diff", merged.arg(), std_clock.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+
+    // Mixed clocks: refused in one sentence, nothing written.
+    let mixed = Temp::new("clk-mixed");
+    let out = perf_timer(&["merge", mock_a.arg(), std_clock.arg(), "-o", mixed.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("different clocks (Clock::mock in")
+            && stderr.contains("Clock::std in")
+            && stderr.contains("--allow-mixed-clocks"),
+        "{stderr}"
+    );
+    assert!(!mixed.0.exists());
+    // Asked for: merged, the clocks named, and still not comparable to
+    // either clock without asking.
+    let out = perf_timer(&[
+        "merge",
+        mock_a.arg(),
+        std_clock.arg(),
+        "-o",
+        mixed.arg(),
+        "--allow-mixed-clocks",
+    ]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let run = &perf_timer::saved::read(&mixed.0).unwrap().runs[0];
+    assert_eq!(run.info().clock.as_deref(), Some("Clock::mock+Clock::std"));
+    let out = perf_timer(&["diff", mixed.arg(), std_clock.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
