@@ -235,6 +235,50 @@ fn errors_say_what_is_wrong() {
     let back = SavedRun::from_json_line(&older).unwrap();
     assert_eq!(back.snapshot().get("old").unwrap().bytes(), 0);
 
+    // A field of the wrong shape says where it is in the run.
+    let registry = Registry::new();
+    registry.timer("a").record(us(5));
+    let line = SavedRun::capture(&registry).to_json_line();
+    let cases = [
+        (
+            line.replacen("\"lowest_ns\":1", "\"lowest_ns\":\"1\"", 1),
+            "settings.lowest_ns: invalid type: string \"1\", expected u64",
+        ),
+        (
+            line.replacen("\"busy\":\"", "\"busy\":7,\"was\":\"", 1),
+            "timers[0].busy: invalid type: integer `7`, expected a string",
+        ),
+        (
+            line.replacen("\"count\":1", "\"count\":-1", 1),
+            "timers[0].totals.count: invalid value: integer `-1`, expected u64",
+        ),
+        (
+            line.replacen("\"host\":", "\"hostname\":", 1),
+            "not a saved run: missing field `host`",
+        ),
+        (format!("{line} {{}}"), "not JSON (trailing characters"),
+        (
+            line.replacen("\"busy\":\"", "\"busy\":[\"", 1),
+            "not JSON (expected `,` or `]`",
+        ),
+    ];
+    for (damaged, says) in cases {
+        assert_ne!(damaged, line, "{says}");
+        let error = SavedRun::from_json_line(&damaged).unwrap_err();
+        assert!(error.to_string().contains(says), "{says}: {error}");
+        // Read lazily, the header says the same, but for a timer's
+        // fields, which only the run's read finds.
+        let file = TempPath::new("shape");
+        std::fs::write(&file.0, &damaged).unwrap();
+        let first = saved::read_lazily(&file.0).unwrap().next().unwrap();
+        let reason = match first {
+            Ok(lazy) => lazy.read().unwrap_err().to_string(),
+            Err(skipped) => skipped.reason,
+        };
+        assert!(reason.contains(says), "{says}: {reason}");
+        assert_eq!(first_is_run(&file.0), says.contains("timers["), "{says}");
+    }
+
     // A histogram that does not count what the totals say.
     let registry = Registry::new();
     registry.timer("a").record(us(5));
@@ -245,6 +289,11 @@ fn errors_say_what_is_wrong() {
         error.to_string().contains("counts 1 runs, its totals 2"),
         "{error}"
     );
+}
+
+/// Whether the first line of `path` reads as a run's header.
+fn first_is_run(path: &Path) -> bool {
+    saved::read_lazily(path).unwrap().next().unwrap().is_ok()
 }
 
 /// Set in a child process: append this many runs to the file named.

@@ -160,7 +160,7 @@ macro_rules! totals {
             }
 
             /// Every counter's name.
-            #[cfg_attr(not(feature = "save"), allow(dead_code))]
+            #[cfg(test)]
             pub(crate) const NAMES: &'static [&'static str] = &[$(stringify!($field)),*];
         }
     };

@@ -80,9 +80,16 @@ pub enum LineProblem {
     /// JSON, without our schema field.
     #[error("JSON, but not written by perf-timer (no \"perf_timer\" schema field)")]
     NotOurs,
-    /// A field is missing or of the wrong type.
-    #[error("field {0:?} is missing or of the wrong type")]
-    Field(String),
+    /// A field is missing or of the wrong type: where in the run
+    /// (`settings.lowest_ns`, `timers[2].busy`; empty for the line itself)
+    /// and what the JSON reader said.
+    #[error("{}{problem}", if path.is_empty() { String::new() } else { format!("{path}: ") })]
+    Shape {
+        /// The field's path in the line.
+        path: String,
+        /// What is wrong with it.
+        problem: String,
+    },
     /// The run's histogram settings do not make a histogram.
     #[error("settings: {0}")]
     Settings(crate::error::ConfigError),

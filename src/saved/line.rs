@@ -4,6 +4,10 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, UNIX_EPOCH};
 
+use std::borrow::Cow;
+
+use serde::de::IgnoredAny;
+use serde::Deserialize;
 use serde_json::{json, Map, Value};
 
 use super::encode::{decode, encode, Decoded};
@@ -20,28 +24,6 @@ fn totals_to_json(totals: &Totals) -> Value {
         map.insert(name.to_owned(), Value::from(value));
     });
     Value::Object(map)
-}
-
-/// A counter missing from the line reads as 0, so that a line written
-/// before the counter existed still reads; one of the wrong type is an
-/// error.
-fn totals_from_json(value: &Value) -> Result<Totals, SavedError> {
-    let mut totals = Totals::default();
-    for &name in Totals::NAMES {
-        // Schema 1 called the completed runs `runs`.
-        let name = match name {
-            "count" if value.get("count").is_none() => "runs",
-            name => name,
-        };
-        if value.get(name).is_some() {
-            let read = u64_field(value, name)?;
-            let counter = if name == "runs" { "count" } else { name };
-            if let Some(counter) = totals.named_mut(counter) {
-                *counter = read;
-            }
-        }
-    }
-    Ok(totals)
 }
 
 /// The line of `run`, without its newline. Written timer by timer into
@@ -135,160 +117,232 @@ pub(crate) struct Header {
     switched_off: bool,
 }
 
-/// The header of `line`, its timers skipped unread (no histogram decoded,
-/// no JSON tree of them built): what a reader needs to number, pick and
-/// filter runs.
-pub(crate) fn header_of(line: &str) -> Result<Header, SavedError> {
-    let fields: HeaderFields = serde_json::from_str(line)
-        .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
-    let header = header(&fields.0)?;
-    if fields.1 {
-        return Err(malformed("timers"));
-    }
-    Ok(header)
+/// Every field of a saved line that is read; `T` its timers: skipped
+/// unread for a header ([`IgnoredAny`]), read for a run. Fields it does
+/// not name (`time`, a newer schema's additions) are skipped.
+#[derive(Deserialize)]
+struct LineFields<T> {
+    perf_timer: u64,
+    unix_ms: u64,
+    program: String,
+    args: Vec<String>,
+    host: String,
+    pid: u32,
+    version: String,
+    #[serde(default)]
+    labels: Option<BTreeMap<String, String>>,
+    settings: SettingsFields,
+    #[serde(default)]
+    process: Option<ProcessFields>,
+    timers: T,
 }
 
-/// Every field of a line but `timers` (skipped as it is read), and whether
-/// the line had no `timers` at all.
-struct HeaderFields(Map<String, Value>, bool);
+#[derive(Deserialize)]
+struct SettingsFields {
+    #[serde(default)]
+    clock: Option<String>,
+    lowest_ns: u64,
+    highest_ns: u64,
+    significant_figures: u8,
+    quantiles: Vec<f64>,
+    #[serde(default)]
+    switched_off: bool,
+}
 
-impl<'de> serde::Deserialize<'de> for HeaderFields {
+#[derive(Deserialize)]
+struct ProcessFields {
+    cpu_ns: u64,
+    wall_ns: u64,
+    self_busy_ns: u64,
+}
+
+/// One timer of a line, its histograms still encoded (borrowed from the
+/// line where they have no escapes, as the ones perf-timer writes).
+#[derive(Deserialize)]
+struct TimerFields<'a> {
+    #[serde(borrow)]
+    name: Cow<'a, str>,
+    totals: TotalsFields,
+    #[serde(borrow)]
+    busy: Cow<'a, str>,
+    #[serde(borrow)]
+    wall: Cow<'a, str>,
+    #[serde(default, borrow)]
+    scheduled: Option<ScheduledFields<'a>>,
+}
+
+#[derive(Deserialize)]
+struct ScheduledFields<'a> {
+    total_ns: u64,
+    #[serde(borrow)]
+    histogram: Cow<'a, str>,
+}
+
+/// A timer's counters, read into [`Totals`] by their names (the one list
+/// `Totals` is declared from): a counter missing from the line reads as 0,
+/// so that a line written before the counter existed still reads; one of
+/// the wrong type is an error; one this version does not know is skipped.
+struct TotalsFields(Totals);
+
+impl<'de> Deserialize<'de> for TotalsFields {
     fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        struct Fields;
-        impl<'de> serde::de::Visitor<'de> for Fields {
-            type Value = HeaderFields;
+        struct Counters;
+        impl<'de> serde::de::Visitor<'de> for Counters {
+            type Value = TotalsFields;
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a JSON object")
+                f.write_str("an object of counters")
             }
             fn visit_map<A: serde::de::MapAccess<'de>>(
                 self,
                 mut map: A,
-            ) -> Result<HeaderFields, A::Error> {
-                let (mut fields, mut timers) = (Map::new(), false);
-                while let Some(key) = map.next_key::<String>()? {
-                    if key == "timers" {
-                        map.next_value::<serde::de::IgnoredAny>()?;
-                        timers = true;
-                    } else {
-                        let value: Value = map.next_value()?;
-                        fields.insert(key, value);
+            ) -> Result<TotalsFields, A::Error> {
+                let (mut totals, mut count_seen) = (Totals::default(), false);
+                while let Some(name) = map.next_key::<Cow<'de, str>>()? {
+                    match &*name {
+                        // Schema 1 called the completed runs `runs`.
+                        "runs" if !count_seen => totals.count = map.next_value()?,
+                        "runs" => {
+                            map.next_value::<IgnoredAny>()?;
+                        }
+                        name => match totals.named_mut(name) {
+                            Some(counter) => {
+                                *counter = map.next_value()?;
+                                count_seen |= name == "count";
+                            }
+                            None => {
+                                map.next_value::<IgnoredAny>()?;
+                            }
+                        },
                     }
                 }
-                Ok(HeaderFields(fields, !timers))
+                Ok(TotalsFields(totals))
             }
         }
-        deserializer.deserialize_map(Fields)
+        deserializer.deserialize_map(Counters)
     }
 }
 
-/// The header from a line's fields (`timers` among them or not).
-fn header(value: &Map<String, Value>) -> Result<Header, SavedError> {
-    let Some(schema) = value.get("perf_timer").and_then(Value::as_u64) else {
-        return Err(LineProblem::NotOurs.into());
-    };
-    if schema > SCHEMA {
-        return Err(SavedError::NewerSchema {
-            found: schema,
-            supported: SCHEMA,
-        });
+/// `line`'s fields, its timers read as `T`. A line that does not have our
+/// shape says where it went wrong (`settings.lowest_ns: invalid type ...`),
+/// unless it is not ours or of a newer schema, which say so instead.
+fn fields<'a, T: Deserialize<'a>>(line: &'a str) -> Result<LineFields<T>, SavedError> {
+    let mut json = serde_json::Deserializer::from_str(line);
+    let read = serde_path_to_error::deserialize::<_, LineFields<T>>(&mut json);
+    if read.is_ok() {
+        // Anything after the object: not one JSON value.
+        json.end()
+            .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
     }
-    let top = |name: &str| value.get(name).ok_or_else(|| malformed(name));
-    let top_u64 = |name: &str| top(name)?.as_u64().ok_or_else(|| malformed(name));
-    let top_str = |name: &str| top(name)?.as_str().ok_or_else(|| malformed(name));
-    let settings = top("settings")?;
+    match read {
+        Ok(fields) if fields.perf_timer > SCHEMA => Err(SavedError::NewerSchema {
+            found: fields.perf_timer,
+            supported: SCHEMA,
+        }),
+        Ok(fields) => Ok(fields),
+        Err(e) => Err(shape_error(line, e)),
+    }
+}
+
+/// Why `line` did not read, from the error at `e`'s path: only on the
+/// error path is the line parsed again, for its schema field.
+fn shape_error(line: &str, e: serde_path_to_error::Error<serde_json::Error>) -> SavedError {
+    if !e.inner().is_data() {
+        return LineProblem::NotJson(e.inner().to_string()).into();
+    }
+    // A line whose shape went wrong before its syntax did is still not
+    // JSON.
+    let value = match serde_json::from_str::<Value>(line) {
+        Ok(value) => value,
+        Err(e) => return LineProblem::NotJson(e.to_string()).into(),
+    };
+    match value.get("perf_timer").and_then(Value::as_u64) {
+        None => LineProblem::NotOurs.into(),
+        Some(found) if found > SCHEMA => SavedError::NewerSchema {
+            found,
+            supported: SCHEMA,
+        },
+        Some(_) => {
+            let path = e.path().to_string();
+            // serde_json's message ends with where in the line: the path
+            // says where in the run.
+            let message = e.inner().to_string();
+            let message = message
+                .rsplit_once(" at line ")
+                .map_or(message.as_str(), |(m, _)| m);
+            LineProblem::Shape {
+                path: if path == "." { String::new() } else { path },
+                problem: message.to_owned(),
+            }
+            .into()
+        }
+    }
+}
+
+/// The header of `line`, its timers skipped unread (no histogram decoded,
+/// no timer parsed): what a reader needs to number, pick and filter runs.
+pub(crate) fn header_of(line: &str) -> Result<Header, SavedError> {
+    header(fields::<IgnoredAny>(line)?).map(|(header, _)| header)
+}
+
+/// The header from a line's fields, checked: its settings make a layout,
+/// its quantiles are in 0..=1.
+fn header<T>(fields: LineFields<T>) -> Result<(Header, T), SavedError> {
+    let settings = fields.settings;
     let layout = Layout::new(
-        u64_field(settings, "lowest_ns")?,
-        u64_field(settings, "highest_ns")?,
-        u8::try_from(u64_field(settings, "significant_figures")?)
-            .map_err(|_| malformed("significant_figures"))?,
+        settings.lowest_ns,
+        settings.highest_ns,
+        settings.significant_figures,
     )
     .map_err(|e| SavedError::from(LineProblem::Settings(e)))?;
-    let quantiles: Arc<[f64]> = array_field(settings, "quantiles")?
-        .iter()
-        .map(|q| {
-            q.as_f64()
-                .filter(|q| (0.0..=1.0).contains(q))
-                .ok_or_else(|| SavedError::from(LineProblem::Quantile))
-        })
-        .collect::<Result<_, _>>()?;
-    let switched_off = settings
-        .get("switched_off")
-        .and_then(Value::as_bool)
-        .unwrap_or(false);
-    let process = match value.get("process") {
-        None | Some(Value::Null) => None,
-        Some(p) => Some(ProcessTime::from_parts(
-            Duration::from_nanos(u64_field(p, "cpu_ns")?),
-            Duration::from_nanos(u64_field(p, "wall_ns")?),
-            Duration::from_nanos(u64_field(p, "self_busy_ns")?),
-        )),
-    };
-    let labels: BTreeMap<String, String> = match value.get("labels") {
-        None | Some(Value::Null) => BTreeMap::new(),
-        Some(Value::Object(map)) => map
-            .iter()
-            .map(|(k, v)| {
-                Ok((
-                    k.clone(),
-                    v.as_str().ok_or_else(|| malformed("labels"))?.to_owned(),
-                ))
-            })
-            .collect::<Result<_, SavedError>>()?,
-        Some(_) => return Err(malformed("labels")),
-    };
+    if settings.quantiles.iter().any(|q| !(0.0..=1.0).contains(q)) {
+        return Err(LineProblem::Quantile.into());
+    }
+    let process = fields.process.map(|p| {
+        ProcessTime::from_parts(
+            Duration::from_nanos(p.cpu_ns),
+            Duration::from_nanos(p.wall_ns),
+            Duration::from_nanos(p.self_busy_ns),
+        )
+    });
     let info = RunInfo {
-        time: UNIX_EPOCH + Duration::from_millis(top_u64("unix_ms")?),
-        program: top_str("program")?.to_owned(),
-        args: (top("args")?.as_array().ok_or_else(|| malformed("args"))?)
-            .iter()
-            .map(|a| {
-                a.as_str()
-                    .map(str::to_owned)
-                    .ok_or_else(|| malformed("args"))
-            })
-            .collect::<Result<_, _>>()?,
-        host: top_str("host")?.to_owned(),
-        pid: u32::try_from(top_u64("pid")?).map_err(|_| malformed("pid"))?,
-        version: top_str("version")?.to_owned(),
-        labels,
-        clock: settings
-            .get("clock")
-            .and_then(Value::as_str)
-            .map(str::to_owned),
+        time: UNIX_EPOCH + Duration::from_millis(fields.unix_ms),
+        program: fields.program,
+        args: fields.args,
+        host: fields.host,
+        pid: fields.pid,
+        version: fields.version,
+        labels: fields.labels.unwrap_or_default(),
+        clock: settings.clock,
         process,
     };
-    Ok(Header {
+    let header = Header {
         info,
         layout,
-        quantiles,
-        switched_off,
-    })
+        quantiles: settings.quantiles.into(),
+        switched_off: settings.switched_off,
+    };
+    Ok((header, fields.timers))
 }
 
 /// The run of `line`: every timer, or only those named in `only`.
 pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, SavedError> {
-    let value: Value = serde_json::from_str(line)
-        .map_err(|e| SavedError::from(LineProblem::NotJson(e.to_string())))?;
-    let Value::Object(fields) = &value else {
-        return Err(LineProblem::NotOurs.into());
-    };
-    let Header {
-        info,
-        layout,
-        quantiles,
-        switched_off,
-    } = header(fields)?;
+    let (
+        Header {
+            info,
+            layout,
+            quantiles,
+            switched_off,
+        },
+        timers,
+    ) = header(fields::<Vec<TimerFields<'_>>>(line)?)?;
     // Every histogram first: the run's layout must hold the last bucket of
     // any of them (a run at the top of the range, a clamped one, a wall
     // time beyond it, or a line merged from a wider range).
     let mut parsed = Vec::new();
     let mut last = None;
-    for timer in array_field(&value, "timers")? {
-        if let Some(only) = only {
-            let name = str_field(timer, "name")?;
-            if !only.contains(&name) {
-                continue;
-            }
+    for timer in timers {
+        if only.is_some_and(|only| !only.contains(&&*timer.name)) {
+            continue;
         }
         let timer = parse_timer(timer, &layout)?;
         last = last.max(timer.last());
@@ -318,65 +372,52 @@ pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, S
 
 /// One timer of a line, its histograms decoded.
 struct ParsedTimer<'a> {
-    name: &'a str,
+    name: Cow<'a, str>,
     totals: Totals,
     busy: Decoded,
     wall: Decoded,
     scheduled: Option<(Decoded, u64)>,
 }
 
-fn parse_timer<'a>(value: &'a Value, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
-    let name = str_field(value, "name")?;
-    let in_timer = |e: SavedError| match e {
-        SavedError::Malformed {
-            timer: None,
-            problem,
-        } => SavedError::Malformed {
-            timer: Some(name.to_owned()),
-            problem,
-        },
-        other => other,
+fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
+    let in_timer = |problem: LineProblem| SavedError::Malformed {
+        timer: Some(timer.name.clone().into_owned()),
+        problem,
     };
     let histogram = |text: &str| -> Result<Decoded, SavedError> {
-        let decoded = decode(text).map_err(in_timer)?;
+        let decoded = decode(text).map_err(|e| match e {
+            SavedError::Malformed { problem, .. } => in_timer(problem),
+            other => other,
+        })?;
         if !decoded.counts_in(layout) {
-            return Err(in_timer(
-                LineProblem::HistogramLayout {
-                    found_lowest: decoded.lowest,
-                    found_figures: decoded.significant_figures,
-                    lowest: layout.lowest,
-                    figures: layout.significant_figures,
-                }
-                .into(),
-            ));
+            return Err(in_timer(LineProblem::HistogramLayout {
+                found_lowest: decoded.lowest,
+                found_figures: decoded.significant_figures,
+                lowest: layout.lowest,
+                figures: layout.significant_figures,
+            }));
         }
         Ok(decoded)
     };
-    let totals = totals_from_json(field(value, "totals")?).map_err(in_timer)?;
-    let busy = histogram(str_field(value, "busy")?)?;
-    let wall = histogram(str_field(value, "wall")?)?;
-    let scheduled = match value.get("scheduled") {
-        None | Some(Value::Null) => None,
-        Some(s) => Some((
-            histogram(str_field(s, "histogram")?)?,
-            u64_field(s, "total_ns")?,
-        )),
+    let totals = timer.totals.0;
+    let busy = histogram(&timer.busy)?;
+    let wall = histogram(&timer.wall)?;
+    let scheduled = match &timer.scheduled {
+        None => None,
+        Some(s) => Some((histogram(&s.histogram)?, s.total_ns)),
     };
     let counted = busy
         .buckets
         .iter()
         .fold(0_u64, |n, b| n.saturating_add(b.1));
     if counted != totals.count {
-        return Err(in_timer(
-            LineProblem::RunsDisagree {
-                counted,
-                runs: totals.count,
-            }
-            .into(),
-        ));
+        return Err(in_timer(LineProblem::RunsDisagree {
+            counted,
+            runs: totals.count,
+        }));
     }
     Ok(ParsedTimer {
-        name,
+        name: timer.name,
         totals,
         busy,
         wall,
@@ -403,30 +444,8 @@ impl ParsedTimer<'_> {
             scheduled,
             scheduled_nanos,
         };
-        Stats::from_reading(self.name, reading, layout, quantiles)
+        Stats::from_reading(&self.name, reading, layout, quantiles)
     }
-}
-
-fn malformed(what: &str) -> SavedError {
-    LineProblem::Field(what.to_owned()).into()
-}
-
-fn field<'a>(value: &'a Value, name: &str) -> Result<&'a Value, SavedError> {
-    value.get(name).ok_or_else(|| malformed(name))
-}
-
-fn u64_field(value: &Value, name: &str) -> Result<u64, SavedError> {
-    field(value, name)?.as_u64().ok_or_else(|| malformed(name))
-}
-
-fn str_field<'a>(value: &'a Value, name: &str) -> Result<&'a str, SavedError> {
-    field(value, name)?.as_str().ok_or_else(|| malformed(name))
-}
-
-fn array_field<'a>(value: &'a Value, name: &str) -> Result<&'a Vec<Value>, SavedError> {
-    field(value, name)?
-        .as_array()
-        .ok_or_else(|| malformed(name))
 }
 
 /// `2026-11-29T23:59:01.123Z`: UTC, to the millisecond.
