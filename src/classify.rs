@@ -25,6 +25,11 @@
 /// assert_eq!(perf_timer::global().stats("handler").unwrap().errors(), 1);
 /// # }
 /// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` does not classify outputs of type `{T}`",
+    label = "`{Self}` cannot tell whether a `{T}` is an error",
+    note = "`ErrOutput` classifies `Result`s; `#[timed]` takes a return type named `Result` for one: for a type of your own, write `#[timed(errors = false)]`"
+)]
 pub trait Classify<T> {
     /// Whether `output` is an error.
     fn is_error(output: &T) -> bool;

@@ -218,8 +218,11 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 /// `#[timed]` names the timer after the function's path (`module::function`);
 /// `#[timed("name")]` names it yourself. The timer is looked up once, on the
 /// first call. On an `impl` block it times every method, each named
-/// `module::Type::method` (`#[timed(skip)]` leaves one out,
-/// `#[timed("name")]` names one); a method timed alone is `module::method`.
+/// `module::Type::method`, or `module::<Type as Trait>::method` in a trait
+/// impl (`#[timed(skip)]` leaves one out, `#[timed("name")]` names one); a
+/// method timed alone is `module::method`. A function returning `Result`
+/// counts each `Err` as an [error](Stats::errors), as
+/// [`TimedExt::timed_result`] does; `#[timed(errors = false)]` counts none.
 ///
 /// ```
 /// use perf_timer::timed;
@@ -244,15 +247,31 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 ///     }
 /// }
 ///
+/// trait Cache<K> {
+///     fn get(&self, key: K) -> Option<K>;
+/// }
+///
+/// #[timed]
+/// impl Cache<u32> for Store {
+///     fn get(&self, key: u32) -> Option<u32> {
+///         Some(key)
+///     }
+/// }
+///
 /// # #[tokio::main(flavor = "current_thread")]
 /// # async fn main() {
 /// assert_eq!(fetch(21).await, Ok(42));
+/// assert!(fetch(u32::MAX).await.is_err());
 /// assert_eq!(parse("a b c"), 3);
 /// assert_eq!(Store.get("abc").await, 3);
+/// assert_eq!(Cache::get(&Store, 7), Some(7));
 /// let global = perf_timer::global();
-/// assert_eq!(global.stats("rust_out::fetch").unwrap().count(), 1);
+/// let fetch = global.stats("rust_out::fetch").unwrap();
+/// assert_eq!((fetch.count(), fetch.errors()), (2, 1));
 /// assert_eq!(global.stats("parse").unwrap().count(), 1);
 /// assert_eq!(global.stats("rust_out::Store::get").unwrap().count(), 1);
+/// let cached = global.stats("rust_out::<Store as Cache<u32>>::get");
+/// assert_eq!(cached.unwrap().count(), 1);
 /// # }
 /// ```
 #[cfg(feature = "macros")]

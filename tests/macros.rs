@@ -45,6 +45,8 @@ async fn timed_functions_record_runs_under_their_names() {
         .stats("macros::fetch")
         .expect("named module::function");
     assert_eq!(fetch.count(), 2);
+    // A `Result`'s `Err` is an error, and still a sample.
+    assert_eq!(fetch.errors(), 1);
     // Async: poll time only, the 20 ms sleeps are idle time.
     assert!(
         fetch.mean() >= Duration::from_millis(1),
@@ -62,4 +64,32 @@ async fn timed_functions_record_runs_under_their_names() {
     assert_eq!(render.count(), 1);
     assert!(render.total() >= Duration::from_millis(1));
     assert_eq!(global.stats("macros::handle").unwrap().count(), 1);
+}
+
+#[timed]
+fn parse_port(text: &str) -> Result<u16, std::num::ParseIntError> {
+    spin(Duration::from_millis(1));
+    let port = text.parse()?;
+    Ok(port)
+}
+
+#[timed(errors = false)]
+fn probe_port(text: &str) -> Result<u16, std::num::ParseIntError> {
+    text.parse()
+}
+
+#[test]
+fn a_sync_fn_returning_err_counts_an_error_that_stays_a_sample() {
+    assert_eq!(parse_port("80"), Ok(80));
+    assert!(parse_port("x").is_err());
+    assert!(parse_port("").is_err());
+    assert!(probe_port("x").is_err());
+
+    let global = perf_timer::global();
+    let parse = global.stats("macros::parse_port").unwrap();
+    assert_eq!((parse.count(), parse.errors()), (3, 2));
+    // Each call's wall time, the failed ones included.
+    assert!(parse.min() >= Duration::from_millis(1), "{:?}", parse.min());
+    let probe = global.stats("macros::probe_port").unwrap();
+    assert_eq!((probe.count(), probe.errors()), (1, 0), "errors = false");
 }

@@ -1,5 +1,6 @@
 //! One naming rule across every way in (README, "Timer names"): a name you
-//! give is used as it is; `#[timed]` names a function by its module path;
+//! give is used as it is; `#[timed]` names a function by its module path,
+//! a method on a timed `impl` by its type (and trait);
 //! `PerfTimerLayer` names a span by its span name; `TimedLayer` names a
 //! request `METHOD /route/{param}`; the task hooks name a task by the
 //! `file:line` that spawned it. All of them record into the global
@@ -50,6 +51,58 @@ mod db {
     impl Other {
         pub fn get(&self) -> u32 {
             2
+        }
+    }
+
+    /// Trait impls: the type and the trait, with the impl's concrete type
+    /// arguments and without its generic parameters, so that `Mem`'s
+    /// inherent `get` and its two `Gen` impls are three timers, and its
+    /// `Greet` and `Wave` impls two.
+    pub trait Gen<T> {
+        fn get(&self) -> T;
+    }
+    pub trait Greet {
+        fn hello(&self) -> &'static str;
+    }
+    pub trait Wave {
+        fn hello(&self) -> &'static str;
+    }
+    pub trait Hello {
+        fn hello(&self) -> String;
+    }
+
+    #[perf_timer::timed]
+    impl Gen<u32> for Mem {
+        fn get(&self) -> u32 {
+            32
+        }
+    }
+
+    #[perf_timer::timed]
+    impl Gen<u64> for Mem {
+        fn get(&self) -> u64 {
+            64
+        }
+    }
+
+    #[perf_timer::timed]
+    impl Greet for Mem {
+        fn hello(&self) -> &'static str {
+            "greet"
+        }
+    }
+
+    #[perf_timer::timed]
+    impl Wave for Mem {
+        fn hello(&self) -> &'static str {
+            "wave"
+        }
+    }
+
+    #[perf_timer::timed]
+    impl<T: std::fmt::Display> Hello for Box<T> {
+        fn hello(&self) -> String {
+            format!("hello {self}")
         }
     }
 
@@ -116,8 +169,19 @@ fn every_way_in_names_timers_by_one_documented_rule() {
     assert_eq!(ready(db::load(1)), 2);
     assert_eq!(db::parse("abc"), 3);
     db::custom();
-    // On an `impl`: the module path, the type and the method.
+    // On an `impl`: the module path, the type and the method; for a trait
+    // impl, `<Type as Trait>`.
     assert_eq!((db::Mem.get(), db::Other.get()), (1, 2));
+    {
+        use db::{Gen, Greet, Hello, Wave};
+        assert_eq!(Gen::<u32>::get(&db::Mem), 32);
+        assert_eq!(Gen::<u64>::get(&db::Mem), 64);
+        assert_eq!(
+            (Greet::hello(&db::Mem), Wave::hello(&db::Mem)),
+            ("greet", "wave")
+        );
+        assert_eq!(Box::new(7).hello(), "hello 7");
+    }
     assert_eq!(ready(db::later()), 3);
 
     // `PerfTimerLayer`: the span's name, with no target or module.
@@ -171,6 +235,11 @@ fn every_way_in_names_timers_by_one_documented_rule() {
         "db.custom",
         "naming::db::Mem::get",
         "naming::db::Other::get",
+        "naming::db::<Mem as Gen<u32>>::get",
+        "naming::db::<Mem as Gen<u64>>::get",
+        "naming::db::<Mem as Greet>::hello",
+        "naming::db::<Mem as Wave>::hello",
+        "naming::db::<Box as Hello>::hello",
         "naming::db::later",
         "fetch",
         "by_hand",

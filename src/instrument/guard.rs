@@ -57,12 +57,34 @@ impl<'a> TimerGuard<'a> {
     /// # let _ = elapsed;
     /// ```
     pub fn stop(mut self) -> Duration {
-        let elapsed = self.finish();
+        let elapsed = self.finish(false);
         self.enabled = false;
         elapsed
     }
 
-    fn finish(&self) -> Duration {
+    /// Ends the section now, as [`stop`](TimerGuard::stop) does, and counts
+    /// the run as an [error](crate::Stats::errors): still a sample, since
+    /// its time was spent. `#[timed]` on a sync `fn` returning `Result`
+    /// ends the section this way when the call returns `Err`.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("parse");
+    /// let guard = timer.start();
+    /// let parsed: Result<u32, _> = "x".parse();
+    /// match parsed {
+    ///     Ok(_) => guard.stop(),
+    ///     Err(_) => guard.stop_as_error(),
+    /// };
+    /// let stats = timer.stats();
+    /// assert_eq!((stats.count(), stats.errors()), (1, 1));
+    /// ```
+    pub fn stop_as_error(mut self) -> Duration {
+        let elapsed = self.finish(true);
+        self.enabled = false;
+        elapsed
+    }
+
+    fn finish(&self, is_error: bool) -> Duration {
         if !self.enabled {
             return Duration::ZERO;
         }
@@ -70,7 +92,7 @@ impl<'a> TimerGuard<'a> {
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
         self.timer
             .core()
-            .record_run(RunSample::single(nanos), false);
+            .record_run(RunSample::single(nanos), is_error);
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos);
         }
@@ -89,7 +111,7 @@ impl Drop for TimerGuard<'_> {
                 core.end_run(End::Panicked, busy, 0, false);
             }
         } else {
-            self.finish();
+            self.finish(false);
         }
     }
 }

@@ -214,7 +214,9 @@ pub trait TimedExt: Future + Sized {
 
     /// Like [`timed`](TimedExt::timed), and runs that end in `Err` are also
     /// counted as [errors](crate::Stats::errors) (they stay samples: their
-    /// busy time was spent).
+    /// busy time was spent). `#[timed]` on a function returning `Result`
+    /// (async or sync) counts `Err` the same way; `#[timed(errors = false)]`
+    /// counts none.
     ///
     /// ```
     /// use perf_timer::TimedExt as _;

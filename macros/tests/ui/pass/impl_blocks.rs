@@ -109,7 +109,13 @@ async fn run() {
     assert_eq!(Other(2).get(), 20);
     assert_eq!(Generic("g").get(), "g");
     assert_eq!(mem.describe(), "mem 1");
-    for name in ["Mem::get", "Mem::fetch", "Other::get", "Generic::get", "Mem::describe"] {
+    for name in [
+        "Mem::get",
+        "Mem::fetch",
+        "Other::get",
+        "Generic::get",
+        "<Mem as Describe>::describe",
+    ] {
         assert_eq!(count_of(name), Some(1), "{name}");
     }
     assert_eq!(count_of("mem.custom"), Some(1));
@@ -123,7 +129,11 @@ async fn run() {
     assert_eq!(boxed(4).await, 4);
     for name in ["::later", "::boxed"] {
         assert_eq!(count_of(&name[2..]), Some(1), "{name}");
-        assert!(busy_of(name) >= Duration::from_millis(2), "{name}: {:?}", busy_of(name));
+        assert!(
+            busy_of(name) >= Duration::from_millis(2),
+            "{name}: {:?}",
+            busy_of(name)
+        );
     }
 }
 

@@ -1,0 +1,6 @@
+#[perf_timer::timed(errors = "no")]
+fn work() -> Result<(), ()> {
+    Ok(())
+}
+
+fn main() {}

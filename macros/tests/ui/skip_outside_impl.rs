@@ -1,0 +1,4 @@
+#[perf_timer::timed(skip)]
+fn work() {}
+
+fn main() {}
