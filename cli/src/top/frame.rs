@@ -100,9 +100,13 @@ pub fn is_continuation(then: &Snapshot, now: &Snapshot) -> bool {
     })
 }
 
-/// The rows of the interval from `then` to `now`, `elapsed` long, sorted.
-pub fn rows(then: &Snapshot, now: &Snapshot, elapsed: Duration, sort: SortBy) -> Vec<Row> {
-    let window = now.since(then);
+/// The rows of the interval from `then` to `now`, `elapsed` long, sorted;
+/// `then`: `None` for the figures since the registry started.
+pub fn rows(then: Option<&Snapshot>, now: &Snapshot, elapsed: Duration, sort: SortBy) -> Vec<Row> {
+    let window = match then {
+        Some(then) => now.since(then),
+        None => now.clone(),
+    };
     let seconds = elapsed.as_secs_f64().max(1e-9);
     let all_busy: f64 = window.iter().map(|s| s.poll_total().as_secs_f64()).sum();
     let rows: Vec<Row> = window
@@ -169,47 +173,149 @@ pub const COLUMNS: [&str; 11] = [
     "slow",
 ];
 
-/// The table: a header naming each column, then a row per timer, columns
-/// at least two spaces apart, numbers with their units.
-pub fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 11]> = rows
-        .iter()
-        .map(|r| {
-            [
-                r.timer.clone(),
-                rate(r.runs_per_second),
-                // As top's %CPU: 100 % is one core kept busy.
-                format!("{}%", sig3(r.cores * 100.0)),
-                format!("{:.1}%", r.share * 100.0),
-                duration(r.p50),
-                duration(r.p99),
-                duration(r.max),
-                extra(r, r.in_flight.to_string()),
-                extra(r, rate(r.errors_per_second)),
-                extra(r, rate(r.cancelled_per_second)),
-                extra(r, r.slow_polls.to_string()),
-            ]
-        })
-        .collect();
-    let mut widths = COLUMNS.map(|c| c.chars().count());
-    for row in &cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count());
+/// The columns as a narrow terminal keeps them, most important first:
+/// the last is dropped first. The name and runs/s are always kept.
+const KEPT_FIRST: [usize; 11] = [0, 1, 2, 5, 4, 6, 3, 7, 8, 10, 9];
+
+/// Spaces between two columns.
+pub const GAP: usize = 2;
+
+/// A name is shortened to this many columns before a column is dropped,
+/// and to no fewer than `NAME_LEAST` to keep runs/s.
+const NAME_SHORT: usize = 12;
+const NAME_LEAST: usize = 4;
+
+/// The display width of `text`: a CJK character or an emoji is two
+/// columns, a combining mark none.
+pub fn width(text: &str) -> usize {
+    unicode_width::UnicodeWidthStr::width(text)
+}
+
+/// `name` as shown: control characters (a newline, an escape) and the
+/// bidirectional overrides written as escapes, so that a name is one line
+/// that moves nothing around it.
+pub fn shown_name(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for c in name.chars() {
+        if c.is_control() {
+            out.extend(c.escape_default());
+        } else if matches!(c, '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}') {
+            out.extend(c.escape_unicode());
+        } else {
+            out.push(c);
         }
     }
+    out
+}
+
+/// `text` in at most `columns` display columns: whole if it fits, else
+/// cut and ended with `…`.
+pub fn shorten(text: &str, columns: usize) -> String {
+    if width(text) <= columns {
+        return text.to_owned();
+    }
+    let mut out = String::new();
+    let mut used = 0;
+    for c in text.chars() {
+        let w = unicode_width::UnicodeWidthChar::width(c).unwrap_or(0);
+        if used + w + 1 > columns {
+            break;
+        }
+        out.push(c);
+        used += w;
+    }
+    if columns > 0 {
+        out.push('…');
+    }
+    out
+}
+
+/// A row's cells, each figure written once, in `COLUMNS` order: the name
+/// escaped, numbers with their units.
+pub fn cells(r: &Row) -> [String; 11] {
+    [
+        shown_name(&r.timer),
+        rate(r.runs_per_second),
+        // As top's %CPU: 100 % is one core kept busy.
+        format!("{}%", sig3(r.cores * 100.0)),
+        format!("{:.1}%", r.share * 100.0),
+        duration(r.p50),
+        duration(r.p99),
+        duration(r.max),
+        extra(r, r.in_flight.to_string()),
+        extra(r, rate(r.errors_per_second)),
+        extra(r, rate(r.cancelled_per_second)),
+        extra(r, r.slow_polls.to_string()),
+    ]
+}
+
+/// Which columns a table shows, and each one's width (the name's may be
+/// less than its longest: names are then shortened with `…`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fit {
+    /// Indexes into `COLUMNS`, in order.
+    pub columns: Vec<usize>,
+    pub widths: Vec<usize>,
+}
+
+/// The columns of `cells` that fit in `width` display columns (`None`:
+/// no limit): numbers are never cut, so the least important columns are
+/// dropped first and names shortened. `None` if not even the names and
+/// runs/s fit.
+pub fn fit(cells: &[[String; 11]], limit: Option<usize>) -> Option<Fit> {
+    let mut natural = COLUMNS.map(width);
+    for row in cells {
+        for (w, cell) in natural.iter_mut().zip(row) {
+            *w = (*w).max(width(cell));
+        }
+    }
+    let Some(limit) = limit else {
+        return Some(Fit {
+            columns: (0..COLUMNS.len()).collect(),
+            widths: natural.to_vec(),
+        });
+    };
+    let others =
+        |kept: &[usize]| -> usize { kept[1..].iter().map(|&c| natural[c] + GAP).sum::<usize>() };
+    let mut kept = KEPT_FIRST.len();
+    // Drop columns until the name fits at its short width…
+    while kept > 2 && natural[0].min(NAME_SHORT) + others(&KEPT_FIRST[..kept]) > limit {
+        kept -= 1;
+    }
+    // …and then shorten it further, down to its least.
+    let room = limit.checked_sub(others(&KEPT_FIRST[..kept]))?;
+    let name = natural[0].min(room);
+    if name < natural[0].min(NAME_LEAST) {
+        return None;
+    }
+    let mut columns = KEPT_FIRST[..kept].to_vec();
+    columns.sort_unstable();
+    let widths = columns
+        .iter()
+        .map(|&c| if c == 0 { name } else { natural[c] })
+        .collect();
+    Some(Fit { columns, widths })
+}
+
+/// The table: a header naming each column, then a row per timer, columns
+/// two spaces apart, the name left-aligned and the numbers right-aligned,
+/// by display width.
+pub fn table(rows: &[Row]) -> String {
+    let cells: Vec<[String; 11]> = rows.iter().map(cells).collect();
+    let fit = fit(&cells, None).expect("without a limit, every column fits");
     let mut out = String::new();
     let mut line = |cells: &[String]| {
         let mut text = String::new();
-        for (i, (cell, w)) in cells.iter().zip(widths).enumerate() {
-            let pad = w - cell.chars().count();
+        for (i, (&c, &w)) in fit.columns.iter().zip(&fit.widths).enumerate() {
+            let cell = shorten(&cells[c], w);
+            let pad = " ".repeat(w.saturating_sub(width(&cell)));
             if i == 0 {
-                // The name left-aligned, the numbers right-aligned.
-                text.push_str(cell);
-                text.push_str(&" ".repeat(pad));
+                text.push_str(&cell);
+                text.push_str(&pad);
             } else {
-                text.push_str("  ");
-                text.push_str(&" ".repeat(pad));
-                text.push_str(cell);
+                text.push_str(&" ".repeat(GAP));
+                text.push_str(&pad);
+                text.push_str(&cell);
             }
         }
         out.push_str(text.trim_end());
@@ -285,7 +391,7 @@ mod tests {
     #[test]
     fn rows_hold_the_intervals_rates_shares_and_exact_percentiles() {
         let (then, now) = two_snapshots();
-        let rows = rows(&then, &now, Duration::from_millis(500), SortBy::Busy);
+        let rows = rows(Some(&then), &now, Duration::from_millis(500), SortBy::Busy);
         let names: Vec<&str> = rows.iter().map(|r| r.timer.as_str()).collect();
         assert_eq!(names, ["web", "db"], "web spent 20 ms, db 5.05 ms");
         let (web, db) = (&rows[0], &rows[1]);
@@ -306,9 +412,9 @@ mod tests {
         assert_eq!(db.max, Some(db_alone.max()));
         assert_eq!(db.p99.unwrap().as_micros(), 99);
         assert_eq!(web.p99.unwrap().as_micros(), 2_000);
-        let by_runs = super::rows(&then, &now, Duration::from_secs(1), SortBy::Runs);
+        let by_runs = super::rows(Some(&then), &now, Duration::from_secs(1), SortBy::Runs);
         assert_eq!(by_runs[0].timer, "db");
-        let by_name = super::rows(&then, &now, Duration::from_secs(1), SortBy::Timer);
+        let by_name = super::rows(Some(&then), &now, Duration::from_secs(1), SortBy::Timer);
         assert_eq!(by_name[0].timer, "db");
     }
 
@@ -324,7 +430,12 @@ mod tests {
     #[test]
     fn the_table_names_each_column_and_keeps_two_spaces_between() {
         let (then, now) = two_snapshots();
-        let text = table(&rows(&then, &now, Duration::from_secs(1), SortBy::Busy));
+        let text = table(&rows(
+            Some(&then),
+            &now,
+            Duration::from_secs(1),
+            SortBy::Busy,
+        ));
         let lines: Vec<&str> = text.lines().collect();
         assert_eq!(lines.len(), 3);
         let heads: Vec<&str> = lines[0]

@@ -19,12 +19,15 @@ pub struct Interval {
     pub timers: Vec<(String, Histogram<u64>)>,
 }
 
-/// The intervals of `text` if it is an interval log with any, in order.
+/// The intervals of `text` in order if it is an interval log (any entry
+/// reads: its start time, its base time, an interval); `None` if not.
 pub fn parse(text: &[u8]) -> Option<Vec<Interval>> {
     use base64::Engine as _;
     let mut intervals: Vec<Interval> = Vec::new();
     let mut deserializer = Deserializer::new();
+    let mut is_log = false;
     for entry in IntervalLogIterator::new(text) {
+        is_log |= entry.is_ok();
         let Ok(LogEntry::Interval(h)) = entry else {
             continue;
         };
@@ -55,7 +58,7 @@ pub fn parse(text: &[u8]) -> Option<Vec<Interval>> {
             }),
         }
     }
-    (!intervals.is_empty()).then_some(intervals)
+    is_log.then_some(intervals)
 }
 
 /// One row per timer of `interval`: its runs, busy time (mean × count,

@@ -5,5 +5,7 @@
 pub mod frame;
 pub mod interval_log;
 pub mod prometheus;
+pub mod reader;
 pub mod source;
+pub mod timeline;
 pub mod tui;

@@ -1,30 +1,45 @@
 //! Where `perf-timer top` reads snapshots: a service's `/metrics` route
 //! asked for the registry as a saved run (`export::metrics_route` with the
-//! feature `save`), over plain HTTP/1.1, or a file of saved runs replayed.
+//! feature `save`) over HTTP or HTTPS, or a file replayed (saved runs or an
+//! HdrHistogram interval log).
 
-use std::io::{Read as _, Write as _};
-use std::net::{TcpStream, ToSocketAddrs as _};
 use std::path::Path;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use perf_timer::saved::{self, LazyFile, SavedRun, MEDIA_TYPE as RUN_MEDIA_TYPE};
 use perf_timer::Snapshot;
 
 use super::interval_log::{self, Interval};
-use super::prometheus::{self, Histograms};
+use super::prometheus::{self, Exposition};
+
+/// The most of an answer `top` reads: a registry of 10,000 timers is a
+/// few MiB; anything much larger is not a registry, and must not fill the
+/// memory of the machine watching it.
+pub const BODY_LIMIT: u64 = 64 << 20;
+
+/// How many redirects are followed.
+const REDIRECTS: u32 = 5;
 
 /// Why a snapshot could not be had.
 #[derive(Debug, thiserror::Error)]
 pub enum SourceError {
-    /// The service did not answer: worth retrying.
+    /// The service did not answer (in time): worth retrying.
     #[error("{url}: {reason}")]
     Unreachable { url: String, reason: String },
     /// It answered, but not with a registry: retrying will not help.
     #[error("{url} is not a perf-timer endpoint: {reason} (serve it with export::metrics_route, with the features axum and save)")]
     NotOurs { url: String, reason: String },
+    /// Its answer is larger than `top` reads.
+    #[error("{url} answered more than {} MiB, the most `top` reads: not a registry's metrics", BODY_LIMIT >> 20)]
+    TooLarge { url: String },
     /// The URL is not one this command reads.
-    #[error("{0:?} is neither a file of saved runs nor an http:// URL")]
+    #[error(
+        "{0:?} is neither a file of saved runs or an interval log, nor an http:// or https:// URL"
+    )]
     BadSource(String),
+    /// An interval log with a header and no interval.
+    #[error("{0} is an interval log of no interval: nothing to replay")]
+    EmptyLog(String),
     /// A replayed file could not be read.
     #[error(transparent)]
     Saved(#[from] saved::SavedError),
@@ -36,9 +51,52 @@ pub enum Reading {
     Run(Snapshot),
     /// Any other Prometheus endpoint's classic histograms: percentiles
     /// bounded by its buckets.
-    Buckets(Histograms),
+    Buckets(Exposition),
     /// One interval of an HdrHistogram interval log: a window already.
     Interval(Interval),
+    /// A process's registry as it started: empty.
+    Start,
+}
+
+/// Which process a run came from: a run of another process is never
+/// subtracted from this one's.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Process {
+    pub host: String,
+    pub pid: u32,
+    /// When its registry was made (the run's save time less its wall
+    /// time), where the run says its wall time.
+    pub started: Option<SystemTime>,
+}
+
+impl Process {
+    /// The process of `run`.
+    pub fn of(run: &SavedRun) -> Process {
+        let info = run.info();
+        Process {
+            host: info.host.clone(),
+            pid: info.pid,
+            started: info
+                .process
+                .as_ref()
+                .and_then(|p| info.time.checked_sub(p.wall())),
+        }
+    }
+
+    /// Whether `self` and `other` are one process: same host and pid, and
+    /// registries made within a second of each other (the save time is
+    /// kept to the millisecond, and the wall clock may be stepped a
+    /// little between two reads).
+    pub fn is(&self, other: &Process) -> bool {
+        let near = match (self.started, other.started) {
+            (Some(a), Some(b)) => {
+                let apart = a.duration_since(b).or_else(|_| b.duration_since(a));
+                apart.is_ok_and(|d| d <= Duration::from_secs(1))
+            }
+            _ => true,
+        };
+        self.host == other.host && self.pid == other.pid && near
+    }
 }
 
 impl Reading {
@@ -47,7 +105,10 @@ impl Reading {
     pub fn follows(&self, then: &Reading) -> bool {
         match (then, self) {
             (Reading::Run(a), Reading::Run(b)) => super::frame::is_continuation(a, b),
-            (Reading::Buckets(a), Reading::Buckets(b)) => prometheus::is_continuation(a, b),
+            (Reading::Start, Reading::Run(_)) => true,
+            (Reading::Buckets(a), Reading::Buckets(b)) => {
+                prometheus::is_continuation(&a.histograms, &b.histograms)
+            }
             // Each interval of a log is a window of its own.
             (Reading::Interval(_), Reading::Interval(_)) => true,
             _ => false,
@@ -60,16 +121,40 @@ impl Reading {
 pub struct Taken {
     pub reading: Reading,
     pub at: Duration,
+    /// The process the reading came from, where it says.
+    pub process: Option<Process>,
+}
+
+impl Taken {
+    /// Whether this reading follows `then` of one process with no restart
+    /// between: same process, no counter gone down.
+    pub fn follows(&self, then: &Taken) -> bool {
+        let same = match (&then.process, &self.process) {
+            (Some(a), Some(b)) => a.is(b),
+            _ => true,
+        };
+        same && self.at >= then.at && self.reading.follows(&then.reading)
+    }
+
+    /// The reading a process started from: its registry empty, at age 0
+    /// (a run's figures since its start are its figures less these).
+    pub fn start_of(&self) -> Option<Taken> {
+        let Reading::Run(_) = &self.reading else {
+            return None;
+        };
+        // Where the run does not say its age, its start is unknown.
+        self.process.as_ref()?.started?;
+        Some(Taken {
+            reading: Reading::Start,
+            at: Duration::ZERO,
+            process: self.process.clone(),
+        })
+    }
 }
 
 /// A source of successive snapshots.
 pub enum Source {
-    Http {
-        url: String,
-        host: String,
-        path: String,
-        started: Instant,
-    },
+    Http(Http),
     Replay {
         file: LazyFile,
     },
@@ -78,28 +163,22 @@ pub enum Source {
     },
 }
 
+/// A live service read over HTTP(S).
+pub struct Http {
+    url: String,
+    agent: ureq::Agent,
+    timeout: Duration,
+    started: Instant,
+}
+
 impl Source {
-    /// `source` as an http:// URL or a file of saved runs.
-    pub fn open(source: &str) -> Result<Source, SourceError> {
-        if let Some(rest) = source.strip_prefix("http://") {
-            let (host, path) = match rest.find('/') {
-                Some(at) => (&rest[..at], &rest[at..]),
-                None => (rest, "/metrics"),
-            };
-            if host.is_empty() {
-                return Err(SourceError::BadSource(source.to_owned()));
-            }
-            let host = if host.contains(':') {
-                host.to_owned()
-            } else {
-                format!("{host}:80")
-            };
-            return Ok(Source::Http {
-                url: source.to_owned(),
-                host,
-                path: path.to_owned(),
-                started: Instant::now(),
-            });
+    /// `source` as an http(s):// URL (`/metrics` if it names no path) or
+    /// a file of saved runs or an interval log; `timeout`: the most one
+    /// whole read of a URL may take.
+    pub fn open(source: &str, timeout: Duration) -> Result<Source, SourceError> {
+        let lower = source.to_ascii_lowercase();
+        if lower.starts_with("http://") || lower.starts_with("https://") {
+            return Ok(Source::Http(Http::new(source, timeout)?));
         }
         if source.contains("://") {
             return Err(SourceError::BadSource(source.to_owned()));
@@ -113,6 +192,9 @@ impl Source {
         if !starts_with_brace {
             if let Ok(text) = std::fs::read(path) {
                 if let Some(intervals) = interval_log::parse(&text) {
+                    if intervals.is_empty() {
+                        return Err(SourceError::EmptyLog(source.to_owned()));
+                    }
                     return Ok(Source::Log {
                         intervals: intervals.into_iter(),
                     });
@@ -128,9 +210,9 @@ impl Source {
     pub fn no_runs(&mut self) -> SourceError {
         match self {
             Source::Replay { file } => SourceError::Saved(file.no_runs()),
-            Source::Log { .. } => SourceError::BadSource("an interval log of no interval".into()),
-            Source::Http { url, .. } => SourceError::Unreachable {
-                url: url.clone(),
+            Source::Log { .. } => SourceError::EmptyLog("the interval log".into()),
+            Source::Http(http) => SourceError::Unreachable {
+                url: http.url.clone(),
                 reason: "no answer".into(),
             },
         }
@@ -138,33 +220,17 @@ impl Source {
 
     /// Whether snapshots come live (and the command waits between them).
     pub fn is_live(&self) -> bool {
-        matches!(self, Source::Http { .. })
+        matches!(self, Source::Http(_))
     }
 
     /// The next snapshot; `Ok(None)`: a replayed file has no more runs.
     pub fn next(&mut self) -> Result<Option<Taken>, SourceError> {
         match self {
-            Source::Http {
-                url,
-                host,
-                path,
-                started,
-            } => {
-                let arrived = started.elapsed();
-                Ok(Some(match fetch(url, host, path)? {
-                    Fetched::Run(run) => Taken {
-                        at: run.info().process.as_ref().map_or(arrived, |p| p.wall()),
-                        reading: Reading::Run(run.into_snapshot()),
-                    },
-                    Fetched::Buckets(histograms) => Taken {
-                        at: arrived,
-                        reading: Reading::Buckets(histograms),
-                    },
-                }))
-            }
+            Source::Http(http) => http.read().map(Some),
             Source::Log { intervals } => Ok(intervals.next().map(|interval| Taken {
                 at: interval.start + interval.length,
                 reading: Reading::Interval(interval),
+                process: None,
             })),
             Source::Replay { file } => {
                 // Lines that are not saved runs are skipped, as `report`
@@ -184,6 +250,7 @@ impl Source {
                 };
                 Ok(Some(Taken {
                     at: age_of(&run),
+                    process: Some(Process::of(&run)),
                     reading: Reading::Run(run.into_snapshot()),
                 }))
             }
@@ -205,97 +272,112 @@ fn age_of(run: &SavedRun) -> Duration {
     }
 }
 
-/// What an endpoint answered.
-enum Fetched {
-    Run(Box<SavedRun>),
-    Buckets(Histograms),
-}
-
-/// GET `path` from `host`, asking for a saved run first and Prometheus'
-/// text after it.
-fn fetch(url: &str, host: &str, path: &str) -> Result<Fetched, SourceError> {
-    let unreachable = |reason: String| SourceError::Unreachable {
-        url: url.to_owned(),
-        reason,
-    };
-    let not_ours = |reason: String| SourceError::NotOurs {
-        url: url.to_owned(),
-        reason,
-    };
-    let addr = host
-        .to_socket_addrs()
-        .map_err(|e| unreachable(e.to_string()))?
-        .next()
-        .ok_or_else(|| unreachable("no address".into()))?;
-    let timeout = Duration::from_secs(5);
-    let mut stream =
-        TcpStream::connect_timeout(&addr, timeout).map_err(|e| unreachable(e.to_string()))?;
-    let _ = stream.set_read_timeout(Some(timeout));
-    let request = format!(
-        "GET {path} HTTP/1.1\r\nHost: {host}\r\nAccept: {RUN_MEDIA_TYPE}, text/plain;version=0.0.4;q=0.5\r\nConnection: close\r\nUser-Agent: perf-timer-top\r\n\r\n"
-    );
-    stream
-        .write_all(request.as_bytes())
-        .map_err(|e| unreachable(e.to_string()))?;
-    let mut response = Vec::new();
-    stream
-        .read_to_end(&mut response)
-        .map_err(|e| unreachable(e.to_string()))?;
-    let Some(end) = response.windows(4).position(|w| w == b"\r\n\r\n") else {
-        return Err(unreachable(
-            "the connection closed before a response".into(),
-        ));
-    };
-    let head = String::from_utf8_lossy(&response[..end]).into_owned();
-    let body = &response[end + 4..];
-    let mut lines = head.lines();
-    let status = lines.next().unwrap_or_default();
-    if status.split_whitespace().nth(1) != Some("200") {
-        return Err(not_ours(format!("it answered {status:?}")));
-    }
-    let header = |name: &str| {
-        head.lines().skip(1).find_map(|l| {
-            let (k, v) = l.split_once(':')?;
-            k.trim()
-                .eq_ignore_ascii_case(name)
-                .then(|| v.trim().to_owned())
-        })
-    };
-    let content_type = header("content-type").unwrap_or_default();
-    let body = if header("transfer-encoding").is_some_and(|t| t.eq_ignore_ascii_case("chunked")) {
-        dechunk(body).ok_or_else(|| unreachable("a chunked body was cut short".into()))?
-    } else {
-        body.to_vec()
-    };
-    let text = String::from_utf8(body).map_err(|_| not_ours("a body that is not UTF-8".into()))?;
-    if content_type.starts_with(RUN_MEDIA_TYPE) {
-        return SavedRun::from_json_line(text.trim_end())
-            .map(|run| Fetched::Run(Box::new(run)))
-            .map_err(|e| not_ours(e.to_string()));
-    }
-    if content_type.starts_with("text/plain") {
-        return prometheus::parse(&text)
-            .map(Fetched::Buckets)
-            .ok_or_else(|| not_ours("its Prometheus text holds no histogram".into()));
-    }
-    Err(not_ours(format!(
-        "it answered {content_type:?}, neither {RUN_MEDIA_TYPE} nor Prometheus text"
-    )))
-}
-
-/// A chunked HTTP body, joined.
-fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
-    let mut out = Vec::new();
-    loop {
-        let end = body.windows(2).position(|w| w == b"\r\n")?;
-        let size = std::str::from_utf8(&body[..end]).ok()?;
-        let size = usize::from_str_radix(size.split(';').next()?.trim(), 16).ok()?;
-        body = &body[end + 2..];
-        if size == 0 {
-            return Some(out);
+impl Http {
+    fn new(url: &str, timeout: Duration) -> Result<Http, SourceError> {
+        // `http://host:port` alone: the route is `/metrics`.
+        let scheme_end = url.find("://").map_or(0, |at| at + 3);
+        let url = if url[scheme_end..].contains('/') {
+            url.to_owned()
+        } else {
+            format!("{url}/metrics")
+        };
+        match url.parse::<ureq::http::Uri>() {
+            Ok(uri) if uri.host().is_some_and(|h| !h.is_empty()) => {}
+            _ => return Err(SourceError::BadSource(url)),
         }
-        out.extend_from_slice(body.get(..size)?);
-        body = body.get(size + 2..)?;
+        let agent = ureq::Agent::config_builder()
+            // One deadline for the whole read: connecting, redirects,
+            // the header and the whole body.
+            .timeout_global(Some(timeout))
+            .max_redirects(REDIRECTS)
+            .http_status_as_error(false)
+            .user_agent(concat!("perf-timer-top/", env!("CARGO_PKG_VERSION")))
+            .accept(format!("{RUN_MEDIA_TYPE}, text/plain;version=0.0.4;q=0.5"))
+            .build()
+            .new_agent();
+        Ok(Http {
+            url,
+            agent,
+            timeout,
+            started: Instant::now(),
+        })
+    }
+
+    /// The URL read.
+    #[cfg(test)]
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// One read: a saved run if the endpoint is ours, else the
+    /// Prometheus text's histograms.
+    fn read(&mut self) -> Result<Taken, SourceError> {
+        let arrived = || self.started.elapsed();
+        let url = &self.url;
+        let unreachable = |reason: String| SourceError::Unreachable {
+            url: url.clone(),
+            reason,
+        };
+        let not_ours = |reason: String| SourceError::NotOurs {
+            url: url.clone(),
+            reason,
+        };
+        let failed = |e: ureq::Error| match e {
+            ureq::Error::BodyExceedsLimit(_) => SourceError::TooLarge { url: url.clone() },
+            ureq::Error::Timeout(_) => unreachable(format!(
+                "no whole answer within {:?} (--timeout)",
+                self.timeout
+            )),
+            ureq::Error::TooManyRedirects => not_ours(format!("more than {REDIRECTS} redirects")),
+            ureq::Error::Io(io) => unreachable(io.to_string()),
+            other => unreachable(other.to_string()),
+        };
+        let mut response = self.agent.get(url.as_str()).call().map_err(failed)?;
+        let status = response.status();
+        if status != ureq::http::StatusCode::OK {
+            return Err(not_ours(format!("it answered {status}")));
+        }
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_ascii_lowercase();
+        let body = response
+            .body_mut()
+            .with_config()
+            .limit(BODY_LIMIT)
+            .read_to_vec()
+            .map_err(failed)?;
+        let text =
+            String::from_utf8(body).map_err(|_| not_ours("a body that is not UTF-8".into()))?;
+        if content_type.starts_with(RUN_MEDIA_TYPE) {
+            let run =
+                SavedRun::from_json_line(text.trim_end()).map_err(|e| not_ours(e.to_string()))?;
+            return Ok(Taken {
+                at: run
+                    .info()
+                    .process
+                    .as_ref()
+                    .map_or_else(arrived, |p| p.wall()),
+                process: Some(Process::of(&run)),
+                reading: Reading::Run(run.into_snapshot()),
+            });
+        }
+        if content_type.starts_with("text/plain") {
+            let exposition = prometheus::parse(&text);
+            if exposition.histograms.is_empty() {
+                return Err(not_ours(exposition.why_empty()));
+            }
+            return Ok(Taken {
+                at: arrived(),
+                process: None,
+                reading: Reading::Buckets(exposition),
+            });
+        }
+        Err(not_ours(format!(
+            "it answered {content_type:?}, neither {RUN_MEDIA_TYPE} nor Prometheus text"
+        )))
     }
 }
 
@@ -303,28 +385,46 @@ fn dechunk(mut body: &[u8]) -> Option<Vec<u8>> {
 mod tests {
     use super::*;
 
-    #[test]
-    fn a_chunked_body_joins() {
-        assert_eq!(
-            dechunk(b"3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n").unwrap(),
-            b"abcde"
-        );
-        assert!(dechunk(b"5\r\nab").is_none());
-    }
+    const SECOND: Duration = Duration::from_secs(1);
 
     #[test]
     fn sources_are_urls_or_files() {
         assert!(matches!(
-            Source::open("https://x/metrics"),
+            Source::open("ftp://x/metrics", SECOND),
             Err(SourceError::BadSource(_))
         ));
-        let Ok(Source::Http { host, path, .. }) = Source::open("http://127.0.0.1:9/m") else {
-            panic!("an http URL")
+        assert!(matches!(
+            Source::open("http://", SECOND),
+            Err(SourceError::BadSource(_))
+        ));
+        let url = |s: &str| match Source::open(s, SECOND) {
+            Ok(Source::Http(http)) => http.url().to_owned(),
+            _ => panic!("{s}: an http URL"),
         };
-        assert_eq!((host.as_str(), path.as_str()), ("127.0.0.1:9", "/m"));
-        let Ok(Source::Http { host, path, .. }) = Source::open("http://localhost") else {
-            panic!("an http URL")
+        assert_eq!(url("http://127.0.0.1:9/m"), "http://127.0.0.1:9/m");
+        assert_eq!(url("http://localhost"), "http://localhost/metrics");
+        assert_eq!(url("https://[::1]:9090"), "https://[::1]:9090/metrics");
+    }
+
+    #[test]
+    fn one_process_is_its_host_pid_and_start() {
+        let t0 = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let p = |host: &str, pid, started| Process {
+            host: host.into(),
+            pid,
+            started,
         };
-        assert_eq!((host.as_str(), path.as_str()), ("localhost:80", "/metrics"));
+        let a = p("h", 7, Some(t0));
+        assert!(a.is(&p("h", 7, Some(t0 + Duration::from_millis(3)))));
+        assert!(!a.is(&p("h", 8, Some(t0))), "another pid");
+        assert!(!a.is(&p("g", 7, Some(t0))), "another host");
+        assert!(
+            !a.is(&p("h", 7, Some(t0 + 5 * SECOND))),
+            "restarted, same pid"
+        );
+        assert!(
+            a.is(&p("h", 7, None)),
+            "a start unknown: pid and host decide"
+        );
     }
 }

@@ -4,26 +4,39 @@
 //! runs/s over the last minutes), and the keys in a footer. Only bold and
 //! reversed text, no colours of its own: it reads on dark and light
 //! terminals alike.
+//!
+//! Shaped as ratatui's applications are: an [`App`] of private state,
+//! [`App::handle_events`] for keys, `impl Widget for &App` to draw. Reads
+//! run on a thread of their own ([`Reader`]): keys are answered within a
+//! poll (50 ms) whatever the endpoint does.
 
 use std::collections::{BTreeMap, VecDeque};
 use std::time::{Duration, Instant};
 
+use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{self, Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
 use ratatui::layout::{Alignment, Constraint, Layout, Rect};
 use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{
-    Block, Borders, Cell, Paragraph, Row as TableRow, Sparkline, Table, TableState,
+    Block, Borders, Cell, Paragraph, Row as TableRow, Sparkline, StatefulWidget, Table, TableState,
+    Widget,
 };
-use ratatui::Frame;
 
-use super::frame::{self, Row, SortBy, COLUMNS};
-use super::interval_log;
-use super::prometheus;
-use super::source::{Reading, Source, SourceError, Taken};
+use super::frame::{self, Row, SortBy, COLUMNS, GAP};
+use super::reader::{Answer, Reader};
+use super::source::{Source, SourceError};
+use super::timeline::{count, Change, Timeline};
 
 /// How many intervals the sparklines keep: five minutes at one a second.
 const HISTORY: usize = 300;
+
+/// How long the key loop waits for a key before it looks for a reading.
+const POLL: Duration = Duration::from_millis(50);
+
+/// The smallest screen drawn: below it, one line says so.
+pub const MIN_WIDTH: u16 = 24;
+pub const MIN_HEIGHT: u16 = 5;
 
 /// The sort keys in the order `s` steps through them.
 const SORTS: [SortBy; 9] = [
@@ -45,30 +58,33 @@ pub enum Action {
     Quit,
 }
 
-/// Everything the view shows, and the readings it was computed from.
-pub struct View {
-    pub source: String,
-    pub sort: SortBy,
-    pub filter: String,
-    pub editing_filter: bool,
-    pub paused: bool,
-    /// Figures since the first reading (or the last restart) instead of
-    /// the last interval.
-    pub cumulative: bool,
-    pub selected: usize,
-    pub detail: bool,
-    /// What the header says beside the interval: restarts, disconnections.
-    pub status: String,
-    first: Option<Taken>,
-    then: Option<Taken>,
-    now: Option<Taken>,
+/// The view: what it shows, and the readings it was computed from.
+pub struct App {
+    source: String,
+    sort: SortBy,
+    filter: String,
+    editing_filter: bool,
+    paused: bool,
+    /// Figures since the baseline instead of the last interval.
+    cumulative: bool,
+    selected: usize,
+    detail: bool,
+    /// What the heading says beside the figures: restarts, disconnections.
+    status: String,
+    /// How long the read under way has been waited for.
+    waiting: Option<Duration>,
+    timeline: Timeline,
     /// p99 (ns) and runs/s per interval, by timer, newest last.
     history: BTreeMap<String, VecDeque<(u64, f64)>>,
+    /// An answer that ends the view (not a perf-timer endpoint, …).
+    fatal: Option<SourceError>,
 }
 
-impl View {
-    pub fn new(source: &str, sort: SortBy) -> Self {
-        View {
+impl App {
+    /// A view of `source` sorted by `sort`; `replay`: its readings come
+    /// from a file.
+    pub fn new(source: &str, sort: SortBy, replay: bool) -> Self {
+        App {
             source: source.to_owned(),
             sort,
             filter: String::new(),
@@ -77,38 +93,55 @@ impl View {
             cumulative: false,
             selected: 0,
             detail: false,
-            status: "waiting for a second reading".to_owned(),
-            first: None,
-            then: None,
-            now: None,
+            status: "waiting for a first reading".to_owned(),
+            waiting: None,
+            timeline: Timeline::new(replay),
             history: BTreeMap::new(),
+            fatal: None,
         }
     }
 
-    /// A new reading: the interval from the last one, or a new baseline
-    /// if the service restarted.
-    pub fn update(&mut self, taken: Taken) {
-        let continues = match (&self.now, &taken.reading) {
-            (Some(prev), reading) => reading.follows(&prev.reading),
-            (None, _) => false,
-        };
-        if !continues {
-            if self.now.is_some() {
-                self.status = "the service restarted: a new baseline".to_owned();
+    /// What a read answered.
+    pub fn answer(&mut self, answer: Answer) {
+        self.waiting = None;
+        match answer {
+            Ok(Some(taken)) => self.update(taken),
+            Ok(None) => self.status = "end of the file".to_owned(),
+            Err(SourceError::Unreachable { reason, .. }) => {
+                self.status = format!("disconnected ({reason}), retrying");
+                self.timeline.rebase();
             }
-            self.history.clear();
-            self.first = Some(clone_taken(&taken));
-            self.then = None;
-            self.now = Some(taken);
-            return;
+            Err(e) => self.fatal = Some(e),
         }
-        self.status.clear();
-        self.then = self.now.take();
-        self.now = Some(taken);
-        for row in self.interval_rows(SortBy::Timer) {
+    }
+
+    /// A new reading: the interval from the last one, or a new baseline.
+    pub fn update(&mut self, taken: super::source::Taken) {
+        match self.timeline.push(taken) {
+            Change::Interval => self.status.clear(),
+            Change::SinceStart { restart } => {
+                self.history.clear();
+                self.status = if restart {
+                    "another process: its figures since its start".to_owned()
+                } else {
+                    String::new()
+                };
+            }
+            Change::Baseline { restart } => {
+                self.history.clear();
+                self.status = if restart {
+                    "the service restarted: a new baseline".to_owned()
+                } else {
+                    "waiting for a second reading".to_owned()
+                };
+                return;
+            }
+        }
+        for row in self.timeline.interval_rows() {
             let history = self.history.entry(row.timer.clone()).or_default();
             history.push_back((
-                row.p99.map_or(0, |d| d.as_nanos() as u64),
+                row.p99
+                    .map_or(0, |d| d.as_nanos().min(u64::MAX as u128) as u64),
                 row.runs_per_second,
             ));
             if history.len() > HISTORY {
@@ -117,46 +150,39 @@ impl View {
         }
     }
 
+    /// Says that a read has been under way this long.
+    pub fn waiting(&mut self, for_: Option<Duration>) {
+        self.waiting = for_;
+    }
+
+    /// Whether reads are paused.
+    pub fn paused(&self) -> bool {
+        self.paused
+    }
+
     /// The rows shown: the last interval's (or, cumulative, since the
     /// baseline), filtered and sorted.
-    pub fn rows(&self) -> Vec<Row> {
-        let rows = if self.cumulative {
-            self.rows_between(self.first.as_ref(), self.now.as_ref(), self.sort)
-        } else {
-            self.interval_rows(self.sort)
-        };
-        rows.into_iter()
+    fn rows(&self) -> Vec<Row> {
+        self.timeline
+            .frame(self.sort, self.cumulative)
+            .rows
+            .into_iter()
             .filter(|r| r.timer.contains(self.filter.as_str()))
             .collect()
     }
 
-    fn interval_rows(&self, sort: SortBy) -> Vec<Row> {
-        self.rows_between(self.then.as_ref(), self.now.as_ref(), sort)
-    }
-
-    fn rows_between(&self, then: Option<&Taken>, now: Option<&Taken>, sort: SortBy) -> Vec<Row> {
-        if let Some(Taken {
-            reading: Reading::Interval(interval),
-            ..
-        }) = now
-        {
-            return frame::sorted(interval_log::rows(interval), sort);
-        }
-        let (Some(then), Some(now)) = (then, now) else {
-            return Vec::new();
-        };
-        let elapsed = now.at.saturating_sub(then.at);
-        match (&then.reading, &now.reading) {
-            (Reading::Run(a), Reading::Run(b)) => frame::rows(a, b, elapsed, sort),
-            (Reading::Buckets(a), Reading::Buckets(b)) => {
-                frame::sorted(prometheus::rows(a, b, elapsed), sort)
+    /// Waits up to `timeout` for a key and handles it.
+    pub fn handle_events(&mut self, timeout: Duration) -> std::io::Result<Action> {
+        if event::poll(timeout)? {
+            if let Event::Key(key) = event::read()? {
+                return Ok(self.handle_key(key));
             }
-            _ => Vec::new(),
         }
+        Ok(Action::Continue)
     }
 
     /// Handles one key press.
-    pub fn key(&mut self, key: KeyEvent) -> Action {
+    pub fn handle_key(&mut self, key: KeyEvent) -> Action {
         if key.kind != KeyEventKind::Press {
             return Action::Continue;
         }
@@ -187,7 +213,14 @@ impl View {
                 self.sort = SORTS[(at + 1) % SORTS.len()];
             }
             KeyCode::Char('/') => self.editing_filter = true,
-            KeyCode::Char('p') | KeyCode::Char(' ') => self.paused = !self.paused,
+            KeyCode::Char('p') | KeyCode::Char(' ') => {
+                self.paused = !self.paused;
+                if !self.paused {
+                    // The next interval starts now, not before the pause.
+                    self.timeline.rebase();
+                    self.status = "resumed: the next interval starts now".to_owned();
+                }
+            }
             KeyCode::Char('c') => self.cumulative = !self.cumulative,
             KeyCode::Enter => self.detail = !self.detail,
             KeyCode::Down | KeyCode::Char('j') => self.selected = self.selected.saturating_add(1),
@@ -197,69 +230,50 @@ impl View {
         Action::Continue
     }
 
-    /// Draws the whole screen.
-    pub fn render(&self, f: &mut Frame<'_>) {
-        let rows = self.rows();
-        let selected = self.selected.min(rows.len().saturating_sub(1));
-        let detail = self.detail && !rows.is_empty();
-        let [head, table, pane, foot] = Layout::vertical([
-            Constraint::Length(1),
-            Constraint::Min(3),
-            Constraint::Length(if detail { 12 } else { 0 }),
-            Constraint::Length(1),
-        ])
-        .areas(f.area());
-        f.render_widget(Paragraph::new(self.heading(&rows)), head);
-        self.render_table(f, table, &rows, selected);
-        if detail {
-            self.render_detail(f, pane, &rows[selected]);
+    /// The heading: the parts that fit whole in `columns`, in order.
+    fn heading(&self, rows: &[Row], columns: usize) -> String {
+        let shown = self.timeline.frame(self.sort, self.cumulative);
+        let mut parts = vec![format!(
+            "perf-timer top {}",
+            frame::shown_name(&self.source)
+        )];
+        if self.timeline.has_frame() {
+            let mut figures = shown.heading;
+            if self.cumulative {
+                if let Some(span) = figures.first_mut() {
+                    *span = span.replacen("interval", "since the baseline", 1);
+                }
+            }
+            // The rows shown, after the filter.
+            if let Some(timers) = figures.get_mut(1) {
+                *timers = count(rows.len(), "timer");
+            }
+            parts.extend(figures);
         }
-        f.render_widget(
-            Paragraph::new(self.footer()).style(Style::default().add_modifier(Modifier::REVERSED)),
-            foot,
-        );
-    }
-
-    fn heading(&self, rows: &[Row]) -> String {
-        let what = if self.cumulative {
-            "since the baseline"
-        } else {
-            "last interval"
-        };
-        let cores: f64 = rows.iter().map(|r| r.cores).sum();
-        let elapsed = match (&self.then, &self.now, self.cumulative) {
-            (_, Some(now), true) => self.first.as_ref().map(|f| now.at.saturating_sub(f.at)),
-            (Some(then), Some(now), false) => Some(now.at.saturating_sub(then.at)),
-            _ => None,
-        };
-        let mut text = format!(
-            "perf-timer top {}  {what}{}  {} timers  {} cores busy",
-            self.source,
-            elapsed.map_or(String::new(), |e| format!(" {:.2} s", e.as_secs_f64())),
-            rows.len(),
-            frame::sig3(cores)
-        );
-        if matches!(
-            self.now.as_ref().map(|n| &n.reading),
-            Some(Reading::Buckets(_))
-        ) {
-            text.push_str("  percentiles are bucket bounds");
+        if self.paused {
+            parts.push("PAUSED".to_owned());
         }
-        for flag in [
-            (self.paused, "PAUSED"),
-            (!self.status.is_empty(), self.status.as_str()),
-        ] {
-            if flag.0 {
-                text.push_str("  ");
-                text.push_str(flag.1);
+        if let Some(waited) = self.waiting {
+            if waited >= Duration::from_millis(300) {
+                parts.push(format!(
+                    "waiting {:.1} s for {}",
+                    waited.as_secs_f64(),
+                    frame::shown_name(&self.source)
+                ));
             }
         }
-        text
+        if !self.status.is_empty() {
+            parts.push(self.status.clone());
+        }
+        fit_parts(&parts, columns)
     }
 
     fn footer(&self) -> String {
         if self.editing_filter {
-            return format!(" filter: {}▏  Enter keep  Esc clear", self.filter);
+            return format!(
+                " filter: {}▏  Enter keep  Esc clear",
+                frame::shown_name(&self.filter)
+            );
         }
         let sort = format!("{:?}", self.sort).to_lowercase();
         format!(
@@ -267,7 +281,7 @@ impl View {
             if self.filter.is_empty() {
                 String::new()
             } else {
-                format!(" ({})", self.filter)
+                format!(" ({})", frame::shown_name(&self.filter))
             },
             if self.cumulative {
                 "interval"
@@ -277,55 +291,77 @@ impl View {
         )
     }
 
-    fn render_table(&self, f: &mut Frame<'_>, area: Rect, rows: &[Row], selected: usize) {
-        // The plain table's cells: one way to write each figure.
-        let text = frame::table(rows);
-        let cells: Vec<Vec<String>> = rows
-            .iter()
-            .zip(text.lines().skip(1))
-            .map(|(row, line)| cells_of(line, &row.timer))
-            .collect();
-        let widths = column_widths(&cells);
-        let body: Vec<TableRow<'_>> = cells
-            .into_iter()
-            .map(|cells| {
-                TableRow::new(cells.into_iter().enumerate().map(|(i, cell)| {
-                    // The name left, the numbers right, as in the plain table.
-                    let line = Line::from(cell);
-                    Cell::from(if i == 0 {
-                        line
-                    } else {
-                        line.alignment(Alignment::Right)
-                    })
-                }))
-            })
-            .collect();
-        let header = TableRow::new(COLUMNS.iter().enumerate().map(|(i, c)| {
-            let line = Line::from(*c);
-            Cell::from(if i == 0 {
+    fn render_table(&self, area: Rect, buf: &mut Buffer, rows: &[Row], selected: usize) {
+        let cells: Vec<[String; 11]> = rows.iter().map(frame::cells).collect();
+        let Some(fit) = frame::fit(&cells, Some(area.width as usize)) else {
+            Paragraph::new(fit_parts(
+                &["too narrow for the table".to_owned()],
+                area.width as usize,
+            ))
+            .render(area, buf);
+            return;
+        };
+        let line = |i: usize, text: String| {
+            let line = Line::from(text);
+            // The name left, the numbers right, as in the plain table.
+            if i == 0 {
                 line
             } else {
                 line.alignment(Alignment::Right)
+            }
+        };
+        let body: Vec<TableRow<'_>> = cells
+            .iter()
+            .map(|cells| {
+                TableRow::new(
+                    fit.columns
+                        .iter()
+                        .zip(&fit.widths)
+                        .enumerate()
+                        .map(|(i, (&c, &w))| Cell::from(line(i, frame::shorten(&cells[c], w)))),
+                )
             })
-        }))
+            .collect();
+        let header = TableRow::new(
+            fit.columns
+                .iter()
+                .enumerate()
+                .map(|(i, &c)| Cell::from(line(i, COLUMNS[c].to_owned()))),
+        )
         .style(Style::default().add_modifier(Modifier::BOLD));
-        let table = Table::new(body, widths.map(Constraint::Length))
-            .header(header)
-            .column_spacing(2)
-            .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
+        let table = Table::new(
+            body,
+            fit.widths.iter().map(|&w| Constraint::Length(w as u16)),
+        )
+        .header(header)
+        .column_spacing(GAP as u16)
+        .row_highlight_style(Style::default().add_modifier(Modifier::REVERSED));
         let mut state = TableState::default().with_selected(Some(selected));
-        f.render_stateful_widget(table, area, &mut state);
+        StatefulWidget::render(table, area, buf, &mut state);
     }
 
-    fn render_detail(&self, f: &mut Frame<'_>, area: Rect, row: &Row) {
+    fn render_detail(&self, area: Rect, buf: &mut Buffer, row: &Row) {
+        let title = frame::shorten(
+            &frame::shown_name(&row.timer),
+            area.width.saturating_sub(2) as usize,
+        );
         let block = Block::default()
             .borders(Borders::TOP)
-            .title(format!(" {} ", row.timer));
+            .title(format!(" {title} "));
         let inner = block.inner(area);
-        f.render_widget(block, area);
+        block.render(area, buf);
+        // The curve's lines are 6 + 1 + 10 columns before their bar:
+        // drawn only where they fit whole.
+        let curve_width = if inner.width >= 18 {
+            inner.width.min(34)
+        } else {
+            0
+        };
         let [curve, sparks] =
-            Layout::horizontal([Constraint::Length(34), Constraint::Min(10)]).areas(inner);
-        f.render_widget(Paragraph::new(self.curve(&row.timer)), curve);
+            Layout::horizontal([Constraint::Length(curve_width), Constraint::Min(0)]).areas(inner);
+        if curve_width > 0 {
+            Paragraph::new(self.curve(&row.timer, curve_width as usize)).render(curve, buf);
+        }
         let [p99_label, p99, runs_label, runs] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Length(4),
@@ -337,43 +373,41 @@ impl View {
         let series = |pick: fn(&(u64, f64)) -> u64| -> Vec<u64> {
             history.map_or(Vec::new(), |h| h.iter().map(pick).collect())
         };
-        f.render_widget(
-            Paragraph::new(format!(
-                "p99 over the last {} intervals",
-                series(|p| p.0).len()
-            )),
-            p99_label,
+        let label = format!(
+            "p99 over the last {}",
+            count(series(|p| p.0).len(), "interval")
         );
-        f.render_widget(Sparkline::default().data(series(|p| p.0)), p99);
-        f.render_widget(Paragraph::new("runs/s"), runs_label);
-        f.render_widget(
-            Sparkline::default().data(series(|p| (p.1 * 100.0) as u64)),
-            runs,
-        );
+        Paragraph::new(fit_parts(&[label], sparks.width as usize)).render(p99_label, buf);
+        Sparkline::default().data(series(|p| p.0)).render(p99, buf);
+        Paragraph::new(fit_parts(&["runs/s".to_owned()], sparks.width as usize))
+            .render(runs_label, buf);
+        Sparkline::default()
+            .data(series(|p| (p.1 * 100.0) as u64))
+            .render(runs, buf);
     }
 
     /// The interval's percentile curve of `timer`, a line per quantile.
-    fn curve(&self, timer: &str) -> Vec<Line<'static>> {
-        let (Some(then), Some(now)) = (self.then.as_ref(), self.now.as_ref()) else {
-            return Vec::new();
-        };
-        let (Reading::Run(a), Reading::Run(b)) = (&then.reading, &now.reading) else {
-            return vec![Line::from("(bucket bounds only: no curve)")];
-        };
-        let Some(window) = b.since(a).get(timer).cloned() else {
-            return Vec::new();
-        };
-        if window.count() == 0 {
-            return vec![Line::from("no runs this interval")];
+    fn curve(&self, timer: &str, columns: usize) -> Vec<Line<'static>> {
+        if self.timeline.is_buckets() {
+            return vec![Line::from(fit_parts(
+                &["(bucket bounds only: no curve)".to_owned()],
+                columns,
+            ))];
         }
-        let quantiles = [0.5, 0.75, 0.9, 0.95, 0.99, 0.999, 1.0];
-        let values: Vec<Duration> = quantiles.iter().map(|&q| window.quantile(q)).collect();
-        let top = values.last().map_or(1.0, |d| d.as_secs_f64().max(1e-12));
-        quantiles
+        let Some(values) = self.timeline.curve(timer) else {
+            return vec![Line::from(fit_parts(
+                &["no runs this interval".to_owned()],
+                columns,
+            ))];
+        };
+        let top = values
+            .last()
+            .map_or(1.0, |(_, d)| d.as_secs_f64().max(1e-12));
+        let room = columns.saturating_sub(18).min(12) as f64;
+        values
             .iter()
-            .zip(&values)
             .map(|(q, v)| {
-                let bar = "█".repeat(((v.as_secs_f64() / top) * 12.0).round() as usize);
+                let bar = "█".repeat(((v.as_secs_f64() / top) * room).round() as usize);
                 let label = if *q == 1.0 {
                     "max".to_owned()
                 } else {
@@ -388,75 +422,91 @@ impl View {
     }
 }
 
-fn clone_taken(taken: &Taken) -> Taken {
-    Taken {
-        reading: match &taken.reading {
-            Reading::Run(s) => Reading::Run(s.clone()),
-            Reading::Buckets(h) => Reading::Buckets(h.clone()),
-            Reading::Interval(i) => Reading::Interval(i.clone()),
-        },
-        at: taken.at,
-    }
-}
-
-/// A table line's cells: the name whole (it may hold two spaces), then
-/// the numbers, split at two spaces.
-fn cells_of(line: &str, timer: &str) -> Vec<String> {
-    let rest = line.get(timer.len()..).unwrap_or_default();
-    std::iter::once(timer.to_owned())
-        .chain(
-            rest.split("  ")
-                .map(str::trim)
-                .filter(|c| !c.is_empty())
-                .map(str::to_owned),
-        )
-        .collect()
-}
-
-/// Each column's width: its head's, or its widest cell's.
-fn column_widths(cells: &[Vec<String>]) -> [u16; 11] {
-    let mut widths = COLUMNS.map(|c| c.chars().count() as u16);
-    for row in cells {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(cell.chars().count() as u16);
+/// `parts` two spaces apart, as many whole parts as fit in `columns`
+/// (a part that does not fit is left out, never cut through a number);
+/// the first is shortened with `…` if it alone does not fit.
+fn fit_parts(parts: &[String], columns: usize) -> String {
+    let mut text = String::new();
+    for (i, part) in parts.iter().enumerate() {
+        let sep = if text.is_empty() { 0 } else { 2 };
+        if frame::width(&text) + sep + frame::width(part) <= columns {
+            if sep > 0 {
+                text.push_str("  ");
+            }
+            text.push_str(part);
+        } else if i == 0 {
+            text = frame::shorten(part, columns);
         }
     }
-    widths
+    text
 }
 
-/// Runs the full-screen view until `q`.
+impl Widget for &App {
+    fn render(self, area: Rect, buf: &mut Buffer) {
+        if area.width == 0 || area.height == 0 {
+            return;
+        }
+        if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+            let say = format!(
+                "terminal too small ({}×{}): top needs {MIN_WIDTH}×{MIN_HEIGHT}",
+                area.width, area.height
+            );
+            Paragraph::new(fit_parts(&[say], area.width as usize)).render(area, buf);
+            return;
+        }
+        let rows = self.rows();
+        let selected = self.selected.min(rows.len().saturating_sub(1));
+        // The detail pane where there is room for it beside the table.
+        let detail = self.detail && !rows.is_empty() && area.height >= 16;
+        let [head, table, pane, foot] = Layout::vertical([
+            Constraint::Length(1),
+            Constraint::Min(3),
+            Constraint::Length(if detail { 12 } else { 0 }),
+            Constraint::Length(1),
+        ])
+        .areas(area);
+        Paragraph::new(self.heading(&rows, head.width as usize)).render(head, buf);
+        self.render_table(table, buf, &rows, selected);
+        if detail {
+            self.render_detail(pane, buf, &rows[selected]);
+        }
+        Paragraph::new(self.footer())
+            .style(Style::default().add_modifier(Modifier::REVERSED))
+            .render(foot, buf);
+    }
+}
+
+/// Runs the full-screen view until `q` (or Ctrl-C).
 pub fn run(
-    mut source: Source,
+    source: Source,
     name: &str,
     interval: Duration,
     sort: SortBy,
 ) -> Result<(), SourceError> {
-    let mut view = View::new(name, sort);
+    let mut app = App::new(name, sort, !source.is_live());
+    let mut reader = Reader::spawn(source);
     let mut terminal = ratatui::init();
     let result = (|| {
         let mut next_read = Instant::now();
         loop {
-            if Instant::now() >= next_read {
-                next_read += interval;
-                if !view.paused {
-                    match source.next() {
-                        Ok(Some(taken)) => view.update(taken),
-                        Ok(None) => view.status = "end of the file".to_owned(),
-                        Err(SourceError::Unreachable { reason, .. }) => {
-                            view.status = format!("disconnected ({reason}), retrying");
-                        }
-                        Err(e) => return Err(e),
-                    }
+            if let Some(answer) = reader.answer() {
+                app.answer(answer);
+                if let Some(fatal) = app.fatal.take() {
+                    return Err(fatal);
                 }
             }
-            let _ = terminal.draw(|f| view.render(f));
-            let wait = next_read.saturating_duration_since(Instant::now());
-            if event::poll(wait).unwrap_or(false) {
-                if let Ok(Event::Key(key)) = event::read() {
-                    if view.key(key) == Action::Quit {
-                        return Ok(());
-                    }
+            if Instant::now() >= next_read && reader.waiting().is_none() {
+                // A read that took longer than an interval delays the
+                // next, never piles them up.
+                next_read = Instant::now().max(next_read) + interval;
+                if !app.paused() {
+                    reader.ask();
                 }
+            }
+            app.waiting(reader.waiting());
+            let _ = terminal.draw(|f| f.render_widget(&app, f.area()));
+            if app.handle_events(POLL).unwrap_or(Action::Continue) == Action::Quit {
+                return Ok(());
             }
         }
     })();
@@ -467,60 +517,80 @@ pub fn run(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::top::source::{Reading, Taken};
     use ratatui::backend::TestBackend;
     use ratatui::Terminal;
 
-    fn press(view: &mut View, code: KeyCode) -> Action {
-        view.key(KeyEvent::new(code, KeyModifiers::NONE))
+    fn press(app: &mut App, code: KeyCode) -> Action {
+        app.handle_key(KeyEvent::new(code, KeyModifiers::NONE))
     }
 
     fn taken(registry: &perf_timer::Registry, at_ms: u64) -> Taken {
         Taken {
             reading: Reading::Run(registry.snapshot()),
             at: Duration::from_millis(at_ms),
+            process: None,
         }
     }
 
-    /// The screen as lines of text.
-    fn screen(view: &View, width: u16, height: u16) -> Vec<String> {
+    /// The screen as lines of text, a wide character once (the cell it
+    /// hides skipped).
+    fn screen(app: &App, width: u16, height: u16) -> Vec<String> {
         let mut terminal = Terminal::new(TestBackend::new(width, height)).unwrap();
-        terminal.draw(|f| view.render(f)).unwrap();
+        terminal.draw(|f| f.render_widget(app, f.area())).unwrap();
         let buffer = terminal.backend().buffer().clone();
         (0..height)
             .map(|y| {
-                (0..width)
-                    .map(|x| buffer[(x, y)].symbol().to_owned())
-                    .collect::<String>()
+                let mut line = String::new();
+                let mut x = 0;
+                while x < width {
+                    let symbol = buffer[(x, y)].symbol();
+                    line.push_str(symbol);
+                    x += frame::width(symbol).max(1) as u16;
+                }
+                line
             })
             .collect()
     }
 
+    /// A line's cells: split at two spaces or more.
+    fn columns(line: &str) -> Vec<&str> {
+        line.split("  ")
+            .map(str::trim)
+            .filter(|c| !c.is_empty())
+            .collect()
+    }
+
     /// Two timers over two one-second intervals with known runs.
-    fn scripted() -> (perf_timer::Registry, View) {
+    fn scripted() -> (perf_timer::Registry, App) {
         let registry = perf_timer::Registry::new();
         let (db, web) = (registry.timer("db.query"), registry.timer("web GET /"));
-        let mut view = View::new("http://test/metrics", SortBy::Busy);
-        view.update(taken(&registry, 0));
+        let mut app = App::new("http://test/metrics", SortBy::Busy, false);
+        app.update(taken(&registry, 0));
         for us in 1..=100 {
             db.record(Duration::from_micros(us)); // 100 runs, 5.05 ms busy
         }
         for _ in 0..4 {
             web.record(Duration::from_millis(5)); // 4 runs, 20 ms busy
         }
-        view.update(taken(&registry, 1_000));
-        (registry, view)
+        app.update(taken(&registry, 1_000));
+        (registry, app)
     }
 
-    fn row_of<'a>(lines: &'a [String], timer: &str) -> Option<(usize, &'a String)> {
-        lines.iter().enumerate().find(|(_, l)| l.starts_with(timer))
+    fn row_of<'a>(lines: &'a [String], timer: &str) -> Option<(usize, Vec<&'a str>)> {
+        lines
+            .iter()
+            .enumerate()
+            .find(|(_, l)| l.starts_with(timer))
+            .map(|(i, l)| (i, columns(l)))
     }
 
     #[test]
     fn the_table_shows_the_intervals_rates_and_exact_percentiles_sorted() {
-        let (registry, mut view) = scripted();
-        let lines = screen(&view, 140, 20);
+        let (registry, mut app) = scripted();
+        let lines = screen(&app, 140, 20);
         assert!(
-            lines[0].contains("last interval 1.00 s  2 timers"),
+            lines[0].contains("interval 1.00 s  2 timers"),
             "{}",
             lines[0]
         );
@@ -529,35 +599,34 @@ mod tests {
         let (web_at, web) = row_of(&lines, "web GET /").unwrap();
         let (db_at, db) = row_of(&lines, "db.query").unwrap();
         assert!(web_at < db_at, "by busy: web (20 ms) above db (5.05 ms)");
-        let cells = |line: &str, t: &str| cells_of(line.trim_end(), t);
-        let db = cells(db, "db.query");
         assert_eq!(db[1], "100", "{db:?}");
         let p99 = registry.stats("db.query").unwrap().quantile(0.99);
         assert_eq!(db[5], perf_timer::ReportDuration(p99).to_string());
-        assert_eq!(cells(web, "web GET /")[1], "4.00");
+        assert_eq!(web[1], "4.00");
         // `s`: the next sort key, runs: db first.
-        press(&mut view, KeyCode::Char('s'));
-        assert_eq!(view.sort, SortBy::Runs);
-        let lines = screen(&view, 140, 20);
+        press(&mut app, KeyCode::Char('s'));
+        assert_eq!(app.sort, SortBy::Runs);
+        let lines = screen(&app, 140, 20);
         assert!(row_of(&lines, "db.query").unwrap().0 < row_of(&lines, "web GET /").unwrap().0);
         assert!(lines[19].contains("s sort (runs)"), "{}", lines[19]);
     }
 
     #[test]
     fn a_filter_pause_detail_and_cumulative_do_what_the_footer_says() {
-        let (registry, mut view) = scripted();
-        press(&mut view, KeyCode::Char('/'));
+        let (registry, mut app) = scripted();
+        press(&mut app, KeyCode::Char('/'));
         for c in "web".chars() {
-            press(&mut view, KeyCode::Char(c));
+            press(&mut app, KeyCode::Char(c));
         }
-        assert!(screen(&view, 140, 20)[19].contains("filter: web"));
-        press(&mut view, KeyCode::Enter);
-        let lines = screen(&view, 140, 20);
+        assert!(screen(&app, 140, 20)[19].contains("filter: web"));
+        press(&mut app, KeyCode::Enter);
+        let lines = screen(&app, 140, 20);
         assert!(row_of(&lines, "db.query").is_none() && row_of(&lines, "web GET /").is_some());
         assert!(lines[19].contains("/ filter (web)"));
+        assert!(lines[0].contains("1 timer "), "{}", lines[0]);
         // Enter: the detail pane, with the percentile curve and sparklines.
-        press(&mut view, KeyCode::Enter);
-        let lines = screen(&view, 140, 24);
+        press(&mut app, KeyCode::Enter);
+        let lines = screen(&app, 140, 24);
         assert!(
             lines.iter().any(|l| l.contains(" web GET / ")),
             "{lines:#?}"
@@ -570,46 +639,75 @@ mod tests {
         );
         assert!(lines
             .iter()
-            .any(|l| l.contains("p99 over the last 1 intervals")));
+            .any(|l| l.contains("p99 over the last 1 interval ")));
         // p: paused; c: cumulative since the first reading.
-        press(&mut view, KeyCode::Char('p'));
-        assert!(screen(&view, 140, 20)[0].contains("PAUSED"));
+        press(&mut app, KeyCode::Char('p'));
+        assert!(screen(&app, 140, 20)[0].contains("PAUSED"));
         registry.timer("web GET /").record(Duration::from_millis(5));
-        view.update(taken(&registry, 2_000));
-        press(&mut view, KeyCode::Char('c'));
-        let lines = screen(&view, 140, 20);
+        app.update(taken(&registry, 2_000));
+        press(&mut app, KeyCode::Char('c'));
+        let lines = screen(&app, 140, 20);
         assert!(
             lines[0].contains("since the baseline 2.00 s"),
             "{}",
             lines[0]
         );
-        let web = cells_of(
-            row_of(&lines, "web GET /").unwrap().1.trim_end(),
-            "web GET /",
+        assert_eq!(
+            row_of(&lines, "web GET /").unwrap().1[1],
+            "2.50",
+            "5 runs in 2 s"
         );
-        assert_eq!(web[1], "2.50", "5 runs in 2 s");
-        assert_eq!(press(&mut view, KeyCode::Char('q')), Action::Quit);
+        assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Quit);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
-        assert_eq!(view.key(ctrl_c), Action::Quit);
+        assert_eq!(app.handle_key(ctrl_c), Action::Quit);
+    }
+
+    /// After a pause, the next interval starts when the view resumes: its
+    /// runs/s counts none of the runs made while paused.
+    #[test]
+    fn the_interval_after_a_pause_starts_when_the_view_resumes() {
+        let (registry, mut app) = scripted();
+        press(&mut app, KeyCode::Char('p'));
+        let db = registry.timer("db.query");
+        for _ in 0..1_000 {
+            db.record(Duration::from_micros(3)); // while paused: not shown
+        }
+        press(&mut app, KeyCode::Char('p'));
+        app.update(taken(&registry, 60_000));
+        assert!(screen(&app, 140, 20)[0].contains("waiting for a second reading"));
+        for _ in 0..10 {
+            db.record(Duration::from_micros(3));
+        }
+        app.update(taken(&registry, 61_000));
+        let lines = screen(&app, 140, 20);
+        assert!(lines[0].contains("interval 1.00 s"), "{}", lines[0]);
+        assert_eq!(row_of(&lines, "db.query").unwrap().1[1], "10.0");
     }
 
     #[test]
     #[ignore = "prints a screen to look at: cargo test -p perf-timer-cli --bins show_a_screen -- --ignored --nocapture"]
     fn show_a_screen() {
-        let (_, mut view) = scripted();
-        press(&mut view, KeyCode::Enter);
-        for line in screen(&view, 120, 24) {
+        let (_, mut app) = scripted();
+        press(&mut app, KeyCode::Enter);
+        for line in screen(&app, 120, 24) {
             println!("{line}");
+        }
+        let mut app = awkward();
+        press(&mut app, KeyCode::Enter);
+        for (w, h) in [(80, 24), (40, 12)] {
+            for line in screen(&app, w, h) {
+                println!("{line}|");
+            }
         }
     }
 
     #[test]
     fn a_restart_starts_a_new_baseline() {
-        let (_, mut view) = scripted();
+        let (_, mut app) = scripted();
         let fresh = perf_timer::Registry::new();
         fresh.timer("db.query");
-        view.update(taken(&fresh, 3_000));
-        let lines = screen(&view, 140, 20);
+        app.update(taken(&fresh, 3_000));
+        let lines = screen(&app, 140, 20);
         assert!(
             lines[0].contains("the service restarted: a new baseline"),
             "{}",
@@ -617,9 +715,104 @@ mod tests {
         );
         assert!(row_of(&lines, "db.query").is_none(), "no interval yet");
         fresh.timer("db.query").record(Duration::from_micros(7));
-        view.update(taken(&fresh, 4_000));
-        let lines = screen(&view, 140, 20);
-        let db = cells_of(row_of(&lines, "db.query").unwrap().1.trim_end(), "db.query");
-        assert_eq!(db[1], "1.00");
+        app.update(taken(&fresh, 4_000));
+        let lines = screen(&app, 140, 20);
+        assert_eq!(row_of(&lines, "db.query").unwrap().1[1], "1.00");
+    }
+
+    /// Names that once moved other rows or cut numbers: a newline, CJK,
+    /// an emoji, a long path; figures whose digits were cut from the left
+    /// (`28.6 µs`, `106 µs`, `0.00935%`).
+    fn awkward() -> App {
+        let registry = perf_timer::Registry::new();
+        let mut app = App::new("http://test/metrics", SortBy::Timer, false);
+        let names = [
+            "a\nb",
+            "数据库查询",
+            "🚀 launch",
+            "GET /api/v1/organisations/{org}/projects/{project}/members",
+            "zzz",
+        ];
+        for name in names {
+            registry.timer(name);
+        }
+        app.update(taken(&registry, 0));
+        let runs: [(&str, u64, u64); 5] = [
+            ("a\nb", 90, 1_000_000),
+            ("数据库查询", 7, 28_600),
+            ("🚀 launch", 3, 106_000),
+            (
+                "GET /api/v1/organisations/{org}/projects/{project}/members",
+                1,
+                93_500,
+            ),
+            ("zzz", 12, 2_000),
+        ];
+        for (name, n, ns) in runs {
+            for _ in 0..n {
+                registry.timer(name).record(Duration::from_nanos(ns));
+            }
+        }
+        app.update(taken(&registry, 1_000));
+        app
+    }
+
+    /// At each size, every row is where its data puts it and every figure
+    /// shown is the whole figure: a column is dropped, never cut.
+    #[test]
+    fn every_size_shows_whole_numbers_and_rows_in_place() {
+        let app = awkward();
+        let rows = app.rows();
+        assert_eq!(rows.len(), 5);
+        for (width, height, least) in [(160, 45, 11), (80, 24, 4), (40, 12, 2)] {
+            let lines = screen(&app, width, height);
+            let shown = format!("{width}×{height}:\n{}", lines.join("\n"));
+            let heads = columns(&lines[1]);
+            assert!(heads.len() >= least, "{shown}");
+            let at: Vec<usize> = heads
+                .iter()
+                .map(|h| COLUMNS.iter().position(|c| c == h).expect(&shown))
+                .collect();
+            assert_eq!(at[..2], [0, 1], "the name and runs/s first\n{shown}");
+            for (i, row) in rows.iter().enumerate() {
+                let expected = frame::cells(row);
+                let line = &lines[2 + i];
+                let cells = columns(line);
+                assert_eq!(cells.len(), at.len(), "{shown}");
+                let name = cells[0];
+                assert!(
+                    name == expected[0]
+                        || (name.ends_with('…')
+                            && expected[0].starts_with(name.trim_end_matches('…'))),
+                    "row {i}: {name:?} is not {:?}\n{shown}",
+                    expected[0]
+                );
+                for (cell, &c) in cells.iter().zip(&at).skip(1) {
+                    assert_eq!(*cell, expected[c], "row {i} column {}\n{shown}", COLUMNS[c]);
+                }
+                assert!(frame::width(line) <= width as usize, "{shown}");
+            }
+            // The newline is shown escaped, on its row; "zzz" keeps its own.
+            let at_of = |name: &str| 2 + rows.iter().position(|r| r.timer == name).unwrap();
+            assert!(lines[at_of("a\nb")].starts_with("a\\nb"), "{shown}");
+            let zzz = columns(&lines[at_of("zzz")]);
+            assert_eq!(zzz[0], "zzz", "{shown}");
+            assert_eq!(zzz[1], "12.0", "{shown}");
+        }
+        let wide = screen(&app, 160, 45);
+        assert!(wide.iter().any(|l| l.contains("28.6 µs")), "{wide:#?}");
+        assert!(wide.iter().any(|l| l.contains("106 µs")));
+    }
+
+    #[test]
+    fn a_screen_too_small_says_so_and_none_draws_nothing() {
+        let app = awkward();
+        let lines = screen(&app, 20, 3);
+        assert!(lines[0].starts_with("terminal too small"), "{lines:?}");
+        assert!(screen(&app, 0, 0).is_empty());
+        for (w, h) in [(1, 1), (24, 5), (30, 40), (200, 2)] {
+            let lines = screen(&app, w, h);
+            assert_eq!(lines.len(), h as usize);
+        }
     }
 }
