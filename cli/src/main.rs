@@ -1,4 +1,4 @@
-//! `perf-timer`: report, compare, merge and plot runs saved by perf-timer
+//! `perf-timer`: report, compare, merge, plot and page (html) runs saved by perf-timer
 //! (`report_at_exit().save_to(path)` or `PERF_TIMER_SAVE=path`), and
 //! watch a running service live (`top`).
 //!
@@ -26,7 +26,8 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Report, compare, merge and plot runs saved by perf-timer.
+/// Report, compare, merge, plot and page runs saved by perf-timer; watch a
+/// running service (top).
 #[derive(Parser)]
 #[command(name = "perf-timer", version, about)]
 struct Cli {

@@ -9,9 +9,11 @@ use crate::top::frame::SortBy;
 use crate::top::source::{Source, SourceError};
 use crate::top::timeline::{Change, Timeline};
 
-/// Show what each timer of a running service did in the last interval:
-/// runs/s, busy (100 % = one core) and share, p50 / p99 / max (exact, from its
-/// histograms), in flight, errors, cancelled and slow polls per timer.
+/// Watch a running service live, or replay a file of saved runs or an interval log (.hlog)
+///
+/// Per timer, what it did in the last interval: runs/s, busy (100 % = one
+/// core) and share, p50 / p99 / max (exact, from its histograms), in
+/// flight, errors, cancelled and slow polls.
 ///
 /// SOURCE is one of:
 ///
