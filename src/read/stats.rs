@@ -326,6 +326,12 @@ impl Stats {
 
     /// Polls of completed runs (a sync section or manual sample counts one).
     ///
+    /// ##### Interpretation
+    /// Each poll is a wake, a trip through the scheduler and a return to
+    /// the future. More polls for the same work means the run waits more
+    /// often (smaller reads, more lock contention, chattier I/O): see
+    /// [`polls_per_run`](Stats::polls_per_run).
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -339,6 +345,16 @@ impl Stats {
     }
 
     /// Mean polls per completed run.
+    ///
+    /// ##### Interpretation
+    /// 1 means the run finished in the poll that started it (it never
+    /// waited); a rise at the same busy time means it now waits more
+    /// often, and its wall time (`wall().mean()`) usually rises with it.
+    /// A run that yields in a loop (`yield_now`) adds a poll per turn.
+    ///
+    /// ##### See also
+    /// [`polls`](Stats::polls), [`scheduled`](Stats::scheduled) (how long
+    /// each wait for a worker took).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -370,6 +386,21 @@ impl Stats {
     /// Polls longer than the registry's slow-poll threshold (50 µs by
     /// default), whether their run completed or not.
     ///
+    /// ##### Interpretation
+    /// A poll holds its worker thread: while it runs, no other task on
+    /// that worker moves. tokio's guidance is 10–100 µs between `.await`s;
+    /// a rise here means some run computes too long without yielding, and
+    /// every task behind it on the worker waits (their
+    /// [`scheduled`](Stats::scheduled) delay rises). Move the long part to
+    /// `spawn_blocking`, or split it with `yield_now`.
+    ///
+    /// ##### See also
+    /// [`longest_poll`](Stats::longest_poll) (how long the worst was),
+    /// [`blocked_polls`](Stats::blocked_polls) (polls that waited inside
+    /// `poll` rather than computing),
+    /// [`RegistryBuilder::slow_poll_threshold`](crate::RegistryBuilder::slow_poll_threshold) (the
+    /// threshold).
+    ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// assert_eq!(timer.stats().slow_polls(), 0);
@@ -381,6 +412,18 @@ impl Stats {
     /// Sampled polls found blocked inside `poll` (see
     /// [`RegistryBuilder::blocking_detection`](crate::RegistryBuilder::blocking_detection)).
     ///
+    /// ##### Interpretation
+    /// A blocked poll spent most of its time off the CPU while holding its
+    /// worker: a synchronous `std::fs` call, a `std::sync::Mutex` held
+    /// elsewhere, `thread::sleep`, a blocking DNS lookup. Unlike a slow
+    /// poll that computes, it wastes the worker without doing work; any
+    /// count above 0 is worth finding. Use the async equivalent, or
+    /// `spawn_blocking`.
+    ///
+    /// ##### See also
+    /// [`cpu_share`](Stats::cpu_share) (the share of sampled poll time
+    /// that was on the CPU), [`slow_polls`](Stats::slow_polls).
+    ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// assert_eq!(timer.stats().blocked_polls(), 0);
@@ -390,6 +433,19 @@ impl Stats {
     }
 
     /// Runs dropped after their first poll and before `Ready`.
+    ///
+    /// ##### Interpretation
+    /// A timeout fired, a `select!` took another branch, a client went
+    /// away, or the runtime shut down with the task in flight. Their busy
+    /// time is in [`abandoned_busy`](Stats::abandoned_busy), never in the
+    /// samples, so a rise here can hide work: busy quantiles describe only
+    /// the runs that finished. Expected where runs race (a `select!` of
+    /// two sources cancels one each time); a rise otherwise usually means
+    /// what the runs wait on got slower (compare `wall()`).
+    ///
+    /// ##### See also
+    /// [`poll_total`](Stats::poll_total) (every poll, cancelled runs
+    /// included), [`in_flight`](Stats::in_flight).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -407,6 +463,11 @@ impl Stats {
 
     /// Runs ended by a panic inside a poll (or inside a timed sync section).
     ///
+    /// ##### Interpretation
+    /// Each is a bug or an unhandled case that unwound through the timed
+    /// code: any rise is worth its backtrace. Their busy time is in
+    /// [`abandoned_busy`](Stats::abandoned_busy).
+    ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// let _ = std::panic::catch_unwind(|| {
@@ -422,6 +483,14 @@ impl Stats {
     /// Completed runs whose output was an error (see
     /// [`TimedExt::timed_result`](crate::TimedExt::timed_result)); they are
     /// also samples, counted in [`count`](Stats::count).
+    ///
+    /// ##### Interpretation
+    /// An error run is a sample: a fast failure (a refused connection, a
+    /// cache miss answered early) pulls the busy quantiles down, so a
+    /// latency that improves as errors rise is no improvement. Read them
+    /// together: `errors() as f64 / count() as f64` is the error rate.
+    /// `#[timed]` on a function returning `Result` counts `Err` here;
+    /// `.timed_result()` does for a future.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -457,6 +526,13 @@ impl Stats {
     /// time it waited for a worker thread). Empty when that is off. Kept
     /// apart from the stripes, so not part of a consistent read.
     ///
+    /// ##### Interpretation
+    /// Time a run was ready and waited for a worker: the runtime's queue,
+    /// not this code. A rise means the workers are busy (CPU saturation,
+    /// too few workers) or some other task holds one with long polls (see
+    /// [`slow_polls`](Stats::slow_polls) on the other timers). It adds to
+    /// [`wall`](Stats::wall) time, never to busy time.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -491,6 +567,17 @@ impl Stats {
     /// [`total`](Stats::total) is the busy time of completed runs only;
     /// `poll_total` is at least that.
     ///
+    /// ##### Interpretation
+    /// The CPU this timer's code took, whatever became of its runs: the
+    /// figure to divide by elapsed time for a share of a core, and the one
+    /// to compare with `total` when runs are cancelled or never end (a
+    /// connection task, a worker loop): `poll_total - total` is the busy
+    /// time of runs that have no sample (yet).
+    ///
+    /// ##### See also
+    /// [`abandoned_busy`](Stats::abandoned_busy),
+    /// [`in_flight`](Stats::in_flight).
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -518,6 +605,12 @@ impl Stats {
     /// Runs started (polled at least once) and not yet ended, as of their
     /// last flush: a run counts from its first flush, 10 ms of wall time
     /// after its first poll, so short runs never show here.
+    ///
+    /// ##### Interpretation
+    /// A gauge of long-lived runs: connections, streams, workers. Steady
+    /// for a service at a steady load; one that only grows means runs are
+    /// started and never finish nor dropped (a leak of tasks, a missing
+    /// timeout).
     ///
     /// ```
     /// use std::future::Future as _;
@@ -553,6 +646,11 @@ impl Stats {
     /// or no longer timed once the registry was switched off. It is in
     /// [`poll_total`](Stats::poll_total), never in the samples.
     ///
+    /// ##### Interpretation
+    /// Work done for nothing: the CPU spent on runs whose result nobody
+    /// used. A large share of `poll_total` says timeouts fire after most
+    /// of the work is done (raise them, or cancel earlier).
+    ///
     /// ```
     /// use std::time::Duration;
     /// use perf_timer::{Clock, Registry};
@@ -580,6 +678,13 @@ impl Stats {
     /// on (Unix). With the default clock, busy time counts time the OS gave
     /// the thread's CPU to someone else and time blocked inside `poll`; a
     /// share well below 1 says how much of busy time that was.
+    ///
+    /// ##### Interpretation
+    /// Near 1: busy time is computation, and the busy quantiles are CPU.
+    /// Well below 1: part of busy time was spent waiting inside `poll`
+    /// (blocking calls: see [`blocked_polls`](Stats::blocked_polls)) or
+    /// descheduled by the OS (an oversubscribed machine, a CPU quota): the
+    /// run's code is not the only suspect.
     ///
     /// ```
     /// let registry = perf_timer::Registry::builder()
