@@ -398,6 +398,12 @@ fn save_to_and_labels_in_code_and_a_failed_save_is_one_line() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let saved_line = format!(
+        "perf-timer: the run (1 timer) was appended to {}",
+        path.0.display()
+    );
+    assert!(stderr.contains(&saved_line), "{stderr}");
     let run = &saved::read(&path.0).unwrap().runs[0];
     assert_eq!(run.info().labels["machine"], "ci");
     assert!(run.snapshot().get("child.code").is_some());
