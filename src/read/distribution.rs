@@ -140,8 +140,10 @@ impl Distribution {
         self.count
     }
 
-    /// Sum of the durations, exact; it saturates at `Duration::from_nanos(u64::MAX)`
-    /// (584 years) rather than wrapping.
+    /// Sum of the durations, exact, each as the histogram counts it (a run
+    /// past the highest trackable duration as that duration, so the total
+    /// is at most `count × max`); it saturates at
+    /// `Duration::from_nanos(u64::MAX)` (584 years) rather than wrapping.
     ///
     /// ```
     /// use std::time::Duration;

@@ -169,7 +169,8 @@ pub(super) fn write_line(
             n => write!(f, ", {n} {many}")?,
         }
     }
-    // Busy time outside the samples: runs in flight, cancelled or panicked.
+    // Busy time outside the samples: runs in flight, cancelled or
+    // panicked, and the part of clamped runs past the range.
     if stats.poll_total() > stats.total() {
         write!(f, ", poll total {}", ns(stats.poll_total()))?;
     }

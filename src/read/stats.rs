@@ -19,6 +19,16 @@ use crate::record::{Layout, Reading, Totals};
 /// wall, idle, self, polls, errors) are the sums over exactly the runs its
 /// distributions count.
 ///
+/// **Figures that agree.** A run longer than the registry's
+/// [`highest`](crate::RegistryBuilder::highest) trackable duration (1 h by
+/// default) is counted as that duration, in the histograms and in every
+/// sum over the runs alike: busy, wall, idle and self time (its nested
+/// time and longest poll are kept within it too). So for busy and wall
+/// time, `min ≤ mean ≤ max` and `total ≤ count × max` always hold, and
+/// [`clamped`](Stats::clamped) says how many runs were cut. Only
+/// [`poll_total`](Stats::poll_total), the time of every poll, counts them
+/// whole: it is no sum of samples, and never goes down.
+///
 /// **One vocabulary.** [`busy`](Stats::busy) and [`wall`](Stats::wall) are
 /// [`Distribution`]s with the same methods; the busy time, what this crate
 /// is about, also has shorthands here ([`count`](Stats::count),
@@ -437,15 +447,20 @@ impl Stats {
         self.totals.errors
     }
 
-    /// Runs longer than the registry's highest trackable duration, recorded
-    /// as that duration (their exact time still counts in [`total`](Stats::total)).
+    /// Runs longer than the registry's highest trackable duration (busy or
+    /// wall time), recorded as that duration: in the histograms and in the
+    /// sums ([`total`](Stats::total), [`mean`](Stats::mean), idle and self
+    /// time) alike, so that the mean never exceeds the maximum. Their whole
+    /// time still counts in [`poll_total`](Stats::poll_total).
     ///
     /// ```
     /// use std::time::Duration;
     /// let registry = perf_timer::Registry::builder().highest(Duration::from_secs(1)).build().unwrap();
     /// registry.timer("a").record(Duration::from_secs(5));
     /// let stats = registry.stats("a").unwrap();
-    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(5)));
+    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(1)));
+    /// assert!(stats.mean() <= stats.max());
+    /// assert_eq!(stats.poll_total(), Duration::from_secs(5));
     /// ```
     pub fn clamped(&self) -> u64 {
         self.totals.clamped
@@ -488,8 +503,9 @@ impl Stats {
     /// and its end on another can come out short by that flush, for that
     /// read only.
     ///
-    /// [`total`](Stats::total) is the busy time of completed runs only;
-    /// `poll_total` is at least that.
+    /// [`total`](Stats::total) is the busy time of completed runs only,
+    /// each counted at most at the highest trackable duration; `poll_total`
+    /// is at least that, and counts a run past that range whole.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
