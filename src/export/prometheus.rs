@@ -736,7 +736,12 @@ const COMMON: [Family; 11] = [
     },
     Family {
         id: Id::LongestPoll,
-        samples: |s, emit| emit(None, secs(s.longest_poll())),
+        samples: |s, emit| {
+            // Always known in a snapshot since the start.
+            if let Some(longest) = s.longest_poll() {
+                emit(None, secs(longest));
+            }
+        },
     },
     Family {
         id: Id::PollTime,

@@ -217,6 +217,18 @@ fn ns(d: Duration) -> Nanos {
     Nanos(d.as_nanos() as f64)
 }
 
+/// A longest poll, or `-` over an interval where it is not known.
+struct Longest(Option<Duration>);
+
+impl fmt::Display for Longest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => ns(d).fmt(f),
+            None => f.write_str("-"),
+        }
+    }
+}
+
 /// `avg 73.1 µs ± 18.0 µs`: the deviation at 3 significant figures, in the
 /// mean's unit while that reads well.
 fn write_avg(f: &mut impl fmt::Write, distribution: &Distribution) -> fmt::Result {
@@ -307,7 +319,7 @@ impl fmt::Display for Detail<'_> {
             "  polls  {}, {:.2} per run, longest {}, {} slow, {} blocked, total {}",
             s.polls(),
             s.polls_per_run(),
-            ns(s.longest_poll()),
+            Longest(s.longest_poll()),
             s.slow_polls(),
             s.blocked_polls(),
             ns(s.poll_total())

@@ -57,6 +57,9 @@ pub struct Stats {
     busy: Distribution,
     wall: Distribution,
     scheduled: Distribution,
+    /// The longest poll, in nanoseconds; `None` over a window in which it
+    /// cannot be known (see [`Stats::longest_poll`]).
+    longest_poll: Option<u64>,
     quantiles: Arc<[f64]>,
 }
 
@@ -122,16 +125,27 @@ impl Stats {
             busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
             wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
             scheduled: Distribution::new(layout, reading.scheduled, reading.scheduled_nanos),
+            longest_poll: Some(totals.longest_poll),
             totals,
             quantiles,
         }
     }
 
     /// What happened between `earlier` (stats of the same timer) and these.
-    /// The longest poll stays the longest since the start.
     pub(crate) fn since(&self, earlier: &Stats) -> Stats {
         let totals = self.totals.since(&earlier.totals);
+        // A maximum has no difference. It is the window's own where it
+        // grew in the window (the larger one was counted since), and zero
+        // where nothing that could set it happened (a completed run or a
+        // slow poll); otherwise the window's longest poll is some poll at
+        // most the all-time one, which one is not known.
+        let longest_poll = match (self.longest_poll, earlier.longest_poll) {
+            _ if totals.count == 0 && totals.slow_polls == 0 => Some(0),
+            (Some(now), Some(then)) if now > then => Some(now),
+            _ => None,
+        };
         Stats {
+            longest_poll,
             name: self.name.clone(),
             busy: self.busy.since(&earlier.busy, totals.busy_nanos),
             wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
@@ -365,16 +379,38 @@ impl Stats {
         }
     }
 
-    /// The longest single poll (or sync section) of any run, slow polls of
-    /// unfinished runs included.
+    /// The longest single poll (or sync section) of any completed run,
+    /// and of any slow poll of a run not completed; zero before any.
+    /// Always known for a timer's stats since its start.
+    ///
+    /// Over an interval ([`Snapshot::since`](crate::Snapshot::since),
+    /// [`Registry::intervals`](crate::Registry::intervals)) it is the
+    /// interval's own: zero when no run completed and no poll was slow in
+    /// it, exact when it holds a poll longer than any before it, and
+    /// `None` otherwise: a maximum cannot be taken apart, so the interval's
+    /// longest poll is then only known to be at most the all-time one.
     ///
     /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(4));
-    /// assert_eq!(timer.stats().longest_poll(), std::time::Duration::from_micros(4));
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("a");
+    /// timer.record(Duration::from_micros(4));
+    /// assert_eq!(timer.stats().longest_poll(), Some(Duration::from_micros(4)));
+    ///
+    /// let before = registry.snapshot();
+    /// let quiet = registry.snapshot().since(&before);
+    /// assert_eq!(quiet.get("a").unwrap().longest_poll(), Some(Duration::ZERO));
+    /// timer.record(Duration::from_micros(9));
+    /// let longer = registry.snapshot().since(&before);
+    /// assert_eq!(longer.get("a").unwrap().longest_poll(), Some(Duration::from_micros(9)));
+    /// let before = registry.snapshot();
+    /// timer.record(Duration::from_micros(1));
+    /// let shorter = registry.snapshot().since(&before);
+    /// assert_eq!(shorter.get("a").unwrap().longest_poll(), None); // 1 µs, but not known
     /// ```
-    pub fn longest_poll(&self) -> Duration {
-        Duration::from_nanos(self.totals.longest_poll)
+    pub fn longest_poll(&self) -> Option<Duration> {
+        self.longest_poll.map(Duration::from_nanos)
     }
 
     /// Polls longer than the registry's slow-poll threshold (50 µs by
