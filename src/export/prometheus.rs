@@ -126,11 +126,20 @@ impl Prometheus {
 
     /// Busy and wall time as classic histograms, with bounds 1, 2.5 and 5
     /// times each power of ten from 1 µs up to the registry's highest
-    /// trackable duration (1 h by default: 29 buckets and `+Inf`).
+    /// trackable duration, and that duration itself (1 h by default: 30
+    /// buckets, the last `le="3600"`, and `+Inf`). Every run lies in a
+    /// finite bucket, one longer than the range counted at its top (see
+    /// [`Stats::clamped`]).
     ///
     /// ```
-    /// let format = perf_timer::export::Prometheus::new("app").histograms();
-    /// assert!(format.render(&perf_timer::Registry::new().snapshot()).contains("# TYPE app_busy_seconds histogram"));
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("connection").record(Duration::from_secs(3_000));
+    /// let text = perf_timer::export::Prometheus::new("app").histograms().render(&registry.snapshot());
+    /// assert!(text.contains("# TYPE app_busy_seconds histogram"));
+    /// assert!(text.contains("app_busy_seconds_bucket{timer=\"connection\",le=\"2500\"} 0\n"));
+    /// assert!(text.contains("app_busy_seconds_bucket{timer=\"connection\",le=\"3600\"} 1\n"));
     /// ```
     pub fn histograms(mut self) -> Self {
         self.shape = Shape::Histogram(None);
@@ -786,20 +795,24 @@ struct Bound {
     label: String,
 }
 
-/// 1, 2.5 and 5 times each power of ten, from 1 µs to `highest` nanoseconds.
+/// 1, 2.5 and 5 times each power of ten from 1 µs, below `highest`
+/// nanoseconds, then `highest` itself: every recorded value (at most
+/// `highest`, clamped) lies in a finite bucket, so that a run at the top
+/// of the range reads as such, not as `+Inf`.
 fn default_bounds(highest: u64) -> Vec<u64> {
     let mut bounds = Vec::new();
     let mut decade = 1_000_u64;
-    while decade <= highest {
+    while decade < highest {
         for step in [2, 5, 10] {
-            let bound = decade * step / 2;
-            if bound <= highest {
+            let bound = decade.saturating_mul(step) / 2;
+            if bound < highest {
                 bounds.push(bound);
             }
         }
         decade = decade.saturating_mul(10);
     }
     bounds.dedup();
+    bounds.push(highest);
     bounds
 }
 
@@ -1006,8 +1019,36 @@ mod tests {
     fn default_bounds_run_1_2_5_from_a_microsecond_to_the_highest() {
         let bounds = default_bounds(3_600_000_000_000);
         assert_eq!(&bounds[..4], [1_000, 2_500, 5_000, 10_000]);
-        assert_eq!(bounds.last(), Some(&2_500_000_000_000));
-        assert_eq!(bounds.len(), 29);
+        assert_eq!(
+            bounds[bounds.len() - 3..],
+            [1_000_000_000_000, 2_500_000_000_000, 3_600_000_000_000]
+        );
+        assert_eq!(bounds.len(), 30);
+        // A highest on the 1-2.5-5 grid is not given twice.
+        assert_eq!(default_bounds(10_000), [1_000, 2_500, 5_000, 10_000]);
+        assert_eq!(default_bounds(3_000), [1_000, 2_500, 3_000]);
+        assert_eq!(default_bounds(500), [500]);
+        assert!(default_bounds(u64::MAX).windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_run_at_the_top_of_the_range_lands_in_a_finite_bucket() {
+        let registry = crate::registry::Registry::new(); // 1 h
+        let timer = registry.timer("conn");
+        timer.record(Duration::from_secs(3_600)); // the top of the range
+        timer.record(Duration::from_secs(7_200)); // past it: counted at the top
+        timer.record(Duration::from_secs(3_000));
+        let text = Prometheus::new("app").histograms().render(&registry.snapshot());
+        let bucket = |le: &str| {
+            let line = format!("app_busy_seconds_bucket{{timer=\"conn\",le=\"{le}\"}} ");
+            let at = text.find(&line).unwrap_or_else(|| panic!("no le={le}: {text}"));
+            text[at + line.len()..].lines().next().unwrap().to_owned()
+        };
+        assert_eq!(bucket("1000"), "0");
+        assert_eq!(bucket("2500"), "0");
+        assert_eq!(bucket("3600"), "3");
+        assert_eq!(bucket("+Inf"), "3");
+        assert!(text.contains("app_wall_seconds_bucket{timer=\"conn\",le=\"3600\"} 3\n"));
     }
 
     #[test]
