@@ -199,7 +199,10 @@ impl Prometheus {
     /// bound: a run is counted one native bucket low only when it lies
     /// within the histogram's precision above a native boundary, never
     /// high. Counts and sums are exact; recorded zeros go to the zero
-    /// bucket.
+    /// bucket. Under a raised [`lowest`](crate::RegistryBuilder::lowest)
+    /// (say 1 µs) the durations below it, told apart no finer, zeros
+    /// included, go to the native bucket of the highest of them (511 ns),
+    /// where the report's quantiles place them, never to the zero bucket.
     ///
     /// ```
     /// use perf_timer::export::Prometheus;
