@@ -75,7 +75,10 @@ fn an_interval_reports_its_own_longest_poll_or_says_it_is_not_known() {
     let quiet = intervals.next().unwrap();
     assert_eq!(longest(&quiet), Some(Duration::ZERO));
     let detail = quiet.get("job").unwrap().detail().to_string();
-    assert!(detail.contains("  polls  0, 0.00 per run, longest 0.00 ns,"), "{detail}");
+    assert!(
+        detail.contains("  polls  0, 0.00 per run, longest 0.00 ns,"),
+        "{detail}"
+    );
 
     // Shorter polls than before: the interval's longest is not known.
     run(&[us(20), us(30)]);

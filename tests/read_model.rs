@@ -69,7 +69,10 @@ fn totals_saturate_instead_of_wrapping() {
     assert_eq!(stats.count(), 2);
     // The samples count at the clamp (1 h by default); the poll total
     // counts every poll whole, and saturates.
-    assert_eq!(stats.total(), Duration::from_secs(3600) + Duration::from_nanos(1));
+    assert_eq!(
+        stats.total(),
+        Duration::from_secs(3600) + Duration::from_nanos(1)
+    );
     assert!(stats.mean() <= stats.max());
     assert_eq!(stats.poll_total(), Duration::from_nanos(u64::MAX));
     assert_eq!(stats.clamped(), 1);

@@ -1041,10 +1041,14 @@ mod tests {
         timer.record(Duration::from_secs(3_600)); // the top of the range
         timer.record(Duration::from_secs(7_200)); // past it: counted at the top
         timer.record(Duration::from_secs(3_000));
-        let text = Prometheus::new("app").histograms().render(&registry.snapshot());
+        let text = Prometheus::new("app")
+            .histograms()
+            .render(&registry.snapshot());
         let bucket = |le: &str| {
             let line = format!("app_busy_seconds_bucket{{timer=\"conn\",le=\"{le}\"}} ");
-            let at = text.find(&line).unwrap_or_else(|| panic!("no le={le}: {text}"));
+            let at = text
+                .find(&line)
+                .unwrap_or_else(|| panic!("no le={le}: {text}"));
             text[at + line.len()..].lines().next().unwrap().to_owned()
         };
         assert_eq!(bucket("1000"), "0");

@@ -345,11 +345,18 @@ mod tests {
         );
         assert_eq!((clamped.longest_poll, clamped.nested), (1_000, 1_000));
         // Only the wall time past the range.
-        let (clamped, beyond) = RunSample { wall: 1_500, ..RunSample::single(800) }.clamped_to(1_000);
+        let (clamped, beyond) = RunSample {
+            wall: 1_500,
+            ..RunSample::single(800)
+        }
+        .clamped_to(1_000);
         assert_eq!((clamped.busy, clamped.wall, beyond), (800, 1_000, Some(0)));
         let mut totals = Totals::default();
         totals.add_run(&clamped, false, beyond);
-        assert_eq!((totals.clamped, totals.idle_nanos, totals.poll_nanos()), (1, 200, 800));
+        assert_eq!(
+            (totals.clamped, totals.idle_nanos, totals.poll_nanos()),
+            (1, 200, 800)
+        );
     }
 
     #[test]
