@@ -218,6 +218,7 @@ pub(crate) const OUTCOMES: [&str; 4] = ["completed", "cancelled", "panicked", "e
 /// [`OPENTELEMETRY_CARDINALITY_LIMIT`] series per instrument by default;
 /// with an `outcome`, the registry's default cap of 1,000 timers made up
 /// to 4,000 in one.
+#[cfg_attr(not(any(test, feature = "opentelemetry")), allow(dead_code))]
 pub(crate) const OPENTELEMETRY_RUNS: [(&str, &str); 4] = [
     (
         figure(Id::Runs).opentelemetry,
