@@ -30,6 +30,7 @@ pub(crate) const SCHEMA: i8 = 3;
 /// any value a registry tells apart from zero (1 ns at the least); non-zero,
 /// which is also what marks a histogram as native to a parser.
 pub(crate) const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
+const _: () = assert!(ZERO_THRESHOLD < 1e-9, "the zero bucket is below 1 ns");
 
 /// Empty runs this short, or shorter, between populated buckets are sent
 /// as zero counts rather than a new span: cheaper on the wire.
@@ -340,7 +341,6 @@ mod tests {
         assert_eq!(native.counts, [5, 1]);
         // Where our own quantiles place the first bucket.
         assert_eq!(stats.quantile(0.5), std::time::Duration::from_nanos(511));
-        assert!(ZERO_THRESHOLD < 1e-9);
     }
 
     #[test]
