@@ -19,7 +19,9 @@ use crate::record::Layout;
 /// reading a thousand timers costs what their values need, not a full
 /// histogram each. Quantiles, min, max and the deviation come from those buckets and
 /// equal what HdrHistogram computes for the same runs (3 significant
-/// figures by default); the total and the mean are exact to the nanosecond.
+/// figures by default); the total and the mean are exact to the nanosecond
+/// (of the durations as counted: one past the highest trackable duration as
+/// that duration, so that the mean never exceeds the max).
 /// [`histogram`](Distribution::histogram) builds the full
 /// `hdrhistogram::Histogram` on first call.
 ///
