@@ -114,7 +114,9 @@ impl RegistryBuilder {
     }
 
     /// The largest duration recorded as is (default 1 h); longer runs are
-    /// recorded as this and counted as [clamped](crate::Stats::clamped).
+    /// recorded as this, in the histograms and the sums over the runs alike
+    /// (so that no mean exceeds its max), and counted as
+    /// [clamped](crate::Stats::clamped); the poll total keeps their whole time.
     ///
     /// ```
     /// use std::time::Duration;
@@ -127,7 +129,8 @@ impl RegistryBuilder {
     /// let stats = timer.stats();
     /// assert_eq!(stats.clamped(), 1);
     /// assert!(stats.max() < Duration::from_secs(61)); // recorded as the highest
-    /// assert_eq!(stats.total(), Duration::from_secs(90)); // the total stays exact
+    /// assert_eq!(stats.total(), Duration::from_secs(60)); // and summed as that
+    /// assert_eq!(stats.poll_total(), Duration::from_secs(90)); // every poll, whole
     /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn highest(mut self, highest: Duration) -> Self {
