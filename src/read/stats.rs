@@ -19,6 +19,16 @@ use crate::record::{Layout, Reading, Totals};
 /// wall, idle, self, polls, errors) are the sums over exactly the runs its
 /// distributions count.
 ///
+/// **Figures that agree.** A run longer than the registry's
+/// [`highest`](crate::RegistryBuilder::highest) trackable duration (1 h by
+/// default) is counted as that duration, in the histograms and in every
+/// sum over the runs alike: busy, wall, idle and self time (its nested
+/// time and longest poll are kept within it too). So for busy and wall
+/// time, `min ≤ mean ≤ max` and `total ≤ count × max` always hold, and
+/// [`clamped`](Stats::clamped) says how many runs were cut. Only
+/// [`poll_total`](Stats::poll_total), the time of every poll, counts them
+/// whole: it is no sum of samples, and never goes down.
+///
 /// **One vocabulary.** [`busy`](Stats::busy) and [`wall`](Stats::wall) are
 /// [`Distribution`]s with the same methods; the busy time, what this crate
 /// is about, also has shorthands here ([`count`](Stats::count),
@@ -47,6 +57,9 @@ pub struct Stats {
     busy: Distribution,
     wall: Distribution,
     scheduled: Distribution,
+    /// The longest poll, in nanoseconds; `None` over a window in which it
+    /// cannot be known (see [`Stats::longest_poll`]).
+    longest_poll: Option<u64>,
     quantiles: Arc<[f64]>,
 }
 
@@ -112,16 +125,27 @@ impl Stats {
             busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
             wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
             scheduled: Distribution::new(layout, reading.scheduled, reading.scheduled_nanos),
+            longest_poll: Some(totals.longest_poll),
             totals,
             quantiles,
         }
     }
 
     /// What happened between `earlier` (stats of the same timer) and these.
-    /// The longest poll stays the longest since the start.
     pub(crate) fn since(&self, earlier: &Stats) -> Stats {
         let totals = self.totals.since(&earlier.totals);
+        // A maximum has no difference. It is the window's own where it
+        // grew in the window (the larger one was counted since), and zero
+        // where nothing that could set it happened (a completed run or a
+        // slow poll); otherwise the window's longest poll is some poll at
+        // most the all-time one, which one is not known.
+        let longest_poll = match (self.longest_poll, earlier.longest_poll) {
+            _ if totals.count == 0 && totals.slow_polls == 0 => Some(0),
+            (Some(now), Some(then)) if now > then => Some(now),
+            _ => None,
+        };
         Stats {
+            longest_poll,
             name: self.name.clone(),
             busy: self.busy.since(&earlier.busy, totals.busy_nanos),
             wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
@@ -371,16 +395,38 @@ impl Stats {
         }
     }
 
-    /// The longest single poll (or sync section) of any run, slow polls of
-    /// unfinished runs included.
+    /// The longest single poll (or sync section) of any completed run,
+    /// and of any slow poll of a run not completed; zero before any.
+    /// Always known for a timer's stats since its start.
+    ///
+    /// Over an interval ([`Snapshot::since`](crate::Snapshot::since),
+    /// [`Registry::intervals`](crate::Registry::intervals)) it is the
+    /// interval's own: zero when no run completed and no poll was slow in
+    /// it, exact when it holds a poll longer than any before it, and
+    /// `None` otherwise: a maximum cannot be taken apart, so the interval's
+    /// longest poll is then only known to be at most the all-time one.
     ///
     /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(4));
-    /// assert_eq!(timer.stats().longest_poll(), std::time::Duration::from_micros(4));
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("a");
+    /// timer.record(Duration::from_micros(4));
+    /// assert_eq!(timer.stats().longest_poll(), Some(Duration::from_micros(4)));
+    ///
+    /// let before = registry.snapshot();
+    /// let quiet = registry.snapshot().since(&before);
+    /// assert_eq!(quiet.get("a").unwrap().longest_poll(), Some(Duration::ZERO));
+    /// timer.record(Duration::from_micros(9));
+    /// let longer = registry.snapshot().since(&before);
+    /// assert_eq!(longer.get("a").unwrap().longest_poll(), Some(Duration::from_micros(9)));
+    /// let before = registry.snapshot();
+    /// timer.record(Duration::from_micros(1));
+    /// let shorter = registry.snapshot().since(&before);
+    /// assert_eq!(shorter.get("a").unwrap().longest_poll(), None); // 1 µs, but not known
     /// ```
-    pub fn longest_poll(&self) -> Duration {
-        Duration::from_nanos(self.totals.longest_poll)
+    pub fn longest_poll(&self) -> Option<Duration> {
+        self.longest_poll.map(Duration::from_nanos)
     }
 
     /// Polls longer than the registry's slow-poll threshold (50 µs by
@@ -506,15 +552,20 @@ impl Stats {
         self.totals.errors
     }
 
-    /// Runs longer than the registry's highest trackable duration, recorded
-    /// as that duration (their exact time still counts in [`total`](Stats::total)).
+    /// Runs longer than the registry's highest trackable duration (busy or
+    /// wall time), recorded as that duration: in the histograms and in the
+    /// sums ([`total`](Stats::total), [`mean`](Stats::mean), idle and self
+    /// time) alike, so that the mean never exceeds the maximum. Their whole
+    /// time still counts in [`poll_total`](Stats::poll_total).
     ///
     /// ```
     /// use std::time::Duration;
     /// let registry = perf_timer::Registry::builder().highest(Duration::from_secs(1)).build().unwrap();
     /// registry.timer("a").record(Duration::from_secs(5));
     /// let stats = registry.stats("a").unwrap();
-    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(5)));
+    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(1)));
+    /// assert!(stats.mean() <= stats.max());
+    /// assert_eq!(stats.poll_total(), Duration::from_secs(5));
     /// ```
     pub fn clamped(&self) -> u64 {
         self.totals.clamped
@@ -564,8 +615,9 @@ impl Stats {
     /// and its end on another can come out short by that flush, for that
     /// read only.
     ///
-    /// [`total`](Stats::total) is the busy time of completed runs only;
-    /// `poll_total` is at least that.
+    /// [`total`](Stats::total) is the busy time of completed runs only,
+    /// each counted at most at the highest trackable duration; `poll_total`
+    /// is at least that, and counts a run past that range whole.
     ///
     /// ##### Interpretation
     /// The CPU this timer's code took, whatever became of its runs: the
