@@ -26,11 +26,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use common::spin;
-use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use common::{client, runtime, serve, spin};
+use http_body_util::BodyExt as _;
 use opentelemetry::metrics::MeterProvider as _;
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::error::OTelSdkResult;
@@ -153,16 +150,10 @@ fn what_the_collector_decodes_is_what_we_counted() {
         .route("/work/{id}", get(work))
         .route("/fail", get(fail))
         .layer(TimedLayer::new(&registry));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime(2);
     rt.block_on(async {
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let (addr, server) = serve(app).await;
+        let client = client();
         for n in 0..320_u64 {
             let path = if n % 16 == 15 {
                 "/fail".to_owned()

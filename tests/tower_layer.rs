@@ -10,11 +10,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use common::spin;
+use common::{client, serve, spin};
 use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use perf_timer::tower::TimedLayer;
 use perf_timer::Registry;
 
@@ -44,7 +41,7 @@ async fn each_route_is_timed_by_poll_time_with_errors_and_unmatched_bounded() {
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
 
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let get = |path: String| {
         let client = client.clone();
         async move {
@@ -178,7 +175,7 @@ async fn refused_methods_make_no_timers() {
         app = app.route(route, get(|| async { "ok" }));
     }
     let (addr, server) = serve(app.layer(TimedLayer::new(&registry))).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let methods = [
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "BREW", "PURGE",
     ];
@@ -244,7 +241,7 @@ async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
     let registry = Registry::new();
     let app = Router::new().route("/metrics", metrics_route(&registry, Prometheus::new("app")));
     let (addr, server) = serve(app).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let scrape = || {
         let client = client.clone();
         async move {
@@ -284,7 +281,7 @@ async fn metrics_route_honours_weights_and_case_and_ends_the_run_json_with_a_new
         metrics_route(&registry, Prometheus::new("app").native()),
     );
     let (addr, server) = serve(app).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let scrape = |accept: &'static str| {
         let client = client.clone();
         async move {
@@ -381,7 +378,7 @@ async fn a_streamed_body_is_timed_to_its_end() {
         .route("/stream", get(chunks))
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let response = client
         .get(format!("http://{addr}/stream").parse().unwrap())
         .await
@@ -424,7 +421,7 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
     {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let client = client();
         let response = client
             .get(format!("http://{addr}/events").parse().unwrap())
             .await
@@ -441,21 +438,6 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
         stats.poll_total()
     );
     server.abort();
-}
-
-/// `app` served on a free port of 127.0.0.1: its address and the server.
-async fn serve(
-    app: Router,
-) -> (
-    std::net::SocketAddr,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    (
-        addr,
-        tokio::spawn(async move { axum::serve(listener, app).await }),
-    )
 }
 
 /// `name`'s stats once `ready` says so, checked every 10 ms for 10 s.

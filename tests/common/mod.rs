@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use perf_timer::{Clock, MockClock, Registry};
 
+mod serve;
+#[allow(unused_imports)] // each test binary uses some
+pub use serve::{client, runtime, serve};
+
 /// A registry on a mock clock.
 pub fn mock_registry() -> (Registry, MockClock) {
     let (clock, mock) = Clock::mock();
