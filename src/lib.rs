@@ -117,9 +117,9 @@
     unreachable_pub
 )]
 
-// The layers, lowest first, as the folders are; a module imports only
-// from its own layer and those below it, by module path (never through the
-// names re-exported here):
+// The layers, lowest first, as the folders are; a module imports and
+// calls only from its own layer and those below it, by module path (never
+// through the names re-exported here):
 // 1. `clock`, `defaults`, `error`, `poison`, `classify`, `figures`: time
 //    sources, the defaults every reader and writer agrees on, errors, the
 //    lock helper, outcome policies, the table of exported figures.
@@ -128,16 +128,17 @@
 // 3. `read/`: snapshots, stats, distributions and reports (cold path),
 //    built from what `record` hands out.
 // 4. `state/`: one timer's state (`TimerCore`, and the `Timer` handle's
-//    type), the settings its registry made it with, slow-poll and sampling
-//    policies, and where its runs are forwarded (the `metrics` and
-//    OpenTelemetry bridges).
+//    type with its read side: `name`, `stats`), the settings its registry
+//    made it with, slow-poll and sampling policies, and where its runs are
+//    forwarded (the `metrics` and OpenTelemetry bridges).
 // 5. `poll/`: the per-run accounting of polls: `run` (where a poll is
 //    timed and a run in flight flushes), `frame` (the timer being polled
 //    on this thread), `scheduled` and `wake_marks` (scheduling delay).
 // 6. `registry/`: names to timers, the builder, the global registry, and
 //    intervals.
 // 7. `instrument/`: the ways in that users wrap their code with: the
-//    `Timer` handle's methods (all in `instrument/timer.rs`), `Timed`,
+//    `Timer` handle's `time`, `record`, `start`, `spawn`, `time_items`
+//    (in `instrument/timer.rs`), `Timed`,
 //    `TimedItems`, `TimerGuard`, `spawn`, `add_bytes`.
 // 8. `export/`, `saved/`: everything that writes many timers out
 //    (Prometheus, hgrm, interval logs, serde; saved runs as JSON lines).

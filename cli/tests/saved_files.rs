@@ -274,3 +274,45 @@ fn merge_keeps_the_clock_and_refuses_mixed_clocks_unless_asked() {
     let out = perf_timer(&["diff", mixed.arg(), std_clock.arg()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
 }
+
+#[test]
+fn html_of_three_files_compares_each_with_the_first() {
+    let files: Vec<Temp> = (0..3).map(|i| Temp::new(&format!("three-{i}"))).collect();
+    for (i, file) in files.iter().enumerate() {
+        write_lines(
+            &file.0,
+            &[run_line(Clock::mock().0, 50, 50 * (i as u64 + 1))],
+        );
+    }
+    let page = std::env::temp_dir().join(format!("perf-timer-three-{}.html", std::process::id()));
+    let out = perf_timer(&[
+        "html",
+        files[0].arg(),
+        files[1].arg(),
+        files[2].arg(),
+        "-o",
+        page.to_str().unwrap(),
+    ]);
+    if text(&out.stderr).contains("no font to draw the chart's text") {
+        assert_ne!(
+            std::env::var("PERF_TIMER_INTEROP").as_deref(),
+            Ok("require")
+        );
+        return;
+    }
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    let _ = std::fs::remove_file(&page);
+    assert!(
+        html.contains("<section id=\"diff\">"),
+        "the first comparison"
+    );
+    assert!(
+        html.contains("<section id=\"diff-2\">"),
+        "the second comparison"
+    );
+    for new in [&files[1], &files[2]] {
+        let title = format!("Comparison: {} against {}", new.arg(), files[0].arg());
+        assert!(html.contains(&title), "{title}");
+    }
+}

@@ -3,6 +3,7 @@
 //! HdrHistogram's percentile distribution (`.hgrm`) and interval log, and
 //! `serde` for everything else.
 
+mod accept;
 mod hgrm;
 #[cfg(feature = "hdr-log")]
 mod interval_log;

@@ -4,6 +4,7 @@
 use std::fmt::{self, Write};
 use std::time::Duration;
 
+use super::accept::{Accept, Offer};
 use super::native::{self, Exponential};
 use super::protobuf::Encoder;
 use crate::figures::{self, figure, Id, OUTCOMES};
@@ -106,6 +107,31 @@ const OPEN_METRICS: &str = "application/openmetrics-text; version=1.0.0; charset
 const PROTOBUF: &str =
     "application/vnd.google.protobuf; proto=io.prometheus.client.MetricFamily; encoding=delimited";
 
+/// [`TEXT`], [`OPEN_METRICS`] and [`PROTOBUF`] as content negotiation
+/// weighs them: text for any client (`*/*`), the others only for one
+/// that names them.
+const TEXT_OFFER: Offer = Offer {
+    essence: "text/plain",
+    params: &[("version", "0.0.4"), ("charset", "utf-8")],
+    required: &[],
+    by_wildcard: true,
+};
+const OPEN_METRICS_OFFER: Offer = Offer {
+    essence: "application/openmetrics-text",
+    params: &[("version", "1.0.0"), ("charset", "utf-8")],
+    required: &[],
+    by_wildcard: false,
+};
+const PROTOBUF_OFFER: Offer = Offer {
+    essence: "application/vnd.google.protobuf",
+    params: &[
+        ("proto", "io.prometheus.client.MetricFamily"),
+        ("encoding", "delimited"),
+    ],
+    required: &["proto", "encoding"],
+    by_wildcard: false,
+};
+
 impl Prometheus {
     /// Metrics named `{namespace}_…`, busy time as a summary, in
     /// Prometheus' text format 0.0.4.
@@ -126,11 +152,20 @@ impl Prometheus {
 
     /// Busy and wall time as classic histograms, with bounds 1, 2.5 and 5
     /// times each power of ten from 1 µs up to the registry's highest
-    /// trackable duration (1 h by default: 29 buckets and `+Inf`).
+    /// trackable duration, and that duration itself (1 h by default: 30
+    /// buckets, the last `le="3600"`, and `+Inf`). Every run lies in a
+    /// finite bucket, one longer than the range counted at its top (see
+    /// [`Stats::clamped`]).
     ///
     /// ```
-    /// let format = perf_timer::export::Prometheus::new("app").histograms();
-    /// assert!(format.render(&perf_timer::Registry::new().snapshot()).contains("# TYPE app_busy_seconds histogram"));
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// registry.timer("connection").record(Duration::from_secs(3_000));
+    /// let text = perf_timer::export::Prometheus::new("app").histograms().render(&registry.snapshot());
+    /// assert!(text.contains("# TYPE app_busy_seconds histogram"));
+    /// assert!(text.contains("app_busy_seconds_bucket{timer=\"connection\",le=\"2500\"} 0\n"));
+    /// assert!(text.contains("app_busy_seconds_bucket{timer=\"connection\",le=\"3600\"} 1\n"));
     /// ```
     pub fn histograms(mut self) -> Self {
         self.shape = Shape::Histogram(None);
@@ -190,7 +225,10 @@ impl Prometheus {
     /// bound: a run is counted one native bucket low only when it lies
     /// within the histogram's precision above a native boundary, never
     /// high. Counts and sums are exact; recorded zeros go to the zero
-    /// bucket.
+    /// bucket. Under a raised [`lowest`](crate::RegistryBuilder::lowest)
+    /// (say 1 µs) the durations below it, told apart no finer, zeros
+    /// included, go to the native bucket of the highest of them (511 ns),
+    /// where the report's quantiles place them, never to the zero bucket.
     ///
     /// ```
     /// use perf_timer::export::Prometheus;
@@ -231,25 +269,49 @@ impl Prometheus {
     }
 
     /// Content negotiation for a `/metrics` handler, from its HTTP
-    /// `Accept` header: with [`native`](Prometheus::native) histograms,
-    /// protobuf if the scraper accepts it; else OpenMetrics if it accepts
-    /// that; else Prometheus' text format.
+    /// `Accept` header: of what this format can be written in (protobuf,
+    /// with [`native`](Prometheus::native) histograms; OpenMetrics; text),
+    /// the one the scraper weighs highest (`q`, 1 when left out), in that
+    /// order among equals. `q=0` refuses a type, even where a wildcard
+    /// would take it; media types and parameter names are read without
+    /// regard to case. Protobuf and OpenMetrics go only to a scraper that
+    /// names them; text also to `*/*`, `text/*` or no header. A scraper that
+    /// accepts none of them gets text ([`metrics_route`] answers it
+    /// `406 Not Acceptable` instead).
     ///
     /// ```
     /// use perf_timer::export::Prometheus;
     /// let accept = "application/openmetrics-text;version=1.0.0,text/plain;version=0.0.4;q=0.5";
     /// assert!(Prometheus::new("app").negotiate(Some(accept)).content_type().starts_with("application/openmetrics-text"));
     /// assert!(Prometheus::new("app").negotiate(None).content_type().starts_with("text/plain"));
+    /// // Weights decide, and q=0 refuses.
+    /// let text_first = "application/openmetrics-text;q=0.2, Text/Plain;q=0.9";
+    /// assert!(Prometheus::new("app").negotiate(Some(text_first)).content_type().starts_with("text/plain"));
+    /// let no_text = "text/plain;q=0, application/openmetrics-text;q=0.1";
+    /// assert!(Prometheus::new("app").negotiate(Some(no_text)).content_type().starts_with("application/openmetrics-text"));
     /// ```
-    pub fn negotiate(mut self, accept: Option<&str>) -> Self {
-        let accept = accept.unwrap_or_default();
-        self.protobuf = self.native
-            && accept.split(',').any(|a| {
-                a.contains("application/vnd.google.protobuf")
-                    && a.contains("proto=io.prometheus.client.MetricFamily")
-                    && a.contains("encoding=delimited")
-            });
-        self.open_metrics = !self.protobuf && accept.contains("application/openmetrics-text");
+    pub fn negotiate(self, accept: Option<&str>) -> Self {
+        let offers = self.offers();
+        let offer = Accept::parse(accept)
+            .best(offers)
+            .map_or(TEXT_OFFER, |i| offers[i]);
+        self.written_as(&offer)
+    }
+
+    /// The media types this format can be written in, the one preferred
+    /// among equally wanted first.
+    fn offers(&self) -> &'static [Offer] {
+        if self.native {
+            &[PROTOBUF_OFFER, OPEN_METRICS_OFFER, TEXT_OFFER]
+        } else {
+            &[OPEN_METRICS_OFFER, TEXT_OFFER]
+        }
+    }
+
+    /// This format, written as `offer` (one of its [`offers`](Self::offers)).
+    fn written_as(mut self, offer: &Offer) -> Self {
+        self.protobuf = offer.essence == PROTOBUF_OFFER.essence;
+        self.open_metrics = offer.essence == OPEN_METRICS_OFFER.essence;
         self
     }
 
@@ -495,8 +557,11 @@ impl Prometheus {
 /// format is [`native`](Prometheus::native), else OpenMetrics or text.
 /// With the feature `save` too, a client asking for [`RUN_MEDIA_TYPE`]
 /// (the `perf-timer top` command does) gets the registry as a saved run's
-/// JSON line: every histogram whole, so that it computes each interval's
-/// percentiles exactly.
+/// JSON line, newline included (so that answers appended to a file make a
+/// file of saved runs): every histogram whole, so that it computes each
+/// interval's percentiles exactly. The types are weighed by their `q` as
+/// in [`Prometheus::negotiate`]; a client that accepts none of them gets
+/// `406 Not Acceptable`, naming those it could have.
 ///
 /// The snapshot and its rendering run on tokio's blocking pool, never on
 /// an async worker, so a scrape of thousands of timers does not hold up
@@ -532,11 +597,12 @@ where
             let accept = headers
                 .get(axum::http::header::ACCEPT)
                 .and_then(|v| v.to_str().ok());
-            let format = scrapes.format.clone().negotiate(accept);
-            #[cfg(feature = "save")]
-            let asks_for_run = accept.is_some_and(|a| a.contains(RUN_MEDIA_TYPE));
-            #[cfg(not(feature = "save"))]
-            let asks_for_run = false;
+            let offers = scrapes.offers();
+            let Some(chosen) = Accept::parse(accept).best(&offers) else {
+                return not_acceptable(&offers);
+            };
+            let asks_for_run = offers[chosen].essence == RUN_OFFER.essence;
+            let format = scrapes.format.clone().written_as(&offers[chosen]);
             let content_type = if asks_for_run {
                 RUN_MEDIA_TYPE
             } else {
@@ -573,6 +639,40 @@ pub const RUN_MEDIA_TYPE: &str = crate::saved::MEDIA_TYPE;
 #[cfg(all(feature = "axum", not(feature = "save")))]
 const RUN_MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 
+/// [`RUN_MEDIA_TYPE`] as content negotiation weighs it: only for a client
+/// that names it.
+#[cfg(feature = "axum")]
+const RUN_OFFER: Offer = Offer {
+    essence: RUN_MEDIA_TYPE,
+    params: &[],
+    required: &[],
+    by_wildcard: false,
+};
+
+/// The answer to a client that accepts none of `offers`.
+#[cfg(feature = "axum")]
+fn not_acceptable(
+    offers: &[Offer],
+) -> (
+    axum::http::StatusCode,
+    [(axum::http::HeaderName, &'static str); 1],
+    axum::body::Bytes,
+) {
+    let served: Vec<&str> = offers.iter().map(|o| o.essence).collect();
+    let body = format!(
+        "perf-timer: the request's Accept header takes none of the media types this route serves: {}\n",
+        served.join(", ")
+    );
+    (
+        axum::http::StatusCode::NOT_ACCEPTABLE,
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; charset=utf-8",
+        )],
+        body.into(),
+    )
+}
+
 /// One route's scrapes: the latest rendering of each format.
 #[cfg(feature = "axum")]
 struct Scrapes {
@@ -592,6 +692,17 @@ struct Rendered {
 
 #[cfg(feature = "axum")]
 impl Scrapes {
+    /// What the route serves, the one preferred among equally wanted
+    /// first: a saved run (with the feature `save`), then the format's.
+    fn offers(&self) -> Vec<Offer> {
+        let mut offers = Vec::with_capacity(4);
+        if cfg!(feature = "save") {
+            offers.push(RUN_OFFER);
+        }
+        offers.extend_from_slice(self.format.offers());
+        offers
+    }
+
     /// The text of a snapshot taken after now, rendered on the blocking
     /// pool or shared with the scrape that rendered it; `None` if the
     /// rendering panicked.
@@ -614,7 +725,10 @@ impl Scrapes {
             let taken = std::time::Instant::now();
             #[cfg(feature = "save")]
             if run {
-                let line = crate::saved::SavedRun::capture(&registry).to_uncompressed_json_line();
+                let mut line =
+                    crate::saved::SavedRun::capture(&registry).to_uncompressed_json_line();
+                // A line, ended: answers appended to a file make a file of runs.
+                line.push('\n');
                 return (taken, line.into_bytes());
             }
             (taken, format.encode(&registry.snapshot()))
@@ -736,7 +850,12 @@ const COMMON: [Family; 11] = [
     },
     Family {
         id: Id::LongestPoll,
-        samples: |s, emit| emit(None, secs(s.longest_poll())),
+        samples: |s, emit| {
+            // Always known in a snapshot since the start.
+            if let Some(longest) = s.longest_poll() {
+                emit(None, secs(longest));
+            }
+        },
     },
     Family {
         id: Id::PollTime,
@@ -781,20 +900,24 @@ struct Bound {
     label: String,
 }
 
-/// 1, 2.5 and 5 times each power of ten, from 1 µs to `highest` nanoseconds.
+/// 1, 2.5 and 5 times each power of ten from 1 µs, below `highest`
+/// nanoseconds, then `highest` itself: every recorded value (at most
+/// `highest`, clamped) lies in a finite bucket, so that a run at the top
+/// of the range reads as such, not as `+Inf`.
 fn default_bounds(highest: u64) -> Vec<u64> {
     let mut bounds = Vec::new();
     let mut decade = 1_000_u64;
-    while decade <= highest {
+    while decade < highest {
         for step in [2, 5, 10] {
-            let bound = decade * step / 2;
-            if bound <= highest {
+            let bound = decade.saturating_mul(step) / 2;
+            if bound < highest {
                 bounds.push(bound);
             }
         }
         decade = decade.saturating_mul(10);
     }
     bounds.dedup();
+    bounds.push(highest);
     bounds
 }
 
@@ -1001,8 +1124,40 @@ mod tests {
     fn default_bounds_run_1_2_5_from_a_microsecond_to_the_highest() {
         let bounds = default_bounds(3_600_000_000_000);
         assert_eq!(&bounds[..4], [1_000, 2_500, 5_000, 10_000]);
-        assert_eq!(bounds.last(), Some(&2_500_000_000_000));
-        assert_eq!(bounds.len(), 29);
+        assert_eq!(
+            bounds[bounds.len() - 3..],
+            [1_000_000_000_000, 2_500_000_000_000, 3_600_000_000_000]
+        );
+        assert_eq!(bounds.len(), 30);
+        // A highest on the 1-2.5-5 grid is not given twice.
+        assert_eq!(default_bounds(10_000), [1_000, 2_500, 5_000, 10_000]);
+        assert_eq!(default_bounds(3_000), [1_000, 2_500, 3_000]);
+        assert_eq!(default_bounds(500), [500]);
+        assert!(default_bounds(u64::MAX).windows(2).all(|w| w[0] < w[1]));
+    }
+
+    #[test]
+    fn a_run_at_the_top_of_the_range_lands_in_a_finite_bucket() {
+        let registry = crate::registry::Registry::new(); // 1 h
+        let timer = registry.timer("conn");
+        timer.record(Duration::from_secs(3_600)); // the top of the range
+        timer.record(Duration::from_secs(7_200)); // past it: counted at the top
+        timer.record(Duration::from_secs(3_000));
+        let text = Prometheus::new("app")
+            .histograms()
+            .render(&registry.snapshot());
+        let bucket = |le: &str| {
+            let line = format!("app_busy_seconds_bucket{{timer=\"conn\",le=\"{le}\"}} ");
+            let at = text
+                .find(&line)
+                .unwrap_or_else(|| panic!("no le={le}: {text}"));
+            text[at + line.len()..].lines().next().unwrap().to_owned()
+        };
+        assert_eq!(bucket("1000"), "0");
+        assert_eq!(bucket("2500"), "0");
+        assert_eq!(bucket("3600"), "3");
+        assert_eq!(bucket("+Inf"), "3");
+        assert!(text.contains("app_wall_seconds_bucket{timer=\"conn\",le=\"3600\"} 3\n"));
     }
 
     #[test]

@@ -1,5 +1,5 @@
-//! Every method of `Timer`, the handle to one named timer (its type and
-//! state are in `state/timer.rs`): what it wraps, records and reads.
+//! The ways in of `Timer`, the handle to one named timer: what it wraps
+//! and records (its type, state and read side are in `state/timer.rs`).
 
 use std::fmt;
 use std::future::Future;
@@ -10,22 +10,12 @@ use futures_core::Stream;
 use super::guard::TimerGuard;
 use super::stream::TimedItems;
 use super::timed::Timed;
-use crate::clock::{saturating_nanos, Clock};
-use crate::read::Stats;
+use crate::clock::saturating_nanos;
 use crate::record::RunSample;
 use crate::registry::global;
-use crate::state::timer::{Timer, TimerCore};
+use crate::state::timer::Timer;
 
 impl Timer {
-    /// This timer's name.
-    ///
-    /// ```
-    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
-    /// ```
-    pub fn name(&self) -> &str {
-        &self.core.name
-    }
-
     /// Wraps `future` so that its polls are timed and each run is recorded here.
     ///
     /// ```
@@ -42,7 +32,7 @@ impl Timer {
 
     /// Records one run of `busy` by hand. Durations past the registry's
     /// highest trackable value are recorded as that value and counted as
-    /// [clamped](Stats::clamped). Nothing is recorded while the registry is
+    /// [clamped](crate::Stats::clamped). Nothing is recorded while the registry is
     /// switched off.
     ///
     /// ```
@@ -74,28 +64,6 @@ impl Timer {
         TimerGuard::new(self)
     }
 
-    /// What this timer has recorded so far, read consistently (see
-    /// [`Stats`]) while other threads go on recording.
-    ///
-    /// ```
-    /// let timer = perf_timer::Registry::new().timer("idle");
-    /// assert_eq!(timer.stats().count(), 0);
-    /// timer.record(std::time::Duration::from_micros(3));
-    /// assert_eq!(timer.stats().total(), std::time::Duration::from_micros(3));
-    /// ```
-    pub fn stats(&self) -> Stats {
-        let core = &self.core;
-        let settings = &core.settings;
-        let mut reading = core.recorder.read();
-        (reading.scheduled, reading.scheduled_nanos) = core.scheduled.read();
-        Stats::new(
-            core.name.clone(),
-            reading,
-            settings.layout,
-            settings.quantiles.clone(),
-        )
-    }
-
     /// Spawns `future` on the current tokio runtime, timed by this timer.
     ///
     /// ```
@@ -115,15 +83,6 @@ impl Timer {
         F::Output: Send + 'static,
     {
         tokio::spawn(self.time(future))
-    }
-
-    #[inline(always)]
-    pub(crate) fn core(&self) -> &TimerCore {
-        &self.core
-    }
-
-    pub(crate) fn clock(&self) -> &Clock {
-        self.core.clock()
     }
 
     /// Records one completed run of `busy` that handled `bytes`, as

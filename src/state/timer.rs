@@ -1,7 +1,7 @@
 //! One timer's state: its counters, clock, settings and where its runs
 //! are forwarded ([`TimerCore`]), and the handle that shares it
-//! ([`Timer`], whose methods are in `instrument/timer.rs`, with the ways
-//! in they hand out).
+//! ([`Timer`]) with its read side: its name and its stats. The ways in
+//! (`time`, `record`, `start`, `spawn`, ...) are in `instrument/timer.rs`.
 
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
@@ -10,6 +10,7 @@ use std::time::Duration;
 use super::settings::Settings;
 use super::slow;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
+use crate::read::Stats;
 use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
@@ -36,6 +37,50 @@ use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
 #[derive(Clone)]
 pub struct Timer {
     pub(crate) core: Arc<TimerCore>,
+}
+
+/// The read side of the handle: what lower layers (the registry, the poll
+/// accounting) may call.
+impl Timer {
+    /// This timer's name.
+    ///
+    /// ```
+    /// assert_eq!(perf_timer::Timer::new("x").name(), "x");
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.core.name
+    }
+
+    /// What this timer has recorded so far, read consistently (see
+    /// [`Stats`]) while other threads go on recording.
+    ///
+    /// ```
+    /// let timer = perf_timer::Registry::new().timer("idle");
+    /// assert_eq!(timer.stats().count(), 0);
+    /// timer.record(std::time::Duration::from_micros(3));
+    /// assert_eq!(timer.stats().total(), std::time::Duration::from_micros(3));
+    /// ```
+    pub fn stats(&self) -> Stats {
+        let core = &self.core;
+        let settings = &core.settings;
+        let mut reading = core.recorder.read();
+        (reading.scheduled, reading.scheduled_nanos) = core.scheduled.read();
+        Stats::new(
+            core.name.clone(),
+            reading,
+            settings.layout,
+            settings.quantiles.clone(),
+        )
+    }
+
+    #[inline(always)]
+    pub(crate) fn core(&self) -> &TimerCore {
+        &self.core
+    }
+
+    pub(crate) fn clock(&self) -> &Clock {
+        self.core.clock()
+    }
 }
 
 /// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,

@@ -9,7 +9,7 @@ use crate::html;
 use crate::load::Side;
 
 /// Write one self-contained HTML page: the reports, the comparison of
-/// two files, and the charts.
+/// two files (of each file against the first, for more), and the charts.
 #[derive(clap::Args)]
 pub struct Args {
     /// Files of saved runs (each file's runs are merged).
