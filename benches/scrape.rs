@@ -6,7 +6,9 @@
 //! (how the route worked before), and with native histograms in protobuf
 //! (`Prometheus::native()`, scrapers asking for protobuf as Prometheus
 //! does). Prints the ticker's lateness (p50, p99, max), scrapes per second,
-//! render time per scrape and bytes per timer.
+//! render time per scrape and bytes per timer. With `render`: each
+//! rendering alone on a fixed registry, and what one `perf-timer top`
+//! read costs through the route.
 //!
 //!   cargo bench -p perf-timer-benches --bench scrape              # both, 5 s each
 //!   cargo bench -p perf-timer-benches --bench scrape -- --seconds 10
@@ -118,6 +120,78 @@ fn render_alone(runs: usize) {
         bytes / TIMERS,
         time.as_secs_f64() * 100.0
     );
+    top_reads(&registry);
+}
+
+/// What one `perf-timer top` read costs through `metrics_route` itself:
+/// the request's time from a client on the same machine (the route's
+/// snapshot, its line and the bytes on loopback), the median of 7 reads,
+/// with one more run in none, 100 or all of the timers between reads
+/// (the route reads again only the timers that changed).
+fn top_reads(registry: &Registry) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    runtime.block_on(async {
+        let app = axum::Router::new().route(
+            "/metrics",
+            metrics_route(registry, Prometheus::new("app").histograms()),
+        );
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let addr = listener.local_addr().unwrap();
+        tokio::spawn(async move { axum::serve(listener, app).await });
+        let timers: Vec<_> = registry
+            .snapshot()
+            .iter()
+            .map(|s| registry.timer(s.name()))
+            .collect();
+        // The first read: every timer read and written.
+        let started = Instant::now();
+        let bytes = get_run(addr).await;
+        println!(
+            "  top's read through metrics_route, first {:>8.2?} ({} B per timer)",
+            started.elapsed(),
+            bytes / TIMERS
+        );
+        for changed in [0, 100, TIMERS] {
+            let mut times = Vec::new();
+            for round in 0..7 {
+                for timer in timers.iter().take(changed) {
+                    timer.record(Duration::from_nanos(1_000 + round));
+                }
+                let started = Instant::now();
+                get_run(addr).await;
+                times.push(started.elapsed());
+            }
+            times.sort_unstable();
+            println!(
+                "  top's read through metrics_route, {changed:>4} timers changed {:>8.2?} = {:.2} % of a core at one read a second",
+                times[3],
+                times[3].as_secs_f64() * 100.0
+            );
+        }
+    });
+}
+
+/// One `GET /metrics` asking for the saved run, as `perf-timer top` does;
+/// the response's length.
+async fn get_run(addr: SocketAddr) -> usize {
+    let mut stream = tokio::net::TcpStream::connect(addr).await.unwrap();
+    let request = format!(
+        "GET /metrics HTTP/1.1\r\nHost: bench\r\nAccept: {}, text/plain;version=0.0.4;q=0.5\r\nConnection: close\r\n\r\n",
+        perf_timer::saved::MEDIA_TYPE
+    );
+    stream.write_all(request.as_bytes()).await.unwrap();
+    let mut response = Vec::new();
+    stream.read_to_end(&mut response).await.unwrap();
+    assert!(
+        response.starts_with(b"HTTP/1.1 200"),
+        "{}",
+        String::from_utf8_lossy(&response[..response.len().min(200)])
+    );
+    response.len()
 }
 
 /// What Prometheus 2.42 sends with `--enable-feature=native-histograms`.

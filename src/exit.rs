@@ -42,7 +42,7 @@ impl Pending {
         // One reading for the lines printed and the run saved, so that
         // the saved run reports exactly what was printed.
         let snapshot = registry.snapshot();
-        let process = registry.process();
+        let process = registry.process_of(&snapshot);
         let report = snapshot.into_report();
         for line in report.lines() {
             (self.log)(&line);

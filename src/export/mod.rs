@@ -10,6 +10,8 @@ mod interval_log;
 mod native;
 mod prometheus;
 mod protobuf;
+#[cfg(all(feature = "axum", feature = "save"))]
+mod run_line;
 #[cfg(feature = "serde")]
 mod serde;
 

@@ -590,6 +590,8 @@ where
         registry: registry.clone(),
         format,
         latest: tokio::sync::Mutex::new(Vec::new()),
+        #[cfg(feature = "save")]
+        run_lines: Default::default(),
     });
     axum::routing::get(move |headers: axum::http::HeaderMap| {
         let scrapes = scrapes.clone();
@@ -680,6 +682,9 @@ struct Scrapes {
     format: Prometheus,
     /// Held while one renders: the scrapes behind it wait here.
     latest: tokio::sync::Mutex<Vec<Rendered>>,
+    /// The saved-run line's timers as last written (`perf-timer top`).
+    #[cfg(feature = "save")]
+    run_lines: std::sync::Arc<super::run_line::RunLines>,
 }
 
 /// A rendering, and when its snapshot was taken.
@@ -721,12 +726,13 @@ impl Scrapes {
             return Some(rendered.body.clone());
         }
         let registry = self.registry.clone();
+        #[cfg(feature = "save")]
+        let run_lines = self.run_lines.clone();
         let (taken, text) = tokio::task::spawn_blocking(move || {
             let taken = std::time::Instant::now();
             #[cfg(feature = "save")]
             if run {
-                let mut line =
-                    crate::saved::SavedRun::capture(&registry).to_uncompressed_json_line();
+                let mut line = run_lines.line(&registry);
                 // A line, ended: answers appended to a file make a file of runs.
                 line.push('\n');
                 return (taken, line.into_bytes());

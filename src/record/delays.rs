@@ -17,6 +17,8 @@ struct Counts {
     buckets: Buckets,
     /// Their exact sum, each as counted (at most the highest value).
     nanos: u64,
+    /// How many.
+    samples: u64,
 }
 
 impl Delays {
@@ -30,6 +32,15 @@ impl Delays {
         // No budget: one histogram at most, like a recorder's shared store.
         let _ = counts.buckets.add(layout.len(), index, 1, usize::MAX);
         counts.nanos = counts.nanos.saturating_add(nanos);
+        counts.samples += 1;
+    }
+
+    /// How many delays, and their sum: what changes whenever the
+    /// histogram does, read without copying it.
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn version(&self) -> (u64, u64) {
+        let counts = crate::poison::lock(&self.counts);
+        counts.as_ref().map_or((0, 0), |c| (c.samples, c.nanos))
     }
 
     /// The delays so far: (bucket, count) pairs and their sum.

@@ -268,6 +268,21 @@ impl Recorder {
         reading
     }
 
+    /// The counters alone, without the histograms: a lock of each stripe
+    /// and no copy. Every sample counts in them (a run, a cancellation, a
+    /// slow poll), so that equal totals mean an unchanged reading.
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn totals(&self) -> Totals {
+        let mut totals = Totals::default();
+        for stripe in self.allocated_stripes() {
+            stripe
+                .0
+                .lock()
+                .with(|counters| totals.merge(&counters.totals));
+        }
+        totals
+    }
+
     fn allocated_stripes(&self) -> impl Iterator<Item = &Stripe> {
         self.stripes.iter().filter_map(LazyBox::get)
     }

@@ -205,15 +205,32 @@ impl Registry {
     /// assert_eq!(names, ["a", "b"]);
     /// ```
     pub fn snapshot(&self) -> Snapshot {
-        // Clone the handles and release the lock before reading: reading a
-        // timer takes a while and must not stall timers being created.
-        let timers: Vec<Timer> = (self.read_timers().values())
+        let stats: Vec<Stats> = self.listed_timers().iter().map(Timer::stats).collect();
+        Snapshot::new(stats, self.settings.quantiles.clone(), !self.is_enabled())
+    }
+
+    /// The timers a snapshot reads, by name. The handles are cloned and
+    /// the lock released before reading: reading a timer takes a while and
+    /// must not stall timers being created.
+    pub(crate) fn listed_timers(&self) -> Vec<Timer> {
+        let mut timers: Vec<Timer> = (self.read_timers().values())
             .filter(|t| t.core().is_listed())
             .cloned()
             .collect();
-        let mut stats: Vec<Stats> = timers.iter().map(Timer::stats).collect();
-        stats.sort_unstable_by(|a, b| a.name().cmp(b.name()));
-        Snapshot::new(stats, self.settings.quantiles.clone(), !self.is_enabled())
+        timers.sort_unstable_by(|a, b| a.name().cmp(b.name()));
+        timers
+    }
+
+    /// The histograms' layout (lowest, highest, precision).
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn layout(&self) -> crate::record::Layout {
+        self.settings.layout
+    }
+
+    /// The quantiles its reports show.
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn quantiles(&self) -> &[f64] {
+        &self.settings.quantiles
     }
 
     /// A report of every timer, one line each (see [`Report`]).
@@ -345,7 +362,21 @@ impl Registry {
     /// # }
     /// ```
     pub fn process(&self) -> Option<ProcessTime> {
-        let self_busy = self.snapshot().iter().map(Stats::self_poll_total).sum();
+        self.process_of(&self.snapshot())
+    }
+
+    /// [`process`](Registry::process) with the timers' self time from
+    /// `snapshot`, a reading of this registry already taken: a second
+    /// snapshot would cost as much as the first.
+    pub(crate) fn process_of(&self, snapshot: &Snapshot) -> Option<ProcessTime> {
+        let self_busy = snapshot.iter().map(Stats::self_poll_total).sum();
+        let settings = &self.settings;
+        ProcessTime::since(settings.created, settings.created_cpu?, self_busy)
+    }
+
+    /// [`process`](Registry::process) with the timers' self time given.
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn process_with(&self, self_busy: std::time::Duration) -> Option<ProcessTime> {
         let settings = &self.settings;
         ProcessTime::since(settings.created, settings.created_cpu?, self_busy)
     }

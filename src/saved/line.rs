@@ -40,9 +40,31 @@ pub(crate) fn to_plain_line(run: &SavedRun) -> String {
 
 /// The line, each histogram written by `encode`.
 fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
-    let info = &run.info;
     let snapshot = &run.snapshot;
-    let layout = snapshot_layout(snapshot);
+    let mut line = head(
+        &run.info,
+        snapshot_layout(snapshot),
+        snapshot.quantiles(),
+        snapshot.is_switched_off(),
+    );
+    for (i, stats) in snapshot.iter().enumerate() {
+        if i > 0 {
+            line.push(',');
+        }
+        line.push_str(&stats_to_json(stats, encode).to_string());
+    }
+    line.push_str("]}");
+    line
+}
+
+/// A line's beginning, up to its timers' array, opened: the timers
+/// follow, comma-separated, then `]}`.
+pub(crate) fn head(
+    info: &RunInfo,
+    layout: Layout,
+    quantiles: &[f64],
+    switched_off: bool,
+) -> String {
     let since_epoch = info.time.duration_since(UNIX_EPOCH).unwrap_or_default();
     let process = info.process.as_ref().map(|p| {
         json!({
@@ -66,8 +88,8 @@ fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
             "lowest_ns": layout.lowest,
             "highest_ns": layout.highest,
             "significant_figures": layout.significant_figures,
-            "quantiles": snapshot.quantiles(),
-            "switched_off": snapshot.is_switched_off(),
+            "quantiles": quantiles,
+            "switched_off": switched_off,
         },
         "process": process,
     });
@@ -75,14 +97,25 @@ fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
     // The object's closing brace gives way to the timers.
     line.pop();
     line.push_str(",\"timers\":[");
-    for (i, stats) in snapshot.iter().enumerate() {
-        if i > 0 {
-            line.push(',');
-        }
-        line.push_str(&stats_to_json(stats, encode).to_string());
-    }
-    line.push_str("]}");
     line
+}
+
+/// One timer of a line, its histograms not deflated (as
+/// [`to_plain_line`] writes them).
+#[cfg(feature = "axum")]
+pub(crate) fn plain_timer(stats: &Stats) -> String {
+    stats_to_json(stats, super::encode::encode_plain).to_string()
+}
+
+/// The layout a line of `timers` says: the registry's, or with no timer
+/// the default (as a snapshot of none says).
+#[cfg(feature = "axum")]
+pub(crate) fn layout_of(registry_layout: Layout, timers: usize) -> Layout {
+    if timers == 0 {
+        crate::record::Layout::default_range()
+    } else {
+        registry_layout
+    }
 }
 
 fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {

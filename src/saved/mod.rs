@@ -66,7 +66,7 @@
 mod encode;
 mod error;
 mod file;
-mod line;
+pub(crate) mod line;
 mod run;
 
 pub use error::{LineProblem, SavedError};

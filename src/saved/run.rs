@@ -42,6 +42,35 @@ pub struct RunInfo {
 }
 
 impl RunInfo {
+    /// This process now, with the labels of `PERF_TIMER_LABELS`; no clock
+    /// or process time.
+    pub(crate) fn now() -> RunInfo {
+        // Arguments that are not UTF-8 are kept lossily: saving never fails
+        // (nor panics) on them.
+        let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
+        RunInfo {
+            time: SystemTime::now(),
+            program: args.next().unwrap_or_default(),
+            args: args.collect(),
+            host: host_name(),
+            pid: std::process::id(),
+            version: env!("CARGO_PKG_VERSION").to_owned(),
+            labels: env_labels(),
+            clock: None,
+            process: None,
+        }
+    }
+
+    /// `registry`'s run now: this process, its clock and `process` time.
+    #[cfg(feature = "axum")]
+    pub(crate) fn of_registry(registry: &Registry, process: Option<ProcessTime>) -> RunInfo {
+        RunInfo {
+            clock: Some(format!("{:?}", registry.clock())),
+            process,
+            ..RunInfo::now()
+        }
+    }
+
     /// [`time`](RunInfo::time) in RFC 3339, UTC, to the millisecond, as the
     /// saved line's `time` field: `2026-11-29T23:59:01.123Z`.
     ///
@@ -90,7 +119,10 @@ impl SavedRun {
     /// assert!(run.snapshot().is_empty());
     /// ```
     pub fn capture(registry: &Registry) -> SavedRun {
-        SavedRun::of_registry(registry, registry.snapshot(), registry.process())
+        // One reading: the process's self time from the same snapshot.
+        let snapshot = registry.snapshot();
+        let process = registry.process_of(&snapshot);
+        SavedRun::of_registry(registry, snapshot, process)
     }
 
     /// `registry`'s run from a reading already taken (the exit report's).
@@ -114,21 +146,8 @@ impl SavedRun {
     /// assert!(run.info().process.is_none());
     /// ```
     pub fn of_snapshot(snapshot: Snapshot) -> SavedRun {
-        // Arguments that are not UTF-8 are kept lossily: saving never fails
-        // (nor panics) on them.
-        let mut args = std::env::args_os().map(|a| a.to_string_lossy().into_owned());
         SavedRun {
-            info: RunInfo {
-                time: SystemTime::now(),
-                program: args.next().unwrap_or_default(),
-                args: args.collect(),
-                host: host_name(),
-                pid: std::process::id(),
-                version: env!("CARGO_PKG_VERSION").to_owned(),
-                labels: env_labels(),
-                clock: None,
-                process: None,
-            },
+            info: RunInfo::now(),
             snapshot,
         }
     }

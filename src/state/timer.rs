@@ -73,6 +73,19 @@ impl Timer {
         )
     }
 
+    /// What changes whenever what [`stats`](Timer::stats) reads does, read
+    /// without copying a histogram: the counters, and the scheduling
+    /// delays' count and sum. Read before `stats`, an equal version later
+    /// means that reading still holds (its counters only ever grow with
+    /// each sample).
+    #[cfg(all(feature = "axum", feature = "save"))]
+    pub(crate) fn version(&self) -> TimerVersion {
+        TimerVersion {
+            totals: self.core.recorder.totals(),
+            scheduled: self.core.scheduled.version(),
+        }
+    }
+
     #[inline(always)]
     pub(crate) fn core(&self) -> &TimerCore {
         &self.core
@@ -81,6 +94,14 @@ impl Timer {
     pub(crate) fn clock(&self) -> &Clock {
         self.core.clock()
     }
+}
+
+/// See [`Timer::version`].
+#[cfg(all(feature = "axum", feature = "save"))]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct TimerVersion {
+    totals: crate::record::Totals,
+    scheduled: (u64, u64),
 }
 
 /// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
