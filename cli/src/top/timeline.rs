@@ -246,3 +246,63 @@ fn copy(taken: &Taken) -> Taken {
         process: taken.process.clone(),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::top::source::Process;
+    use std::time::SystemTime;
+
+    fn run(registry: &perf_timer::Registry, pid: u32, started_s: u64, at_s: u64) -> Taken {
+        Taken {
+            reading: Reading::Run(registry.snapshot()),
+            at: Duration::from_secs(at_s),
+            process: Some(Process {
+                host: "h".into(),
+                pid,
+                started: Some(SystemTime::UNIX_EPOCH + Duration::from_secs(started_s)),
+            }),
+        }
+    }
+
+    /// Live, a reading of another process is a new baseline even when its
+    /// counters are higher (a restart within one interval); in a replay,
+    /// a frame of its own since its start.
+    #[test]
+    fn another_process_is_never_subtracted() {
+        let before = perf_timer::Registry::new();
+        before.timer("job").record(Duration::from_millis(1));
+        let after = perf_timer::Registry::new();
+        for _ in 0..50 {
+            after.timer("job").record(Duration::from_millis(1));
+        }
+        let mut live = Timeline::new(false);
+        assert_eq!(
+            live.push(run(&before, 9, 1_000, 10)),
+            Change::Baseline { restart: false }
+        );
+        assert_eq!(live.push(run(&before, 9, 1_000, 11)), Change::Interval);
+        // Same pid, higher counters, older: but started 100 s later.
+        assert_eq!(
+            live.push(run(&after, 9, 1_100, 20)),
+            Change::Baseline { restart: true }
+        );
+        assert!(!live.has_frame());
+        let mut replay = Timeline::new(true);
+        assert_eq!(
+            replay.push(run(&before, 9, 1_000, 10)),
+            Change::SinceStart { restart: false }
+        );
+        assert_eq!(
+            replay.push(run(&after, 10, 1_000, 20)),
+            Change::SinceStart { restart: true }
+        );
+        let shown = replay.frame(SortBy::Timer, false);
+        assert_eq!(
+            shown.rows[0].runs_per_second, 2.5,
+            "50 runs in its own 20 s"
+        );
+        assert!(shown.heading[0].starts_with("since its start 20.00 s (pid 10 on h)"));
+        assert_eq!(shown.heading[1], "1 timer");
+    }
+}

@@ -233,10 +233,10 @@ impl App {
     /// The heading: the parts that fit whole in `columns`, in order.
     fn heading(&self, rows: &[Row], columns: usize) -> String {
         let shown = self.timeline.frame(self.sort, self.cumulative);
-        let mut parts = vec![format!(
-            "perf-timer top {}",
-            frame::shown_name(&self.source)
-        )];
+        // The source takes at most a third of a narrow line: the figures
+        // after it matter more.
+        let source = frame::shorten(&frame::shown_name(&self.source), (columns / 3).max(16));
+        let mut parts = vec![format!("perf-timer top {source}")];
         if self.timeline.has_frame() {
             let mut figures = shown.heading;
             if self.cumulative {
