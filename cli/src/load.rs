@@ -85,7 +85,7 @@ pub fn each_readable_run(
             }
             Err(e) => {
                 eprintln!(
-                    "perf-timer: {}: line {} skipped: a saved run that does not read: {e}",
+                    "perf-timer: {}: line {} skipped: {e}",
                     path.display(),
                     lazy.line()
                 );
@@ -126,8 +126,12 @@ impl RunFigures {
     /// `None` where the timer did nothing in the run: no sample, no bad
     /// ending, no run in flight, no busy time.
     fn of(stats: &Stats, by: By) -> Option<RunFigures> {
-        let ended = stats.count() + stats.cancelled() + stats.panicked();
-        let active = ended + stats.in_flight() > 0 || stats.poll_total() > Duration::ZERO;
+        // Saturating: a damaged or hostile file may hold any counts.
+        let ended = (stats.count())
+            .saturating_add(stats.cancelled())
+            .saturating_add(stats.panicked());
+        let active =
+            ended.saturating_add(stats.in_flight()) > 0 || stats.poll_total() > Duration::ZERO;
         active.then(|| RunFigures {
             value_ns: (stats.count() > 0).then(|| by.of(stats).as_nanos() as f64),
             poll_total_ns: stats.poll_total().as_nanos() as f64,
