@@ -321,7 +321,7 @@ fn merge_reads_past_a_file_of_no_readable_run_and_names_each_clock_once() {
     let good = run_line(Clock::mock().0, 100, 50);
     let (bad, fine) = (Temp::new("merge-bad"), Temp::new("merge-fine"));
     write_lines(&bad.0, &[damaged(&good, false)]);
-    write_lines(&fine.0, &[good.clone()]);
+    write_lines(&fine.0, std::slice::from_ref(&good));
     let merged = Temp::new("merge-past");
     let out = perf_timer(&["merge", bad.arg(), fine.arg(), "-o", merged.arg()]);
     assert_eq!(out.status.code(), Some(0), "{out:?}");
