@@ -9,7 +9,6 @@ mod hgrm;
 mod interval_log;
 mod native;
 mod prometheus;
-mod protobuf;
 #[cfg(feature = "serde")]
 mod serde;
 
