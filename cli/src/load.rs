@@ -11,6 +11,7 @@ use perf_timer::{Snapshot, Stats};
 
 use crate::diff::By;
 use crate::error::CliError;
+use crate::evidence::Reading;
 
 /// Each run of `path` in turn, header first (see
 /// [`saved::read_lazily`]); each skipped line said on stderr. A file with
@@ -59,11 +60,17 @@ pub fn has_labels(info: &RunInfo, labels: &[(String, String)]) -> bool {
 }
 
 /// One timer's figures in one run, as a comparison reads them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunFigures {
-    /// Busy time per completed run by the figure compared ([`By`]), in ns;
-    /// `None` without completed runs.
-    pub value_ns: Option<f64>,
+    /// Busy time per completed run by the figure compared ([`By`]), in
+    /// ns, with the interval the run's own samples allow; `None` without
+    /// completed runs.
+    pub value: Option<Reading>,
+    /// The mean busy time, in ns; `None` without completed runs.
+    pub mean_ns: Option<f64>,
+    /// Each report quantile of busy time: (q, ns); empty without
+    /// completed runs.
+    pub quantiles_ns: Vec<(f64, f64)>,
     /// Every poll's time, in ns.
     pub poll_total_ns: f64,
     /// (cancelled, ended), (panicked, ended), (errors, ended).
@@ -72,12 +79,19 @@ pub struct RunFigures {
 
 impl RunFigures {
     /// `None` where the timer did nothing in the run: no sample, no bad
-    /// ending, no run in flight, no busy time.
-    fn of(stats: &Stats, by: By) -> Option<RunFigures> {
+    /// ending, no run in flight, no busy time. `quantiles`: the run's
+    /// report quantiles.
+    fn of(stats: &Stats, by: By, quantiles: &[f64]) -> Option<RunFigures> {
         let ended = stats.count() + stats.cancelled() + stats.panicked();
         let active = ended + stats.in_flight() > 0 || stats.poll_total() > Duration::ZERO;
+        let samples = stats.count() > 0;
         active.then(|| RunFigures {
-            value_ns: (stats.count() > 0).then(|| by.of(stats).as_nanos() as f64),
+            value: by.reading(stats),
+            mean_ns: samples.then(|| stats.mean().as_nanos() as f64),
+            quantiles_ns: (quantiles.iter())
+                .filter(|_| samples)
+                .map(|&q| (q, stats.quantile(q).as_nanos() as f64))
+                .collect(),
             poll_total_ns: stats.poll_total().as_nanos() as f64,
             outcomes: [
                 (stats.cancelled(), ended),
@@ -111,7 +125,7 @@ impl Side {
         each_run(path, |lazy| {
             let run = decode(path, &lazy)?;
             for stats in run.snapshot().iter() {
-                if let Some(figures) = RunFigures::of(stats, by) {
+                if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {
                         Some(runs) => runs.push(figures),
                         None => {

@@ -57,7 +57,7 @@ impl Diff<'_> {
                 f.spread()
                     .map_or("-".into(), |s| format!("±{:.1}%", s * 100.0))
             });
-            let mean = pair(&|f| f.busy.first().map_or("-".into(), |d| duration(*d)));
+            let mean = pair(&|f| f.busy_duration(0).map_or("-".into(), duration));
             let _ = writeln!(
                 out,
                 "| `{}` | {verdict} | {change} | {runs} | {spread} | {mean} | {} |",
