@@ -762,3 +762,106 @@ fn the_ci_recipe_runs_end_to_end() {
         "{comment}"
     );
 }
+
+/// One run of timer "cache" saved through the library into `file`:
+/// `fast` calls spread over 10.0–10.2 µs, the rest of 2,000 over
+/// 99.0–100.6 µs (a cache hit or miss).
+fn save_two_mode_run(file: &Path, fast: u64) {
+    let registry = perf_timer::Registry::new();
+    let timer = registry.timer("cache");
+    let slow = 2_000 - fast;
+    for i in 0..fast {
+        timer.record(Duration::from_nanos(10_000 + 200 * i / fast));
+    }
+    for i in 0..slow {
+        timer.record(Duration::from_nanos(99_000 + 1_600 * i / slow));
+    }
+    perf_timer::saved::SavedRun::capture(&registry)
+        .append_to(file)
+        .unwrap();
+}
+
+/// The change in a timer's block: (the verdict line's, the `label` row's).
+fn headline_and_row(report: &str, label: &str) -> (String, String) {
+    let verdict = report.lines().find(|l| l.starts_with("timer ")).unwrap();
+    let headline = verdict.split(&format!(": {label} ")).nth(1).unwrap();
+    let headline = headline.split([' ', ',', ':']).next().unwrap();
+    (headline.to_owned(), row_change(report, label))
+}
+
+/// The change in the `label` row of a timer's block.
+fn row_change(report: &str, label: &str) -> String {
+    let row = (report.lines())
+        .find(|l| l.trim_start().starts_with(&format!("{label} ")))
+        .unwrap();
+    row.split_whitespace().last().unwrap().to_owned()
+}
+
+#[test]
+fn a_two_mode_timer_whose_median_flips_is_inconclusive_and_says_why() {
+    // The same program three times a side: each run's median lands on the
+    // mode with a few more calls, fast in base and slow in new (1 time in
+    // 32 for three runs a side), with no spread within a side.
+    let (base, new) = (Temp::new("modes-base"), Temp::new("modes-new"));
+    for _ in 0..3 {
+        save_two_mode_run(&base.0, 1_010);
+        save_two_mode_run(&new.0, 990);
+    }
+    let out = perf_timer(&["diff", path(&base), path(&new)]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("timer \"cache\": inconclusive: p50 +8")
+            && report.contains(
+                "the p50 of single runs is uncertain: its interval spans 10.2 µs–99.2 µs"
+            ),
+        "{report}"
+    );
+    // The headline is the table's own figure.
+    let (headline, row) = headline_and_row(&report, "p50");
+    assert!(headline.starts_with("+8"), "{report}");
+    assert_eq!(headline, row, "{report}");
+
+    // Judged by the mean, the two sides are within 10 %; the line says
+    // that the median moved, and how to judge it.
+    let args = ["diff", path(&base), path(&new), "--by", "mean"];
+    let out = perf_timer(&[&args[..], &["--threshold", "10"]].concat());
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let (mean, row) = headline_and_row(&report, "mean");
+    assert_eq!(mean, row, "{report}");
+    let p50 = row_change(&report, "p50");
+    assert!(
+        report.contains(&format!("timer \"cache\": no change: mean {mean} ["))
+            && report.contains(&format!(
+                "within ±10%; but p50 {p50} moved beyond ±10% (judge it with --by p50)"
+            )),
+        "{report}"
+    );
+    // JSON: the same numbers.
+    let out = perf_timer(&[&args[..], &["--threshold", "10%", "--format", "json"]].concat());
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let cache = &json["timers"][0];
+    assert_eq!(cache["verdict"], "no change");
+    assert_eq!(cache["also_moved"][0]["figure"], "p50");
+    let percent = cache["also_moved"][0]["percent"].as_f64().unwrap();
+    assert_eq!(format!("{percent:+.1}%"), p50);
+    let (b, n) = (
+        cache["base"]["quantiles_ns"][0]["ns"].as_f64().unwrap(),
+        cache["new"]["quantiles_ns"][0]["ns"].as_f64().unwrap(),
+    );
+    assert!(((n / b - 1.0) * 100.0 - percent).abs() < 1e-9, "{cache}");
+    assert_eq!(
+        format!("{:+.1}%", cache["change"]["percent"].as_f64().unwrap()),
+        mean
+    );
+
+    // A threshold that looks like a fraction: said, as given.
+    let out = perf_timer(&["diff", path(&base), path(&new), "--threshold", "0.05"]);
+    assert!(
+        text(&out.stderr)
+            .contains("--threshold 0.05 means 0.05 %, not a fraction; did you mean 5 %?"),
+        "{}",
+        text(&out.stderr)
+    );
+}

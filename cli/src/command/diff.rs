@@ -68,6 +68,7 @@ pub enum Format {
 
 /// Compares the two files; 1 when a timer regressed.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    super::warn_of_threshold(args.threshold);
     let base = Side::load(&args.base, args.by)?;
     let new = Side::load(&args.new, args.by)?;
     let timers: Option<BTreeSet<String>> =
