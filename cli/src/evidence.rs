@@ -651,7 +651,11 @@ mod tests {
         let (base, new) = (two_modes(1_010), two_modes(990));
         // One run a side: beyond 2×, but each run's median could be
         // either mode.
-        let j = judge(&medians(&[base.clone()]), &medians(&[new.clone()]), 5.0);
+        let j = judge(
+            &medians(std::slice::from_ref(&base)),
+            &medians(std::slice::from_ref(&new)),
+            5.0,
+        );
         assert!((j.percent() - 870.0).abs() < 5.0, "{j:?}");
         assert_runs_uncertain(&j, 10_190.0, 99_050.0);
         // Three runs a side, every base run fast and every new run slow:
@@ -664,7 +668,7 @@ mod tests {
         // One against ten, and the other way round.
         let ten = medians(&vec![new.clone(); 10]);
         assert_runs_uncertain(
-            &judge(&medians(&[base.clone()]), &ten, 5.0),
+            &judge(&medians(std::slice::from_ref(&base)), &ten, 5.0),
             10_190.0,
             99_050.0,
         );

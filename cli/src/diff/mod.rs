@@ -542,6 +542,10 @@ pub fn signed(percent: f64) -> String {
     if percent.is_infinite() {
         return "new".into();
     }
+    // The high end of an interval from one or two runs can be vast.
+    if percent.abs() >= 1e6 {
+        return format!("{percent:+.1e}%");
+    }
     format!("{percent:+.1}%")
 }
 
