@@ -66,11 +66,12 @@ pub struct RunFigures {
     /// ns, with the interval the run's own samples allow; `None` without
     /// completed runs.
     pub value: Option<Reading>,
-    /// The mean busy time, in ns; `None` without completed runs.
-    pub mean_ns: Option<f64>,
-    /// Each report quantile of busy time: (q, ns); empty without
+    /// The mean busy time, in ns, with its interval; `None` without
     /// completed runs.
-    pub quantiles_ns: Vec<(f64, f64)>,
+    pub mean: Option<Reading>,
+    /// Each report quantile of busy time: (q, ns with its interval);
+    /// empty without completed runs.
+    pub quantiles: Vec<(f64, Reading)>,
     /// Every poll's time, in ns.
     pub poll_total_ns: f64,
     /// (cancelled, ended), (panicked, ended), (errors, ended).
@@ -84,14 +85,22 @@ impl RunFigures {
     fn of(stats: &Stats, by: By, quantiles: &[f64]) -> Option<RunFigures> {
         let ended = stats.count() + stats.cancelled() + stats.panicked();
         let active = ended + stats.in_flight() > 0 || stats.poll_total() > Duration::ZERO;
-        let samples = stats.count() > 0;
-        active.then(|| RunFigures {
-            value: by.reading(stats),
-            mean_ns: samples.then(|| stats.mean().as_nanos() as f64),
-            quantiles_ns: (quantiles.iter())
-                .filter(|_| samples)
-                .map(|&q| (q, stats.quantile(q).as_nanos() as f64))
-                .collect(),
+        if !active {
+            return None;
+        }
+        let quantiles: Vec<(f64, Reading)> = (quantiles.iter())
+            .filter_map(|&q| Some((q, By::Quantile(q).reading(stats)?)))
+            .collect();
+        let value = match by {
+            By::Quantile(q) => (quantiles.iter().find(|r| r.0 == q))
+                .map(|r| r.1)
+                .or_else(|| by.reading(stats)),
+            By::Mean => by.reading(stats),
+        };
+        Some(RunFigures {
+            value,
+            mean: By::Mean.reading(stats),
+            quantiles,
             poll_total_ns: stats.poll_total().as_nanos() as f64,
             outcomes: [
                 (stats.cancelled(), ended),

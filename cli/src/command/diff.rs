@@ -18,12 +18,18 @@ use crate::load::Side;
 /// between runs of the same side tells noise from change.
 ///
 /// Per timer: a 99% interval for the change of the runs' median busy
-/// time (--by; Welch's t on its log, run by run). regressed / improved: the whole interval
-/// lies beyond ±threshold; no change: it lies within; inconclusive:
-/// it straddles the threshold (with how many runs a side would tell),
-/// or one run a side (no noise estimate; called only beyond 2×). More
-/// cancelled, panicked or error runs, beyond noise, is a regression
-/// with that reason. The same files always get the same verdict.
+/// time (--by; Welch's t on its log, run by run), at least as wide as
+/// each run's own uncertainty from its samples (the order-statistic
+/// interval of its median, a clock step, the histogram's precision).
+/// regressed / improved: the whole interval lies beyond ±threshold; no
+/// change: it lies within; inconclusive: it straddles the threshold
+/// (with how many runs a side would tell), or one run a side (no noise
+/// estimate; called only beyond 2×), or the figure of single runs is
+/// too uncertain (a two-mode timer whose median flips; the widest run's
+/// interval is given). More cancelled, panicked or error runs, beyond
+/// noise, is a regression with that reason. The same files always get
+/// the same verdict. The table's figures are the typical run's
+/// (geometric mean over runs), so a verdict's change is its row's.
 ///
 /// Measured on a 2-core VM (benches/verdict.sh), the same program run
 /// 20 times: no false regression among 15 disjoint 1-vs-1, 3-vs-3 and
@@ -38,7 +44,8 @@ pub struct Args {
     /// The change to judge: a file of saved runs, each run one observation.
     pub new: PathBuf,
     /// How far the judged figure (--by) may move, either way, before it
-    /// counts (e.g. 5%: 1.05x slower or faster).
+    /// counts, in percent: 5% or 5 (1.05x slower or faster); below 0.5
+    /// warns, as 0.05 means 0.05%.
     #[arg(long, default_value = "5%", value_parser = super::threshold)]
     pub threshold: f64,
     /// Output format.

@@ -110,6 +110,9 @@ pub struct Figures {
     /// Per process run with samples: its busy time by the figure compared
     /// ([`By`]), in ns, with the interval its own samples allow.
     pub run_readings: Vec<Reading>,
+    /// Per figure of [`busy`](Figures::busy) but the max: each process
+    /// run's reading of it; `None` where a run lacks the figure.
+    shown_readings: Vec<Option<Vec<Reading>>>,
     /// Per process run: its poll total, in ns.
     pub run_poll_totals: Vec<f64>,
     /// Per process run: (bad, ended) for each [`Outcome`].
@@ -139,17 +142,21 @@ impl Figures {
             for &figure in shown {
                 let each = with_samples.iter().map(|r| {
                     if figure == by {
-                        return r.value.map(|v| v.value);
+                        return r.value;
                     }
                     match figure {
-                        By::Mean => r.mean_ns,
-                        By::Quantile(q) => (r.quantiles_ns.iter())
+                        By::Mean => r.mean,
+                        By::Quantile(q) => (r.quantiles.iter())
                             .find(|(rq, _)| *rq == q)
-                            .map(|&(_, ns)| ns),
+                            .map(|&(_, reading)| reading),
                     }
                 });
-                let each: Option<Vec<f64>> = each.collect();
-                figures.busy.push(each.and_then(evidence::typical));
+                let each: Option<Vec<Reading>> = each.collect();
+                figures.busy.push(
+                    each.as_ref()
+                        .and_then(|e| evidence::typical(e.iter().map(|r| r.value))),
+                );
+                figures.shown_readings.push(each);
             }
             figures.busy.push(Some(merged.max().as_nanos() as f64));
         }
@@ -263,9 +270,9 @@ pub struct Row {
     /// Outcomes that got more frequent beyond noise: kind, base, new.
     pub worse: Vec<(Outcome, u64, u64)>,
     pub verdict: Verdict,
-    /// With no change in the figure judged: the other figures shown
-    /// (mean, quantiles) whose typical run moved beyond the threshold,
-    /// with their change in percent.
+    /// With no change in the figure judged: the other quantiles shown
+    /// that moved beyond the threshold, judged as the verdict's figure
+    /// is, with their change in percent.
     pub also_moved: Vec<(By, f64)>,
 }
 
@@ -442,13 +449,15 @@ fn compare(
         Some(Call::Same) => Verdict::NoChange,
         Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
     };
+    // Another quantile shown that moved beyond the threshold, judged as
+    // the verdict's figure is: said beside a "no change".
     if row.verdict == Verdict::NoChange && matches!(row.busy, Some((Basis::Run(_), _))) {
-        let limit = (1.0 + threshold / 100.0).ln();
         for (i, &figure) in shown.iter().enumerate() {
-            let typical = |f: &Figures| f.busy.get(i).copied().flatten();
-            if let (Some(x), Some(y)) = (typical(b), typical(n)) {
-                if figure != by && (y / x).ln().abs() > limit {
-                    row.also_moved.push((figure, (y / x - 1.0) * 100.0));
+            let readings = |f: &Figures| f.shown_readings.get(i).cloned().flatten();
+            if let (By::Quantile(_), Some(x), Some(y)) = (figure, readings(b), readings(n)) {
+                let j = evidence::judge(&x, &y, threshold);
+                if figure != by && matches!(j.call, Call::Larger | Call::Smaller) {
+                    row.also_moved.push((figure, j.percent()));
                 }
             }
         }

@@ -33,10 +33,10 @@ impl Reading {
     /// The `q` quantile of `busy`, with its order-statistic interval: the
     /// values at the ranks between which the quantile of the process lies
     /// with [`CONFIDENCE`] (binomial ranks n·q ± z·√(n·q·(1 − q)), clamped
-    /// to the run's least and greatest values), reaching at least the next
-    /// value read either side of the figure (a clock step, where the
-    /// clock's steps show in the values) and the histogram's precision.
-    /// `None` without samples.
+    /// to the run's least and greatest values), reaching at least a clock
+    /// step either side of the figure where one value holds those ranks
+    /// (see [`clock_step`]), and the histogram's precision. `None` without
+    /// samples.
     pub fn quantile(busy: &Distribution, q: f64) -> Option<Reading> {
         let n = busy.count();
         if n == 0 {
@@ -47,9 +47,9 @@ impl Reading {
         let (low_rank, high_rank) = ranks(n, q);
         let (mut low, mut high) = (at(low_rank), at(high_rank));
         if low == value || high == value {
-            // One value holds the ranks on one side: the quantile is
-            // located no finer than the gap to the values beside it.
-            if let Some(step) = step_around(busy, n, q, value) {
+            // One value holds the ranks on one side: each reading there is
+            // the duration to within a clock step.
+            if let Some(step) = clock_step(busy, n, q, value) {
                 low = low.min(value - step);
                 high = high.max(value + step);
             }
@@ -126,10 +126,14 @@ fn value_at_rank(busy: &Distribution, rank: u64) -> f64 {
     busy.quantile(q).as_nanos() as f64
 }
 
-/// The smaller gap from `value` (the `q` quantile) to the next different
-/// value read below or above it; `None` when every sample reads `value`.
-/// Binary searches over ranks.
-fn step_around(busy: &Distribution, n: u64, q: f64, value: f64) -> Option<f64> {
+/// The clock's step around `value` (the `q` quantile), where the run's
+/// readings show one: the smaller gap from `value` to the next different
+/// value read below or above it, when `value` is a whole number of such
+/// gaps (readings on a clock of 30 ns steps: 30, 60, 90). `None` when
+/// every sample reads `value`, or the gap is no clock step (a mass of
+/// identical readings beside others far away). Binary searches over
+/// ranks, a few quantile reads each.
+fn clock_step(busy: &Distribution, n: u64, q: f64, value: f64) -> Option<f64> {
     let rank = ((q * n as f64).ceil() as u64).clamp(1, n);
     let at = |r: u64| value_at_rank(busy, r);
     // The first rank that reads `value`, and the last.
@@ -155,10 +159,11 @@ fn step_around(busy: &Distribution, n: u64, q: f64, value: f64) -> Option<f64> {
     let last = lo;
     let below = (first > 1).then(|| value - at(first - 1));
     let above = (last < n).then(|| at(last + 1) - value);
-    match (below, above) {
-        (Some(b), Some(a)) => Some(b.min(a)),
-        (one, other) => one.or(other),
-    }
+    let step = match (below, above) {
+        (Some(b), Some(a)) => b.min(a),
+        (one, other) => one.or(other)?,
+    };
+    (step > 0.0 && value % step == 0.0).then_some(step)
 }
 
 #[cfg(test)]
@@ -231,6 +236,18 @@ mod tests {
         // Every sample the same value: the histogram's precision, 0.1 %.
         let r = Reading::quantile(&run(&[(60, 2_000)]), 0.5).unwrap();
         assert!((r.low - 59.94).abs() < 1e-9 && (r.high - 60.06).abs() < 1e-9);
+    }
+
+    #[test]
+    fn a_quantile_held_by_one_value_beside_fine_readings_stays_tight() {
+        // 60 of 2,000 calls take exactly 20 µs, the rest 1,003–1,099 ns:
+        // the p99 is 20 µs at every rank near it, and the gap to 1,099 ns
+        // is no clock step (20,015 is no multiple of it).
+        let mut calls: Vec<(u64, u64)> = (60..2_000).map(|i| (1_000 + i / 20, 1)).collect();
+        calls.push((20_000, 60));
+        let r = Reading::quantile(&run(&calls), 0.99).unwrap();
+        assert_eq!(r.value, 20_015.0, "the bucket's highest value");
+        assert!(r.low > 19_994.0 && r.high < 20_036.0, "{r:?}");
     }
 
     #[test]
