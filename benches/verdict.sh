@@ -8,7 +8,9 @@
 #     groups of 11, the one run as base and as new in turn), 3 of 3-vs-3
 #     and 2 of 5-vs-5 (runs 1–20): every exit 1 is a false regression;
 #   - a 2× slower "render", 5 runs against 5, in 5 trials;
-#   - a 20 % slower "render", 5-vs-5 and 10-vs-10, in 5 trials each.
+#   - a 20 % slower "render", 5-vs-5 and 10-vs-10, in 5 trials each;
+#   base and new runs alternated, and a trial counts only when "render"
+#   alone regressed.
 # Usage: [LOAD=N] [BY=median] [POOL=110] benches/verdict.sh [TRIALS]
 #   LOAD=N runs N busy loops beside (a loaded machine); BY is diff's --by;
 #   POOL fewer runs of the same program for a shorter run (comparisons
@@ -80,11 +82,13 @@ for g in $(seq 0 9); do
   fi
 done
 for start in 1 7 13; do
+  [ $((start + 5)) -gt "$pool" ] && break
   cat_runs $start $((start + 1)) $((start + 2)) > "$dir/a.jsonl"
   cat_runs $((start + 3)) $((start + 4)) $((start + 5)) > "$dir/b.jsonl"
   diff_files "$dir/a.jsonl" "$dir/b.jsonl" "3v3"
 done
 for start in 1 11; do
+  [ $((start + 9)) -gt "$pool" ] && break
   cat_runs $(seq $start $((start + 4))) > "$dir/a.jsonl"
   cat_runs $(seq $((start + 5)) $((start + 9))) > "$dir/b.jsonl"
   diff_files "$dir/a.jsonl" "$dir/b.jsonl" "5v5"
@@ -98,8 +102,12 @@ power() { # FACTOR RUNS LABEL
   hits=0
   for t in $(seq "$trials"); do
     rm -f "$dir/base.jsonl" "$dir/new.jsonl"
-    runs "$dir/base.jsonl" "$2"
-    runs "$dir/new.jsonl" "$2" "render:$1"
+    # Alternated, as docs/ci/perf.sh does: a drift of the machine (a build
+    # starting beside) hits both sides alike.
+    for _ in $(seq "$2"); do
+      runs "$dir/base.jsonl" 1
+      runs "$dir/new.jsonl" 1 "render:$1"
+    done
     set +e
     "$cli" diff "$dir/base.jsonl" "$dir/new.jsonl" --by "$by" --format json > "$dir/out.json"
     code=$?

@@ -64,9 +64,10 @@
 //! [`CONFIDENCE`], where the process's figure lies as far as the run's own
 //! samples tell: for a quantile, the order-statistic (binomial) interval read
 //! from the run's histogram; for the mean, its standard error; each reaching
-//! at least the next value read either side (a clock step, where the clock's
-//! steps show in the values) and the histogram's precision (3 significant
-//! figures: 0.1 %). A verdict must clear both noises:
+//! at least the histogram's precision (3 significant figures: 0.1 %) and, for
+//! a quantile that one value holds, a clock step either side where the
+//! readings sit on a clock's grid (the figure a whole number of gaps to the
+//! next values read: 30, 60, 90). A verdict must clear both noises:
 //!
 //! - **Between runs**, Welch's interval as above, with each side's spread
 //!   floored by its runs' own resolution (the mean half-width of their

@@ -32,11 +32,13 @@ use crate::load::Side;
 /// (geometric mean over runs), so a verdict's change is its row's.
 ///
 /// Measured on a 2-core VM (benches/verdict.sh), the same program run
-/// 20 times: no false regression among 15 disjoint 1-vs-1, 3-vs-3 and
-/// 5-vs-5 comparisons, quiet or with two busy loops beside; a timer 2x
-/// and one 20% slower caught, alone, at 5-vs-5 in 5 of 5 trials. Save
-/// 5 or more runs a side; an inconclusive verdict says how many would
-/// tell. README: "How diff decides" and the CI recipe.
+/// 110 times, with a two-mode timer and one of a clock tick or a few: no
+/// false regression among 40 disjoint 1-vs-1 and 10 one-vs-ten
+/// comparisons, quiet or with two busy loops beside; a timer 2x and one
+/// 20% slower caught, alone, at 5-vs-5 with runs alternated. Save 5 or
+/// more runs a side, alternating base and new; an inconclusive verdict
+/// says how many would tell, or why no count would. README: "How diff
+/// decides" and the CI recipe.
 #[derive(clap::Args)]
 pub struct Args {
     /// The baseline: a file of saved runs, each run one observation.
