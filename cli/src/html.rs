@@ -185,25 +185,25 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &diff::Diff<'_>) {
             }),
         ];
         for i in 0..names.len() {
-            let value = |f: &diff::Figures| f.busy.get(i).copied();
+            let value = |f: &diff::Figures| f.busy.get(i).copied().flatten();
             cells.push(
                 match (
                     row.base.as_ref().and_then(value),
                     row.new.as_ref().and_then(value),
                 ) {
                     (Some(b), Some(n)) => {
-                        let change = diff::percent(b, n);
+                        let change = (n / b - 1.0) * 100.0;
                         (
                             format!(
                                 "{} → {} ({})",
-                                ReportDuration(b),
-                                ReportDuration(n),
+                                diff::duration_ns(b),
+                                diff::duration_ns(n),
                                 diff::signed(change)
                             ),
                             if change.is_finite() { change } else { f64::MAX },
                         )
                     }
-                    (Some(d), None) | (None, Some(d)) => (ReportDuration(d).to_string(), 0.0),
+                    (Some(d), None) | (None, Some(d)) => (diff::duration_ns(d), 0.0),
                     (None, None) => ("-".to_owned(), 0.0),
                 },
             );

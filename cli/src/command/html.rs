@@ -35,6 +35,7 @@ pub struct Args {
 
 /// Writes the page.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    super::warn_of_threshold(args.threshold);
     let sides = args
         .files
         .iter()
