@@ -9,9 +9,9 @@ use std::time::Duration;
 use perf_timer::saved::{self, LazyRun, RunInfo, SavedRun};
 use perf_timer::{Snapshot, Stats};
 
-use crate::diff::By;
 use crate::error::CliError;
 use crate::evidence::Reading;
+use crate::figure::By;
 
 /// Each run of `path` in turn, header first (see
 /// [`saved::read_lazily`]); each skipped line said on stderr. A file with

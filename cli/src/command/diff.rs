@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use super::emit;
-use crate::diff::{self, By};
+use crate::diff;
 use crate::error::CliError;
+use crate::figure::By;
 use crate::load::Side;
 
 /// Compare two files of saved runs timer by timer; exit status 1 if any regressed.

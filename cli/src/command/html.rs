@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::diff::By;
 use crate::error::CliError;
+use crate::figure::By;
 use crate::html;
 use crate::load::Side;
 

@@ -4,8 +4,9 @@
 
 use serde_json::{json, Value};
 
-use super::{By, Diff, Figures};
+use super::{Diff, Figures};
 use crate::evidence::{self, Call, Doubt};
+use crate::figure::By;
 
 /// The schema's version: bumped when a field changes meaning or goes.
 /// Version 2: figures are the typical run's (geometric mean over runs of
