@@ -10,19 +10,13 @@ use perf_timer::{ReportDuration, Snapshot, Stats};
 use crate::charts;
 use crate::diff;
 use crate::error::CliError;
-use crate::figure::By;
+use crate::judging::Judging;
 use crate::load::Side;
 use crate::markup::{escape, write_rows, NAME_CHARS};
 use crate::plot::{self, legend, Curve};
 
 /// The page for `sides` (`threshold` for the comparison of two).
-pub fn page(
-    sides: &[Side],
-    threshold: f64,
-    by: By,
-    mixed_clocks: bool,
-    most_charts: usize,
-) -> Result<String, CliError> {
+pub fn page(sides: &[Side], judging: Judging, most_charts: usize) -> Result<String, CliError> {
     let names = sides
         .iter()
         .map(Side::describe)
@@ -45,7 +39,7 @@ pub fn page(
                 0 => "diff".to_owned(),
                 i => format!("diff-{}", i + 1),
             };
-            let diff = diff::diff(base, new, threshold, by, None, mixed_clocks)?;
+            let diff = diff::diff(base, new, judging, None)?;
             html.push_str(&diff.html_section(&id, others.len() > 1));
         }
     }

@@ -17,6 +17,7 @@ mod error;
 mod evidence;
 mod figure;
 mod html;
+mod judging;
 mod load;
 mod markup;
 mod merge;

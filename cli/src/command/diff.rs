@@ -8,7 +8,7 @@ use std::process::ExitCode;
 use super::emit;
 use crate::diff;
 use crate::error::CliError;
-use crate::figure::By;
+use crate::judging::{self, Judging};
 use crate::load::Side;
 
 /// Compare two files of saved runs timer by timer; exit status 1 if any regressed.
@@ -46,26 +46,14 @@ pub struct Args {
     pub base: PathBuf,
     /// The change to judge: a file of saved runs, each run one observation.
     pub new: PathBuf,
-    /// How far the judged figure (--by) may move, either way, before it
-    /// counts, in percent: 5% or 5 (1.05x slower or faster); below 0.5
-    /// warns, as 0.05 means 0.05%.
-    #[arg(long, default_value = "5%", value_parser = super::threshold)]
-    pub threshold: f64,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
     /// Only this timer; may be repeated.
     #[arg(long, value_name = "NAME")]
     pub timer: Vec<String>,
-    /// The figure of each run's busy time to judge: median (default:
-    /// steady on a loaded machine), mean (total CPU), or a percentile
-    /// such as p90 or p99.
-    #[arg(long, default_value = "median", value_parser = By::parse)]
-    pub by: By,
-    /// Compare runs saved with different clocks (TSC, thread CPU, …)
-    /// instead of refusing.
-    #[arg(long)]
-    pub allow_mixed_clocks: bool,
+    #[command(flatten)]
+    pub judging: Judging,
 }
 
 /// Output formats.
@@ -78,9 +66,10 @@ pub enum Format {
 
 /// Compares the two files; 1 when a timer regressed.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
-    super::warn_of_threshold(args.threshold);
-    let base = Side::load(&args.base, args.by)?;
-    let new = Side::load(&args.new, args.by)?;
+    let judging = args.judging;
+    judging::warn_of_threshold(judging.threshold);
+    let base = Side::load(&args.base, judging.by)?;
+    let new = Side::load(&args.new, judging.by)?;
     let timers: Option<BTreeSet<String>> =
         (!args.timer.is_empty()).then(|| args.timer.into_iter().collect());
     if let Some(wanted) = &timers {
@@ -95,14 +84,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             });
         }
     }
-    let diff = diff::diff(
-        &base,
-        &new,
-        args.threshold,
-        args.by,
-        timers.as_ref(),
-        args.allow_mixed_clocks,
-    )?;
+    let diff = diff::diff(&base, &new, judging, timers.as_ref())?;
     match args.format {
         Format::Text => emit(&diff.text()),
         Format::Markdown => emit(&diff.markdown()),

@@ -39,46 +39,49 @@ impl Command {
     }
 }
 
-/// `--threshold`: `5%`, `5` (both percent) or `2.5%`.
-pub fn threshold(text: &str) -> Result<f64, String> {
-    let number = text.trim().trim_end_matches('%');
-    match number.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
-        _ => Err(format!(
-            "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
-        )),
-    }
-}
-
-/// Says on stderr when a `--threshold` below 0.5 (percent) looks like a
-/// fraction meant as a percentage (0.05 for 5 %).
-pub fn warn_of_threshold(percent: f64) {
-    if let Some(warning) = threshold_warning(percent) {
-        eprintln!("perf-timer: {warning}");
-    }
-}
-
-fn threshold_warning(percent: f64) -> Option<String> {
-    let trimmed = |x: f64| {
-        let text = format!("{x:.6}");
-        text.trim_end_matches('0').trim_end_matches('.').to_owned()
-    };
-    (percent > 0.0 && percent < 0.5).then(|| {
-        let (given, meant) = (trimmed(percent), trimmed(percent * 100.0));
-        format!(
-            "--threshold {given} means {given} %, not a fraction; did you mean {meant} %? \
-             (--threshold {meant}% for that)"
-        )
-    })
-}
-
-/// `--label k=v`, checked.
+/// `--label k=v`, checked; with the escapes of `PERF_TIMER_LABELS`
+/// (`\=`, `\,` and `\\` for an equals sign, a comma and a backslash), so
+/// that a label saved with them is asked for as it was written.
 pub fn label(text: &str) -> Result<(String, String), String> {
-    match text.split_once('=') {
-        Some((k, v)) if !k.is_empty() => Ok((k.to_owned(), v.to_owned())),
+    let (mut key, mut value) = (String::new(), None::<String>);
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        let c = match (c, chars.clone().next()) {
+            ('\\', Some(e @ ('=' | ',' | '\\'))) => {
+                chars.next();
+                Some(e)
+            }
+            ('=', _) if value.is_none() => {
+                value = Some(String::new());
+                None
+            }
+            (c, _) => Some(c),
+        };
+        if let Some(c) = c {
+            value.as_mut().unwrap_or(&mut key).push(c);
+        }
+    }
+    match value {
+        Some(value) if !key.is_empty() => Ok((key, value)),
         _ => Err(format!(
-            "--label takes key=value (e.g. --label commit=abc123), not {text:?}"
+            "--label takes key=value (e.g. --label commit=abc123; \\= and \\, escape an equals sign \
+             and a comma), not {text:?}"
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_take_the_escapes_that_perf_timer_labels_takes() {
+        let pair = |k: &str, v: &str| Ok((k.to_owned(), v.to_owned()));
+        assert_eq!(label("commit=abc"), pair("commit", "abc"));
+        assert_eq!(label("a=b=c"), pair("a", "b=c"));
+        assert_eq!(label(r"k\=1=v\,w"), pair("k=1", "v,w"));
+        assert_eq!(label(r"path=c:\\x\y"), pair("path", r"c:\x\y"));
+        assert!(label("noeq").is_err() && label("=v").is_err());
     }
 }
 
@@ -91,32 +94,5 @@ fn emit(text: &str) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_threshold_is_a_percentage_with_or_without_its_sign() {
-        assert_eq!(threshold("5%"), Ok(5.0));
-        assert_eq!(threshold("5"), Ok(5.0));
-        assert_eq!(threshold(" 2.5% "), Ok(2.5));
-        assert!(threshold("-1").is_err() && threshold("five").is_err());
-    }
-
-    #[test]
-    fn a_threshold_below_half_a_percent_asks_whether_a_fraction_was_meant() {
-        assert_eq!(
-            threshold_warning(0.05).as_deref(),
-            Some("--threshold 0.05 means 0.05 %, not a fraction; did you mean 5 %? (--threshold 5% for that)")
-        );
-        assert!(threshold_warning(0.1)
-            .unwrap()
-            .contains("did you mean 10 %?"));
-        assert_eq!(threshold_warning(0.5), None);
-        assert_eq!(threshold_warning(5.0), None);
-        assert_eq!(threshold_warning(0.0), None);
     }
 }

@@ -17,6 +17,7 @@ use perf_timer::{ReportDuration, Stats};
 use crate::error::CliError;
 use crate::evidence::{self, Call, Doubt, Judgement, Reading};
 use crate::figure::By;
+use crate::judging::Judging;
 use crate::load::Side;
 
 /// What a timer did between the two sides.
@@ -244,15 +245,18 @@ fn clocks(side: &Side) -> BTreeSet<&str> {
 }
 
 /// Compares every timer of either side (only `timers`, when given). Runs
-/// timed with different clocks are an error unless `mixed_clocks`.
+/// timed with different clocks are an error unless `judging` allows mixed clocks.
 pub fn diff<'a>(
     base: &'a Side,
     new: &'a Side,
-    threshold: f64,
-    by: By,
+    judging: Judging,
     timers: Option<&BTreeSet<String>>,
-    mixed_clocks: bool,
 ) -> Result<Diff<'a>, CliError> {
+    let Judging {
+        threshold,
+        by,
+        allow_mixed_clocks: mixed_clocks,
+    } = judging;
     let (clocks_base, clocks_new) = (clocks(base), clocks(new));
     let mut notes = Vec::new();
     if clocks_base.len() > 1 || clocks_new.len() > 1 || clocks_base != clocks_new {
