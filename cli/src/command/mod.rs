@@ -70,6 +70,18 @@ pub fn label(text: &str) -> Result<(String, String), String> {
     }
 }
 
+/// Writes `text` to stdout. A reader that went away (`| head`) ends the
+/// command quietly, as a Unix filter does: no panic, no message.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
+        Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,17 +94,5 @@ mod tests {
         assert_eq!(label(r"k\=1=v\,w"), pair("k=1", "v,w"));
         assert_eq!(label(r"path=c:\\x\y"), pair("path", r"c:\x\y"));
         assert!(label("noeq").is_err() && label("=v").is_err());
-    }
-}
-
-/// Writes `text` to stdout. A reader that went away (`| head`) ends the
-/// command quietly, as a Unix filter does: no panic, no message.
-fn emit(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Ok(()) => {}
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
     }
 }
