@@ -3,12 +3,15 @@
 //! and saves them through `PERF_TIMER_SAVE` at exit), then runs the command
 //! on the files and checks what it prints and its exit status.
 
+mod common;
+
 use std::future::Future as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use common::{perf_timer, text, Temp};
 use proptest::prelude::*;
 
 /// Set in the child: `seed,runs,scale[,flags]` of the work to record.
@@ -97,26 +100,6 @@ fn child_program() {
     program(&spec);
 }
 
-/// A temp file, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let path = std::env::temp_dir().join(format!(
-            "perf-timer-cli-{name}-{}.jsonl",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        Temp(path)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// Runs the program once, saving to `file`; returns what it printed.
 fn run_program(file: &Path, seed: u64, runs: u64, scale: u64, labels: &str) -> String {
     run_program_with(file, &format!("{seed},{runs},{scale}"), labels)
@@ -143,17 +126,6 @@ fn run_program_with(file: &Path, spec: &str, labels: &str) -> String {
         .filter(|line| !line.starts_with(saved))
         .map(|line| format!("{line}\n"))
         .collect()
-}
-
-fn perf_timer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
 }
 
 fn path(p: &Temp) -> &str {

@@ -2,48 +2,16 @@
 //! runs of different clocks merged, runs that compress far better than
 //! noisy ones. Every command reads what can be read and says what cannot.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::{perf_timer, text, Temp};
 use perf_timer::saved::SavedRun;
 use perf_timer::{Clock, Registry};
-
-/// A temp file, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let path = std::env::temp_dir().join(format!(
-            "perf-timer-files-{name}-{}.jsonl",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        Temp(path)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn perf_timer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The line of a run of "get" and "put", `runs` runs each of `micros` µs,
 /// on `clock`.
