@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use crate::classify::{Classify, ErrOutput, NoErrors};
 use crate::poll::run::{Begin, PollScope, Run};
 use crate::poll::scheduled;
-use crate::state::timer::Timer;
+use crate::state::timer::{RunTimer, Timer};
 
 pin_project! {
     /// A future that times each of its polls and, when it returns `Ready`,
@@ -47,7 +47,7 @@ pin_project! {
 /// run completes, it counts the run as cancelled: its own `Drop`, so that
 /// `Timed` needs none and can be taken apart safely.
 pub(crate) struct TimedRun {
-    pub(crate) timer: Timer,
+    pub(crate) timer: RunTimer,
     pub(crate) run: Run,
 }
 
@@ -58,7 +58,8 @@ impl Drop for TimedRun {
 }
 
 impl<F> Timed<F> {
-    pub(crate) fn new(inner: F, timer: Timer) -> Self {
+    #[inline(always)]
+    pub(crate) fn new(inner: F, timer: RunTimer) -> Self {
         Timed {
             inner,
             timed: TimedRun {
