@@ -137,7 +137,7 @@ pub trait TimedStreamExt: Stream + Sized {
     /// # drop(items);
     /// ```
     fn timed_items(self, name: &str) -> TimedItems<Self> {
-        Timer::new(name).time_items(self)
+        TimedItems::new(self, crate::registry::cached::global_timer(name))
     }
 }
 

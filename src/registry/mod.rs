@@ -1,6 +1,7 @@
 //! `Registry`: name → timer, and the process-wide one.
 
 pub(crate) mod builder;
+pub(crate) mod cached;
 pub(crate) mod interval;
 
 use std::collections::HashMap;

@@ -115,6 +115,22 @@ impl RunTimer {
             RunTimer(ManuallyDrop::new(timer))
         }
     }
+
+    /// A hold on the immortal timer whose core is at `core`.
+    ///
+    /// # Safety
+    ///
+    /// `core` is `Arc::as_ptr` of the core of a timer for which
+    /// [`TimerCore::is_immortal`] is true.
+    #[inline(always)]
+    pub(crate) unsafe fn immortal(core: *const TimerCore) -> Self {
+        // SAFETY: by the caller, `core` is the pointer `Arc::into_raw`
+        // gives for an `Arc` whose strong count was leaked, so the memory
+        // stays valid; the copy is never dropped (see `Drop`).
+        RunTimer(ManuallyDrop::new(Timer {
+            core: unsafe { Arc::from_raw(core) },
+        }))
+    }
 }
 
 impl std::ops::Deref for RunTimer {
@@ -206,6 +222,7 @@ impl TimerCore {
     }
 
     /// Whether its registry shows it.
+    #[inline]
     pub(crate) fn is_listed(&self) -> bool {
         self.listed.load(Relaxed)
     }
