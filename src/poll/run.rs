@@ -240,7 +240,7 @@ impl Run {
     /// scheduling-delay mark if it had one.
     #[inline(always)]
     fn leave(&mut self, state: State) {
-        if self.state() == State::Sampled {
+        if self.polls_state >> STATE_SHIFT == State::Sampled as u32 {
             self.forget_mark();
         }
         self.set_state(state);
@@ -271,7 +271,18 @@ impl Run {
 
     /// The future is being dropped: count a run that did not complete,
     /// keeping its busy time.
+    #[inline(always)]
     pub(crate) fn end(&mut self, core: &TimerCore) {
+        // Most runs end recorded: one compare.
+        if self.polls_state >> STATE_SHIFT == State::Done as u32 {
+            return;
+        }
+        self.end_unfinished(core);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_unfinished(&mut self, core: &TimerCore) {
         let end = match self.state() {
             State::Running | State::Sampled => End::Cancelled,
             State::Panicked => End::Panicked,
