@@ -12,7 +12,11 @@
 //!
 //! With `-- --callgrind`, instead: each variant's instructions per call,
 //! counted by valgrind's callgrind over two lengths (one-time costs
-//! cancel), which hold still on a busy machine where times do not.
+//! cancel), which hold still on a busy machine where times do not; the
+//! global registry then runs on the mock clock, moved by the workloads
+//! (see `MOCK`), so that the counts are the same in every process.
+//! `-- --callgrind Literal` counts the bare variants and those whose name
+//! contains `Literal`.
 
 use std::future::Future;
 use std::hint::black_box;
@@ -138,7 +142,12 @@ mod peer {
 fn handle(name: &'static str) -> &'static Timer {
     static TIMERS: OnceLock<[Timer; 3]> = OnceLock::new();
     let timers = TIMERS.get_or_init(|| {
-        ["run_cost.handle.one", "run_cost.handle.two", "run_cost.handle.sync"].map(Timer::new)
+        [
+            "run_cost.handle.one",
+            "run_cost.handle.two",
+            "run_cost.handle.sync",
+        ]
+        .map(Timer::new)
     });
     timers
         .iter()
@@ -152,6 +161,9 @@ enum Workload {
     TwoPolls,
     Sync,
     Floor,
+    /// One more poll of a long-lived future, never ready: the per-poll
+    /// cost that the `overhead` bench holds.
+    Pending,
 }
 
 impl Workload {
@@ -161,6 +173,7 @@ impl Workload {
             Workload::TwoPolls => "async fn, 2 polls (yield once)",
             Workload::Sync => "sync section",
             Workload::Floor => "two clock reads (the floor)",
+            Workload::Pending => "a pending poll of a long-lived future",
         }
     }
 }
@@ -211,6 +224,8 @@ const VARIANTS: &[(Workload, Way)] = &[
     (Workload::Sync, Way::Hotpath),
     (Workload::Floor, Way::Bare),
     (Workload::Floor, Way::TwoReads),
+    (Workload::Pending, Way::Bare),
+    (Workload::Pending, Way::Handle),
 ];
 
 /// `calls` calls of variant `index`; the sum of their outputs. The one
@@ -268,9 +283,27 @@ fn measured(index: usize, calls: u64) -> u64 {
                 clock.raw().wrapping_sub(start)
             })
         }
+        (Workload::Pending, Way::Bare) => sum = poll_pending(std::future::pending::<()>(), calls),
+        (Workload::Pending, Way::Handle) => {
+            let timer = handle("run_cost.handle.one");
+            sum = poll_pending(timer.time(std::future::pending::<()>()), calls)
+        }
         other => unreachable!("no such variant: {other:?}"),
     }
     sum
+}
+
+/// Polls `future` (never ready) `calls` times; the number of polls.
+#[inline(always)]
+fn poll_pending<F: Future>(future: F, calls: u64) -> u64 {
+    let mut future = pin!(future);
+    let mut cx = Context::from_waker(Waker::noop());
+    let mut polls = 0;
+    for _ in 0..calls {
+        polls += u64::from(future.as_mut().poll(&mut cx).is_pending());
+        work(polls);
+    }
+    polls
 }
 
 /// A CPU clock's reading in nanoseconds.
@@ -285,6 +318,11 @@ fn cpu_nanos(clock: libc::clockid_t) -> u64 {
     ts.tv_sec as u64 * 1_000_000_000 + ts.tv_nsec as u64
 }
 
+/// How long the process's other threads must stay idle to count as
+/// caught up: longer than two ticks of hotpath's aggregator (it drains
+/// its queues every 50 ms, at most 65,536 events a tick).
+const SETTLED: Duration = Duration::from_millis(120);
+
 /// Waits until the process's other threads are idle (a background
 /// aggregator has caught up), so that their work is charged to the
 /// variant that made it.
@@ -294,11 +332,12 @@ fn settle() {
             cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID),
             cpu_nanos(libc::CLOCK_THREAD_CPUTIME_ID),
         );
-        std::thread::sleep(Duration::from_millis(20));
-        let others = cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID) - process
+        std::thread::sleep(SETTLED);
+        let others = cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID)
+            - process
             - (cpu_nanos(libc::CLOCK_THREAD_CPUTIME_ID) - thread);
-        // Less than 1 % of the 20 ms busy elsewhere: caught up.
-        if others < 200_000 {
+        // Less than 1 % of the time busy elsewhere: caught up.
+        if u128::from(others) * 100 < SETTLED.as_nanos() {
             return;
         }
     }
@@ -315,15 +354,16 @@ fn time_variant(index: usize) -> (f64, f64) {
     settle();
     // The settling's own sleeps cost this thread next to nothing.
     let process = cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID) - process;
-    (
-        thread as f64 / CALLS as f64,
-        process as f64 / CALLS as f64,
-    )
+    (thread as f64 / CALLS as f64, process as f64 / CALLS as f64)
 }
 
 fn median_range(values: &mut [f64]) -> (f64, f64, f64) {
     values.sort_by(f64::total_cmp);
-    (values[values.len() / 2], values[0], values[values.len() - 1])
+    (
+        values[values.len() / 2],
+        values[0],
+        values[values.len() - 1],
+    )
 }
 
 fn timing() {
@@ -460,7 +500,9 @@ fn main() {
         std::env::set_var("HOTPATH_METRICS_SERVER_OFF", "1");
     }
     #[cfg(feature = "hotpath")]
-    let _hotpath = hotpath::HotpathGuardBuilder::new("run_cost").build();
+    let _hotpath = hotpath::HotpathGuardBuilder::new("run_cost")
+        .output_path(std::env::temp_dir().join("perf-timer-run-cost.hotpath.txt"))
+        .build();
     if let Some(i) = measure {
         let index: usize = args[i + 1].parse().unwrap();
         let calls: u64 = args[i + 2].parse().unwrap();

@@ -127,9 +127,8 @@ impl RunTimer {
         // SAFETY: by the caller, `core` is the pointer `Arc::into_raw`
         // gives for an `Arc` whose strong count was leaked, so the memory
         // stays valid; the copy is never dropped (see `Drop`).
-        RunTimer(ManuallyDrop::new(Timer {
-            core: unsafe { Arc::from_raw(core) },
-        }))
+        let core = unsafe { Arc::from_raw(core) };
+        RunTimer(ManuallyDrop::new(Timer { core }))
     }
 }
 
