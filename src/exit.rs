@@ -81,8 +81,16 @@ impl Pending {
         for (key, value) in &self.labels {
             run = run.label(key.clone(), value.clone());
         }
-        if let Err(error) = run.append_to(&path) {
-            (self.log)(&format!("perf-timer: the run was not saved: {error}"));
+        // One line either way, so that whoever set PERF_TIMER_SAVE can tell
+        // it worked and where the run went.
+        match run.append_to(&path) {
+            Ok(()) => (self.log)(&format!(
+                "perf-timer: the run ({} timer{}) was appended to {}",
+                run.snapshot().len(),
+                if run.snapshot().len() == 1 { "" } else { "s" },
+                path.display()
+            )),
+            Err(error) => (self.log)(&format!("perf-timer: the run was not saved: {error}")),
         }
     }
 

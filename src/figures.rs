@@ -203,14 +203,53 @@ pub(crate) const FIGURES: [Figure; 13] = [
     },
 ];
 
+/// Wall time as the Prometheus exporter writes it beside busy time as a
+/// summary: a counter of its total. The figure [`Id::Wall`] in that shape,
+/// so not in [`FIGURES`].
+pub(crate) const WALL_TOTAL: Figure = Figure {
+    id: Id::Wall,
+    prometheus: "wall_seconds_total",
+    opentelemetry: "perf_timer.run.wall",
+    kind: Kind::Counter,
+    unit: Unit::Seconds,
+    help: "Wall time (first poll to Ready) of completed runs.",
+    forwarded: false,
+};
+
 /// The figure `id` (`FIGURES` is in `Id` order, which a test checks).
 pub(crate) const fn figure(id: Id) -> &'static Figure {
     &FIGURES[id as usize]
 }
 
-/// The outcomes of `runs`, as the `outcome` label or attribute says them;
-/// `error` runs are also `completed`.
+/// The outcomes of `runs`, as the `outcome` label says them; `error` runs
+/// are also `completed`.
 pub(crate) const OUTCOMES: [&str; 4] = ["completed", "cancelled", "panicked", "error"];
+
+/// OpenTelemetry's counter of runs of each outcome, in [`OUTCOMES`]' order,
+/// with its help: one instrument each, with only the `timer` attribute,
+/// rather than one with an `outcome` attribute too. An SDK keeps at most
+/// [`OPENTELEMETRY_CARDINALITY_LIMIT`] series per instrument by default;
+/// with an `outcome`, the registry's default cap of 1,000 timers made up
+/// to 4,000 in one.
+#[cfg_attr(not(any(test, feature = "opentelemetry")), allow(dead_code))]
+pub(crate) const OPENTELEMETRY_RUNS: [(&str, &str); 4] = [
+    (
+        figure(Id::Runs).opentelemetry,
+        "Completed runs; errors are also completed.",
+    ),
+    ("perf_timer.runs.cancelled", "Runs dropped before Ready."),
+    ("perf_timer.runs.panicked", "Runs ended by a panic."),
+    (
+        "perf_timer.runs.errors",
+        "Completed runs whose output was an error.",
+    ),
+];
+
+/// The series an OpenTelemetry SDK keeps per instrument unless a View
+/// raises it (the Rust SDK's and the specification's default); measurements
+/// of further attribute sets go to one `otel.metric.overflow=true` series.
+#[cfg_attr(not(feature = "opentelemetry"), allow(dead_code))]
+pub(crate) const OPENTELEMETRY_CARDINALITY_LIMIT: usize = 2_000;
 
 #[cfg(test)]
 mod tests {
@@ -220,6 +259,8 @@ mod tests {
     fn each_id_has_one_figure_and_names_follow_their_kind() {
         for (i, f) in FIGURES.iter().enumerate() {
             assert_eq!(f.id as usize, i, "FIGURES is in Id order");
+        }
+        for f in FIGURES.iter().chain([&WALL_TOTAL]) {
             assert_eq!(
                 f.prometheus.ends_with("_total"),
                 f.kind == Kind::Counter,
@@ -230,6 +271,22 @@ mod tests {
             let seconds = f.prometheus.contains("seconds");
             assert_eq!(seconds, f.unit == Unit::Seconds, "{}", f.prometheus);
         }
+        // One OpenTelemetry counter per outcome, each named once, none
+        // taken by another figure.
+        let mut names: Vec<&str> = OPENTELEMETRY_RUNS.iter().map(|r| r.0).collect();
+        names.extend(
+            FIGURES
+                .iter()
+                .filter(|f| f.id != Id::Runs)
+                .map(|f| f.opentelemetry),
+        );
+        let all = names.len();
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), all, "OpenTelemetry names are unique");
+        assert!(OPENTELEMETRY_RUNS
+            .iter()
+            .all(|r| r.0.starts_with("perf_timer.runs")));
     }
 
     /// A registry with one timer and one run.
@@ -250,7 +307,7 @@ mod tests {
             for f in FIGURES.iter().filter(|f| f.id != Id::CpuShare) {
                 let family = match (f.id, text.contains("# TYPE ns_busy_seconds summary")) {
                     // With summaries, wall time is a counter of its own.
-                    (Id::Wall, true) => "ns_wall_seconds_total".to_owned(),
+                    (Id::Wall, true) => format!("ns_{}", WALL_TOTAL.prometheus),
                     _ => format!("ns_{}", f.prometheus),
                 };
                 assert!(

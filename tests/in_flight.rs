@@ -11,7 +11,7 @@ use std::sync::Arc;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::*;
+use common::{runtime, *};
 use perf_timer::{MockClock, Registry};
 
 /// A run in flight hands over its busy time in whole units of 2^16 clock
@@ -226,11 +226,7 @@ fn the_report_and_exports_show_work_in_flight() {
 fn a_long_cpu_bound_task_is_seen_mid_flight_then_aborted() {
     let registry = Registry::new();
     let timer = registry.timer("crunch");
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime(1);
     // The task's own busy time so far, after each step.
     let seen = Arc::new(AtomicU64::new(0));
     let task = {

@@ -56,3 +56,48 @@ fn intervals_report_each_window_and_leave_totals_alone() {
         "a window without runs prints nothing"
     );
 }
+
+#[test]
+fn an_interval_reports_its_own_longest_poll_or_says_it_is_not_known() {
+    let (registry, mock) = mock_registry(); // slow polls from 50 µs
+    let timer = registry.timer("job");
+    let mut intervals = registry.intervals();
+    let longest = |interval: &perf_timer::Interval| interval.get("job").unwrap().longest_poll();
+    let run = |polls: &[Duration]| {
+        let mut fut = std::pin::pin!(timer.time(Steps::new(&mock, polls)));
+        while poll_once(fut.as_mut()).is_pending() {}
+    };
+
+    run(&[ms(250), us(10)]);
+    assert_eq!(longest(&intervals.next().unwrap()), Some(ms(250)));
+
+    // Nothing ran: not the all-time 250 ms.
+    let quiet = intervals.next().unwrap();
+    assert_eq!(longest(&quiet), Some(Duration::ZERO));
+    let detail = quiet.get("job").unwrap().detail().to_string();
+    assert!(
+        detail.contains("  polls  0, 0.00 per run, longest 0.00 ns,"),
+        "{detail}"
+    );
+
+    // Shorter polls than before: the interval's longest is not known.
+    run(&[us(20), us(30)]);
+    let shorter = intervals.next().unwrap();
+    assert_eq!(longest(&shorter), None);
+    let detail = shorter.get("job").unwrap().detail().to_string();
+    assert!(detail.contains(", longest -, "), "{detail}");
+
+    // A poll longer than any before: exactly the interval's.
+    run(&[us(5), ms(300)]);
+    assert_eq!(longest(&intervals.next().unwrap()), Some(ms(300)));
+
+    // A slow poll of a run still in flight sets it too.
+    let mut unfinished = std::pin::pin!(timer.time(Steps::new(&mock, &[ms(400), us(1)])));
+    assert!(poll_once(unfinished.as_mut()).is_pending());
+    let slow = intervals.next().unwrap();
+    assert_eq!(slow.get("job").unwrap().count(), 0);
+    assert_eq!(longest(&slow), Some(ms(400)));
+
+    // Cumulative stats are always known.
+    assert_eq!(timer.stats().longest_poll(), Some(ms(400)));
+}

@@ -17,11 +17,8 @@ use std::time::{Duration, Instant};
 use axum::extract::Path;
 use axum::routing::get;
 use axum::Router;
-use common::spin;
-use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use common::{client, runtime, serve, spin};
+use http_body_util::BodyExt as _;
 use perf_timer::export::{metrics_route, Prometheus};
 use perf_timer::tower::TimedLayer;
 use perf_timer::Registry;
@@ -119,20 +116,12 @@ fn serve_and_scrape(binary: &str, format: Prometheus, flags: &[&str], name: &str
         .route("/users/{id}", get(user))
         .layer(TimedLayer::new(&registry))
         .route("/metrics", metrics_route(&registry, format));
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
-    let listener = rt
-        .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
-        .unwrap();
-    let service = listener.local_addr().unwrap();
-    rt.spawn(async move { axum::serve(listener, app).await });
+    let rt = runtime(2);
+    let (service, _server) = rt.block_on(serve(app));
 
     // Bounded load, before Prometheus starts: the totals then stand still.
     rt.block_on(async {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let client = client();
         for id in 0..REQUESTS {
             let uri = format!("http://{service}/users/{id}").parse().unwrap();
             let response = client.get(uri).await.unwrap();

@@ -9,10 +9,13 @@ use proptest::prelude::*;
 
 const HIGHEST: u64 = 3_600_000_000_000;
 
+/// The highest duration of the registry that `printed` records into.
+const PRINTED_HIGHEST: u64 = u64::MAX / 4;
+
 /// The duration printed in a single-run report line, as (number, unit).
 fn printed(nanos: u64) -> (String, String) {
     let registry = Registry::builder()
-        .highest(Duration::from_nanos(u64::MAX / 4))
+        .highest(Duration::from_nanos(PRINTED_HIGHEST))
         .build()
         .unwrap();
     registry.timer("x").record(Duration::from_nanos(nanos));
@@ -54,13 +57,18 @@ proptest! {
         let stats = timer.stats();
         prop_assert!(stats.histogram() == &one);
         prop_assert_eq!(stats.count(), values.len() as u64);
-        prop_assert_eq!(stats.total(), Duration::from_nanos(values.iter().sum()));
+        // Each value counted as recorded: a clamped one at the clamp.
+        prop_assert_eq!(stats.total(), Duration::from_nanos(values.iter().map(|&v| v.min(HIGHEST)).sum()));
+        prop_assert_eq!(stats.poll_total(), Duration::from_nanos(values.iter().sum()));
+        prop_assert!(stats.mean() <= stats.max());
         prop_assert_eq!(stats.clamped(), values.iter().filter(|&&v| v > HIGHEST).count() as u64);
     }
 
     #[test]
     fn report_durations_follow_the_unit_rules(nanos in any::<u64>().prop_map(|n| n >> (n % 64))) {
         let (number, unit) = printed(nanos);
+        // A run past the range prints as its top, where it is counted.
+        let nanos = nanos.min(PRINTED_HIGHEST);
         let scale = match unit.as_str() {
             "ns" => 1.0,
             "µs" => 1e3,

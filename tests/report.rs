@@ -136,10 +136,42 @@ fn runs_past_the_highest_value_are_clamped_not_lost() {
     let stats = timer.stats();
     assert_eq!((stats.count(), stats.clamped()), (3, 2));
     assert_eq!(stats.min(), Duration::ZERO);
-    assert!(registry
-        .report()
-        .to_string()
-        .ends_with("in 3 runs, 2 clamped\n"));
+    // The time past the range is busy time outside the samples.
+    let report = registry.report().to_string();
+    assert!(
+        report.ends_with("in 3 runs, 2 clamped, poll total 18446744074 s\n"),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_run_past_the_range_never_makes_the_mean_exceed_the_max() {
+    // The default range, 1 h: u64::MAX ns (584 years) is clamped into it.
+    let registry = Registry::new();
+    let timer = registry.timer("edge");
+    for nanos in [0, 1, 2, 1000, u64::MAX] {
+        timer.record(Duration::from_nanos(nanos));
+    }
+    let stats = timer.stats();
+    assert_eq!((stats.count(), stats.clamped()), (5, 1));
+    for (label, d) in [("busy", stats.busy()), ("wall", stats.wall())] {
+        assert!(d.min() <= d.mean() && d.mean() <= d.max(), "{label}: {d:?}");
+        assert!(
+            d.total().as_nanos() <= u128::from(d.count()) * d.max().as_nanos(),
+            "{label}: {d:?}"
+        );
+    }
+    assert_eq!(stats.total(), Duration::from_nanos(3_600_000_001_003));
+    assert!(stats.idle().mean() <= stats.wall().max());
+    assert!(stats.self_time().total() <= stats.total());
+    assert!(stats.longest_poll().unwrap() <= stats.max());
+    // Every poll's time, whole (saturated).
+    assert_eq!(stats.poll_total(), Duration::from_nanos(u64::MAX));
+    assert_eq!(
+        registry.report().to_string(),
+        "timer \"edge\": avg 720 s ± 1440 s, 50% ≤ 2.00 ns, 90% ≤ 3601 s, \
+         99% ≤ 3601 s, max 3601 s in 5 runs, 1 clamped, poll total 18446744074 s\n"
+    );
 }
 
 #[test]

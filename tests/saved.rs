@@ -398,6 +398,12 @@ fn save_to_and_labels_in_code_and_a_failed_save_is_one_line() {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let saved_line = format!(
+        "perf-timer: the run (1 timer) was appended to {}",
+        path.0.display()
+    );
+    assert!(stderr.contains(&saved_line), "{stderr}");
     let run = &saved::read(&path.0).unwrap().runs[0];
     assert_eq!(run.info().labels["machine"], "ci");
     assert!(run.snapshot().get("child.code").is_some());
@@ -570,8 +576,13 @@ fn runs_at_the_top_of_the_range_clamped_or_with_long_wall_times_read_back() {
     let back = round_trip(registry.snapshot());
     let stats = back.get("accept loop").unwrap();
     assert_eq!((stats.count(), stats.clamped()), (3, 1));
+    // The clamped run at the clamp, 1 h; every poll in the poll total.
     assert_eq!(
         stats.total(),
+        Duration::from_millis(3_599_500 + 3_600_000) + us(3)
+    );
+    assert_eq!(
+        stats.poll_total(),
         Duration::from_millis(3_599_500 + 7_200_000) + us(3)
     );
 
@@ -805,4 +816,22 @@ proptest! {
             (values.len() + other.len()) as u64
         );
     }
+}
+
+#[test]
+fn a_merge_of_different_precisions_is_the_same_in_any_order() {
+    let (fine, _) = ranged(Duration::from_nanos(1), Duration::from_secs(10), 3);
+    let (coarse, _) = ranged(Duration::from_nanos(1_000), Duration::from_secs(3_600), 1);
+    for v in [1_100_u64, 1_550, 2_000, 90_000] {
+        fine.timer("t").record(Duration::from_nanos(v));
+        coarse.timer("t").record(Duration::from_nanos(v));
+    }
+    let ab = perf_timer::Snapshot::merge([&fine.snapshot(), &coarse.snapshot()]);
+    let ba = perf_timer::Snapshot::merge([&coarse.snapshot(), &fine.snapshot()]);
+    let (ab, ba) = (ab.get("t").unwrap(), ba.get("t").unwrap());
+    assert_same(ab, ba);
+    // The finest buckets of either: the fine part's values keep theirs.
+    assert_eq!(ab.busy().significant_figures(), 3);
+    assert_eq!(ab.count(), 8);
+    assert!(ab.max() >= Duration::from_nanos(90_000), "{:?}", ab.max());
 }

@@ -6,7 +6,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::spin;
+use common::{runtime, spin};
 use perf_timer::Registry;
 use tokio_metrics::TaskMonitor;
 
@@ -17,11 +17,7 @@ fn the_delay_agrees_with_tokio_metrics_on_a_saturated_runtime() {
     let registry = Registry::builder().scheduling_delay(1).build().unwrap();
     let timer = registry.timer("crowded");
     let monitor = TaskMonitor::new();
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap();
+    let rt = runtime(2);
     rt.block_on(async {
         let tasks: Vec<_> = (0..8)
             .map(|_| {

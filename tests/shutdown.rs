@@ -3,10 +3,13 @@
 //! test runs itself again as a child process and reads its stderr.
 #![cfg(unix)]
 
+mod common;
+
 use std::io::{BufRead as _, BufReader};
 use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
+use common::runtime;
 use perf_timer::TimedExt as _;
 
 /// Set in the child: which scenario to play.
@@ -29,24 +32,19 @@ fn stderr(output: &Output) -> String {
 /// The `#[tokio::main]` pattern: the guard drops inside the runtime, the
 /// runtime then drops the task still running.
 fn main_with_a_task_still_running() {
-    tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(2)
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async {
-            let _report = perf_timer::report_at_exit();
-            tokio::spawn(
-                async {
-                    loop {
-                        tokio::time::sleep(Duration::from_millis(1)).await;
-                    }
+    runtime(2).block_on(async {
+        let _report = perf_timer::report_at_exit();
+        tokio::spawn(
+            async {
+                loop {
+                    tokio::time::sleep(Duration::from_millis(1)).await;
                 }
-                .timed("bg"),
-            );
-            async {}.timed("main work").await;
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        });
+            }
+            .timed("bg"),
+        );
+        async {}.timed("main work").await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    });
 }
 
 #[test]

@@ -10,11 +10,8 @@ use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::routing::get;
 use axum::Router;
-use common::spin;
+use common::{client, serve, spin};
 use http_body_util::{BodyExt as _, Empty};
-use hyper::body::Bytes;
-use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
 use perf_timer::tower::TimedLayer;
 use perf_timer::Registry;
 
@@ -44,7 +41,7 @@ async fn each_route_is_timed_by_poll_time_with_errors_and_unmatched_bounded() {
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
 
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let get = |path: String| {
         let client = client.clone();
         async move {
@@ -178,7 +175,7 @@ async fn refused_methods_make_no_timers() {
         app = app.route(route, get(|| async { "ok" }));
     }
     let (addr, server) = serve(app.layer(TimedLayer::new(&registry))).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let methods = [
         "GET", "POST", "PUT", "DELETE", "PATCH", "HEAD", "OPTIONS", "TRACE", "BREW", "PURGE",
     ];
@@ -244,7 +241,7 @@ async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
     let registry = Registry::new();
     let app = Router::new().route("/metrics", metrics_route(&registry, Prometheus::new("app")));
     let (addr, server) = serve(app).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let scrape = || {
         let client = client.clone();
         async move {
@@ -270,6 +267,98 @@ async fn metrics_route_answers_each_scrape_with_a_snapshot_taken_after_it() {
     server.abort();
 }
 
+/// `metrics_route` serves what the client weighs highest (`q`), never a
+/// type it refuses with `q=0`, reads media types without regard to case,
+/// answers `406` when it can serve nothing acceptable, and ends the run
+/// JSON with a newline, so that answers appended to a file read back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn metrics_route_honours_weights_and_case_and_ends_the_run_json_with_a_newline() {
+    use perf_timer::export::{metrics_route, Prometheus, RUN_MEDIA_TYPE};
+    let registry = Registry::new();
+    registry.timer("x").record(Duration::from_micros(7));
+    let app = Router::new().route(
+        "/metrics",
+        metrics_route(&registry, Prometheus::new("app").native()),
+    );
+    let (addr, server) = serve(app).await;
+    let client = client();
+    let scrape = |accept: &'static str| {
+        let client = client.clone();
+        async move {
+            let mut request = http::Request::builder().uri(format!("http://{addr}/metrics"));
+            if !accept.is_empty() {
+                request = request.header(http::header::ACCEPT, accept);
+            }
+            let response = client
+                .request(request.body(Empty::new()).unwrap())
+                .await
+                .unwrap();
+            let status = response.status();
+            let content_type = response.headers()[http::header::CONTENT_TYPE]
+                .to_str()
+                .unwrap()
+                .to_owned();
+            let body = response.into_body().collect().await.unwrap().to_bytes();
+            (status, content_type, body.to_vec())
+        }
+    };
+
+    // The run JSON, a whole line; two answers appended make a file of two runs.
+    let (status, content_type, body) = scrape(RUN_MEDIA_TYPE).await;
+    assert_eq!(
+        (status, content_type.as_str()),
+        (StatusCode::OK, RUN_MEDIA_TYPE)
+    );
+    assert_eq!(body.last(), Some(&b'\n'));
+    assert_eq!(body.iter().filter(|&&b| b == b'\n').count(), 1);
+    let (_, _, second) = scrape(RUN_MEDIA_TYPE).await;
+    let path = std::env::temp_dir().join(format!("perf-timer-route-{}.jsonl", std::process::id()));
+    std::fs::write(&path, [body, second].concat()).unwrap();
+    let file = perf_timer::saved::read(&path).unwrap();
+    std::fs::remove_file(&path).unwrap();
+    assert_eq!((file.runs.len(), file.skipped.len()), (2, 0));
+
+    let kind = |content_type: &str| content_type.split(';').next().unwrap().to_owned();
+    for (accept, served) in [
+        ("", "text/plain"),
+        ("*/*", "text/plain"),
+        // The highest weight wins, not the first named.
+        ("application/openmetrics-text;q=0.2, text/plain;q=0.9", "text/plain"),
+        (
+            "text/plain;q=0.3, application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0.7",
+            "application/vnd.google.protobuf",
+        ),
+        // q=0 refuses, even with a wildcard beside it.
+        (
+            "application/vnd.google.protobuf;proto=io.prometheus.client.MetricFamily;encoding=delimited;q=0, text/plain;q=0.1",
+            "text/plain",
+        ),
+        ("text/plain;q=0, */*, application/openmetrics-text;q=0.5", "application/openmetrics-text"),
+        (
+            "application/vnd.perf-timer.run+json;q=0, text/plain;version=0.0.4",
+            "text/plain",
+        ),
+        // Case is no matter.
+        ("Application/OpenMetrics-Text; Version=1.0.0", "application/openmetrics-text"),
+        ("APPLICATION/VND.PERF-TIMER.RUN+JSON", RUN_MEDIA_TYPE),
+    ] {
+        let (status, content_type, _) = scrape(accept).await;
+        assert_eq!(status, StatusCode::OK, "{accept}");
+        assert_eq!(kind(&content_type), served, "Accept: {accept}");
+    }
+    // Nothing it serves is acceptable.
+    for accept in ["text/plain;q=0", "application/json", "*/*;q=0"] {
+        let (status, _, body) = scrape(accept).await;
+        assert_eq!(status, StatusCode::NOT_ACCEPTABLE, "{accept}");
+        let body = String::from_utf8(body).unwrap();
+        assert!(
+            body.contains("text/plain") && body.contains(RUN_MEDIA_TYPE),
+            "{body}"
+        );
+    }
+    server.abort();
+}
+
 /// A streamed response is one run to the body's end: the CPU spent making
 /// each chunk is busy time, and wall time runs to the last chunk.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -289,7 +378,7 @@ async fn a_streamed_body_is_timed_to_its_end() {
         .route("/stream", get(chunks))
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
-    let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+    let client = client();
     let response = client
         .get(format!("http://{addr}/stream").parse().unwrap())
         .await
@@ -332,7 +421,7 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
         .layer(TimedLayer::new(&registry));
     let (addr, server) = serve(app).await;
     {
-        let client = Client::builder(TokioExecutor::new()).build_http::<Empty<Bytes>>();
+        let client = client();
         let response = client
             .get(format!("http://{addr}/events").parse().unwrap())
             .await
@@ -349,21 +438,6 @@ async fn a_stream_the_client_leaves_is_cancelled_with_its_busy_time() {
         stats.poll_total()
     );
     server.abort();
-}
-
-/// `app` served on a free port of 127.0.0.1: its address and the server.
-async fn serve(
-    app: Router,
-) -> (
-    std::net::SocketAddr,
-    tokio::task::JoinHandle<std::io::Result<()>>,
-) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    (
-        addr,
-        tokio::spawn(async move { axum::serve(listener, app).await }),
-    )
 }
 
 /// `name`'s stats once `ready` says so, checked every 10 ms for 10 s.

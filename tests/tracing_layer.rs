@@ -39,7 +39,7 @@ fn spans_are_timed_by_their_time_entered() {
         assert_eq!(fetch.wall().total(), us(1030));
         // Two polls, and `Instrumented` enters the span once more to drop the future.
         assert_eq!(fetch.polls(), 3);
-        assert_eq!(fetch.longest_poll(), us(20));
+        assert_eq!(fetch.longest_poll(), Some(us(20)));
 
         // Entered again while entered: counted once.
         let span = tracing::info_span!("reentrant");

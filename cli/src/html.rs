@@ -36,13 +36,18 @@ pub fn page(
         escape(&names),
         escape(&names)
     );
-    if let [base, new] = sides {
-        comparison(
-            &mut html,
-            &diff::diff(base, new, threshold, by, None, mixed_clocks)?,
-        );
+    // Two files: one comparison. More: each against the first, the base.
+    if let [base, others @ ..] = sides {
+        for (i, new) in others.iter().enumerate() {
+            let id = match i {
+                0 => "diff".to_owned(),
+                i => format!("diff-{}", i + 1),
+            };
+            let diff = diff::diff(base, new, threshold, by, None, mixed_clocks)?;
+            comparison(&mut html, &id, others.len() > 1, &diff);
+        }
     }
-    let most = if sides.len() == 2 {
+    let most = if sides.len() >= 2 {
         REPORT_ROWS_BESIDE_A_COMPARISON
     } else {
         usize::MAX
@@ -113,8 +118,22 @@ pub fn page(
     Ok(html)
 }
 
-fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
-    let _ = writeln!(html, "<section id=\"diff\">\n<h2>Comparison</h2>\n<p>");
+/// A comparison's section, `id` its element id; `named`: its heading names
+/// the two files (a page of several comparisons).
+fn comparison(html: &mut String, id: &str, named: bool, diff: &diff::Diff<'_>) {
+    let title = match named {
+        true => format!(
+            "Comparison: {} against {}",
+            diff.new.describe(),
+            diff.base.describe()
+        ),
+        false => "Comparison".to_owned(),
+    };
+    let _ = writeln!(
+        html,
+        "<section id=\"{id}\">\n<h2>{}</h2>\n<p>",
+        escape(&title)
+    );
     for line in diff.heading() {
         let _ = writeln!(html, "{}<br>", escape(&line));
     }
@@ -166,25 +185,25 @@ fn comparison(html: &mut String, diff: &diff::Diff<'_>) {
             }),
         ];
         for i in 0..names.len() {
-            let value = |f: &diff::Figures| f.busy.get(i).copied();
+            let value = |f: &diff::Figures| f.busy.get(i).copied().flatten();
             cells.push(
                 match (
                     row.base.as_ref().and_then(value),
                     row.new.as_ref().and_then(value),
                 ) {
                     (Some(b), Some(n)) => {
-                        let change = diff::percent(b, n);
+                        let change = (n / b - 1.0) * 100.0;
                         (
                             format!(
                                 "{} → {} ({})",
-                                ReportDuration(b),
-                                ReportDuration(n),
+                                diff::duration_ns(b),
+                                diff::duration_ns(n),
                                 diff::signed(change)
                             ),
                             if change.is_finite() { change } else { f64::MAX },
                         )
                     }
-                    (Some(d), None) | (None, Some(d)) => (ReportDuration(d).to_string(), 0.0),
+                    (Some(d), None) | (None, Some(d)) => (diff::duration_ns(d), 0.0),
                     (None, None) => ("-".to_owned(), 0.0),
                 },
             );

@@ -3,12 +3,12 @@
 //! HdrHistogram's percentile distribution (`.hgrm`) and interval log, and
 //! `serde` for everything else.
 
+mod accept;
 mod hgrm;
 #[cfg(feature = "hdr-log")]
 mod interval_log;
 mod native;
 mod prometheus;
-mod protobuf;
 #[cfg(feature = "serde")]
 mod serde;
 

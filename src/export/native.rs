@@ -11,16 +11,26 @@
 //! counted one native bucket low only when an HDR bucket straddles a
 //! native boundary, that is, when it lies within the histogram's precision
 //! above the boundary; never high, and never further.
+//!
+//! The first HDR bucket is the one exception. With the default `lowest`
+//! (1 ns) it holds only zero, which goes to the zero bucket. With a raised
+//! `lowest` (say 1 µs, a first bucket of 0 to 511 ns) it holds every value
+//! under the first power of two at or below `lowest`, zeros included, told
+//! apart no finer: it goes whole to the native bucket holding its
+//! *highest* value, where our own quantiles place it, not to the zero
+//! bucket, where Prometheus would read them all as 0.
 
 use crate::read::Distribution;
 
 /// The schema served by default: base 2^(1/8), buckets about 9 % wide.
 pub(crate) const SCHEMA: i8 = 3;
 
-/// Prometheus' zero bucket width: values at or below it (recorded zeros)
-/// are counted apart. Non-zero, which is also what marks a histogram as
-/// native to a parser.
+/// Prometheus' zero bucket width: values at or below it (recorded zeros,
+/// where the first HDR bucket holds only zero) are counted apart. Below
+/// any value a registry tells apart from zero (1 ns at the least); non-zero,
+/// which is also what marks a histogram as native to a parser.
 pub(crate) const ZERO_THRESHOLD: f64 = 2.938_735_877_055_719e-39;
+const _: () = assert!(ZERO_THRESHOLD < 1e-9, "the zero bucket is below 1 ns");
 
 /// Empty runs this short, or shorter, between populated buckets are sent
 /// as zero counts rather than a new span: cheaper on the wire.
@@ -30,7 +40,7 @@ const GAP_FILLED: i32 = 2;
 /// spans of consecutive buckets and their counts.
 #[derive(Debug, Default)]
 pub(crate) struct Exponential {
-    /// Values at or below [`ZERO_THRESHOLD`].
+    /// Recorded zeros, where the layout tells them apart.
     pub(crate) zero_count: u64,
     /// (offset, length): the first span's offset is its first index, each
     /// later one's the empty buckets since the previous span.
@@ -57,16 +67,21 @@ impl Exponential {
         let mut last: Option<i32> = None;
         // HDR buckets come in order: the table's cursor only moves up.
         let mut k = 0;
+        // What counter 0 holds: only zero at a `lowest` of 1 ns; else the
+        // values under the first unit, told apart no finer (see the module
+        // docs).
+        let first_top = layout.highest_value(0);
         distribution.for_each_bucket(|counter, n| {
-            if counter == 0 {
-                // Counter 0 holds only zero.
+            if counter == 0 && first_top == 0 {
                 self.zero_count = self.zero_count.saturating_add(n);
                 return;
             }
             while k < table.tops.len() && table.tops[k] < counter {
                 k += 1;
             }
-            let index = if k < table.tops.len() {
+            let index = if counter == 0 {
+                table.bounds.index(first_top as f64 / 1e9)
+            } else if k < table.tops.len() {
                 table.first + k as i32
             } else {
                 // Beyond the table (a layout widened past its highest).
@@ -296,6 +311,36 @@ mod tests {
         }
         // The spans leave gaps of more than GAP_FILLED empty buckets only.
         assert!(native.spans[1..].iter().all(|s| s.0 > GAP_FILLED));
+    }
+
+    #[test]
+    fn under_a_raised_lowest_values_go_to_a_bucket_not_to_zero() {
+        // lowest 1 µs: HDR's first bucket holds 0 to 511 ns.
+        let registry = crate::registry::Registry::builder()
+            .lowest(std::time::Duration::from_micros(1))
+            .build()
+            .unwrap();
+        let timer = registry.timer("t");
+        for ns in [0, 1, 300, 511, 512, 5_000] {
+            timer.record(std::time::Duration::from_nanos(ns));
+        }
+        let stats = timer.stats();
+        let mut native = Exponential::default();
+        native.fill(stats.busy(), SCHEMA);
+        assert_eq!(native.zero_count, 0, "nothing under 512 ns reads as 0");
+        let bounds = Bounds::new(SCHEMA);
+        let at_511 = bounds.index(511e-9);
+        let at_512 = bounds.index(512e-9);
+        // 5 µs, as its HDR bucket (512 ns wide here) starts: 4,608 ns.
+        let layout = stats.busy().layout();
+        assert_eq!(layout.value(layout.index(5_000)), 4_608);
+        let at_5us = bounds.index(4_608e-9);
+        // 511 ns and 512 ns share a native bucket at schema 3 ((470, 512]).
+        assert_eq!(at_511, at_512);
+        assert_eq!(native.spans, [(at_511, 1), (at_5us - at_511 - 1, 1)]);
+        assert_eq!(native.counts, [5, 1]);
+        // Where our own quantiles place the first bucket.
+        assert_eq!(stats.quantile(0.5), std::time::Duration::from_nanos(511));
     }
 
     #[test]

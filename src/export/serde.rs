@@ -22,7 +22,8 @@ struct StatsFields<'a> {
     polls: u64,
     slow_polls: u64,
     blocked_polls: u64,
-    longest_poll_ns: u64,
+    /// `null` over an interval in which it is not known.
+    longest_poll_ns: Option<u64>,
     poll_total_ns: u64,
     in_flight: u64,
     abandoned_busy_ns: u64,
@@ -107,7 +108,7 @@ impl Serialize for Stats {
             polls: self.polls(),
             slow_polls: self.slow_polls(),
             blocked_polls: self.blocked_polls(),
-            longest_poll_ns: saturating_nanos(self.longest_poll()),
+            longest_poll_ns: self.longest_poll().map(saturating_nanos),
             poll_total_ns: saturating_nanos(self.poll_total()),
             in_flight: self.in_flight(),
             abandoned_busy_ns: saturating_nanos(self.abandoned_busy()),

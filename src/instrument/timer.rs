@@ -33,7 +33,7 @@ impl Timer {
 
     /// Records one run of `busy` by hand. Durations past the registry's
     /// highest trackable value are recorded as that value and counted as
-    /// [clamped](Stats::clamped). Nothing is recorded while the registry is
+    /// [clamped](crate::Stats::clamped). Nothing is recorded while the registry is
     /// switched off.
     ///
     /// ```

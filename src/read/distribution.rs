@@ -19,7 +19,9 @@ use crate::record::Layout;
 /// reading a thousand timers costs what their values need, not a full
 /// histogram each. Quantiles, min, max and the deviation come from those buckets and
 /// equal what HdrHistogram computes for the same runs (3 significant
-/// figures by default); the total and the mean are exact to the nanosecond.
+/// figures by default); the total and the mean are exact to the nanosecond
+/// (of the durations as counted: one past the highest trackable duration as
+/// that duration, so that the mean never exceeds the max).
 /// [`histogram`](Distribution::histogram) builds the full
 /// `hdrhistogram::Histogram` on first call.
 ///
@@ -140,8 +142,10 @@ impl Distribution {
         self.count
     }
 
-    /// Sum of the durations, exact; it saturates at `Duration::from_nanos(u64::MAX)`
-    /// (584 years) rather than wrapping.
+    /// Sum of the durations, exact, each as the histogram counts it (a run
+    /// past the highest trackable duration as that duration, so the total
+    /// is at most `count × max`); it saturates at
+    /// `Duration::from_nanos(u64::MAX)` (584 years) rather than wrapping.
     ///
     /// ```
     /// use std::time::Duration;

@@ -169,7 +169,8 @@ pub(super) fn write_line(
             n => write!(f, ", {n} {many}")?,
         }
     }
-    // Busy time outside the samples: runs in flight, cancelled or panicked.
+    // Busy time outside the samples: runs in flight, cancelled or
+    // panicked, and the part of clamped runs past the range.
     if stats.poll_total() > stats.total() {
         write!(f, ", poll total {}", ns(stats.poll_total()))?;
     }
@@ -214,6 +215,18 @@ pub(crate) fn runs_per_second(runs: u64, elapsed: Duration) -> Option<f64> {
 
 fn ns(d: Duration) -> Nanos {
     Nanos(d.as_nanos() as f64)
+}
+
+/// A longest poll, or `-` over an interval where it is not known.
+struct Longest(Option<Duration>);
+
+impl fmt::Display for Longest {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.0 {
+            Some(d) => ns(d).fmt(f),
+            None => f.write_str("-"),
+        }
+    }
 }
 
 /// `avg 73.1 µs ± 18.0 µs`: the deviation at 3 significant figures, in the
@@ -306,7 +319,7 @@ impl fmt::Display for Detail<'_> {
             "  polls  {}, {:.2} per run, longest {}, {} slow, {} blocked, total {}",
             s.polls(),
             s.polls_per_run(),
-            ns(s.longest_poll()),
+            Longest(s.longest_poll()),
             s.slow_polls(),
             s.blocked_polls(),
             ns(s.poll_total())

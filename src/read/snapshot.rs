@@ -37,7 +37,8 @@ impl Snapshot {
     /// What happened between `earlier` (of the same registry) and this
     /// snapshot, per timer: the runs completed in between, their
     /// distributions and sums exactly; a timer new since then counts from
-    /// zero. Gauges (in flight) and the longest poll are as of now.
+    /// zero. Gauges (in flight) are as of now; the longest poll is the
+    /// interval's where it can be known ([`Stats::longest_poll`]).
     ///
     /// ```
     /// use std::time::Duration;

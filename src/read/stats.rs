@@ -19,6 +19,16 @@ use crate::record::{Layout, Reading, Totals};
 /// wall, idle, self, polls, errors) are the sums over exactly the runs its
 /// distributions count.
 ///
+/// **Figures that agree.** A run longer than the registry's
+/// [`highest`](crate::RegistryBuilder::highest) trackable duration (1 h by
+/// default) is counted as that duration, in the histograms and in every
+/// sum over the runs alike: busy, wall, idle and self time (its nested
+/// time and longest poll are kept within it too). So for busy and wall
+/// time, `min ≤ mean ≤ max` and `total ≤ count × max` always hold, and
+/// [`clamped`](Stats::clamped) says how many runs were cut. Only
+/// [`poll_total`](Stats::poll_total), the time of every poll, counts them
+/// whole: it is no sum of samples, and never goes down.
+///
 /// **One vocabulary.** [`busy`](Stats::busy) and [`wall`](Stats::wall) are
 /// [`Distribution`]s with the same methods; the busy time, what this crate
 /// is about, also has shorthands here ([`count`](Stats::count),
@@ -47,6 +57,9 @@ pub struct Stats {
     busy: Distribution,
     wall: Distribution,
     scheduled: Distribution,
+    /// The longest poll, in nanoseconds; `None` over a window in which it
+    /// cannot be known (see [`Stats::longest_poll`]).
+    longest_poll: Option<u64>,
     quantiles: Arc<[f64]>,
 }
 
@@ -112,16 +125,27 @@ impl Stats {
             busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
             wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
             scheduled: Distribution::new(layout, reading.scheduled, reading.scheduled_nanos),
+            longest_poll: Some(totals.longest_poll),
             totals,
             quantiles,
         }
     }
 
     /// What happened between `earlier` (stats of the same timer) and these.
-    /// The longest poll stays the longest since the start.
     pub(crate) fn since(&self, earlier: &Stats) -> Stats {
         let totals = self.totals.since(&earlier.totals);
+        // A maximum has no difference. It is the window's own where it
+        // grew in the window (the larger one was counted since), and zero
+        // where nothing that could set it happened (a completed run or a
+        // slow poll); otherwise the window's longest poll is some poll at
+        // most the all-time one, which one is not known.
+        let longest_poll = match (self.longest_poll, earlier.longest_poll) {
+            _ if totals.count == 0 && totals.slow_polls == 0 => Some(0),
+            (Some(now), Some(then)) if now > then => Some(now),
+            _ => None,
+        };
         Stats {
+            longest_poll,
             name: self.name.clone(),
             busy: self.busy.since(&earlier.busy, totals.busy_nanos),
             wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
@@ -326,6 +350,12 @@ impl Stats {
 
     /// Polls of completed runs (a sync section or manual sample counts one).
     ///
+    /// ##### Interpretation
+    /// Each poll is a wake, a trip through the scheduler and a return to
+    /// the future. More polls for the same work means the run waits more
+    /// often (smaller reads, more lock contention, chattier I/O): see
+    /// [`polls_per_run`](Stats::polls_per_run).
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -339,6 +369,16 @@ impl Stats {
     }
 
     /// Mean polls per completed run.
+    ///
+    /// ##### Interpretation
+    /// 1 means the run finished in the poll that started it (it never
+    /// waited); a rise at the same busy time means it now waits more
+    /// often, and its wall time (`wall().mean()`) usually rises with it.
+    /// A run that yields in a loop (`yield_now`) adds a poll per turn.
+    ///
+    /// ##### See also
+    /// [`polls`](Stats::polls), [`scheduled`](Stats::scheduled) (how long
+    /// each wait for a worker took).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -355,20 +395,57 @@ impl Stats {
         }
     }
 
-    /// The longest single poll (or sync section) of any run, slow polls of
-    /// unfinished runs included.
+    /// The longest single poll (or sync section) of any completed run,
+    /// and of any slow poll of a run not completed; zero before any.
+    /// Always known for a timer's stats since its start.
+    ///
+    /// Over an interval ([`Snapshot::since`](crate::Snapshot::since),
+    /// [`Registry::intervals`](crate::Registry::intervals)) it is the
+    /// interval's own: zero when no run completed and no poll was slow in
+    /// it, exact when it holds a poll longer than any before it, and
+    /// `None` otherwise: a maximum cannot be taken apart, so the interval's
+    /// longest poll is then only known to be at most the all-time one.
     ///
     /// ```
-    /// let timer = perf_timer::Registry::new().timer("a");
-    /// timer.record(std::time::Duration::from_micros(4));
-    /// assert_eq!(timer.stats().longest_poll(), std::time::Duration::from_micros(4));
+    /// use std::time::Duration;
+    ///
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("a");
+    /// timer.record(Duration::from_micros(4));
+    /// assert_eq!(timer.stats().longest_poll(), Some(Duration::from_micros(4)));
+    ///
+    /// let before = registry.snapshot();
+    /// let quiet = registry.snapshot().since(&before);
+    /// assert_eq!(quiet.get("a").unwrap().longest_poll(), Some(Duration::ZERO));
+    /// timer.record(Duration::from_micros(9));
+    /// let longer = registry.snapshot().since(&before);
+    /// assert_eq!(longer.get("a").unwrap().longest_poll(), Some(Duration::from_micros(9)));
+    /// let before = registry.snapshot();
+    /// timer.record(Duration::from_micros(1));
+    /// let shorter = registry.snapshot().since(&before);
+    /// assert_eq!(shorter.get("a").unwrap().longest_poll(), None); // 1 µs, but not known
     /// ```
-    pub fn longest_poll(&self) -> Duration {
-        Duration::from_nanos(self.totals.longest_poll)
+    pub fn longest_poll(&self) -> Option<Duration> {
+        self.longest_poll.map(Duration::from_nanos)
     }
 
     /// Polls longer than the registry's slow-poll threshold (50 µs by
     /// default), whether their run completed or not.
+    ///
+    /// ##### Interpretation
+    /// A poll holds its worker thread: while it runs, no other task on
+    /// that worker moves. tokio's guidance is 10–100 µs between `.await`s;
+    /// a rise here means some run computes too long without yielding, and
+    /// every task behind it on the worker waits (their
+    /// [`scheduled`](Stats::scheduled) delay rises). Move the long part to
+    /// `spawn_blocking`, or split it with `yield_now`.
+    ///
+    /// ##### See also
+    /// [`longest_poll`](Stats::longest_poll) (how long the worst was),
+    /// [`blocked_polls`](Stats::blocked_polls) (polls that waited inside
+    /// `poll` rather than computing),
+    /// [`RegistryBuilder::slow_poll_threshold`](crate::RegistryBuilder::slow_poll_threshold) (the
+    /// threshold).
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
@@ -381,6 +458,18 @@ impl Stats {
     /// Sampled polls found blocked inside `poll` (see
     /// [`RegistryBuilder::blocking_detection`](crate::RegistryBuilder::blocking_detection)).
     ///
+    /// ##### Interpretation
+    /// A blocked poll spent most of its time off the CPU while holding its
+    /// worker: a synchronous `std::fs` call, a `std::sync::Mutex` held
+    /// elsewhere, `thread::sleep`, a blocking DNS lookup. Unlike a slow
+    /// poll that computes, it wastes the worker without doing work; any
+    /// count above 0 is worth finding. Use the async equivalent, or
+    /// `spawn_blocking`.
+    ///
+    /// ##### See also
+    /// [`cpu_share`](Stats::cpu_share) (the share of sampled poll time
+    /// that was on the CPU), [`slow_polls`](Stats::slow_polls).
+    ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// assert_eq!(timer.stats().blocked_polls(), 0);
@@ -390,6 +479,19 @@ impl Stats {
     }
 
     /// Runs dropped after their first poll and before `Ready`.
+    ///
+    /// ##### Interpretation
+    /// A timeout fired, a `select!` took another branch, a client went
+    /// away, or the runtime shut down with the task in flight. Their busy
+    /// time is in [`abandoned_busy`](Stats::abandoned_busy), never in the
+    /// samples, so a rise here can hide work: busy quantiles describe only
+    /// the runs that finished. Expected where runs race (a `select!` of
+    /// two sources cancels one each time); a rise otherwise usually means
+    /// what the runs wait on got slower (compare `wall()`).
+    ///
+    /// ##### See also
+    /// [`poll_total`](Stats::poll_total) (every poll, cancelled runs
+    /// included), [`in_flight`](Stats::in_flight).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -407,6 +509,11 @@ impl Stats {
 
     /// Runs ended by a panic inside a poll (or inside a timed sync section).
     ///
+    /// ##### Interpretation
+    /// Each is a bug or an unhandled case that unwound through the timed
+    /// code: any rise is worth its backtrace. Their busy time is in
+    /// [`abandoned_busy`](Stats::abandoned_busy).
+    ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
     /// let _ = std::panic::catch_unwind(|| {
@@ -423,6 +530,14 @@ impl Stats {
     /// [`TimedExt::timed_result`](crate::TimedExt::timed_result)); they are
     /// also samples, counted in [`count`](Stats::count).
     ///
+    /// ##### Interpretation
+    /// An error run is a sample: a fast failure (a refused connection, a
+    /// cache miss answered early) pulls the busy quantiles down, so a
+    /// latency that improves as errors rise is no improvement. Read them
+    /// together: `errors() as f64 / count() as f64` is the error rate.
+    /// `#[timed]` on a function returning `Result` counts `Err` here;
+    /// `.timed_result()` does for a future.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
     /// # async fn main() {
@@ -437,15 +552,20 @@ impl Stats {
         self.totals.errors
     }
 
-    /// Runs longer than the registry's highest trackable duration, recorded
-    /// as that duration (their exact time still counts in [`total`](Stats::total)).
+    /// Runs longer than the registry's highest trackable duration (busy or
+    /// wall time), recorded as that duration: in the histograms and in the
+    /// sums ([`total`](Stats::total), [`mean`](Stats::mean), idle and self
+    /// time) alike, so that the mean never exceeds the maximum. Their whole
+    /// time still counts in [`poll_total`](Stats::poll_total).
     ///
     /// ```
     /// use std::time::Duration;
     /// let registry = perf_timer::Registry::builder().highest(Duration::from_secs(1)).build().unwrap();
     /// registry.timer("a").record(Duration::from_secs(5));
     /// let stats = registry.stats("a").unwrap();
-    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(5)));
+    /// assert_eq!((stats.clamped(), stats.total()), (1, Duration::from_secs(1)));
+    /// assert!(stats.mean() <= stats.max());
+    /// assert_eq!(stats.poll_total(), Duration::from_secs(5));
     /// ```
     pub fn clamped(&self) -> u64 {
         self.totals.clamped
@@ -456,6 +576,13 @@ impl Stats {
     /// each wake of a sampled run, the time until its next poll began (the
     /// time it waited for a worker thread). Empty when that is off. Kept
     /// apart from the stripes, so not part of a consistent read.
+    ///
+    /// ##### Interpretation
+    /// Time a run was ready and waited for a worker: the runtime's queue,
+    /// not this code. A rise means the workers are busy (CPU saturation,
+    /// too few workers) or some other task holds one with long polls (see
+    /// [`slow_polls`](Stats::slow_polls) on the other timers). It adds to
+    /// [`wall`](Stats::wall) time, never to busy time.
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -488,8 +615,20 @@ impl Stats {
     /// and its end on another can come out short by that flush, for that
     /// read only.
     ///
-    /// [`total`](Stats::total) is the busy time of completed runs only;
-    /// `poll_total` is at least that.
+    /// [`total`](Stats::total) is the busy time of completed runs only,
+    /// each counted at most at the highest trackable duration; `poll_total`
+    /// is at least that, and counts a run past that range whole.
+    ///
+    /// ##### Interpretation
+    /// The CPU this timer's code took, whatever became of its runs: the
+    /// figure to divide by elapsed time for a share of a core, and the one
+    /// to compare with `total` when runs are cancelled or never end (a
+    /// connection task, a worker loop): `poll_total - total` is the busy
+    /// time of runs that have no sample (yet).
+    ///
+    /// ##### See also
+    /// [`abandoned_busy`](Stats::abandoned_busy),
+    /// [`in_flight`](Stats::in_flight).
     ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")]
@@ -518,6 +657,12 @@ impl Stats {
     /// Runs started (polled at least once) and not yet ended, as of their
     /// last flush: a run counts from its first flush, 10 ms of wall time
     /// after its first poll, so short runs never show here.
+    ///
+    /// ##### Interpretation
+    /// A gauge of long-lived runs: connections, streams, workers. Steady
+    /// for a service at a steady load; one that only grows means runs are
+    /// started and never finish nor dropped (a leak of tasks, a missing
+    /// timeout).
     ///
     /// ```
     /// use std::future::Future as _;
@@ -553,6 +698,11 @@ impl Stats {
     /// or no longer timed once the registry was switched off. It is in
     /// [`poll_total`](Stats::poll_total), never in the samples.
     ///
+    /// ##### Interpretation
+    /// Work done for nothing: the CPU spent on runs whose result nobody
+    /// used. A large share of `poll_total` says timeouts fire after most
+    /// of the work is done (raise them, or cancel earlier).
+    ///
     /// ```
     /// use std::time::Duration;
     /// use perf_timer::{Clock, Registry};
@@ -580,6 +730,13 @@ impl Stats {
     /// on (Unix). With the default clock, busy time counts time the OS gave
     /// the thread's CPU to someone else and time blocked inside `poll`; a
     /// share well below 1 says how much of busy time that was.
+    ///
+    /// ##### Interpretation
+    /// Near 1: busy time is computation, and the busy quantiles are CPU.
+    /// Well below 1: part of busy time was spent waiting inside `poll`
+    /// (blocking calls: see [`blocked_polls`](Stats::blocked_polls)) or
+    /// descheduled by the OS (an oversubscribed machine, a CPU quota): the
+    /// run's code is not the only suspect.
     ///
     /// ```
     /// let registry = perf_timer::Registry::builder()

@@ -15,14 +15,16 @@ pub(crate) struct Delays {
 #[derive(Default)]
 struct Counts {
     buckets: Buckets,
-    /// Their exact sum.
+    /// Their exact sum, each as counted (at most the highest value).
     nanos: u64,
 }
 
 impl Delays {
-    /// Counts one delay of `nanos`, at most `layout.highest`.
+    /// Counts one delay of `nanos`, at most `layout.highest` (a longer one
+    /// counts as that, in the sum as in the histogram).
     pub(crate) fn record(&self, layout: &Layout, nanos: u64) {
-        let index = layout.index(nanos.min(layout.highest)) as u32;
+        let nanos = nanos.min(layout.highest);
+        let index = layout.index(nanos) as u32;
         let mut counts = crate::poison::lock(&self.counts);
         let counts = counts.get_or_insert_with(Box::default);
         // No budget: one histogram at most, like a recorder's shared store.

@@ -125,16 +125,23 @@ impl Recorder {
 
     /// Records one completed run. Never panics; never waits for another
     /// thread unless every stripe is taken at this instant.
+    /// A run past the histogram's range is counted at its highest value,
+    /// in the histograms and in every sum over the samples alike (see
+    /// [`RunSample::clamped_to`]), so that no mean exceeds its maximum.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
         let highest = self.layout.highest;
-        let clamped = run.busy > highest || run.wall > highest;
-        let busy = self.layout.index(run.busy.min(highest)) as u32;
-        let wall = self.layout.index(run.wall.min(highest)) as u32;
+        let (run, beyond) = if run.busy > highest || run.wall > highest {
+            run.clamped_to(highest)
+        } else {
+            (run, None)
+        };
+        let busy = self.layout.index(run.busy) as u32;
+        let wall = self.layout.index(run.wall) as u32;
         self.update(|counters| {
             let counted = self.count_values(counters, busy, wall);
             if counted {
-                counters.totals.add_run(&run, is_error, clamped);
+                counters.totals.add_run(&run, is_error, beyond);
             }
             counted
         });
@@ -221,6 +228,12 @@ impl Recorder {
 
     /// Counts an event that is not a completed run.
     pub(crate) fn count(&self, event: Event) {
+        // The longest poll is read beside the samples: kept within their
+        // range too.
+        let event = match event {
+            Event::SlowPoll(nanos) => Event::SlowPoll(nanos.min(self.layout.highest)),
+            event => event,
+        };
         self.update(|counters| {
             counters.totals.add_event(event);
             true
@@ -458,7 +471,10 @@ mod tests {
         assert_eq!(read.totals.clamped, 1);
         let top = read.busy.last().unwrap().0 as usize;
         assert_eq!(recorder.layout.highest_value(top), 1_000_447);
-        assert_eq!(read.totals.busy_nanos, 5_000_000);
+        // Counted at the clamp in the sums too; the rest still polled.
+        assert_eq!(read.totals.busy_nanos, 1_000_000);
+        assert_eq!(read.totals.clamped_nanos, 4_000_000);
+        assert_eq!(read.totals.poll_nanos(), 5_000_000);
     }
 
     #[test]

@@ -30,6 +30,25 @@ pub(crate) struct Flushed {
 }
 
 impl RunSample {
+    /// This run counted at `highest` (the histogram's highest trackable
+    /// value) where it lies beyond: busy and wall time, and with them its
+    /// longest poll and nested time, which are parts of its busy time. The
+    /// busy nanoseconds cut off come back beside it (`None` if nothing
+    /// was), for the poll total, which counts every poll's real time.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn clamped_to(self, highest: u64) -> (RunSample, Option<u64>) {
+        let busy = self.busy.min(highest);
+        let clamped = RunSample {
+            busy,
+            wall: self.wall.min(highest),
+            longest_poll: self.longest_poll.min(busy),
+            nested: self.nested.min(busy),
+            ..self
+        };
+        (clamped, Some(self.busy - busy))
+    }
+
     /// A run of one poll of `busy`, nothing nested: a sync section or a
     /// manual sample.
     pub(crate) fn single(busy: u64) -> Self {
@@ -169,7 +188,9 @@ macro_rules! totals {
 totals! {
     /// Completed runs, the samples: `Stats::count`.
     count: Sum,
-    /// Exact sums over the samples, in nanoseconds (before clamping).
+    /// Exact sums over the samples, in nanoseconds, each sample as the
+    /// histograms count it: a sample past the range at the range's
+    /// highest value.
     busy_nanos: Sum,
     idle_nanos: Sum,
     nested_nanos: Sum,
@@ -179,6 +200,9 @@ totals! {
     errors: Sum,
     /// Samples past the histogram range, recorded as its highest value.
     clamped: Sum,
+    /// Busy time of those samples past the range's highest value: in no
+    /// sum over the samples, still in the poll total.
+    clamped_nanos: Sum,
     /// The longest poll of any sample or slow poll.
     longest_poll: Max,
     cancelled: Sum,
@@ -199,16 +223,20 @@ totals! {
 }
 
 impl Totals {
-    /// Counts one completed run.
+    /// Counts one completed run, already within the histogram's range;
+    /// `beyond`: it was clamped into it, and this much busy time was cut off.
     #[inline(always)]
-    pub(crate) fn add_run(&mut self, run: &RunSample, is_error: bool, clamped: bool) {
+    pub(crate) fn add_run(&mut self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         self.count = self.count.saturating_add(1);
         self.busy_nanos = self.busy_nanos.saturating_add(run.busy);
         self.idle_nanos = (self.idle_nanos).saturating_add(run.wall.saturating_sub(run.busy));
         self.nested_nanos = self.nested_nanos.saturating_add(run.nested);
         self.polls = self.polls.saturating_add(run.polls);
         self.errors += u64::from(is_error);
-        self.clamped += u64::from(clamped);
+        if let Some(beyond) = beyond {
+            self.clamped += 1;
+            self.clamped_nanos = self.clamped_nanos.saturating_add(beyond);
+        }
         self.longest_poll = self.longest_poll.max(run.longest_poll);
         self.settle(run.flushed);
     }
@@ -256,10 +284,11 @@ impl Totals {
         self.settle(flushed);
     }
 
-    /// Every poll's time: the samples', the abandoned runs', and what the
-    /// runs in flight have flushed.
+    /// Every poll's time: the samples' (clamped ones whole), the abandoned
+    /// runs', and what the runs in flight have flushed.
     pub(crate) fn poll_nanos(&self) -> u64 {
         self.busy_nanos
+            .saturating_add(self.clamped_nanos)
             .saturating_add(self.abandoned_nanos)
             .wrapping_add(self.in_flight_nanos)
     }
@@ -282,17 +311,52 @@ mod tests {
     #[test]
     fn sums_saturate_instead_of_wrapping() {
         let mut totals = Totals::default();
-        totals.add_run(&RunSample::single(u64::MAX), false, true);
-        totals.add_run(&RunSample::single(1), false, false);
+        totals.add_run(&RunSample::single(u64::MAX - 1), false, None);
+        totals.add_run(&RunSample::single(1), false, Some(u64::MAX));
+        totals.add_run(&RunSample::single(1), false, Some(1));
         assert_eq!(
             (totals.count, totals.busy_nanos, totals.clamped),
-            (2, u64::MAX, 1)
+            (3, u64::MAX, 2)
         );
+        assert_eq!(totals.clamped_nanos, u64::MAX);
+        assert_eq!(totals.poll_nanos(), u64::MAX);
         assert_eq!(totals.wall_nanos(), u64::MAX);
         let mut merged = totals;
         merged.merge(&totals);
         assert_eq!(merged.busy_nanos, u64::MAX);
-        assert_eq!(merged.since(&totals).count, 2);
+        assert_eq!(merged.since(&totals).count, 3);
+    }
+
+    #[test]
+    fn a_clamped_run_counts_at_the_clamp_and_keeps_its_parts_within_it() {
+        let run = RunSample {
+            busy: 5_000,
+            wall: 9_000,
+            polls: 3,
+            longest_poll: 4_000,
+            nested: 4_500,
+            flushed: Flushed::default(),
+        };
+        let (clamped, beyond) = run.clamped_to(1_000);
+        assert_eq!(beyond, Some(4_000));
+        assert_eq!(
+            (clamped.busy, clamped.wall, clamped.polls),
+            (1_000, 1_000, 3)
+        );
+        assert_eq!((clamped.longest_poll, clamped.nested), (1_000, 1_000));
+        // Only the wall time past the range.
+        let (clamped, beyond) = RunSample {
+            wall: 1_500,
+            ..RunSample::single(800)
+        }
+        .clamped_to(1_000);
+        assert_eq!((clamped.busy, clamped.wall, beyond), (800, 1_000, Some(0)));
+        let mut totals = Totals::default();
+        totals.add_run(&clamped, false, beyond);
+        assert_eq!(
+            (totals.clamped, totals.idle_nanos, totals.poll_nanos()),
+            (1, 200, 800)
+        );
     }
 
     #[test]

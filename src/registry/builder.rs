@@ -114,7 +114,9 @@ impl RegistryBuilder {
     }
 
     /// The largest duration recorded as is (default 1 h); longer runs are
-    /// recorded as this and counted as [clamped](crate::Stats::clamped).
+    /// recorded as this, in the histograms and the sums over the runs alike
+    /// (so that no mean exceeds its max), and counted as
+    /// [clamped](crate::Stats::clamped); the poll total keeps their whole time.
     ///
     /// ```
     /// use std::time::Duration;
@@ -127,7 +129,8 @@ impl RegistryBuilder {
     /// let stats = timer.stats();
     /// assert_eq!(stats.clamped(), 1);
     /// assert!(stats.max() < Duration::from_secs(61)); // recorded as the highest
-    /// assert_eq!(stats.total(), Duration::from_secs(90)); // the total stays exact
+    /// assert_eq!(stats.total(), Duration::from_secs(60)); // and summed as that
+    /// assert_eq!(stats.poll_total(), Duration::from_secs(90)); // every poll, whole
     /// # Ok::<(), perf_timer::ConfigError>(())
     /// ```
     pub fn highest(mut self, highest: Duration) -> Self {
@@ -369,14 +372,23 @@ impl RegistryBuilder {
     /// |---|---|---|---|
     /// | `perf_timer.run.busy` | histogram | `s` | busy time per completed run |
     /// | `perf_timer.run.wall` | histogram | `s` | wall time per completed run |
-    /// | `perf_timer.runs` | counter | `{run}` | runs by `outcome`: `completed`, `cancelled`, `panicked`, `error` (errors are also completed) |
+    /// | `perf_timer.runs` | counter | `{run}` | completed runs (errors included) |
+    /// | `perf_timer.runs.cancelled` | counter | `{run}` | runs dropped before `Ready` |
+    /// | `perf_timer.runs.panicked` | counter | `{run}` | runs ended by a panic |
+    /// | `perf_timer.runs.errors` | counter | `{run}` | completed runs whose output was an error |
     /// | `perf_timer.polls` | counter | `{poll}` | polls of completed runs |
     /// | `perf_timer.poll.time` | counter | `s` | every poll's time, runs in flight included as they flush ([`Stats::poll_total`](crate::Stats::poll_total)) |
     /// | `perf_timer.bytes` | counter | `By` | bytes the runs handled ([`Stats::bytes`](crate::Stats::bytes)) |
     /// | `perf_timer.active_runs` | up-down counter | `{run}` | runs in flight ([`Stats::in_flight`](crate::Stats::in_flight)) |
     ///
     /// The instruments are made once, here; each timer makes its
-    /// attribute sets once, with the timer. The histograms advise explicit
+    /// attribute set once, with the timer. The `timer` attribute is each
+    /// instrument's only one (outcomes are instruments of their own), so an
+    /// instrument has a series per timer: at the default
+    /// [`max_timers`](RegistryBuilder::max_timers) of 1,000 it stays under
+    /// the SDK's default cardinality limit of 2,000 series per instrument.
+    /// A registry allowed more than 1,999 timers warns once, here, naming
+    /// the limit and how to raise it (a View with a cardinality limit). The histograms advise explicit
     /// bounds of 1, 2.5 and 5 times each power of ten from 1 µs to 10 s;
     /// for percentiles worth reading, have the SDK aggregate
     /// `perf_timer.run.*` as base-2 exponential histograms with a View
@@ -433,8 +445,12 @@ impl RegistryBuilder {
             #[cfg(feature = "metrics")]
             metrics_prefix: self.metrics_prefix,
             #[cfg(feature = "opentelemetry")]
-            opentelemetry: (self.opentelemetry.as_ref())
-                .map(|meter| Arc::new(crate::state::opentelemetry_bridge::Instruments::new(meter))),
+            opentelemetry: (self.opentelemetry.as_ref()).map(|meter| {
+                Arc::new(crate::state::opentelemetry_instruments::Instruments::new(
+                    meter,
+                    self.max_timers,
+                ))
+            }),
             switches: Switches::new(self.enabled),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),

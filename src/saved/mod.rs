@@ -43,7 +43,8 @@
 //!
 //! Each timer: `name`; `totals`, every counter in nanoseconds or counts
 //! (`count`, the completed runs, `busy_nanos`, `idle_nanos`, `nested_nanos`, `polls`, `errors`,
-//! `clamped`, `longest_poll`, `cancelled`, `panicked`, `slow_polls`,
+//! `clamped`, `clamped_nanos` (what clamping took off the runs past the
+//! range, for `poll_total`), `longest_poll`, `cancelled`, `panicked`, `slow_polls`,
 //! `blocked_polls`, `abandoned_nanos`, `in_flight`, `in_flight_nanos`,
 //! `sampled_polls`, `sampled_wall_nanos`, `sampled_cpu_nanos`, `bytes`); `busy` and
 //! `wall`, the distributions of busy and wall time per run in nanoseconds

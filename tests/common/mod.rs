@@ -10,6 +10,10 @@ use std::time::Duration;
 
 use perf_timer::{Clock, MockClock, Registry};
 
+mod serve;
+#[allow(unused_imports)] // each test binary uses some
+pub use serve::{client, runtime, serve};
+
 /// A registry on a mock clock.
 pub fn mock_registry() -> (Registry, MockClock) {
     let (clock, mock) = Clock::mock();
@@ -131,6 +135,32 @@ pub fn spin(d: Duration) {
     while start.elapsed() < d {
         std::hint::spin_loop();
     }
+}
+
+/// This thread's CPU time so far.
+#[cfg(unix)]
+pub fn thread_cpu() -> Duration {
+    let mut ts = libc::timespec {
+        tv_sec: 0,
+        tv_nsec: 0,
+    };
+    // SAFETY: `ts` is a valid, writable timespec for the call.
+    let status = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(status, 0, "CLOCK_THREAD_CPUTIME_ID");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
+}
+
+/// Spins until this thread has had `d` of CPU time, however long that
+/// takes on a loaded machine; returns (CPU, wall) time it took.
+#[cfg(unix)]
+pub fn spin_cpu(d: Duration) -> (Duration, Duration) {
+    let (cpu, wall) = (thread_cpu(), std::time::Instant::now());
+    while thread_cpu() - cpu < d {
+        for _ in 0..1_000 {
+            std::hint::spin_loop();
+        }
+    }
+    (thread_cpu() - cpu, wall.elapsed())
 }
 
 /// Keeps every WARN event's fields as `name=value` text.

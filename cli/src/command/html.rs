@@ -9,7 +9,7 @@ use crate::html;
 use crate::load::Side;
 
 /// Write one self-contained HTML page: the reports, the comparison of
-/// two files, and the charts.
+/// two files (of each file against the first, for more), and the charts.
 #[derive(clap::Args)]
 pub struct Args {
     /// Files of saved runs (each file's runs are merged).
@@ -35,6 +35,7 @@ pub struct Args {
 
 /// Writes the page.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    super::warn_of_threshold(args.threshold);
     let sides = args
         .files
         .iter()

@@ -39,7 +39,7 @@ impl Command {
     }
 }
 
-/// `--threshold`: `5%`, `5` (percent) or `2.5%`.
+/// `--threshold`: `5%`, `5` (both percent) or `2.5%`.
 pub fn threshold(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%');
     match number.parse::<f64>() {
@@ -48,6 +48,28 @@ pub fn threshold(text: &str) -> Result<f64, String> {
             "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
         )),
     }
+}
+
+/// Says on stderr when a `--threshold` below 0.5 (percent) looks like a
+/// fraction meant as a percentage (0.05 for 5 %).
+pub fn warn_of_threshold(percent: f64) {
+    if let Some(warning) = threshold_warning(percent) {
+        eprintln!("perf-timer: {warning}");
+    }
+}
+
+fn threshold_warning(percent: f64) -> Option<String> {
+    let trimmed = |x: f64| {
+        let text = format!("{x:.6}");
+        text.trim_end_matches('0').trim_end_matches('.').to_owned()
+    };
+    (percent > 0.0 && percent < 0.5).then(|| {
+        let (given, meant) = (trimmed(percent), trimmed(percent * 100.0));
+        format!(
+            "--threshold {given} means {given} %, not a fraction; did you mean {meant} %? \
+             (--threshold {meant}% for that)"
+        )
+    })
 }
 
 /// `--label k=v`, checked.
@@ -69,5 +91,32 @@ fn emit(text: &str) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
         Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_threshold_is_a_percentage_with_or_without_its_sign() {
+        assert_eq!(threshold("5%"), Ok(5.0));
+        assert_eq!(threshold("5"), Ok(5.0));
+        assert_eq!(threshold(" 2.5% "), Ok(2.5));
+        assert!(threshold("-1").is_err() && threshold("five").is_err());
+    }
+
+    #[test]
+    fn a_threshold_below_half_a_percent_asks_whether_a_fraction_was_meant() {
+        assert_eq!(
+            threshold_warning(0.05).as_deref(),
+            Some("--threshold 0.05 means 0.05 %, not a fraction; did you mean 5 %? (--threshold 5% for that)")
+        );
+        assert!(threshold_warning(0.1)
+            .unwrap()
+            .contains("did you mean 10 %?"));
+        assert_eq!(threshold_warning(0.5), None);
+        assert_eq!(threshold_warning(5.0), None);
+        assert_eq!(threshold_warning(0.0), None);
     }
 }

@@ -3,7 +3,7 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use super::{duration, percent, signed, Diff, Figures, Outcome};
+use super::{duration, duration_ns, percent, signed, Diff, Figures, Outcome};
 
 impl Diff<'_> {
     /// Plain text: a block per timer, the summary on the last line.
@@ -50,14 +50,16 @@ impl Diff<'_> {
                 count(n, |f| f.samples.to_string()),
                 String::new(),
             );
+            // Each figure of the typical run: the judged one's change is
+            // the verdict's own.
             for (i, name) in names.iter().enumerate() {
-                let value = |f: Option<&Figures>| f.and_then(|f| f.busy.get(i).copied());
+                let value = |f: Option<&Figures>| f.and_then(|f| f.busy.get(i).copied().flatten());
                 let (vb, vn) = (value(b), value(n));
                 let change = match (vb, vn) {
-                    (Some(x), Some(y)) => signed(percent(x, y)),
+                    (Some(x), Some(y)) => signed((y / x - 1.0) * 100.0),
                     _ => String::new(),
                 };
-                let show = |v: Option<Duration>| v.map_or("-".into(), duration);
+                let show = |v: Option<f64>| v.map_or("-".into(), duration_ns);
                 line(&mut out, name, show(vb), show(vn), change);
             }
             for (i, outcome) in Outcome::ALL.iter().enumerate() {
