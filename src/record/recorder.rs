@@ -131,17 +131,31 @@ impl Recorder {
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
         let highest = self.layout.highest;
-        let (run, beyond) = if run.busy > highest || run.wall > highest {
-            run.clamped_to(highest)
-        } else {
-            (run, None)
-        };
+        if run.busy > highest || run.wall > highest {
+            return self.record_clamped(run, is_error);
+        }
+        self.record_in_range(&run, is_error, None);
+    }
+
+    /// A run past the range: out of line, so that the common run is not
+    /// copied into the clamped one's place.
+    #[cold]
+    #[inline(never)]
+    fn record_clamped(&self, run: RunSample, is_error: bool) {
+        let (run, beyond) = run.clamped_to(self.layout.highest);
+        self.record_in_range(&run, is_error, beyond);
+    }
+
+    /// Records a run within the range; `beyond`: the busy nanoseconds cut
+    /// off, if it was clamped.
+    #[inline(always)]
+    fn record_in_range(&self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         let busy = self.layout.index(run.busy) as u32;
         let wall = self.layout.index(run.wall) as u32;
         self.update(|counters| {
             let counted = self.count_values(counters, busy, wall);
             if counted {
-                counters.totals.add_run(&run, is_error, beyond);
+                counters.totals.add_run(run, is_error, beyond);
             }
             counted
         });
