@@ -98,7 +98,7 @@
 //! | a second poll, and what it adds to the completion (wall time apart from busy time) | about 155 |
 //! | a poll of a long-lived future (not ready) | about 100 |
 //! | `.timed("name")`, on top of a handle: this thread's cache of the name | about 25 |
-//! | a sync section (`start()`), all of it | about 300 |
+//! | a sync section (`start()`), all of it | about 350 |
 //!
 //! None of it is an allocation, a hash or a wait; the one atomic
 //! read-modify-write is the stripe's try-lock. A run of a global timer
