@@ -1,11 +1,14 @@
-//! A channel-fed stream, timed item by item: each message's run is the
-//! work done for it, never the wait for the next one.
+//! A channel-fed stream timed two ways: `.timed_items()` makes each
+//! message a run (the work done for it, never the wait for the next one),
+//! `.timed()` on the loop that drives it makes the whole stream one run
+//! (a connection's life: all its busy time, and its idle time between
+//! messages). The report shows both.
 //!
 //! `cargo run --example stream_items`
 
 use std::time::{Duration, Instant};
 
-use perf_timer::TimedStreamExt as _;
+use perf_timer::{TimedExt as _, TimedStreamExt as _};
 use tokio_stream::StreamExt as _;
 
 /// Busy work for about `d` (a real service would parse, route, encode).
@@ -30,15 +33,21 @@ async fn main() {
     });
 
     // Uneven work per message: 20 µs, with every tenth costing 300 µs.
-    let handled = tokio_stream::wrappers::ReceiverStream::new(rx)
+    let consume = tokio_stream::wrappers::ReceiverStream::new(rx)
         .map(|n| {
             work(Duration::from_micros(if n % 10 == 9 { 300 } else { 20 }));
             n
         })
-        .timed_items("consumer.message")
-        .fold(0, |n, _| n + 1)
-        .await;
+        .timed_items("consumer.message") // a run per message
+        .fold(0, |n, _| n + 1);
+    let handled = consume.timed("consumer.loop").await; // one run: the whole stream
     producer.await.unwrap();
+
+    // The loop's one run holds every message's busy time (timers nest
+    // inclusively) and the waits between them as idle time.
+    let whole = perf_timer::global().stats("consumer.loop").unwrap();
+    assert_eq!(whole.count(), 1);
+    assert!(whole.wall().total() >= Duration::from_millis(100));
 
     let stats = perf_timer::global().stats("consumer.message").unwrap();
     assert_eq!((handled, stats.count()), (60, 60));

@@ -817,3 +817,21 @@ proptest! {
         );
     }
 }
+
+#[test]
+fn a_merge_of_different_precisions_is_the_same_in_any_order() {
+    let (fine, _) = ranged(Duration::from_nanos(1), Duration::from_secs(10), 3);
+    let (coarse, _) = ranged(Duration::from_nanos(1_000), Duration::from_secs(3_600), 1);
+    for v in [1_100_u64, 1_550, 2_000, 90_000] {
+        fine.timer("t").record(Duration::from_nanos(v));
+        coarse.timer("t").record(Duration::from_nanos(v));
+    }
+    let ab = perf_timer::Snapshot::merge([&fine.snapshot(), &coarse.snapshot()]);
+    let ba = perf_timer::Snapshot::merge([&coarse.snapshot(), &fine.snapshot()]);
+    let (ab, ba) = (ab.get("t").unwrap(), ba.get("t").unwrap());
+    assert_same(ab, ba);
+    // The finest buckets of either: the fine part's values keep theirs.
+    assert_eq!(ab.busy().significant_figures(), 3);
+    assert_eq!(ab.count(), 8);
+    assert!(ab.max() >= Duration::from_nanos(90_000), "{:?}", ab.max());
+}

@@ -97,10 +97,16 @@ pub fn curves(sides: &[Side], timer: Option<&str>) -> Result<(String, Vec<Curve>
     }
     match known().as_slice() {
         [only] => curves(sides, Some(only)),
-        names => Err(CliError::Usage(format!(
-            "several files hold several timers: choose the one to compare with --timer NAME ({})",
-            names.join(", ")
-        ))),
+        names => {
+            // A dozen names say what to type; a thousand fill the screen.
+            let listed = match names.len() {
+                n if n <= 12 => names.join(", "),
+                n => format!("{n} timers, e.g. {}", names[..12].join(", ")),
+            };
+            Err(CliError::Usage(format!(
+                "several files hold several timers: choose the one to compare with --timer NAME ({listed})"
+            )))
+        }
     }
 }
 

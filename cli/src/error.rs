@@ -24,7 +24,7 @@ pub enum CliError {
     #[error("no run in {} has the label {label}: `perf-timer report {} --run N` names run N's labels", path.display(), path.display())]
     NoLabel { path: PathBuf, label: String },
     /// The run asked for: its header reads but its timers do not.
-    #[error("{} line {line} is a saved run that does not read: {source}", path.display())]
+    #[error("{} line {line} does not read: {source}", path.display())]
     BadRun {
         path: PathBuf,
         line: usize,

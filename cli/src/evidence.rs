@@ -1,5 +1,6 @@
 //! The evidence behind a verdict: how one figure of the process runs of two
-//! sides compares, with the spread between runs of one side as the noise.
+//! sides compares, with the spread between runs of one side and each run's
+//! own uncertainty as the noise.
 //!
 //! # Why the process run is the unit
 //!
@@ -29,8 +30,8 @@
 //!   cannot reach p < 0.01 below 5 runs a side and says nothing of the size
 //!   of a change. Welch's interval uses each side's own spread, gives a size
 //!   with a width that honestly grows as runs get fewer (Student's t with
-//!   Welch–Satterthwaite degrees of freedom), and is a closed formula: the
-//!   same files always get the same verdict.
+//!   Welch–Satterthwaite degrees of freedom, from `statrs`), and is a closed
+//!   formula: the same files always get the same verdict.
 //! - **Minimum-effect and equivalence rule**: a change must be *beyond the
 //!   threshold with confidence*, not merely non-zero: regressed when the
 //!   whole 99 % interval lies above `+threshold`, improved when it lies below
@@ -44,8 +45,61 @@
 //!   than the process-to-process moves seen on shared machines. Anything
 //!   smaller is inconclusive, saying to save more runs.
 //!
+//! # Why each run's own uncertainty too
+//!
+//! The spread between a few runs is itself a guess, and two kinds of timer
+//! make it a wrong one:
+//!
+//! - **Two modes.** Half the calls ~10 µs (a cache hit) and half ~100 µs: a
+//!   run's median lands on one mode or the other by a few calls, so per-run
+//!   medians are 10 or 100 by chance. One run a side flips by 10×; three a
+//!   side all on one mode against all on the other happens 1 time in 32, with
+//!   a spread of almost 0 each side, and Welch calls it with confidence.
+//! - **A figure on a clock step.** A ~60 ns section read on a clock whose
+//!   steps show (every reading a multiple of 30 ns) has a per-run median of
+//!   exactly 60 in most runs: a spread of 0, a zero-width interval, and one
+//!   base run at 30 ns "regressed +100 % [+100 %, +100 %]".
+//!
+//! So each run's figure is a [`Reading`]: the value and the interval, at
+//! [`CONFIDENCE`], where the process's figure lies as far as the run's own
+//! samples tell: for a quantile, the order-statistic (binomial) interval read
+//! from the run's histogram; for the mean, its standard error; each reaching
+//! at least the histogram's precision (3 significant figures: 0.1 %) and, for
+//! a quantile that one value holds, a clock step either side where the
+//! readings sit on a clock's grid (the figure a whole number of gaps to the
+//! next values read: 30, 60, 90). A verdict must clear both noises:
+//!
+//! - **Between runs**, Welch's interval as above, with each side's spread
+//!   floored by its runs' own resolution (the mean half-width of their
+//!   intervals, as a standard deviation: ÷ z): a spread below what the runs
+//!   can resolve is not seen, so zero spread never gives a zero-width
+//!   interval. A one-run side borrows the other side's spread, floored by its
+//!   own resolution.
+//! - **Within runs**, the change must hold even at the ends of the runs'
+//!   intervals: the mean log of one side's low ends against the other's high
+//!   ends (each side's reach combined as √(a² + b²), the sides being separate
+//!   processes). This reach does not shrink with more runs: when one
+//!   mode decides a run's median, all runs of a side can land on one mode
+//!   together (1 in 8 for three runs), so only more samples per run, or
+//!   another figure, can tell. A two-mode timer whose median flips is then
+//!   `inconclusive`, saying that the figure of single runs is uncertain and
+//!   the interval of the widest run; a one-run figure on a clock step
+//!   reaches a whole step either side, and 30 ns against 60 ns is
+//!   inconclusive.
+//!
+//! The interval reported is the wider of the two at each end. For a
+//! unimodal timer of a few thousand calls a run the within-run reach is a
+//! fraction of a percent, and verdicts are those of Welch's interval alone.
+//!
 //! The threshold is symmetric on the log scale: 5 % means 1.05× slower or
 //! 1.05× faster.
+
+mod reading;
+
+use statrs::distribution::{ContinuousCDF as _, StudentsT};
+
+use reading::ln;
+pub use reading::Reading;
 
 /// The confidence of the interval a verdict is read from.
 pub const CONFIDENCE: f64 = 0.99;
@@ -72,7 +126,7 @@ pub enum Call {
 }
 
 /// Why a figure's comparison is inconclusive.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Doubt {
     /// One run on each side: no estimate of run-to-run noise.
     OneRunASide,
@@ -81,6 +135,13 @@ pub enum Doubt {
     TooFewRuns {
         /// Runs a side that would make the interval clear the threshold.
         needed: Option<usize>,
+    },
+    /// The figure of single runs is too uncertain for the change to clear
+    /// the threshold, however many runs: `widest` is the interval (low,
+    /// high, ns) of the run whose figure is least certain.
+    RunsUncertain {
+        /// That run's interval, ns.
+        widest: (f64, f64),
     },
 }
 
@@ -108,21 +169,38 @@ impl Judgement {
     }
 }
 
-/// Compares one figure's per-run values (each > 0; smaller values count as
-/// 1) of two sides, each with at least one run, against `threshold_percent`.
-pub fn judge(base: &[f64], new: &[f64], threshold_percent: f64) -> Judgement {
+/// The geometric mean of per-run values (ns; values below 1 ns count as
+/// 1): the typical run's figure, whose ratio between sides is
+/// [`Judgement::ratio`]. `None` without values.
+pub fn typical(values: impl IntoIterator<Item = f64>) -> Option<f64> {
+    let (mut sum, mut count) = (0.0, 0_usize);
+    for v in values {
+        sum += ln(v);
+        count += 1;
+    }
+    (count > 0).then(|| (sum / count as f64).exp())
+}
+
+/// Compares one figure's per-run readings of two sides, each with at
+/// least one run, against `threshold_percent`.
+pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judgement {
     assert!(!base.is_empty() && !new.is_empty(), "a side without runs");
-    let logs = |side: &[f64]| side.iter().map(|v| v.max(1.0).ln()).collect::<Vec<_>>();
+    let logs = |side: &[Reading]| side.iter().map(|r| ln(r.value)).collect::<Vec<_>>();
     let (b, n) = (logs(base), logs(new));
     let d = mean(&n) - mean(&b);
     let limit = (1.0 + threshold_percent / 100.0).ln();
     let ratio = d.exp();
-    let Some(spread) = Spread::of(&b, &n) else {
-        let factor = SINGLE_RUN_FACTOR.ln();
-        let call = if d > factor.max(limit) {
+    let within = Within::of(base, new);
+    let Some(spread) = Spread::of(&b, &n, within.resolution_base, within.resolution_new) else {
+        let factor = SINGLE_RUN_FACTOR.ln().max(limit);
+        let call = if d - within.below > factor {
             Call::Larger
-        } else if d < -factor.max(limit) {
+        } else if d + within.above < -factor {
             Call::Smaller
+        } else if d.abs() > factor {
+            Call::Inconclusive(Doubt::RunsUncertain {
+                widest: within.widest,
+            })
         } else {
             Call::Inconclusive(Doubt::OneRunASide)
         };
@@ -133,7 +211,7 @@ pub fn judge(base: &[f64], new: &[f64], threshold_percent: f64) -> Judgement {
         };
     };
     let margin = spread.margin();
-    let (lo, hi) = (d - margin, d + margin);
+    let (lo, hi) = (d - margin.max(within.below), d + margin.max(within.above));
     let call = if lo > limit {
         Call::Larger
     } else if hi < -limit {
@@ -144,14 +222,67 @@ pub fn judge(base: &[f64], new: &[f64], threshold_percent: f64) -> Judgement {
         // The distance the margin must shrink to: to clear the threshold
         // (when the estimate is beyond it) or to fit within it (when not).
         let room = (d.abs() - limit).abs();
-        Call::Inconclusive(Doubt::TooFewRuns {
-            needed: spread.runs_for(room),
-        })
+        let reach = within.below.max(within.above);
+        if reach >= room {
+            // No count of runs shrinks a run's own uncertainty.
+            Call::Inconclusive(Doubt::RunsUncertain {
+                widest: within.widest,
+            })
+        } else {
+            Call::Inconclusive(Doubt::TooFewRuns {
+                needed: spread.runs_for(room),
+            })
+        }
     };
     Judgement {
         ratio,
         interval: Some((lo.exp(), hi.exp())),
         call,
+    }
+}
+
+/// What the runs' own intervals allow, on the log scale.
+struct Within {
+    /// How much smaller the change could be: new's reach below its values
+    /// and base's above, each side's the mean over its runs.
+    below: f64,
+    /// How much larger the change could be.
+    above: f64,
+    /// Each side's resolution as a standard deviation of one run's figure:
+    /// the mean half-width of its runs' intervals over z.
+    resolution_base: f64,
+    resolution_new: f64,
+    /// The interval (ns) of the run whose interval is widest on the log
+    /// scale.
+    widest: (f64, f64),
+}
+
+impl Within {
+    fn of(base: &[Reading], new: &[Reading]) -> Within {
+        let reach = |side: &[Reading]| {
+            let (below, above) = side
+                .iter()
+                .map(Reading::log_reach)
+                .fold((0.0, 0.0), |(sb, sa), (b, a)| (sb + b, sa + a));
+            (below / side.len() as f64, above / side.len() as f64)
+        };
+        let ((base_below, base_above), (new_below, new_above)) = (reach(base), reach(new));
+        let widest = base
+            .iter()
+            .chain(new)
+            .max_by(|x, y| {
+                let width = |r: &Reading| ln(r.high) - ln(r.low);
+                width(x).total_cmp(&width(y))
+            })
+            .map_or((0.0, 0.0), |r| (r.low, r.high));
+        let z = reading::z();
+        Within {
+            below: new_below.hypot(base_above),
+            above: new_above.hypot(base_below),
+            resolution_base: (base_below + base_above) / 2.0 / z,
+            resolution_new: (new_below + new_above) / 2.0 / z,
+            widest,
+        }
     }
 }
 
@@ -169,42 +300,35 @@ struct Spread {
 }
 
 impl Spread {
-    /// `None` with one run a side. With one run on one side only, the
-    /// other side's variance stands for both.
-    fn of(b: &[f64], n: &[f64]) -> Option<Spread> {
+    /// `None` with one run a side. Each side's variance is floored by its
+    /// runs' resolution (`rb`, `rn`: standard deviations on the log
+    /// scale); a side of one run borrows the other side's variance.
+    fn of(b: &[f64], n: &[f64], rb: f64, rn: f64) -> Option<Spread> {
         let (kb, kn) = (b.len() as f64, n.len() as f64);
-        match (b.len(), n.len()) {
-            (1, 1) => None,
-            (1, _) | (_, 1) => {
-                let (var, df) = if b.len() > 1 {
-                    (variance(b), kb - 1.0)
-                } else {
-                    (variance(n), kn - 1.0)
-                };
-                Some(Spread {
-                    se: (var * (1.0 / kb + 1.0 / kn)).sqrt(),
-                    df,
-                    sd: var.sqrt(),
-                    most: b.len().max(n.len()),
-                })
-            }
-            _ => {
-                let (vb, vn) = (variance(b) / kb, variance(n) / kn);
-                let se2 = vb + vn;
-                // Both sides without spread: the difference is exact.
-                let df = if se2 == 0.0 {
-                    kb + kn - 2.0
-                } else {
-                    se2 * se2 / (vb * vb / (kb - 1.0) + vn * vn / (kn - 1.0))
-                };
-                Some(Spread {
-                    se: se2.sqrt(),
-                    df,
-                    sd: variance(b).max(variance(n)).sqrt(),
-                    most: b.len().max(n.len()),
-                })
-            }
-        }
+        let (var_b, var_n) = match (b.len(), n.len()) {
+            (1, 1) => return None,
+            (1, _) => (variance(n), variance(n)),
+            (_, 1) => (variance(b), variance(b)),
+            _ => (variance(b), variance(n)),
+        };
+        let (var_b, var_n) = (var_b.max(rb * rb), var_n.max(rn * rn));
+        let (vb, vn) = (var_b / kb, var_n / kn);
+        let se2 = vb + vn;
+        let df = if b.len() == 1 {
+            kn - 1.0
+        } else if n.len() == 1 {
+            kb - 1.0
+        } else if se2 == 0.0 {
+            kb + kn - 2.0
+        } else {
+            se2 * se2 / (vb * vb / (kb - 1.0) + vn * vn / (kn - 1.0))
+        };
+        Some(Spread {
+            se: se2.sqrt(),
+            df,
+            sd: var_b.max(var_n).sqrt(),
+            most: b.len().max(n.len()),
+        })
     }
 
     fn margin(&self) -> f64 {
@@ -291,114 +415,12 @@ pub fn outcome_worse(base: &[(u64, u64)], new: &[(u64, u64)], threshold_percent:
 }
 
 /// The `p` quantile of Student's t with `df` degrees of freedom (df > 0),
-/// by bisection on [`t_cdf`]: exact to 1e-9, deterministic.
+/// from `statrs`.
 pub fn t_quantile(p: f64, df: f64) -> f64 {
     debug_assert!(p > 0.5 && p < 1.0 && df > 0.0);
-    let (mut lo, mut hi) = (0.0_f64, 1.0e7_f64);
-    for _ in 0..200 {
-        let mid = (lo + hi) / 2.0;
-        if t_cdf(mid, df) < p {
-            lo = mid;
-        } else {
-            hi = mid;
-        }
-        if hi - lo < 1e-10 {
-            break;
-        }
-    }
-    (lo + hi) / 2.0
-}
-
-/// P(T ≤ t) for Student's t with `df` degrees of freedom:
-/// 1 − ½·I_x(df/2, ½) with x = df / (df + t²), for t ≥ 0.
-fn t_cdf(t: f64, df: f64) -> f64 {
-    let x = df / (df + t * t);
-    let tail = 0.5 * incomplete_beta(x, df / 2.0, 0.5);
-    if t >= 0.0 {
-        1.0 - tail
-    } else {
-        tail
-    }
-}
-
-/// The regularized incomplete beta function I_x(a, b), by its continued
-/// fraction (Numerical Recipes, `betai`/`betacf`).
-fn incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
-    if x <= 0.0 {
-        return 0.0;
-    }
-    if x >= 1.0 {
-        return 1.0;
-    }
-    let front =
-        (ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln()).exp();
-    if x < (a + 1.0) / (a + b + 2.0) {
-        front * beta_fraction(x, a, b) / a
-    } else {
-        1.0 - front * beta_fraction(1.0 - x, b, a) / b
-    }
-}
-
-fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
-    const TINY: f64 = 1e-300;
-    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
-    let mut c = 1.0;
-    let mut d = 1.0 - qab * x / qap;
-    if d.abs() < TINY {
-        d = TINY;
-    }
-    d = 1.0 / d;
-    let mut h = d;
-    for m in 1..=300 {
-        let m = f64::from(m);
-        let m2 = 2.0 * m;
-        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
-        d = 1.0 + aa * d;
-        d = if d.abs() < TINY { TINY } else { d };
-        c = 1.0 + aa / c;
-        c = if c.abs() < TINY { TINY } else { c };
-        d = 1.0 / d;
-        h *= d * c;
-        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
-        d = 1.0 + aa * d;
-        d = if d.abs() < TINY { TINY } else { d };
-        c = 1.0 + aa / c;
-        c = if c.abs() < TINY { TINY } else { c };
-        d = 1.0 / d;
-        let step = d * c;
-        h *= step;
-        if (step - 1.0).abs() < 1e-15 {
-            break;
-        }
-    }
-    h
-}
-
-/// ln Γ(x) for x > 0 (Lanczos, g = 7, n = 9: about 15 digits).
-fn ln_gamma(x: f64) -> f64 {
-    const G: [f64; 9] = [
-        0.999_999_999_999_809_9,
-        676.520_368_121_885_1,
-        -1_259.139_216_722_402_8,
-        771.323_428_777_653_1,
-        -176.615_029_162_140_6,
-        12.507_343_278_686_905,
-        -0.138_571_095_265_720_12,
-        9.984_369_578_019_572e-6,
-        1.505_632_735_149_311_6e-7,
-    ];
-    if x < 0.5 {
-        // Reflection: Γ(x)Γ(1 − x) = π / sin(πx).
-        let pi = std::f64::consts::PI;
-        return (pi / (pi * x).sin()).ln() - ln_gamma(1.0 - x);
-    }
-    let x = x - 1.0;
-    let mut sum = G[0];
-    for (i, g) in G.iter().enumerate().skip(1) {
-        sum += g / (x + i as f64);
-    }
-    let t = x + 7.5;
-    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
+    StudentsT::new(0.0, 1.0, df)
+        .map(|t| t.inverse_cdf(p))
+        .unwrap_or(f64::INFINITY)
 }
 
 #[cfg(test)]
@@ -412,8 +434,10 @@ mod tests {
             (0.995, 1.0, 63.657),
             (0.995, 2.0, 9.925),
             (0.995, 4.0, 4.604),
+            (0.995, 5.0, 4.032),
             (0.995, 8.0, 3.355),
             (0.995, 18.0, 2.878),
+            (0.995, 30.0, 2.750),
             (0.975, 30.0, 2.042),
             (0.995, 1.0e6, 2.576),
         ] {
@@ -423,6 +447,21 @@ mod tests {
                 "t({p}, {df}) = {t}, table {table}"
             );
         }
+    }
+
+    /// Per-run figures without uncertainty of their own: Welch's interval
+    /// alone.
+    fn judge_points(base: &[f64], new: &[f64], threshold: f64) -> Judgement {
+        let points = |side: &[f64]| {
+            (side.iter())
+                .map(|&value| Reading {
+                    value,
+                    low: value,
+                    high: value,
+                })
+                .collect::<Vec<_>>()
+        };
+        judge(&points(base), &points(new), threshold)
     }
 
     /// Per-run values `centre × exp(offset)` for fixed offsets: a known
@@ -445,7 +484,7 @@ mod tests {
         let base = runs(50_000.0, &NOISE_5);
         // The new side's runs in the other order: the same values.
         let new: Vec<f64> = base.iter().rev().copied().collect();
-        let j = judge(&base, &new, 5.0);
+        let j = judge_points(&base, &new, 5.0);
         assert!((j.ratio - 1.0).abs() < 1e-12);
         // se = 0.1·√(2/5) = 0.0632, df = 8, t = 3.355: margin 0.2122.
         let (lo, hi) = j.interval.unwrap();
@@ -460,21 +499,21 @@ mod tests {
             Call::Inconclusive(Doubt::TooFewRuns { needed: Some(58) })
         );
         // A threshold wider than the margin: no change.
-        assert_eq!(judge(&base, &new, 25.0).call, Call::Same);
+        assert_eq!(judge_points(&base, &new, 25.0).call, Call::Same);
     }
 
     #[test]
     fn a_doubling_at_ten_percent_noise_is_a_regression_and_its_inverse_an_improvement() {
         let base = runs(50_000.0, &NOISE_5);
         let new = runs(100_000.0, &NOISE_5);
-        let j = judge(&base, &new, 5.0);
+        let j = judge_points(&base, &new, 5.0);
         assert_eq!(j.call, Call::Larger);
         assert!((j.ratio - 2.0).abs() < 1e-9);
         let (lo, hi) = j.interval.unwrap();
         // ln 2 ± 0.2122.
         assert!((lo - (2f64.ln() - 0.2122).exp()).abs() < 1e-3, "{lo}");
         assert!((hi - (2f64.ln() + 0.2122).exp()).abs() < 1e-3, "{hi}");
-        assert_eq!(judge(&new, &base, 5.0).call, Call::Smaller);
+        assert_eq!(judge_points(&new, &base, 5.0).call, Call::Smaller);
     }
 
     #[test]
@@ -482,7 +521,7 @@ mod tests {
         let base = runs(50_000.0, &NOISE_5);
         let new = runs(60_000.0, &NOISE_5);
         // ln 1.2 = 0.182 minus margin 0.212 is below the threshold: not yet.
-        let j = judge(&base, &new, 5.0);
+        let j = judge_points(&base, &new, 5.0);
         assert!((j.percent() - 20.0).abs() < 1e-9);
         // Room: ln 1.2 − ln 1.05 = 0.1335; at 9 runs t(16) = 2.921 gives a
         // margin of 2.921·0.1·√(2/9) = 0.1377, not yet; at 10 runs t(18) =
@@ -496,7 +535,7 @@ mod tests {
         let sd = variance(&ten).sqrt();
         let ten: Vec<f64> = ten.iter().map(|o| o * 0.1 / sd).collect();
         assert_eq!(
-            judge(&runs(50_000.0, &ten), &runs(60_000.0, &ten), 5.0).call,
+            judge_points(&runs(50_000.0, &ten), &runs(60_000.0, &ten), 5.0).call,
             Call::Larger
         );
     }
@@ -507,7 +546,7 @@ mod tests {
         // than equal sides would give, and the suggestion never says 3.
         let base = runs(50_000.0, &NOISE_5[1..4]);
         let new = [50_500.0; 3];
-        let j = judge(&base, &new, 5.0);
+        let j = judge_points(&base, &new, 5.0);
         match j.call {
             Call::Inconclusive(Doubt::TooFewRuns { needed: Some(k) }) => assert!(k > 3, "{j:?}"),
             other => panic!("{other:?}"),
@@ -516,14 +555,20 @@ mod tests {
 
     #[test]
     fn one_run_a_side_calls_only_what_noise_cannot_explain() {
-        let j = judge(&[50_000.0], &[80_000.0], 5.0);
+        let j = judge_points(&[50_000.0], &[80_000.0], 5.0);
         assert_eq!(j.call, Call::Inconclusive(Doubt::OneRunASide));
         assert_eq!(j.interval, None);
-        assert_eq!(judge(&[50_000.0], &[120_000.0], 5.0).call, Call::Larger);
-        assert_eq!(judge(&[50_000.0], &[20_000.0], 5.0).call, Call::Smaller);
+        assert_eq!(
+            judge_points(&[50_000.0], &[120_000.0], 5.0).call,
+            Call::Larger
+        );
+        assert_eq!(
+            judge_points(&[50_000.0], &[20_000.0], 5.0).call,
+            Call::Smaller
+        );
         // A threshold beyond 2× rules.
         assert_eq!(
-            judge(&[50_000.0], &[120_000.0], 200.0).call,
+            judge_points(&[50_000.0], &[120_000.0], 200.0).call,
             Call::Inconclusive(Doubt::OneRunASide)
         );
     }
@@ -532,23 +577,177 @@ mod tests {
     fn one_run_on_one_side_borrows_the_other_sides_spread() {
         let base = runs(50_000.0, &NOISE_5);
         // se = 0.1·√(1/5 + 1) = 0.1095, df 4, t 4.604: margin 0.504.
-        let j = judge(&base, &[50_000.0 * 1.3], 5.0);
+        let j = judge_points(&base, &[50_000.0 * 1.3], 5.0);
         let (lo, hi) = j.interval.unwrap();
         assert!((hi.ln() - lo.ln() - 2.0 * 0.504).abs() < 2e-3, "{j:?}");
         assert!(matches!(j.call, Call::Inconclusive(_)));
-        assert_eq!(judge(&base, &[50_000.0 * 2.5], 5.0).call, Call::Larger);
+        assert_eq!(
+            judge_points(&base, &[50_000.0 * 2.5], 5.0).call,
+            Call::Larger
+        );
     }
 
     #[test]
-    fn runs_without_spread_are_exact() {
-        let j = judge(&[1_000.0, 1_000.0], &[1_000.0, 1_000.0, 1_000.0], 5.0);
-        assert_eq!(j.call, Call::Same);
-        let j = judge(&[1_000.0, 1_000.0], &[1_100.0, 1_100.0], 5.0);
+    fn points_without_spread_are_exact_but_sums_to_the_nanosecond_are_not() {
+        let j = judge_points(&[1_000.0, 1_000.0], &[1_100.0, 1_100.0], 5.0);
+        assert_eq!(j.call, Call::Larger);
+        assert_eq!(j.interval, Some((j.ratio, j.ratio)));
+        // Poll totals, exact to the nanosecond: never a zero width.
+        let exact = |v: f64, k: usize| vec![Reading::exact(v); k];
+        let j = judge(&exact(1_000.0, 2), &exact(1_100.0, 2), 5.0);
         assert_eq!(j.call, Call::Larger);
         let (lo, hi) = j.interval.unwrap();
-        assert!(lo == hi && (lo - 1.1).abs() < 1e-12, "{j:?}");
+        assert!(lo < 1.1 && hi > 1.1, "{j:?}");
+        assert_eq!(
+            judge(&exact(1_000.0, 2), &exact(1_000.0, 3), 5.0).call,
+            Call::Same
+        );
         // Zeros count as 1 ns, never a log of 0.
-        assert_eq!(judge(&[0.0, 0.0], &[0.0, 0.0], 5.0).call, Call::Same);
+        assert_eq!(judge_points(&[0.0, 0.0], &[0.0, 0.0], 5.0).call, Call::Same);
+    }
+
+    /// A run's busy times: `(ns, how many)` each.
+    fn run(calls: &[(u64, u64)]) -> perf_timer::Distribution {
+        let registry = perf_timer::Registry::new();
+        let timer = registry.timer("t");
+        for &(ns, times) in calls {
+            for _ in 0..times {
+                timer.record(std::time::Duration::from_nanos(ns));
+            }
+        }
+        registry.stats("t").unwrap().busy().clone()
+    }
+
+    /// Each run's median, read with its own interval.
+    fn medians(runs: &[Vec<(u64, u64)>]) -> Vec<Reading> {
+        (runs.iter())
+            .map(|calls| Reading::quantile(&run(calls), 0.5).unwrap())
+            .collect()
+    }
+
+    /// 2,000 calls: `fast` of them spread over 10.0–10.2 µs, the rest
+    /// over 99.0–100.6 µs. With more than half fast, the median is ~10 µs.
+    fn two_modes(fast: u64) -> Vec<(u64, u64)> {
+        let slow = 2_000 - fast;
+        let fast = (0..fast).map(|i| (10_000 + 200 * i / fast, 1));
+        fast.chain((0..slow).map(|i| (99_000 + 1_600 * i / slow, 1)))
+            .collect()
+    }
+
+    fn assert_runs_uncertain(j: &Judgement, low: f64, high: f64) {
+        match j.call {
+            Call::Inconclusive(Doubt::RunsUncertain { widest: (lo, hi) }) => assert!(
+                (lo - low).abs() <= 0.01 * low.max(1.0) && (hi - high).abs() <= 0.01 * high,
+                "widest run {lo}…{hi}, expected about {low}…{high}"
+            ),
+            other => panic!("{other:?} ({j:?})"),
+        }
+    }
+
+    #[test]
+    fn a_two_mode_timer_whose_median_flips_is_inconclusive() {
+        // The same program: each run's median lands on the mode that has
+        // a few more calls, here 1,010 of 2,000 fast in base and 990 in
+        // new: per-run medians 10.2 µs against 99.0 µs, +870 %.
+        let (base, new) = (two_modes(1_010), two_modes(990));
+        // One run a side: beyond 2×, but each run's median could be
+        // either mode.
+        let j = judge(
+            &medians(std::slice::from_ref(&base)),
+            &medians(std::slice::from_ref(&new)),
+            5.0,
+        );
+        assert!((j.percent() - 870.0).abs() < 5.0, "{j:?}");
+        assert_runs_uncertain(&j, 10_190.0, 99_050.0);
+        // Three runs a side, every base run fast and every new run slow:
+        // no spread within a side, 1 time in 32 for the same program.
+        let three = |calls: &Vec<(u64, u64)>| medians(&vec![calls.clone(); 3]);
+        let j = judge(&three(&base), &three(&new), 5.0);
+        assert_runs_uncertain(&j, 10_190.0, 99_050.0);
+        let (lo, hi) = j.interval.unwrap();
+        assert!(lo < 1.0 && hi > 10.0, "{j:?}");
+        // One against ten, and the other way round.
+        let ten = medians(&vec![new.clone(); 10]);
+        assert_runs_uncertain(
+            &judge(&medians(std::slice::from_ref(&base)), &ten, 5.0),
+            10_190.0,
+            99_050.0,
+        );
+        assert_runs_uncertain(&judge(&ten, &medians(&[base]), 5.0), 10_190.0, 99_050.0);
+    }
+
+    #[test]
+    fn one_run_on_a_clock_step_against_ten_is_inconclusive() {
+        // Every reading a multiple of 30 ns. Ten new runs read a median of
+        // exactly 60 ns (no spread at all); the one base run, 30 ns. A
+        // figure of one or two clock steps is located only within a step
+        // either side, and one base run cannot tell run-to-run noise:
+        // not "+100 % [+100 %, +100 %]".
+        let base = medians(&[vec![(30, 1_500), (60, 400), (90, 100)]]);
+        let new = medians(&vec![vec![(30, 100), (60, 1_800), (90, 100)]; 10]);
+        assert_eq!((base[0].low, base[0].high), (0.0, 60.0));
+        assert_eq!((new[0].low, new[0].high), (30.0, 90.0));
+        let j = judge(&base, &new, 5.0);
+        assert!((j.percent() - 100.0).abs() < 1e-9, "{j:?}");
+        let (lo, hi) = j.interval.unwrap();
+        assert!(lo < 1.0 && hi > 2.0, "{j:?}");
+        assert_runs_uncertain(&j, 0.0, 60.0);
+    }
+
+    #[test]
+    fn zero_spread_never_gives_a_zero_width_interval() {
+        // Every call of every run the same value, 30 ns in the one base
+        // run and 60 ns in ten new ones: no clock step shows, so each
+        // figure is known to the histogram's precision (0.1 %), and the
+        // spread is floored by it. Such data do say "twice as slow":
+        // regressed, with an interval of a few tenths of a percent.
+        let base = medians(&[vec![(30, 2_000)]]);
+        let new = medians(&vec![vec![(60, 2_000)]; 10]);
+        let j = judge(&base, &new, 5.0);
+        assert_eq!(j.call, Call::Larger);
+        let (lo, hi) = j.interval_percent().unwrap();
+        assert!(lo < 100.0 - 0.1 && lo > 99.0, "{j:?}");
+        assert!(hi > 100.0 + 0.1 && hi < 101.0, "{j:?}");
+        // Equal sides without spread: no change, still not a point.
+        let j = judge(&new, &new[..3], 5.0);
+        assert_eq!(j.call, Call::Same);
+        let (lo, hi) = j.interval_percent().unwrap();
+        assert!(lo < 0.0 && hi > 0.0, "{j:?}");
+    }
+
+    /// `runs` runs of 2,000 calls spread over 1,000–2,000 ns × `scale`,
+    /// each run's scale moved by 1 % steps (a spread between runs).
+    fn unimodal(runs: usize, scale: f64) -> Vec<Reading> {
+        let runs: Vec<Vec<(u64, u64)>> = (0..runs)
+            .map(|r| {
+                let run_scale = scale * (1.0 + 0.01 * (r as f64 - 2.0));
+                (0..2_000)
+                    .map(|i| (((1_000.0 + i as f64 / 2.0) * run_scale) as u64, 1))
+                    .collect()
+            })
+            .collect();
+        medians(&runs)
+    }
+
+    #[test]
+    fn twice_as_slow_at_five_runs_a_side_is_a_regression() {
+        let (base, slower) = (unimodal(5, 1.0), unimodal(5, 2.0));
+        let j = judge(&base, &slower, 5.0);
+        assert_eq!(j.call, Call::Larger);
+        assert!((j.ratio - 2.0).abs() < 0.01, "{j:?}");
+        assert_eq!(judge(&slower, &base, 5.0).call, Call::Smaller);
+    }
+
+    #[test]
+    fn identical_sides_are_no_change() {
+        let base = unimodal(5, 1.0);
+        let j = judge(&base, &base, 5.0);
+        assert_eq!(j.call, Call::Same);
+        assert_eq!(j.ratio, 1.0);
+        // Within: Welch's margin (t(8) · 1.6 % · √(2/5) = 3.3 %) and each
+        // run's own reach (±2 % of the median, both sides: 2.8 %).
+        let (lo, hi) = j.interval_percent().unwrap();
+        assert!(lo < -2.0 && hi > 2.0 && hi < 4.9, "{j:?}");
     }
 
     #[test]

@@ -10,17 +10,13 @@ use perf_timer::{ReportDuration, Snapshot, Stats};
 use crate::charts;
 use crate::diff;
 use crate::error::CliError;
+use crate::judging::Judging;
 use crate::load::Side;
+use crate::markup::{escape, write_rows, NAME_CHARS};
 use crate::plot::{self, legend, Curve};
 
 /// The page for `sides` (`threshold` for the comparison of two).
-pub fn page(
-    sides: &[Side],
-    threshold: f64,
-    by: diff::By,
-    mixed_clocks: bool,
-    most_charts: usize,
-) -> Result<String, CliError> {
+pub fn page(sides: &[Side], judging: Judging, most_charts: usize) -> Result<String, CliError> {
     let names = sides
         .iter()
         .map(Side::describe)
@@ -43,8 +39,8 @@ pub fn page(
                 0 => "diff".to_owned(),
                 i => format!("diff-{}", i + 1),
             };
-            let diff = diff::diff(base, new, threshold, by, None, mixed_clocks)?;
-            comparison(&mut html, &id, others.len() > 1, &diff);
+            let diff = diff::diff(base, new, judging, None)?;
+            html.push_str(&diff.html_section(&id, others.len() > 1));
         }
     }
     let most = if sides.len() >= 2 {
@@ -118,110 +114,6 @@ pub fn page(
     Ok(html)
 }
 
-/// A comparison's section, `id` its element id; `named`: its heading names
-/// the two files (a page of several comparisons).
-fn comparison(html: &mut String, id: &str, named: bool, diff: &diff::Diff<'_>) {
-    let title = match named {
-        true => format!(
-            "Comparison: {} against {}",
-            diff.new.describe(),
-            diff.base.describe()
-        ),
-        false => "Comparison".to_owned(),
-    };
-    let _ = writeln!(
-        html,
-        "<section id=\"{id}\">\n<h2>{}</h2>\n<p>",
-        escape(&title)
-    );
-    for line in diff.heading() {
-        let _ = writeln!(html, "{}<br>", escape(&line));
-    }
-    let _ = writeln!(
-        html,
-        "</p>\n<p class=\"summary\">{}</p>",
-        escape(&diff.summary())
-    );
-    let names = diff.figure_names();
-    let _ = write!(
-        html,
-        "<table class=\"sortable\">\n<thead><tr><th>timer</th><th>verdict</th><th>change</th>\
-         <th>runs</th><th>spread</th>"
-    );
-    for name in &names {
-        let _ = write!(html, "<th>{}</th>", escape(name));
-    }
-    let _ = writeln!(html, "<th>why</th></tr></thead>\n<tbody>");
-    // The timers that changed or could not be told first, then by busy
-    // time: the rows shown before "show all" are the ones that matter.
-    let mut ordered: Vec<&diff::Row> = diff.rows.iter().collect();
-    ordered.sort_by_key(|row| (rank(row.verdict), std::cmp::Reverse(busy_of(row))));
-    let mut rows = Vec::with_capacity(ordered.len());
-    for row in ordered {
-        let mut html = String::new();
-        let _ = write!(
-            html,
-            "<tr data-timer=\"{}\" class=\"{}\"><td>{}</td><td>{}</td>",
-            escape(&row.name),
-            row.verdict.as_str().replace(' ', "-"),
-            escape(&legend::shorten(&row.name, NAME_CHARS)),
-            row.verdict.as_str()
-        );
-        let (text, sort) = match row.busy {
-            Some((_, j)) => (diff::change_text(&j), j.percent()),
-            None => ("-".to_owned(), 0.0),
-        };
-        let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));
-        let pair = |get: &dyn Fn(&diff::Figures) -> (String, f64)| match (&row.base, &row.new) {
-            (Some(b), Some(n)) => (format!("{} → {}", get(b).0, get(n).0), get(n).1),
-            (Some(f), None) | (None, Some(f)) => get(f),
-            (None, None) => (String::new(), 0.0),
-        };
-        let mut cells = vec![
-            pair(&|f| (f.runs.to_string(), f.runs as f64)),
-            pair(&|f| match f.spread() {
-                Some(s) => (format!("±{:.1}%", s * 100.0), s),
-                None => ("-".to_owned(), 0.0),
-            }),
-        ];
-        for i in 0..names.len() {
-            let value = |f: &diff::Figures| f.busy.get(i).copied();
-            cells.push(
-                match (
-                    row.base.as_ref().and_then(value),
-                    row.new.as_ref().and_then(value),
-                ) {
-                    (Some(b), Some(n)) => {
-                        let change = diff::percent(b, n);
-                        (
-                            format!(
-                                "{} → {} ({})",
-                                ReportDuration(b),
-                                ReportDuration(n),
-                                diff::signed(change)
-                            ),
-                            if change.is_finite() { change } else { f64::MAX },
-                        )
-                    }
-                    (Some(d), None) | (None, Some(d)) => (ReportDuration(d).to_string(), 0.0),
-                    (None, None) => ("-".to_owned(), 0.0),
-                },
-            );
-        }
-        for (text, sort) in cells {
-            let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));
-        }
-        let _ = writeln!(
-            html,
-            "<td class=\"why\">{}</td></tr>",
-            escape(&row.reason(diff.threshold))
-        );
-        rows.push(html);
-    }
-    write_rows(html, rows, "timers");
-    let _ = writeln!(html, "</section>");
-}
-
 /// A file's report as a table; each cell's `data-sort` holds nanoseconds.
 fn report(html: &mut String, side: &Side, most: usize) {
     let _ = writeln!(
@@ -280,51 +172,6 @@ fn report(html: &mut String, side: &Side, most: usize) {
 /// Rows shown at first in a table: the rest wait in a `<template>` (parsed,
 /// never laid out) for the "show" button, so that a page of 10,000 timers
 /// opens in about a second.
-const FIRST_ROWS: usize = 500;
-
-/// A table's rows, then its end: the first [`FIRST_ROWS`] in its body, the
-/// rest in a template a button adds.
-fn write_rows(html: &mut String, rows: Vec<String>, what: &str) {
-    let count = rows.len();
-    let mut rows = rows.into_iter();
-    for row in rows.by_ref().take(FIRST_ROWS) {
-        html.push_str(&row);
-    }
-    let _ = writeln!(html, "</tbody>\n</table>");
-    if count > FIRST_ROWS {
-        html.push_str("<template class=\"more-rows\">");
-        for row in rows {
-            html.push_str(&row);
-        }
-        let _ = writeln!(
-            html,
-            "</template><button class=\"more-rows\">show the other {} {what}</button>",
-            count - FIRST_ROWS
-        );
-    }
-}
-
-/// Where a verdict sorts in the comparison: what needs a look first.
-fn rank(verdict: diff::Verdict) -> u8 {
-    match verdict {
-        diff::Verdict::Regressed => 0,
-        diff::Verdict::Improved => 1,
-        diff::Verdict::Inconclusive => 2,
-        diff::Verdict::Added | diff::Verdict::Removed => 3,
-        diff::Verdict::NoChange => 4,
-    }
-}
-
-/// A row's busy time on its busier side.
-fn busy_of(row: &diff::Row) -> std::time::Duration {
-    let busy = |f: &Option<diff::Figures>| f.as_ref().map_or(Duration::ZERO, |f| f.poll_total);
-    busy(&row.base).max(busy(&row.new))
-}
-
-/// At most this many characters of a timer's name in a table cell (the
-/// row's `data-timer` keeps it whole).
-const NAME_CHARS: usize = 120;
-
 /// In a page comparing two files, each file's own table lists at most this
 /// many timers: the comparison lists them all.
 const REPORT_ROWS_BESIDE_A_COMPARISON: usize = 100;
@@ -347,21 +194,6 @@ fn strip_prolog(svg: &str) -> &str {
         Some(at) => &svg[at..],
         None => svg,
     }
-}
-
-fn escape(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 const STYLE: &str = "

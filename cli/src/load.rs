@@ -9,8 +9,9 @@ use std::time::Duration;
 use perf_timer::saved::{self, LazyRun, RunInfo, SavedRun};
 use perf_timer::{Snapshot, Stats};
 
-use crate::diff::By;
 use crate::error::CliError;
+use crate::evidence::Reading;
+use crate::figure::By;
 
 /// Each run of `path` in turn, header first (see
 /// [`saved::read_lazily`]); each skipped line said on stderr. A file with
@@ -85,7 +86,7 @@ pub fn each_readable_run(
             }
             Err(e) => {
                 eprintln!(
-                    "perf-timer: {}: line {} skipped: a saved run that does not read: {e}",
+                    "perf-timer: {}: line {} skipped: {e}",
                     path.display(),
                     lazy.line()
                 );
@@ -111,11 +112,18 @@ pub fn has_labels(info: &RunInfo, labels: &[(String, String)]) -> bool {
 }
 
 /// One timer's figures in one run, as a comparison reads them.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct RunFigures {
-    /// Busy time per completed run by the figure compared ([`By`]), in ns;
-    /// `None` without completed runs.
-    pub value_ns: Option<f64>,
+    /// Busy time per completed run by the figure compared ([`By`]), in
+    /// ns, with the interval the run's own samples allow; `None` without
+    /// completed runs.
+    pub value: Option<Reading>,
+    /// The mean busy time, in ns, with its interval; `None` without
+    /// completed runs.
+    pub mean: Option<Reading>,
+    /// Each report quantile of busy time: (q, ns with its interval);
+    /// empty without completed runs.
+    pub quantiles: Vec<(f64, Reading)>,
     /// Every poll's time, in ns.
     pub poll_total_ns: f64,
     /// (cancelled, ended), (panicked, ended), (errors, ended).
@@ -124,12 +132,31 @@ pub struct RunFigures {
 
 impl RunFigures {
     /// `None` where the timer did nothing in the run: no sample, no bad
-    /// ending, no run in flight, no busy time.
-    fn of(stats: &Stats, by: By) -> Option<RunFigures> {
-        let ended = stats.count() + stats.cancelled() + stats.panicked();
-        let active = ended + stats.in_flight() > 0 || stats.poll_total() > Duration::ZERO;
-        active.then(|| RunFigures {
-            value_ns: (stats.count() > 0).then(|| by.of(stats).as_nanos() as f64),
+    /// ending, no run in flight, no busy time. `quantiles`: the run's
+    /// report quantiles.
+    fn of(stats: &Stats, by: By, quantiles: &[f64]) -> Option<RunFigures> {
+        // Saturating: a damaged or hostile file may hold any counts.
+        let ended = (stats.count())
+            .saturating_add(stats.cancelled())
+            .saturating_add(stats.panicked());
+        let active =
+            ended.saturating_add(stats.in_flight()) > 0 || stats.poll_total() > Duration::ZERO;
+        if !active {
+            return None;
+        }
+        let quantiles: Vec<(f64, Reading)> = (quantiles.iter())
+            .filter_map(|&q| Some((q, By::Quantile(q).reading(stats)?)))
+            .collect();
+        let value = match by {
+            By::Quantile(q) => (quantiles.iter().find(|r| r.0 == q))
+                .map(|r| r.1)
+                .or_else(|| by.reading(stats)),
+            By::Mean => by.reading(stats),
+        };
+        Some(RunFigures {
+            value,
+            mean: By::Mean.reading(stats),
+            quantiles,
             poll_total_ns: stats.poll_total().as_nanos() as f64,
             outcomes: [
                 (stats.cancelled(), ended),
@@ -165,7 +192,7 @@ impl Side {
         };
         each_readable_run(path, LazyRun::read, |line, run| {
             for stats in run.snapshot().iter() {
-                if let Some(figures) = RunFigures::of(stats, by) {
+                if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {
                         Some(runs) => runs.push(figures),
                         None => {

@@ -4,7 +4,7 @@
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
-use perf_timer::saved::{LazyRun, SavedRun};
+use perf_timer::saved::{LazyRun, SavedError, SavedRun};
 use perf_timer::Snapshot;
 
 use crate::error::CliError;
@@ -27,10 +27,11 @@ pub fn merge(
     let mut programs: BTreeSet<String> = BTreeSet::new();
     // Each known clock, with the first file that had it.
     let mut clocks: BTreeMap<String, PathBuf> = BTreeMap::new();
-    let mut count = 0_usize;
+    let (mut count, mut unknown_clock) = (0_usize, 0_usize);
+    let mut first_error = None;
     for path in paths {
         let path = path.as_ref();
-        load::each_readable_run(path, LazyRun::read, |_, run| {
+        let read = load::each_readable_run(path, LazyRun::read, |_, run| {
             let info = run.info();
             match &mut shared {
                 None => shared = Some(info.labels.clone()),
@@ -38,9 +39,14 @@ pub fn merge(
             }
             hosts.insert(info.host.clone());
             programs.insert(info.program.clone());
-            if let Some(clock) = &info.clock {
+            // A merged run of mixed clocks names each: `a+b`.
+            let run_clocks = info.clock.as_deref().map(|c| c.split('+'));
+            if run_clocks.is_none() {
+                unknown_clock += 1;
+            }
+            for clock in run_clocks.into_iter().flatten() {
                 clocks
-                    .entry(clock.clone())
+                    .entry(clock.to_owned())
                     .or_insert_with(|| path.to_owned());
                 if clocks.len() > 1 && !mixed_clocks {
                     return Err(CliError::MergeMixedClocks {
@@ -57,7 +63,21 @@ pub fn merge(
                 Some(so_far) => Snapshot::merge([&so_far, run.snapshot()]),
             });
             Ok(())
-        })?;
+        });
+        // A file none of whose runs reads leaves the others' merge: said,
+        // and an error only when no file had a run that reads.
+        match read {
+            Err(
+                e @ (CliError::NoReadableRun { .. } | CliError::Saved(SavedError::NoRuns { .. })),
+            ) => {
+                eprintln!("perf-timer: {e}; merging the other files");
+                first_error.get_or_insert(e);
+            }
+            other => other?,
+        }
+    }
+    if let (0, Some(e)) = (count, first_error) {
+        return Err(e);
     }
     let mut run = SavedRun::of_snapshot(merged.unwrap_or_else(|| Snapshot::merge([])));
     for (key, value) in shared.unwrap_or_default() {
@@ -71,6 +91,15 @@ pub fn merge(
     let info = run.info_mut();
     // A clock of its own only where all agree: a merge of mixed clocks
     // (allowed) names them all, so that `diff` still tells it apart.
+    // Runs of no known clock (saved before runs named it) beside runs of
+    // one: the merge cannot say its clock.
+    if unknown_clock > 0 && !clocks.is_empty() {
+        eprintln!(
+            "perf-timer: {unknown_clock} of the {count} runs do not say their clock: the merged \
+             run does not either"
+        );
+        clocks.clear();
+    }
     info.clock = (!clocks.is_empty()).then(|| {
         let names: Vec<&str> = clocks.keys().map(String::as_str).collect();
         names.join("+")

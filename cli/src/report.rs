@@ -46,8 +46,15 @@ pub fn report(
         });
     };
     if run.is_none() && count > 1 {
+        let with = match labels {
+            [] => String::new(),
+            labels => {
+                let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
+                format!(" with {}", labels.join(","))
+            }
+        };
         eprintln!(
-            "perf-timer: {} holds {count} runs; this is run {count}, the last (--run N for \
+            "perf-timer: {} holds {count} runs{with}; this is run {count}, the last (--run N for \
              another; `perf-timer merge` makes one run of them)",
             path.display()
         );

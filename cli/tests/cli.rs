@@ -3,12 +3,15 @@
 //! and saves them through `PERF_TIMER_SAVE` at exit), then runs the command
 //! on the files and checks what it prints and its exit status.
 
+mod common;
+
 use std::future::Future as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
+use common::{perf_timer, text, Temp};
 use proptest::prelude::*;
 
 /// Set in the child: `seed,runs,scale[,flags]` of the work to record.
@@ -97,32 +100,13 @@ fn child_program() {
     program(&spec);
 }
 
-/// A temp file, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let path = std::env::temp_dir().join(format!(
-            "perf-timer-cli-{name}-{}.jsonl",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        Temp(path)
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
 /// Runs the program once, saving to `file`; returns what it printed.
 fn run_program(file: &Path, seed: u64, runs: u64, scale: u64, labels: &str) -> String {
     run_program_with(file, &format!("{seed},{runs},{scale}"), labels)
 }
 
-/// Runs the program as `spec` says (see [`program`]), saving to `file`.
+/// Runs the program as `spec` says (see [`program`]), saving to `file`;
+/// returns its report (its stderr but the saved-run line).
 fn run_program_with(file: &Path, spec: &str, labels: &str) -> String {
     let output = Command::new(std::env::current_exe().unwrap())
         .args(["child_program", "--exact", "--ignored", "--test-threads=1"])
@@ -133,18 +117,15 @@ fn run_program_with(file: &Path, spec: &str, labels: &str) -> String {
         .output()
         .unwrap();
     assert!(output.status.success(), "{output:?}");
-    String::from_utf8(output.stderr).unwrap()
-}
-
-fn perf_timer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
+    // The report, without the line that says where the run was saved.
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    let saved = "perf-timer: the run (";
+    assert!(stderr.contains(saved), "{stderr}");
+    stderr
+        .lines()
+        .filter(|line| !line.starts_with(saved))
+        .map(|line| format!("{line}\n"))
+        .collect()
 }
 
 fn path(p: &Temp) -> &str {
@@ -200,8 +181,9 @@ fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
     save_runs(&same.0, 20, 3, 1_000, 1, "o");
     save_runs(&slower.0, 30, 3, 1_000, 2, "o"); // the work doubles
 
-    // The same program: at ±5 % three runs a side cannot tell; the reason
-    // says how many would. Not a regression either way.
+    // The same program: at ±5 % it cannot be told, as each run's median of
+    // 1,000 samples spread over 10× is itself uncertain by about ±10 %;
+    // the reason says so. Not a regression either way.
     let out = perf_timer(&["diff", path(&base), path(&same)]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stdout));
     let report = text(&out.stdout);
@@ -209,14 +191,19 @@ fn diff_judges_process_runs_and_says_what_it_cannot_tell() {
         report.contains("timer \"handle\": inconclusive: p50 "),
         "{report}"
     );
-    assert!(report.contains("runs a side would tell"), "{report}");
+    assert!(
+        report.contains("the p50 of single runs is uncertain: its interval spans 2")
+            && report.contains("more runs cannot tell"),
+        "{report}"
+    );
     assert!(
         report.contains("\n  runs                 3           3\n"),
         "{report}"
     );
-    // "flush" is the same 50 µs in every run: exactly no change.
+    // "flush" is the same 50 µs in every run: no change, its interval as
+    // wide as the histogram's precision (0.1 %) allows, never a point.
     assert!(
-        report.contains("timer \"flush\": no change: p50 +0.0% [+0.0%, +0.0%], within ±5%"),
+        report.contains("timer \"flush\": no change: p50 +0.0% [-0.1%, +0.1%], within ±5%"),
         "{report}"
     );
     // A threshold the spread allows: no change.
@@ -303,7 +290,7 @@ fn more_cancelled_or_failed_runs_are_a_regression_with_the_reason() {
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
     let report = text(&out.stdout);
     assert!(
-        report.contains("timer \"api\": regressed: errors 0 → 400; p50 +0.0% [+0.0%, +0.0%]"),
+        report.contains("timer \"api\": regressed: errors 0 → 400; p50 +0.0% [-0.4%, +0.4%]"),
         "{report}"
     );
     // The other way round, fewer errors is not a regression.
@@ -373,7 +360,7 @@ fn diff_speaks_markdown_and_json() {
     assert_eq!(out.status.code(), Some(1));
     let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(json["schema"], "perf-timer-diff");
-    assert_eq!(json["version"], 1);
+    assert_eq!(json["version"], 2);
     assert_eq!(json["regressed"], true);
     assert_eq!(json["base"]["runs"], 3);
     assert_eq!(json["summary"]["regressed"], 1);
@@ -756,4 +743,154 @@ fn the_ci_recipe_runs_end_to_end() {
         comment.starts_with("**perf-timer: 0 regressed"),
         "{comment}"
     );
+}
+
+/// One run of timer "cache" saved through the library into `file`:
+/// `fast` calls spread over 10.0–10.2 µs, the rest of 2,000 over
+/// 99.0–100.6 µs (a cache hit or miss).
+fn save_two_mode_run(file: &Path, fast: u64) {
+    let registry = perf_timer::Registry::new();
+    let timer = registry.timer("cache");
+    let slow = 2_000 - fast;
+    for i in 0..fast {
+        timer.record(Duration::from_nanos(10_000 + 200 * i / fast));
+    }
+    for i in 0..slow {
+        timer.record(Duration::from_nanos(99_000 + 1_600 * i / slow));
+    }
+    perf_timer::saved::SavedRun::capture(&registry)
+        .append_to(file)
+        .unwrap();
+}
+
+/// The change in a timer's block: (the verdict line's, the `label` row's).
+fn headline_and_row(report: &str, label: &str) -> (String, String) {
+    let verdict = report.lines().find(|l| l.starts_with("timer ")).unwrap();
+    let headline = verdict.split(&format!(": {label} ")).nth(1).unwrap();
+    let headline = headline.split([' ', ',', ':']).next().unwrap();
+    (headline.to_owned(), row_change(report, label))
+}
+
+/// The change in the `label` row of a timer's block.
+fn row_change(report: &str, label: &str) -> String {
+    let row = (report.lines())
+        .find(|l| l.trim_start().starts_with(&format!("{label} ")))
+        .unwrap();
+    row.split_whitespace().last().unwrap().to_owned()
+}
+
+#[test]
+fn a_two_mode_timer_whose_median_flips_is_inconclusive_and_says_why() {
+    // The same program three times a side: each run's median lands on the
+    // mode with a few more calls, fast in base and slow in new (1 time in
+    // 32 for three runs a side), with no spread within a side.
+    let (base, new) = (Temp::new("modes-base"), Temp::new("modes-new"));
+    for _ in 0..3 {
+        save_two_mode_run(&base.0, 1_010);
+        save_two_mode_run(&new.0, 990);
+    }
+    let out = perf_timer(&["diff", path(&base), path(&new)]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    assert!(
+        report.contains("timer \"cache\": inconclusive: p50 +8")
+            && report.contains(
+                "the p50 of single runs is uncertain: its interval spans 10.2 µs–99.2 µs"
+            ),
+        "{report}"
+    );
+    // The headline is the table's own figure.
+    let (headline, row) = headline_and_row(&report, "p50");
+    assert!(headline.starts_with("+8"), "{report}");
+    assert_eq!(headline, row, "{report}");
+
+    // Judged by the mean, the two sides are within 10 %. The median's
+    // move is no evidence either: the line does not call it moved.
+    let args = ["diff", path(&base), path(&new), "--by", "mean"];
+    let out = perf_timer(&[&args[..], &["--threshold", "10"]].concat());
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let (mean, row) = headline_and_row(&report, "mean");
+    assert_eq!(mean, row, "{report}");
+    assert!(
+        report.contains(&format!("timer \"cache\": no change: mean {mean} ["))
+            && !report.contains("moved beyond"),
+        "{report}"
+    );
+
+    // A threshold that looks like a fraction: said, as given.
+    let out = perf_timer(&["diff", path(&base), path(&new), "--threshold", "0.05"]);
+    assert!(
+        text(&out.stderr)
+            .contains("--threshold 0.05 means 0.05 %, not a fraction; did you mean 5 %?"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+/// One run of timer "query" saved through the library into `file`: 2,000
+/// calls spread over 1.00–1.10 µs × `scale`, of which `slow` take 20 µs.
+fn save_tail_run(file: &Path, scale: f64, slow: u64) {
+    let registry = perf_timer::Registry::new();
+    let timer = registry.timer("query");
+    for i in 0..2_000 {
+        let ns = if i < slow {
+            20_000.0
+        } else {
+            (1_000.0 + i as f64 / 20.0) * scale
+        };
+        timer.record(Duration::from_nanos(ns as u64));
+    }
+    perf_timer::saved::SavedRun::capture(&registry)
+        .append_to(file)
+        .unwrap();
+}
+
+#[test]
+fn a_tail_that_moved_beside_a_steady_median_is_said_with_the_flag_to_judge_it() {
+    // Three runs a side, 1 % apart; in new, 3 % of the calls take 20 µs:
+    // the median moves by a few tenths of a percent, the p99 by 18×.
+    let (base, new) = (Temp::new("tail-base"), Temp::new("tail-new"));
+    for scale in [0.99, 1.0, 1.01] {
+        save_tail_run(&base.0, scale, 0);
+        save_tail_run(&new.0, scale, 60);
+    }
+    let out = perf_timer(&["diff", path(&base), path(&new)]);
+    let report = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(0), "{report}");
+    let (p50, row) = headline_and_row(&report, "p50");
+    assert_eq!(p50, row, "{report}");
+    let p99 = row_change(&report, "p99");
+    assert!(p99.starts_with("+17") || p99.starts_with("+18"), "{report}");
+    assert!(
+        report.contains(&format!("timer \"query\": no change: p50 {p50} ["))
+            && report.contains(&format!(
+                "within ±5%; but p99 {p99} moved beyond ±5% (judge it with --by p99)"
+            )),
+        "{report}"
+    );
+    // Judged by the p99, it regressed.
+    let out = perf_timer(&["diff", path(&base), path(&new), "--by", "p99"]);
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    assert!(
+        text(&out.stdout).contains(&format!("timer \"query\": regressed: p99 {p99} [")),
+        "{}",
+        text(&out.stdout)
+    );
+    // JSON: the same numbers.
+    let out = perf_timer(&["diff", path(&base), path(&new), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let query = &json["timers"][0];
+    assert_eq!(query["verdict"], "no change");
+    assert_eq!(query["also_moved"][0]["figure"], "p99");
+    let percent = query["also_moved"][0]["percent"].as_f64().unwrap();
+    assert_eq!(format!("{percent:+.1}%"), p99);
+    let typical = |side: &str| query[side]["quantiles_ns"][2]["ns"].as_f64().unwrap();
+    assert_eq!(query["base"]["quantiles_ns"][2]["q"], 0.99);
+    assert!(
+        ((typical("new") / typical("base") - 1.0) * 100.0 - percent).abs() < 1e-9,
+        "{query}"
+    );
+    let change = query["change"]["percent"].as_f64().unwrap();
+    assert_eq!(format!("{change:+.1}%"), p50);
 }

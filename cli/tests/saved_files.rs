@@ -2,48 +2,16 @@
 //! runs of different clocks merged, runs that compress far better than
 //! noisy ones. Every command reads what can be read and says what cannot.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
+
+use std::path::Path;
+use std::process::Output;
 use std::time::Duration;
 
 use base64::Engine as _;
+use common::{perf_timer, text, Temp};
 use perf_timer::saved::SavedRun;
 use perf_timer::{Clock, Registry};
-
-/// A temp file, removed when dropped.
-struct Temp(PathBuf);
-
-impl Temp {
-    fn new(name: &str) -> Temp {
-        let path = std::env::temp_dir().join(format!(
-            "perf-timer-files-{name}-{}.jsonl",
-            std::process::id()
-        ));
-        let _ = std::fs::remove_file(&path);
-        Temp(path)
-    }
-
-    fn arg(&self) -> &str {
-        self.0.to_str().unwrap()
-    }
-}
-
-impl Drop for Temp {
-    fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.0);
-    }
-}
-
-fn perf_timer(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_perf-timer"))
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
 
 /// The line of a run of "get" and "put", `runs` runs each of `micros` µs,
 /// on `clock`.
@@ -102,7 +70,7 @@ fn assert_says_lines_skipped(out: &Output) {
     for line in [2, 3] {
         assert!(
             stderr.contains(&format!(
-                "line {line} skipped: a saved run that does not read"
+                "line {line} skipped: not a saved run: timer \"get\": a histogram"
             )),
             "line {line}: {stderr}"
         );
@@ -123,9 +91,8 @@ fn a_damaged_run_in_the_middle_never_takes_the_file_with_it() {
     let out = perf_timer(&["report", file.arg(), "--run", "2"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     assert!(
-        text(&out.stderr).contains(
-            "line 2 is a saved run that does not read: not a saved run: timer \"get\": a histogram"
-        ),
+        text(&out.stderr)
+            .contains("line 2 does not read: not a saved run: timer \"get\": a histogram"),
         "{out:?}"
     );
 
@@ -195,7 +162,7 @@ fn a_file_where_no_run_reads_is_one_error_and_a_damaged_last_run_gives_way() {
         let stderr = text(&out.stderr);
         assert!(
             stderr.contains("holds 2 saved run(s) and none reads; line 1: not a saved run")
-                || stderr.contains("line 2 is a saved run that does not read"),
+                || stderr.contains("line 2 does not read"),
             "{args:?}: {stderr}"
         );
     }
@@ -314,5 +281,69 @@ fn html_of_three_files_compares_each_with_the_first() {
     for new in [&files[1], &files[2]] {
         let title = format!("Comparison: {} against {}", new.arg(), files[0].arg());
         assert!(html.contains(&title), "{title}");
+    }
+}
+
+#[test]
+fn merge_reads_past_a_file_of_no_readable_run_and_names_each_clock_once() {
+    let good = run_line(Clock::mock().0, 100, 50);
+    let (bad, fine) = (Temp::new("merge-bad"), Temp::new("merge-fine"));
+    write_lines(&bad.0, &[damaged(&good, false)]);
+    write_lines(&fine.0, std::slice::from_ref(&good));
+    let merged = Temp::new("merge-past");
+    let out = perf_timer(&["merge", bad.arg(), fine.arg(), "-o", merged.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("merging the other files"),
+        "{out:?}"
+    );
+    let run = &perf_timer::saved::read(&merged.0).unwrap().runs[0];
+    assert_eq!(run.snapshot().get("get").unwrap().count(), 100);
+
+    // A merge of mixed clocks merged again with one of them: each clock
+    // named once.
+    let std_clock = Temp::new("merge-std");
+    write_lines(&std_clock.0, &[run_line(Clock::std(), 10, 50)]);
+    let (mixed, again) = (Temp::new("merge-mixed"), Temp::new("merge-again"));
+    for (inputs, out_file) in [
+        (vec![fine.arg(), std_clock.arg()], &mixed),
+        (vec![mixed.arg(), std_clock.arg()], &again),
+    ] {
+        let mut args = vec!["merge"];
+        args.extend(inputs);
+        args.extend(["-o", out_file.arg(), "--allow-mixed-clocks"]);
+        let out = perf_timer(&args);
+        assert_eq!(out.status.code(), Some(0), "{out:?}");
+    }
+    let run = &perf_timer::saved::read(&again.0).unwrap().runs[0];
+    assert_eq!(run.info().clock.as_deref(), Some("Clock::mock+Clock::std"));
+}
+
+#[test]
+fn a_byte_order_mark_before_the_first_run_is_not_part_of_it() {
+    let file = Temp::new("bom");
+    let line = run_line(Clock::mock().0, 10, 50);
+    std::fs::write(&file.0, format!("\u{feff}{line}\n{line}\n")).unwrap();
+    let out = perf_timer(&["report", file.arg(), "--run", "1"]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(!text(&out.stderr).contains("skipped"), "{out:?}");
+}
+
+#[test]
+fn counts_beyond_any_real_run_never_make_the_command_panic() {
+    let line = run_line(Clock::mock().0, 10, 50);
+    let huge = line.replacen("\"cancelled\":0", &format!("\"cancelled\":{}", u64::MAX), 1);
+    assert_ne!(huge, line);
+    let file = Temp::new("huge-counts");
+    write_lines(&file.0, &[huge.clone(), huge]);
+    for args in [
+        vec!["diff", file.arg(), file.arg()],
+        vec!["report", file.arg()],
+    ] {
+        let out = perf_timer(&args);
+        assert!(
+            matches!(out.status.code(), Some(0 | 1)),
+            "{args:?}: {out:?}"
+        );
     }
 }

@@ -9,7 +9,6 @@ mod hgrm;
 mod interval_log;
 mod native;
 mod prometheus;
-mod protobuf;
 #[cfg(all(feature = "axum", feature = "save"))]
 mod run_line;
 #[cfg(feature = "serde")]

@@ -9,7 +9,7 @@ use pin_project_lite::pin_project;
 
 use crate::instrument::timed::TimedRun;
 use crate::poll::run::Run;
-use crate::state::timer::Timer;
+use crate::state::timer::{RunTimer, Timer};
 
 pin_project! {
     /// A stream whose items are timed one by one: each item is one run,
@@ -87,7 +87,7 @@ impl<S> std::fmt::Debug for TimedItems<S> {
 
 impl<S> TimedItems<S> {
     /// `stream`, each item a run of `timer`.
-    pub(crate) fn new(stream: S, timer: Timer) -> Self {
+    pub(crate) fn new(stream: S, timer: RunTimer) -> Self {
         TimedItems {
             inner: stream,
             timed: TimedRun {
@@ -137,7 +137,7 @@ pub trait TimedStreamExt: Stream + Sized {
     /// # drop(items);
     /// ```
     fn timed_items(self, name: &str) -> TimedItems<Self> {
-        Timer::new(name).time_items(self)
+        TimedItems::new(self, crate::registry::cached::global_timer(name))
     }
 }
 

@@ -11,7 +11,7 @@ use pin_project_lite::pin_project;
 use crate::classify::{Classify, ErrOutput, NoErrors};
 use crate::poll::run::{Begin, PollScope, Run};
 use crate::poll::scheduled;
-use crate::state::timer::Timer;
+use crate::state::timer::{RunTimer, Timer};
 
 pin_project! {
     /// A future that times each of its polls and, when it returns `Ready`,
@@ -47,7 +47,7 @@ pin_project! {
 /// run completes, it counts the run as cancelled: its own `Drop`, so that
 /// `Timed` needs none and can be taken apart safely.
 pub(crate) struct TimedRun {
-    pub(crate) timer: Timer,
+    pub(crate) timer: RunTimer,
     pub(crate) run: Run,
 }
 
@@ -58,7 +58,8 @@ impl Drop for TimedRun {
 }
 
 impl<F> Timed<F> {
-    pub(crate) fn new(inner: F, timer: Timer) -> Self {
+    #[inline(always)]
+    pub(crate) fn new(inner: F, timer: RunTimer) -> Self {
         Timed {
             inner,
             timed: TimedRun {
@@ -196,8 +197,10 @@ impl TimedRun {
 /// ```
 pub trait TimedExt: Future + Sized {
     /// Wraps this future in a [`Timed`] recording into the global registry
-    /// under `name`. The name is looked up once, here; on a hot path, keep a
-    /// [`Timer`] and use [`Timer::time`] instead.
+    /// under `name`. The name is looked up once, here, in a small cache of
+    /// this thread's, by the name's address (a string literal's does not
+    /// change) and then its bytes: a name seen before on this thread costs
+    /// about what a [`Timer`] handle does; a new one costs a map lookup.
     ///
     /// ```
     /// use perf_timer::TimedExt as _;
@@ -208,8 +211,9 @@ pub trait TimedExt: Future + Sized {
     /// assert_eq!(n, 2);
     /// # }
     /// ```
+    #[inline]
     fn timed(self, name: &str) -> Timed<Self> {
-        crate::registry::global().timer(name).time(self)
+        Timed::new(self, crate::registry::cached::global_timer(name))
     }
 
     /// Like [`timed`](TimedExt::timed), and runs that end in `Err` are also

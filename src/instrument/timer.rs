@@ -13,7 +13,7 @@ use super::timed::Timed;
 use crate::clock::saturating_nanos;
 use crate::record::RunSample;
 use crate::registry::global;
-use crate::state::timer::Timer;
+use crate::state::timer::{RunTimer, Timer};
 
 impl Timer {
     /// Wraps `future` so that its polls are timed and each run is recorded here.
@@ -26,8 +26,9 @@ impl Timer {
     /// assert_eq!((n, timer.stats().count()), (7, 1));
     /// # }
     /// ```
+    #[inline]
     pub fn time<F: Future>(&self, future: F) -> Timed<F> {
-        Timed::new(future, self.clone())
+        Timed::new(future, RunTimer::new(self))
     }
 
     /// Records one run of `busy` by hand. Durations past the registry's
@@ -119,7 +120,7 @@ impl Timer {
     /// # }
     /// ```
     pub fn time_items<S: Stream>(&self, stream: S) -> TimedItems<S> {
-        TimedItems::new(stream, self.clone())
+        TimedItems::new(stream, RunTimer::new(self))
     }
     /// The timer `name` of the [global registry](global), made on first
     /// use: the same handle as `perf_timer::global().timer(name)`. For a

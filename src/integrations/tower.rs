@@ -16,7 +16,7 @@ use tower_service::Service;
 use crate::instrument::timed::TimedRun;
 use crate::poll::run::Run;
 use crate::registry::Registry;
-use crate::state::timer::Timer;
+use crate::state::timer::{RunTimer, Timer};
 
 /// The timer name of requests that match no route (no `MatchedPath`, and
 /// the route function returned `None`), or whose method the route refused
@@ -379,7 +379,7 @@ where
         ResponseFuture {
             inner,
             timed: Some(TimedRun {
-                timer,
+                timer: RunTimer::from_owned(timer),
                 run: Run::new(),
             }),
             is_error: shared.layer.is_error,
@@ -453,10 +453,12 @@ where
             if refused && timed.run.is_unrecorded() {
                 // A method the route does not serve: the run is one of
                 // `METHOD (unmatched)`, and the route's timer stays unlisted.
-                timed.timer = unlisted
-                    .shared
-                    .layer
-                    .route_timer(unlisted.method, UNMATCHED);
+                timed.timer = RunTimer::from_owned(
+                    unlisted
+                        .shared
+                        .layer
+                        .route_timer(unlisted.method, UNMATCHED),
+                );
             } else {
                 timed.timer.core().set_listed(true);
             }

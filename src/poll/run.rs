@@ -173,6 +173,14 @@ impl Run {
             }
         } else if state >= State::Untimed as u32 {
             return Begin::Untimed;
+        } else if state == State::Idle as u32
+            && (!SAMPLE || core.scheduling_every() == 0)
+            && core.is_enabled()
+        {
+            // A run's first poll, not sampled for scheduling delay (the
+            // default): it starts running.
+            self.set_state(State::Running);
+            return Begin::Timed;
         }
         self.begin_poll_slow::<SAMPLE>(core)
     }
@@ -230,11 +238,18 @@ impl Run {
 
     /// Moves to a state the run does not leave, dropping its
     /// scheduling-delay mark if it had one.
+    #[inline(always)]
     fn leave(&mut self, state: State) {
-        if self.state() == State::Sampled {
-            wake_marks::forget(self.key());
+        if self.polls_state >> STATE_SHIFT == State::Sampled as u32 {
+            self.forget_mark();
         }
         self.set_state(state);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn forget_mark(&self) {
+        wake_marks::forget(self.key());
     }
 
     /// The run returned `Ready` at clock reading `end`: record it, once.
@@ -256,7 +271,18 @@ impl Run {
 
     /// The future is being dropped: count a run that did not complete,
     /// keeping its busy time.
+    #[inline(always)]
     pub(crate) fn end(&mut self, core: &TimerCore) {
+        // Most runs end recorded: one compare.
+        if self.polls_state >> STATE_SHIFT == State::Done as u32 {
+            return;
+        }
+        self.end_unfinished(core);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn end_unfinished(&mut self, core: &TimerCore) {
         let end = match self.state() {
             State::Running | State::Sampled => End::Cancelled,
             State::Panicked => End::Panicked,

@@ -14,10 +14,13 @@ impl Snapshot {
     /// is one timer whose counts and sums are added and whose busy, wall
     /// and scheduling-delay histograms are added bucket by bucket, exactly
     /// what one registry would have recorded had it seen every run. The
-    /// quantiles are the first snapshot's. Histograms of another lowest
-    /// value or precision than the first's are counted into its buckets,
-    /// each value at its bucket's lowest equivalent value; the merged range
-    /// reaches the highest of any part, so that no value is clamped.
+    /// quantiles are the first snapshot's. Histograms of different lowest
+    /// values or precisions are counted into the finest buckets of any of
+    /// them (the lowest `lowest`, the most significant figures), each value
+    /// of a coarser part at its bucket's lowest equivalent value, as
+    /// HdrHistogram adds histograms of another layout; the merged range
+    /// reaches the highest of any part, so that no value is clamped. The
+    /// order of the snapshots changes nothing but the quantiles.
     ///
     /// ```
     /// use std::time::Duration;
@@ -53,20 +56,13 @@ impl Snapshot {
     }
 }
 
-/// `parts` (at least one) as one timer named `name`, in the first part's
-/// buckets widened to the highest range of any part, so that every value
-/// of every part keeps its bucket (and a saved merge reads back).
+/// `parts` (at least one) as one timer named `name`, in the finest
+/// buckets of any part (the lowest `lowest`, the most significant figures)
+/// over the highest range of any part: whatever the order of the parts,
+/// the same merge, every value of every part in a bucket (and a saved
+/// merge reads back).
 pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -> Stats {
-    let first = parts[0].busy().layout();
-    let highest = parts
-        .iter()
-        .map(|s| s.busy().layout().highest)
-        .fold(first.highest, u64::max);
-    let layout = if highest == first.highest {
-        first
-    } else {
-        Layout::new(first.lowest, highest, first.significant_figures).unwrap_or(first)
-    };
+    let layout = finest(parts.iter().map(|s| s.busy().layout()));
     let mut totals = *parts[0].totals();
     for stats in &parts[1..] {
         totals.merge(stats.totals());
@@ -82,6 +78,28 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
         scheduled_nanos,
     };
     Stats::from_reading(name, reading, layout, quantiles)
+}
+
+/// The finest of `layouts` (at least one): the lowest `lowest`, the most
+/// significant figures, the highest `highest`. Where no layout has all
+/// three (a range too narrow for them), the finest precision wins over the
+/// lowest value.
+fn finest(mut layouts: impl Iterator<Item = Layout>) -> Layout {
+    let first = layouts.next().expect("at least one part");
+    let (lowest, highest, figures) = layouts.fold(
+        (first.lowest, first.highest, first.significant_figures),
+        |(lowest, highest, figures), l| {
+            (
+                lowest.min(l.lowest),
+                highest.max(l.highest),
+                figures.max(l.significant_figures),
+            )
+        },
+    );
+    Layout::new(lowest, highest, figures)
+        .or_else(|_| Layout::new(first.lowest, highest, figures))
+        .or_else(|_| Layout::new(first.lowest, highest, first.significant_figures))
+        .unwrap_or(first)
 }
 
 /// The bucket counts of `distributions` added, in `layout`'s buckets. Each

@@ -70,7 +70,8 @@ impl ProcessTime {
     /// let registry = perf_timer::Registry::new();
     /// let start = std::time::Instant::now();
     /// while start.elapsed() < std::time::Duration::from_millis(30) {} // spin
-    /// assert!(registry.process().unwrap().cpu() >= std::time::Duration::from_millis(10));
+    /// // Some of those 30 ms were on the CPU, however loaded the machine.
+    /// assert!(registry.process().unwrap().cpu() > std::time::Duration::ZERO);
     /// # }
     /// ```
     pub fn cpu(&self) -> std::time::Duration {

@@ -210,6 +210,27 @@ impl Buckets {
         }
     }
 
+    /// Turns sparse counters of a histogram of `len` counters dense, if
+    /// that grows them by at most `room` bytes; returns by how much. For
+    /// counters that count many runs: a dense count is a slot and a
+    /// counter away, a sparse one a binary search.
+    pub(crate) fn densify(&mut self, len: usize, room: usize) -> Result<usize, NoRoom> {
+        let Buckets::Sparse(pairs) = self else {
+            return Ok(0);
+        };
+        let before = pairs.capacity() * PAIR;
+        let needed = Dense::size_with(len, pairs.iter().map(|p| p.0));
+        if needed.saturating_sub(before) > room {
+            return Err(NoRoom);
+        }
+        let mut dense = Dense::new(len);
+        for &(i, count) in pairs.iter() {
+            let _ = dense.add(i as usize, u64::from(count), usize::MAX);
+        }
+        *self = Buckets::Dense(dense);
+        Ok(self.heap_bytes().saturating_sub(before))
+    }
+
     /// Heap bytes held.
     pub(crate) fn heap_bytes(&self) -> usize {
         match self {

@@ -14,7 +14,5 @@ mod totals;
 pub(crate) use delays::Delays;
 pub(crate) use layout::Layout;
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
-#[cfg(all(feature = "tokio-unstable", tokio_unstable))]
-pub(crate) use sharded::FIBONACCI;
-pub(crate) use sharded::{Sharded, SHARDS};
+pub(crate) use sharded::{Sharded, FIBONACCI, SHARDS};
 pub(crate) use totals::{End, Event, Flushed, RunSample, Totals};

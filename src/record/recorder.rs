@@ -46,6 +46,11 @@ const DEFAULT_MAX_STRIPES: usize = 16;
 /// counter) and 64 stripes' headers (16 KiB), a timer stays under 256 KiB.
 const PRIVATE_BUDGET: usize = 88 * 1024;
 
+/// Runs a stripe counts before its histograms turn dense (if the budget
+/// has room): a hot timer's counts are then a slot and a counter away
+/// instead of a binary search among its distinct values, for a few KiB.
+const DENSE_AFTER: u64 = 4096;
+
 /// One thread group's share of a timer, on cache lines of its own.
 #[repr(align(128))]
 struct Stripe(TryLock<Counters>);
@@ -126,17 +131,31 @@ impl Recorder {
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
         let highest = self.layout.highest;
-        let (run, beyond) = if run.busy > highest || run.wall > highest {
-            run.clamped_to(highest)
-        } else {
-            (run, None)
-        };
+        if run.busy > highest || run.wall > highest {
+            return self.record_clamped(run, is_error);
+        }
+        self.record_in_range(&run, is_error, None);
+    }
+
+    /// A run past the range: out of line, so that the common run is not
+    /// copied into the clamped one's place.
+    #[cold]
+    #[inline(never)]
+    fn record_clamped(&self, run: RunSample, is_error: bool) {
+        let (run, beyond) = run.clamped_to(self.layout.highest);
+        self.record_in_range(&run, is_error, beyond);
+    }
+
+    /// Records a run within the range; `beyond`: the busy nanoseconds cut
+    /// off, if it was clamped.
+    #[inline(always)]
+    fn record_in_range(&self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         let busy = self.layout.index(run.busy) as u32;
         let wall = self.layout.index(run.wall) as u32;
         self.update(|counters| {
             let counted = self.count_values(counters, busy, wall);
             if counted {
-                counters.totals.add_run(&run, is_error, beyond);
+                counters.totals.add_run(run, is_error, beyond);
             }
             counted
         });
@@ -168,7 +187,24 @@ impl Recorder {
         if busy_grown + wall_grown > 0 {
             self.account(busy_grown + wall_grown);
         }
+        if counters.totals.count % DENSE_AFTER == DENSE_AFTER - 1 {
+            self.densify(counters);
+        }
         true
+    }
+
+    /// A stripe that has counted many runs: its histograms turn dense,
+    /// within the budget.
+    #[cold]
+    #[inline(never)]
+    fn densify(&self, counters: &mut Counters) {
+        let len = self.layout.len();
+        for buckets in [&mut counters.busy, &mut counters.wall] {
+            let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
+            if let Ok(grown) = buckets.densify(len, room) {
+                self.account(grown);
+            }
+        }
     }
 
     /// The stripes' counters grew by `grown` bytes.
@@ -520,6 +556,35 @@ mod tests {
         }
         assert!(
             recorder.reserved_bytes() <= 16 * 1024,
+            "{}",
+            recorder.reserved_bytes()
+        );
+    }
+
+    #[test]
+    fn a_stripe_of_many_runs_counts_densely_and_reads_the_same() {
+        let recorder = recorder();
+        let mut reference = recorder.layout.empty_histogram();
+        for i in 0..3 * DENSE_AFTER {
+            let v = 20 + i % 16;
+            recorder.record(v);
+            reference.record(v).unwrap();
+        }
+        let stripes: Vec<&Stripe> = recorder.allocated_stripes().collect();
+        assert_eq!(stripes.len(), 1);
+        stripes[0].0.lock().with(|c| {
+            assert!(matches!(c.busy, Buckets::Dense(_)));
+            assert!(matches!(c.wall, Buckets::Dense(_)));
+        });
+        let read = recorder.read();
+        let histogram = (recorder.layout)
+            .histogram_of(read.busy.last().map(|b| b.0), read.busy.iter().copied());
+        assert_eq!(histogram, reference);
+        assert_eq!(read.busy, read.wall);
+        assert_eq!(read.totals.count, 3 * DENSE_AFTER);
+        // A few KiB: the dense slots and one chunk, for each histogram.
+        assert!(
+            recorder.reserved_bytes() <= 8 * 1024,
             "{}",
             recorder.reserved_bytes()
         );

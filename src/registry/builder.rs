@@ -446,7 +446,7 @@ impl RegistryBuilder {
             metrics_prefix: self.metrics_prefix,
             #[cfg(feature = "opentelemetry")]
             opentelemetry: (self.opentelemetry.as_ref()).map(|meter| {
-                Arc::new(crate::state::opentelemetry_bridge::Instruments::new(
+                Arc::new(crate::state::opentelemetry_instruments::Instruments::new(
                     meter,
                     self.max_timers,
                 ))

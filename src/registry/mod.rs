@@ -1,6 +1,7 @@
 //! `Registry`: name → timer, and the process-wide one.
 
 pub(crate) mod builder;
+pub(crate) mod cached;
 pub(crate) mod interval;
 
 use std::collections::HashMap;
@@ -46,6 +47,9 @@ pub const OVERFLOW_TIMER: &str = "(overflow)";
 pub struct Registry {
     settings: Arc<Settings>,
     timers: Arc<RwLock<HashMap<Arc<str>, Timer>>>,
+    /// The global registry: its timers live as long as the process, each
+    /// made with a strong count leaked (see `RunTimer`).
+    immortal: bool,
 }
 
 /// A registry's identity (see [`Registry::id`]).
@@ -98,6 +102,7 @@ impl Registry {
         Registry {
             settings: Arc::new(settings),
             timers: Arc::default(),
+            immortal: false,
         }
     }
 
@@ -152,9 +157,14 @@ impl Registry {
             let timer = timers
                 .entry(Arc::from(key))
                 .or_insert_with_key(|key| {
+                    let core = TimerCore::new(key.clone(), &self.settings, self.immortal);
                     let timer = Timer {
-                        core: Arc::new(TimerCore::new(key.clone(), &self.settings)),
+                        core: Arc::new(core),
                     };
+                    if self.immortal {
+                        // Never freed: runs hold it uncounted.
+                        std::mem::forget(timer.clone());
+                    }
                     timer.core().set_listed(listed || overflowed);
                     timer
                 })
@@ -407,13 +417,26 @@ static GLOBAL: OnceLock<Registry> = OnceLock::new();
 /// let global: &'static perf_timer::Registry = perf_timer::global();
 /// # drop(global);
 /// ```
+#[inline]
 pub fn global() -> &'static Registry {
-    GLOBAL.get_or_init(Registry::new)
+    GLOBAL.get_or_init(|| Registry::new().into_global())
 }
 
 /// Makes `registry` the global one, unless [`global`] was already used or
 /// set.
 pub(crate) fn install_global(registry: Registry) -> Result<&'static Registry, GlobalError> {
-    GLOBAL.set(registry).map_err(|_| GlobalError::AlreadySet)?;
+    GLOBAL
+        .set(registry.into_global())
+        .map_err(|_| GlobalError::AlreadySet)?;
     Ok(global())
+}
+
+impl Registry {
+    /// This new registry, as the global one: its timers live as long as
+    /// the process.
+    fn into_global(mut self) -> Registry {
+        debug_assert!(self.read_timers().is_empty(), "a registry just built");
+        self.immortal = true;
+        self
+    }
 }

@@ -152,8 +152,7 @@ pub(crate) fn decode(text: &str) -> Result<Decoded, SavedError> {
         .get(HEADER..HEADER + length)
         .ok_or_else(|| bad("is cut short".into()))?;
     // No index can lie beyond the counters of the widest layout there is.
-    let limit = Layout::new(lowest.max(1), u64::MAX / 2, significant_figures.min(5))
-        .map_or(u64::from(u32::MAX), |l| l.len() as u64);
+    let limit = counters_at_most(lowest, figures) as u64;
     let mut buckets = Vec::new();
     let (mut index, mut at) = (0_u64, 0);
     while at < payload.len() {
@@ -205,11 +204,9 @@ fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
             let status = decompress
                 .decompress_vec(&compressed[read..], &mut out, FlushDecompress::None)
                 .map_err(|e| e.to_string())?;
-            // The header's length, once it has arrived: the V2 form is the
-            // header and that many bytes, never more.
-            let declared = be_u32(&out, 4).map(|length| HEADER + length as usize);
+            let declared = bound(&out);
             if declared.is_some_and(|whole| out.len() > whole) {
-                return Err("it inflates past the length its header declares".into());
+                return Err("it inflates past the length its header allows".into());
             }
             if status == Status::StreamEnd {
                 return Ok(out);
@@ -226,6 +223,27 @@ fn inflate(compressed: &[u8]) -> Result<Vec<u8>, String> {
             }
         }
     })
+}
+
+/// The most bytes the V2 form starting `v2` can have, once its header's
+/// length, precision and lowest value have arrived: the header and the
+/// payload length it declares, but never more than a varint of the widest
+/// size for every counter its precision can have, so that a header that
+/// claims gigabytes of zeros costs no more than a real histogram of its
+/// precision (about 500 KB at 3 significant figures).
+fn bound(v2: &[u8]) -> Option<usize> {
+    let length = be_u32(v2, 4)? as usize;
+    let figures = be_u32(v2, 12)?;
+    let lowest = be_u64(v2, 16)?;
+    let counters = counters_at_most(lowest, figures);
+    Some(HEADER + length.min(counters.saturating_mul(9)))
+}
+
+/// How many counters a histogram of `lowest` and `figures` can have at
+/// most, whatever its highest value: no index of it lies beyond.
+fn counters_at_most(lowest: u64, figures: u32) -> usize {
+    let figures = u8::try_from(figures.min(5)).unwrap_or(5);
+    Layout::new(lowest.max(1), u64::MAX / 2, figures).map_or(u32::MAX as usize, |l| l.len())
 }
 
 fn be_u32(bytes: &[u8], at: usize) -> Option<u32> {
@@ -393,6 +411,8 @@ mod tests {
         let layout = layout();
         let v2 = v2_of(layout, (0..1_000).map(|i| (i, 1)));
         for claimed in [10_u32, u32::MAX - 64] {
+            // (The second also claims more than any 3-figure histogram
+            // holds: bounded by its precision, not by the claim.)
             let mut lying = v2.clone();
             lying[4..8].copy_from_slice(&claimed.to_be_bytes());
             let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
@@ -405,6 +425,29 @@ mod tests {
             bytes.truncate(bytes.len() - 6);
             assert!(decode(&BASE64.encode(&bytes)).is_err(), "{claimed} cut");
         }
+    }
+
+    /// A header that claims gigabytes of zeros is inflated no further than
+    /// a histogram of its precision can be.
+    #[test]
+    fn a_stream_of_zeros_stops_at_what_its_precision_allows() {
+        let mut v2 = v2_of(layout(), [(1, 1)].into_iter());
+        v2[4..8].copy_from_slice(&u32::MAX.to_be_bytes());
+        v2.resize(v2.len() + (16 << 20), 0); // 16 MiB of zeros: counts of 0
+        let mut zlib = ZlibEncoder::new(Vec::new(), Compression::default());
+        zlib.write_all(&v2).unwrap();
+        let mut bytes = V2_COMPRESSED_COOKIE.to_be_bytes().to_vec();
+        bytes.extend_from_slice(&0_u32.to_be_bytes());
+        bytes.extend_from_slice(&zlib.finish().unwrap());
+        assert!(bytes.len() < 200_000, "{}", bytes.len());
+        let error = decode(&BASE64.encode(&bytes)).unwrap_err();
+        assert!(
+            error
+                .to_string()
+                .contains("past the length its header allows"),
+            "{error}"
+        );
+        assert!(bound(&v2).unwrap() < 1 << 20, "{:?}", bound(&v2));
     }
 
     #[test]

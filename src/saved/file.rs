@@ -286,7 +286,9 @@ impl Iterator for LazyFile {
             let Ok(text) = std::str::from_utf8(&bytes) else {
                 return Some(Err(self.skip_line("not UTF-8".into())));
             };
-            let text = text.trim();
+            // A byte-order mark, as some editors write before the first
+            // line, is not part of the run.
+            let text = text.trim_start_matches('\u{feff}').trim();
             if text.is_empty() {
                 continue;
             }

@@ -1,89 +1,81 @@
 //! Where a timer's runs go besides its own counters: the `metrics` facade
-//! (feature `metrics`) and OpenTelemetry (feature `opentelemetry`). One
-//! call per event for the timer; without the features, nothing at all.
+//! (feature `metrics`) and OpenTelemetry (feature `opentelemetry`). Each
+//! bridge has the one shape of [`Bridge`]; a bridge whose feature is off
+//! is its twin [`Off`](super::bridge_off::Off), which has no value, so
+//! that its slot takes no bytes and its calls compile to nothing. The
+//! features are read here, in the two aliases, and nowhere else.
 
 use std::sync::Arc;
 
 use crate::record::{End, RunSample};
+use crate::state::bridge::Bridge;
 use crate::state::settings::Settings;
 
-/// A timer's forwarding, if its registry forwards anywhere.
+#[cfg(feature = "metrics")]
+type Metrics = crate::state::metrics_bridge::Forward;
+#[cfg(not(feature = "metrics"))]
+type Metrics = crate::state::bridge_off::Off;
+#[cfg(feature = "opentelemetry")]
+type OpenTelemetry = crate::state::opentelemetry_bridge::Forward;
+#[cfg(not(feature = "opentelemetry"))]
+type OpenTelemetry = crate::state::bridge_off::Off;
+
+/// A timer's forwarding, to each bridge its registry forwards to.
 #[derive(Default)]
 pub(crate) struct Forwards {
-    #[cfg(feature = "metrics")]
-    metrics: Option<crate::state::metrics_bridge::Forward>,
-    #[cfg(feature = "opentelemetry")]
-    opentelemetry: Option<crate::state::opentelemetry_bridge::Forward>,
+    metrics: Option<Metrics>,
+    opentelemetry: Option<OpenTelemetry>,
 }
 
 impl Forwards {
-    #[allow(unused_variables)]
     pub(crate) fn new(name: &Arc<str>, settings: &Settings) -> Self {
         Forwards {
-            #[cfg(feature = "metrics")]
-            metrics: settings
-                .metrics_prefix
-                .map(crate::state::metrics_bridge::Forward::new),
-            #[cfg(feature = "opentelemetry")]
-            opentelemetry: (settings.opentelemetry.as_ref())
-                .map(|i| crate::state::opentelemetry_bridge::Forward::new(i.clone(), name)),
+            metrics: Metrics::new(name, settings),
+            opentelemetry: OpenTelemetry::new(name, settings),
         }
     }
 
     /// A completed run.
     #[inline]
-    #[allow(unused_variables)]
     pub(crate) fn run(&self, timer: &str, run: &RunSample, is_error: bool) {
-        #[cfg(any(feature = "metrics", feature = "opentelemetry"))]
         let unflushed = run.busy.saturating_sub(run.flushed.busy);
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.metrics {
-            forward.run(timer, run, unflushed, is_error);
+        if let Some(bridge) = &self.metrics {
+            bridge.run(timer, run, unflushed, is_error);
         }
-        #[cfg(feature = "opentelemetry")]
-        if let Some(forward) = &self.opentelemetry {
-            forward.run(run, unflushed, is_error);
+        if let Some(bridge) = &self.opentelemetry {
+            bridge.run(timer, run, unflushed, is_error);
         }
     }
 
     /// A run in flight flushed `busy` nanoseconds; `first`: it counts in
     /// flight from now.
-    #[allow(unused_variables)]
     pub(crate) fn flushed(&self, timer: &str, busy: u64, first: bool) {
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.metrics {
-            forward.flushed(timer, busy, first);
+        if let Some(bridge) = &self.metrics {
+            bridge.flushed(timer, busy, first);
         }
-        #[cfg(feature = "opentelemetry")]
-        if let Some(forward) = &self.opentelemetry {
-            forward.flushed(busy, first);
+        if let Some(bridge) = &self.opentelemetry {
+            bridge.flushed(timer, busy, first);
         }
     }
 
     /// Bytes a run handled.
-    #[allow(unused_variables)]
     pub(crate) fn bytes(&self, timer: &str, n: u64) {
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.metrics {
-            forward.bytes(timer, n);
+        if let Some(bridge) = &self.metrics {
+            bridge.bytes(timer, n);
         }
-        #[cfg(feature = "opentelemetry")]
-        if let Some(forward) = &self.opentelemetry {
-            forward.bytes(n);
+        if let Some(bridge) = &self.opentelemetry {
+            bridge.bytes(timer, n);
         }
     }
 
     /// A run ended without a sample, `unflushed` nanoseconds of its busy
     /// time not yet forwarded, `was_active` if it counted in flight.
-    #[allow(unused_variables)]
     pub(crate) fn ended(&self, timer: &str, end: End, unflushed: u64, was_active: bool) {
-        #[cfg(feature = "metrics")]
-        if let Some(forward) = &self.metrics {
-            forward.ended(timer, end, unflushed, was_active);
+        if let Some(bridge) = &self.metrics {
+            bridge.ended(timer, end, unflushed, was_active);
         }
-        #[cfg(feature = "opentelemetry")]
-        if let Some(forward) = &self.opentelemetry {
-            forward.ended(end, unflushed, was_active);
+        if let Some(bridge) = &self.opentelemetry {
+            bridge.ended(timer, end, unflushed, was_active);
         }
     }
 }

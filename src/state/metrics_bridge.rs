@@ -4,12 +4,14 @@
 //! them beside the service's own metrics, under the names, units and help
 //! of the Prometheus exporter (the figure table's).
 
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use metrics::{Counter, Gauge, Histogram, Unit};
 
 use crate::figures::{figure, Id, OUTCOMES};
 use crate::record::{End, RunSample};
+use crate::state::bridge::Bridge;
+use crate::state::settings::Settings;
 
 /// A timer's handles in the `metrics` recorder, resolved on first use.
 pub(crate) struct Forward {
@@ -58,13 +60,6 @@ fn unit(id: Id) -> Unit {
 }
 
 impl Forward {
-    pub(crate) fn new(prefix: &'static str) -> Self {
-        Forward {
-            prefix,
-            handles: OnceLock::new(),
-        }
-    }
-
     /// Resolved on the first run rather than with the timer, so that a
     /// recorder installed after the timer was made still receives it.
     fn handles(&self, timer: &str) -> &Handles {
@@ -97,10 +92,18 @@ impl Forward {
             }
         })
     }
+}
 
-    /// A completed run, `unflushed` nanoseconds of its busy time not yet
-    /// forwarded as poll time.
-    pub(crate) fn run(&self, timer: &str, run: &RunSample, unflushed: u64, is_error: bool) {
+impl Bridge for Forward {
+    /// Forwarding under the registry's prefix, if it has one.
+    fn new(_: &Arc<str>, settings: &Settings) -> Option<Self> {
+        settings.metrics_prefix.map(|prefix| Forward {
+            prefix,
+            handles: OnceLock::new(),
+        })
+    }
+
+    fn run(&self, timer: &str, run: &RunSample, unflushed: u64, is_error: bool) {
         let h = self.handles(timer);
         h.busy.record(run.busy as f64 / 1e9);
         h.wall.record(run.wall as f64 / 1e9);
@@ -115,9 +118,7 @@ impl Forward {
         }
     }
 
-    /// A run in flight flushed `busy` nanoseconds; `first`: it counts in
-    /// flight from now.
-    pub(crate) fn flushed(&self, timer: &str, busy: u64, first: bool) {
+    fn flushed(&self, timer: &str, busy: u64, first: bool) {
         let h = self.handles(timer);
         poll_time(h, busy);
         if first {
@@ -125,14 +126,11 @@ impl Forward {
         }
     }
 
-    /// Bytes a run handled (`add_bytes`).
-    pub(crate) fn bytes(&self, timer: &str, n: u64) {
+    fn bytes(&self, timer: &str, n: u64) {
         self.handles(timer).bytes.increment(n);
     }
 
-    /// A run ended without a sample, `unflushed` nanoseconds of its poll
-    /// time not yet forwarded.
-    pub(crate) fn ended(&self, timer: &str, end: End, unflushed: u64, was_active: bool) {
+    fn ended(&self, timer: &str, end: End, unflushed: u64, was_active: bool) {
         let h = self.handles(timer);
         match end {
             End::Cancelled => h.runs[1].increment(1),

@@ -2,11 +2,16 @@
 //! `Timer` handle's type, the registry's settings, slow-poll and sampling
 //! policies, and where runs are forwarded besides.
 
+mod bridge;
+#[cfg(not(all(feature = "metrics", feature = "opentelemetry")))]
+mod bridge_off;
 pub(crate) mod forward;
 #[cfg(feature = "metrics")]
 pub(crate) mod metrics_bridge;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod opentelemetry_bridge;
+#[cfg(feature = "opentelemetry")]
+pub(crate) mod opentelemetry_instruments;
 pub(crate) mod settings;
 pub(crate) mod slow;
 pub(crate) mod timer;

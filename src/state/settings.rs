@@ -32,7 +32,7 @@ pub(crate) struct Settings {
     pub(crate) metrics_prefix: Option<&'static str>,
     /// Forward runs to these OpenTelemetry instruments; `None`: off.
     #[cfg(feature = "opentelemetry")]
-    pub(crate) opentelemetry: Option<Arc<crate::state::opentelemetry_bridge::Instruments>>,
+    pub(crate) opentelemetry: Option<Arc<crate::state::opentelemetry_instruments::Instruments>>,
     pub(crate) switches: Switches,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.

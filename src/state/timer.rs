@@ -3,6 +3,7 @@
 //! ([`Timer`]) with its read side: its name and its stats. The ways in
 //! (`time`, `record`, `start`, `spawn`, ...) are in `instrument/timer.rs`.
 
+use std::mem::ManuallyDrop;
 use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::sync::Arc;
 use std::time::Duration;
@@ -104,6 +105,73 @@ pub(crate) struct TimerVersion {
     scheduled: (u64, u64),
 }
 
+/// A run's hold on its timer. A timer that is never freed (one of the
+/// global registry's, see [`TimerCore::is_immortal`]) is held by an
+/// uncounted copy of its handle, so that a run costs no reference-count
+/// traffic: two atomic read-modify-writes per run, on the line that every
+/// thread recording into the timer reads. Any other timer is held by a
+/// clone of its handle, as a `Timer` would be.
+pub(crate) struct RunTimer(ManuallyDrop<Timer>);
+
+impl RunTimer {
+    /// A hold on `timer`'s timer, for as long as the run needs it.
+    #[inline(always)]
+    pub(crate) fn new(timer: &Timer) -> Self {
+        if timer.core.is_immortal() {
+            // SAFETY: an uncounted copy of the handle, never dropped (see
+            // `Drop`), of a timer whose memory is never freed: its
+            // registry leaked a strong count of it when it made it.
+            RunTimer(ManuallyDrop::new(unsafe { std::ptr::read(timer) }))
+        } else {
+            RunTimer(ManuallyDrop::new(timer.clone()))
+        }
+    }
+
+    /// A hold on `timer`, taking it over.
+    pub(crate) fn from_owned(timer: Timer) -> Self {
+        if timer.core.is_immortal() {
+            // Its count is given back now; the copy needs none.
+            RunTimer::new(&timer)
+        } else {
+            RunTimer(ManuallyDrop::new(timer))
+        }
+    }
+
+    /// A hold on the immortal timer whose core is at `core`.
+    ///
+    /// # Safety
+    ///
+    /// `core` is `Arc::as_ptr` of the core of a timer for which
+    /// [`TimerCore::is_immortal`] is true.
+    #[inline(always)]
+    pub(crate) unsafe fn immortal(core: *const TimerCore) -> Self {
+        // SAFETY: by the caller, `core` is the pointer `Arc::into_raw`
+        // gives for an `Arc` whose strong count was leaked, so the memory
+        // stays valid; the copy is never dropped (see `Drop`).
+        let core = unsafe { Arc::from_raw(core) };
+        RunTimer(ManuallyDrop::new(Timer { core }))
+    }
+}
+
+impl std::ops::Deref for RunTimer {
+    type Target = Timer;
+
+    #[inline(always)]
+    fn deref(&self) -> &Timer {
+        &self.0
+    }
+}
+
+impl Drop for RunTimer {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if !self.0.core.is_immortal() {
+            // SAFETY: a counted clone (see `new`), dropped once, here.
+            unsafe { ManuallyDrop::drop(&mut self.0) }
+        }
+    }
+}
+
 /// Flush bookkeeping counts ticks in units of 2^16: 22 µs of a 3 GHz TSC,
 /// 66 µs of a nanosecond clock.
 pub(crate) const FLUSH_SHIFT: u32 = 16;
@@ -133,6 +201,9 @@ pub(crate) struct RunTicks {
 /// settings) so that a poll touches one line of shared memory.
 pub(crate) struct TimerCore {
     enabled: AtomicBool,
+    /// Never freed: a strong count of it was leaked when it was made (the
+    /// global registry's timers, which live as long as the process).
+    immortal: bool,
     /// Whether the registry shows it (snapshots, reports, exports). A
     /// timer made for a request not yet known to be served (see
     /// `tower::TimedLayer`) is not, until a response says it is.
@@ -164,7 +235,14 @@ impl TimerCore {
         self.enabled.load(Relaxed)
     }
 
+    /// Whether this timer's memory is never freed (see [`RunTimer`]).
+    #[inline(always)]
+    pub(crate) fn is_immortal(&self) -> bool {
+        self.immortal
+    }
+
     /// Whether its registry shows it.
+    #[inline]
     pub(crate) fn is_listed(&self) -> bool {
         self.listed.load(Relaxed)
     }
@@ -384,12 +462,14 @@ impl TimerCore {
 }
 
 impl TimerCore {
-    /// A timer's state, made with its registry's settings.
-    pub(crate) fn new(name: Arc<str>, settings: &Arc<Settings>) -> Self {
+    /// A timer's state, made with its registry's settings. `immortal`:
+    /// the caller leaks a strong count of the `Arc` it puts it in.
+    pub(crate) fn new(name: Arc<str>, settings: &Arc<Settings>, immortal: bool) -> Self {
         let threshold = saturating_nanos(settings.slow_poll_threshold);
         let flush_ticks = settings.clock.nanos_to_ticks(saturating_nanos(FLUSH_EVERY));
         TimerCore {
             enabled: AtomicBool::new(settings.switches.is_enabled()),
+            immortal,
             listed: AtomicBool::new(true),
             clock: settings.clock.clone(),
             slow_poll_ticks: settings.clock.nanos_to_ticks(threshold),
@@ -404,5 +484,36 @@ impl TimerCore {
             settings: settings.clone(),
             recorder: Recorder::new(settings.layout, settings.stripes),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::registry::{global, Registry};
+
+    #[test]
+    fn a_run_counts_a_local_timer_and_holds_a_global_one_uncounted() {
+        let local = Registry::new().timer("run.local");
+        let before = Arc::strong_count(&local.core);
+        let held = RunTimer::new(&local);
+        assert_eq!(Arc::strong_count(&local.core), before + 1);
+        drop(held);
+        let held = RunTimer::from_owned(local.clone());
+        assert_eq!(Arc::strong_count(&local.core), before + 1);
+        drop(held);
+        assert_eq!(Arc::strong_count(&local.core), before);
+
+        let global = global().timer("run.global");
+        assert!(global.core.is_immortal());
+        let before = Arc::strong_count(&global.core);
+        // The registry's own handle, this one, and the one leaked.
+        assert!(before >= 3, "{before}");
+        let held = RunTimer::new(&global);
+        let owned = RunTimer::from_owned(global.clone());
+        assert_eq!(Arc::strong_count(&global.core), before);
+        assert_eq!((held.name(), owned.name()), ("run.global", "run.global"));
+        drop((held, owned));
+        assert_eq!(Arc::strong_count(&global.core), before);
     }
 }

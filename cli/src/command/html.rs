@@ -3,9 +3,9 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use crate::diff::By;
 use crate::error::CliError;
 use crate::html;
+use crate::judging::{self, Judging};
 use crate::load::Side;
 
 /// Write one self-contained HTML page: the reports, the comparison of
@@ -18,15 +18,9 @@ pub struct Args {
     /// The page to write.
     #[arg(short, long)]
     pub output: PathBuf,
-    /// For the comparison of two files, as with `diff`.
-    #[arg(long, default_value = "5%", value_parser = super::threshold)]
-    pub threshold: f64,
-    /// As with `diff`: the figure of each run's busy time to judge.
-    #[arg(long, default_value = "median", value_parser = By::parse)]
-    pub by: By,
-    /// As with `diff`: compare runs saved with different clocks.
-    #[arg(long)]
-    pub allow_mixed_clocks: bool,
+    /// For the comparisons, as with `diff`.
+    #[command(flatten)]
+    pub judging: Judging,
     /// Charts for at most this many timers, those with the most busy
     /// time (every timer is in the tables).
     #[arg(long, default_value_t = 20, value_name = "N")]
@@ -35,18 +29,13 @@ pub struct Args {
 
 /// Writes the page.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    judging::warn_of_threshold(args.judging.threshold);
     let sides = args
         .files
         .iter()
-        .map(|f| Side::load(f, args.by))
+        .map(|f| Side::load(f, args.judging.by))
         .collect::<Result<Vec<_>, _>>()?;
-    let page = html::page(
-        &sides,
-        args.threshold,
-        args.by,
-        args.allow_mixed_clocks,
-        args.charts,
-    )?;
+    let page = html::page(&sides, args.judging, args.charts)?;
     std::fs::write(&args.output, page).map_err(|source| CliError::Write {
         path: args.output.clone(),
         source,

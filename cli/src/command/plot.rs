@@ -4,8 +4,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use crate::charts;
-use crate::diff::By;
 use crate::error::CliError;
+use crate::figure::By;
 use crate::load::Side;
 use crate::plot;
 

@@ -1,29 +1,36 @@
-//! `diff --format json`: schema `perf-timer-diff`, version 1 (README,
-//! "JSON output"). Durations in nanoseconds, changes in percent.
+//! `diff --format json`: schema `perf-timer-diff`, version 2 (README,
+//! "JSON output"). Durations in nanoseconds, changes in percent; the
+//! figures are the text's (the typical run's), to the nanosecond.
 
 use serde_json::{json, Value};
 
 use super::{Diff, Figures};
 use crate::evidence::{self, Call, Doubt};
+use crate::figure::By;
 
 /// The schema's version: bumped when a field changes meaning or goes.
-pub const VERSION: u64 = 1;
+/// Version 2: figures are the typical run's (geometric mean over runs of
+/// each run's figure), no longer those of all samples merged.
+pub const VERSION: u64 = 2;
 
 impl Diff<'_> {
     /// The comparison as one JSON document.
     pub fn json(&self) -> Value {
-        let quantiles = self.base.snapshot.quantiles();
         let figures = |f: &Figures| {
-            let ns = |i: usize| f.busy.get(i).map(|d| d.as_nanos() as u64);
+            let ns = |i: usize| f.busy.get(i).copied().flatten();
+            let quantiles: Vec<Value> = (self.shown.iter().enumerate())
+                .filter_map(|(i, by)| match by {
+                    By::Quantile(q) => Some(json!({ "q": q, "ns": ns(i) })),
+                    By::Mean => None,
+                })
+                .collect();
             json!({
                 "runs": f.runs,
                 "spread": f.spread(),
                 "samples": f.samples,
                 "mean_ns": ns(0),
-                "quantiles_ns": quantiles.iter().enumerate()
-                    .map(|(i, q)| json!({ "q": q, "ns": ns(i + 1) }))
-                    .collect::<Vec<_>>(),
-                "max_ns": ns(quantiles.len() + 1),
+                "quantiles_ns": quantiles,
+                "max_ns": ns(self.shown.len()),
                 "cancelled": f.outcomes[0],
                 "panicked": f.outcomes[1],
                 "errors": f.outcomes[2],
@@ -31,7 +38,10 @@ impl Diff<'_> {
                 "abandoned_ns": f.abandoned.as_nanos() as u64,
                 "poll_total_ns": f.poll_total.as_nanos() as u64,
                 "bytes_per_run": f.bytes_per_run,
-                "run_values_ns": f.run_values,
+                "run_values_ns": f.run_values(),
+                "run_intervals_ns": (f.run_readings.iter())
+                    .map(|r| [r.low, r.high])
+                    .collect::<Vec<_>>(),
             })
         };
         let timers: Vec<Value> = self
@@ -40,12 +50,19 @@ impl Diff<'_> {
             .map(|row| {
                 let change = row.busy.map(|(basis, j)| {
                     let (low, high) = j.interval_percent().unzip();
-                    let (doubt, needed) = match j.call {
-                        Call::Inconclusive(Doubt::OneRunASide) => (Some("one run a side"), None),
-                        Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
-                            (Some("too few runs"), needed)
+                    let (doubt, needed, widest) = match j.call {
+                        Call::Inconclusive(Doubt::OneRunASide) => {
+                            (Some("one run a side"), None, None)
                         }
-                        _ => (None, None),
+                        Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
+                            (Some("too few runs"), needed, None)
+                        }
+                        Call::Inconclusive(Doubt::RunsUncertain { widest }) => (
+                            Some("single runs uncertain"),
+                            None,
+                            Some([widest.0, widest.1]),
+                        ),
+                        _ => (None, None, None),
                     };
                     json!({
                         "basis": basis.name(),
@@ -54,6 +71,7 @@ impl Diff<'_> {
                         "high_percent": high,
                         "doubt": doubt,
                         "runs_needed": needed,
+                        "widest_run_interval_ns": widest,
                     })
                 });
                 let worse: Vec<Value> = row
@@ -67,6 +85,9 @@ impl Diff<'_> {
                     "reason": row.reason(self.threshold),
                     "change": change,
                     "worse_outcomes": worse,
+                    "also_moved": (row.also_moved.iter())
+                        .map(|(by, percent)| json!({ "figure": by.name(), "percent": percent }))
+                        .collect::<Vec<_>>(),
                     "base": row.base.as_ref().map(figures),
                     "new": row.new.as_ref().map(figures),
                 })

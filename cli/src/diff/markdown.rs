@@ -57,11 +57,11 @@ impl Diff<'_> {
                 f.spread()
                     .map_or("-".into(), |s| format!("±{:.1}%", s * 100.0))
             });
-            let mean = pair(&|f| f.busy.first().map_or("-".into(), |d| duration(*d)));
+            let mean = pair(&|f| f.busy_duration(0).map_or("-".into(), duration));
             let _ = writeln!(
                 out,
-                "| `{}` | {verdict} | {change} | {runs} | {spread} | {mean} | {} |",
-                cell(&row.name),
+                "| {} | {verdict} | {change} | {runs} | {spread} | {mean} | {} |",
+                code_cell(&row.name),
                 cell(&row.reason(self.threshold))
             );
         }
@@ -69,7 +69,51 @@ impl Diff<'_> {
     }
 }
 
-/// Text safe inside a Markdown table cell.
+/// Text safe inside a Markdown table cell: a pipe would end the cell and
+/// a line break the row.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    text.replace('|', "\\|")
+        .replace("\r\n", " ")
+        .replace(['\r', '\n'], " ")
+}
+
+/// A timer's name as code inside a table cell, whatever it holds: line
+/// breaks and other control characters written as escapes (`\n`), pipes
+/// escaped (GitHub reads `\|` as `|` inside code in a table), and fenced by
+/// more backticks than the longest run of them in the name, padded with
+/// spaces where the name starts or ends with one (CommonMark code spans).
+fn code_cell(name: &str) -> String {
+    let mut text = String::with_capacity(name.len());
+    for c in name.chars() {
+        match c {
+            '|' => text.push_str("\\|"),
+            c if c.is_control() => text.extend(c.escape_default()),
+            c => text.push(c),
+        }
+    }
+    let longest = (text.split(|c| c != '`')).map(str::len).max().unwrap_or(0);
+    let fence = "`".repeat(longest + 1);
+    let pad = if text.starts_with(['`', ' ']) || text.ends_with(['`', ' ']) {
+        " "
+    } else {
+        ""
+    };
+    format!("{fence}{pad}{text}{pad}{fence}")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_stay_in_their_cell_and_their_code_span() {
+        assert_eq!(code_cell("db::get"), "`db::get`");
+        assert_eq!(code_cell("a|b"), "`a\\|b`");
+        assert_eq!(code_cell("one\r\ntwo\nthree"), "`one\\r\\ntwo\\nthree`");
+        // Backticks: a longer fence, and spaces where one is at an end.
+        assert_eq!(code_cell("a`b"), "``a`b``");
+        assert_eq!(code_cell("``x"), "``` ``x ```");
+        assert_eq!(code_cell("`"), "`` ` ``");
+        assert_eq!(cell("a | b\r\nc\rd"), "a \\| b c d");
+    }
 }

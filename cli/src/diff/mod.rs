@@ -4,6 +4,7 @@
 //! Files: this one gathers each timer's figures and decides its verdict;
 //! `text.rs`, `markdown.rs` and `json.rs` present one [`Diff`].
 
+mod html;
 mod json;
 mod markdown;
 mod text;
@@ -14,7 +15,9 @@ use std::time::Duration;
 use perf_timer::{ReportDuration, Stats};
 
 use crate::error::CliError;
-use crate::evidence::{self, Call, Doubt, Judgement};
+use crate::evidence::{self, Call, Doubt, Judgement, Reading};
+use crate::figure::By;
+use crate::judging::Judging;
 use crate::load::Side;
 
 /// What a timer did between the two sides.
@@ -102,12 +105,17 @@ pub struct Figures {
     /// Every poll's time, summed over the process runs.
     pub poll_total: Duration,
     pub bytes_per_run: Option<f64>,
-    /// Busy time per sample of all process runs merged: the mean, each of
-    /// the runs' own report quantiles, then the max; empty without samples.
-    pub busy: Vec<Duration>,
+    /// Busy time of the typical run, in ns: each figure the table shows
+    /// ([`Diff::shown`]) as the geometric mean over the process runs of
+    /// each run's own figure (what verdicts compare), then the max of all
+    /// runs; empty without samples. `None` where a run lacks the figure.
+    pub busy: Vec<Option<f64>>,
     /// Per process run with samples: its busy time by the figure compared
-    /// ([`By`]), in ns.
-    pub run_values: Vec<f64>,
+    /// ([`By`]), in ns, with the interval its own samples allow.
+    pub run_readings: Vec<Reading>,
+    /// Per figure of [`busy`](Figures::busy) but the max: each process
+    /// run's reading of it; `None` where a run lacks the figure.
+    shown_readings: Vec<Option<Vec<Reading>>>,
     /// Per process run: its poll total, in ns.
     pub run_poll_totals: Vec<f64>,
     /// Per process run: (bad, ended) for each [`Outcome`].
@@ -115,12 +123,13 @@ pub struct Figures {
 }
 
 impl Figures {
-    fn of(name: &str, side: &Side) -> Option<Figures> {
+    /// `shown`: the figures the table shows, `by` among them.
+    fn of(name: &str, side: &Side, shown: &[By], by: By) -> Option<Figures> {
         let runs = side.per_run.get(name)?;
         let merged = side.snapshot.get(name)?;
         let mut figures = Figures {
             runs: runs.len(),
-            run_values: runs.iter().filter_map(|r| r.value_ns).collect(),
+            run_readings: runs.iter().filter_map(|r| r.value).collect(),
             run_poll_totals: runs.iter().map(|r| r.poll_total_ns).collect(),
             run_outcomes: runs.iter().map(|r| r.outcomes).collect(),
             ..Figures::default()
@@ -132,80 +141,47 @@ impl Figures {
         figures.poll_total = merged.poll_total();
         figures.bytes_per_run = merged.bytes_per_run();
         if merged.count() > 0 {
-            figures.busy.push(merged.mean());
-            figures.busy.extend(
-                side.snapshot
-                    .quantiles()
-                    .iter()
-                    .map(|&q| merged.quantile(q)),
-            );
-            figures.busy.push(merged.max());
+            let with_samples: Vec<_> = runs.iter().filter(|r| r.value.is_some()).collect();
+            for &figure in shown {
+                let each = with_samples.iter().map(|r| {
+                    if figure == by {
+                        return r.value;
+                    }
+                    match figure {
+                        By::Mean => r.mean,
+                        By::Quantile(q) => (r.quantiles.iter())
+                            .find(|(rq, _)| *rq == q)
+                            .map(|&(_, reading)| reading),
+                    }
+                });
+                let each: Option<Vec<Reading>> = each.collect();
+                figures.busy.push(
+                    each.as_ref()
+                        .and_then(|e| evidence::typical(e.iter().map(|r| r.value))),
+                );
+                figures.shown_readings.push(each);
+            }
+            figures.busy.push(Some(merged.max().as_nanos() as f64));
         }
         Some(figures)
+    }
+
+    /// Per process run with samples: its busy time by the figure
+    /// compared, in ns.
+    pub fn run_values(&self) -> Vec<f64> {
+        self.run_readings.iter().map(|r| r.value).collect()
+    }
+
+    /// The `i`-th figure of [`busy`](Figures::busy), to the nanosecond.
+    pub fn busy_duration(&self, i: usize) -> Option<Duration> {
+        let ns = self.busy.get(i).copied().flatten()?;
+        Some(Duration::from_nanos(ns.round() as u64))
     }
 
     /// The spread between process runs' busy times by the figure compared
     /// (coefficient of variation); `None` below two runs with samples.
     pub fn spread(&self) -> Option<f64> {
-        evidence::spread(&self.run_values)
-    }
-}
-
-/// The figure of each process run's busy-time distribution that verdicts
-/// compare (`--by`).
-///
-/// The median is the default: busy time includes time the OS took the
-/// thread away, and on a loaded machine a few runs of each process absorb
-/// a whole time slice (milliseconds), which moves a process's mean by
-/// 100 % and more for a timer of a few microseconds (measured: +397 % for
-/// a 1.5 µs timer, one run against one, with two busy loops beside); the
-/// median does not move. `mean` follows total CPU (a slowdown of a few
-/// runs counts), `p90`/`p99` the tail; both move with the machine's load.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum By {
-    /// The mean busy time.
-    Mean,
-    /// A quantile of busy time, in (0, 1).
-    Quantile(f64),
-}
-
-impl By {
-    /// `mean`, `median`, `p50`, `p99`, `p99.9`.
-    pub fn parse(text: &str) -> Result<By, String> {
-        let wrong = || {
-            format!("--by takes mean, median or a percentile such as p90 or p99.9, not {text:?}")
-        };
-        match text {
-            "mean" => Ok(By::Mean),
-            "median" => Ok(By::Quantile(0.5)),
-            _ => {
-                let percent: f64 = text
-                    .strip_prefix('p')
-                    .and_then(|p| p.parse().ok())
-                    .ok_or_else(wrong)?;
-                if percent > 0.0 && percent < 100.0 {
-                    Ok(By::Quantile(percent / 100.0))
-                } else {
-                    Err(wrong())
-                }
-            }
-        }
-    }
-
-    /// The figure of `stats`' busy time.
-    pub fn of(self, stats: &Stats) -> Duration {
-        match self {
-            By::Mean => stats.mean(),
-            By::Quantile(q) => stats.quantile(q),
-        }
-    }
-
-    /// `mean`, `p50`, …
-    pub fn name(self) -> String {
-        match self {
-            By::Mean => "mean".to_owned(),
-            By::Quantile(q) => quantile_name(q),
-        }
+        evidence::spread(&self.run_values())
     }
 }
 
@@ -238,6 +214,10 @@ pub struct Row {
     /// Outcomes that got more frequent beyond noise: kind, base, new.
     pub worse: Vec<(Outcome, u64, u64)>,
     pub verdict: Verdict,
+    /// With no change in the figure judged: the other quantiles shown
+    /// that moved beyond the threshold, judged as the verdict's figure
+    /// is, with their change in percent.
+    pub also_moved: Vec<(By, f64)>,
 }
 
 /// The comparison of two sides.
@@ -247,6 +227,10 @@ pub struct Diff<'a> {
     pub threshold: f64,
     /// The figure of each run compared.
     pub by: By,
+    /// The figures of busy time the table shows, before the max: the
+    /// mean, the base side's report quantiles, and `by` where it is not
+    /// among them.
+    pub shown: Vec<By>,
     /// Settings that differ between the sides, one sentence each.
     pub notes: Vec<String>,
     pub rows: Vec<Row>,
@@ -261,15 +245,18 @@ fn clocks(side: &Side) -> BTreeSet<&str> {
 }
 
 /// Compares every timer of either side (only `timers`, when given). Runs
-/// timed with different clocks are an error unless `mixed_clocks`.
+/// timed with different clocks are an error unless `judging` allows mixed clocks.
 pub fn diff<'a>(
     base: &'a Side,
     new: &'a Side,
-    threshold: f64,
-    by: By,
+    judging: Judging,
     timers: Option<&BTreeSet<String>>,
-    mixed_clocks: bool,
 ) -> Result<Diff<'a>, CliError> {
+    let Judging {
+        threshold,
+        by,
+        allow_mixed_clocks: mixed_clocks,
+    } = judging;
     let (clocks_base, clocks_new) = (clocks(base), clocks(new));
     let mut notes = Vec::new();
     if clocks_base.len() > 1 || clocks_new.len() > 1 || clocks_base != clocks_new {
@@ -302,14 +289,24 @@ pub fn diff<'a>(
         notes.push("report quantiles differ: the base side's are compared".to_owned());
     }
 
+    let mut shown = vec![By::Mean];
+    shown.extend(base.snapshot.quantiles().iter().map(|&q| By::Quantile(q)));
+    if !shown.contains(&by) {
+        shown.push(by);
+        shown[1..].sort_by(|a, b| match (a, b) {
+            (By::Quantile(a), By::Quantile(b)) => a.total_cmp(b),
+            _ => std::cmp::Ordering::Equal,
+        });
+    }
     let mut names: BTreeSet<&str> = base.snapshot.iter().map(Stats::name).collect();
     names.extend(new.snapshot.iter().map(Stats::name));
     let rows = names
         .into_iter()
         .filter(|name| timers.is_none_or(|t| t.contains(*name)))
         .filter_map(|name| {
-            let (b, n) = (Figures::of(name, base), Figures::of(name, new));
-            compare(name, b, n, threshold, by)
+            let b = Figures::of(name, base, &shown, by);
+            let n = Figures::of(name, new, &shown, by);
+            compare(name, b, n, threshold, by, &shown)
         })
         .collect();
     Ok(Diff {
@@ -317,6 +314,7 @@ pub fn diff<'a>(
         new,
         threshold,
         by,
+        shown,
         notes,
         rows,
     })
@@ -350,6 +348,7 @@ fn compare(
     new: Option<Figures>,
     threshold: f64,
     by: By,
+    shown: &[By],
 ) -> Option<Row> {
     let verdict = match (&base, &new) {
         (None, None) => return None,
@@ -364,15 +363,22 @@ fn compare(
         busy: None,
         worse: Vec::new(),
         verdict,
+        also_moved: Vec::new(),
     };
     let (Some(b), Some(n)) = (&row.base, &row.new) else {
         return Some(row);
     };
-    row.busy = if !b.run_values.is_empty() && !n.run_values.is_empty() {
-        let judgement = evidence::judge(&b.run_values, &n.run_values, threshold);
+    row.busy = if !b.run_readings.is_empty() && !n.run_readings.is_empty() {
+        let judgement = evidence::judge(&b.run_readings, &n.run_readings, threshold);
         Some((Basis::Run(by), judgement))
     } else if b.poll_total > Duration::ZERO && n.poll_total > Duration::ZERO {
-        let judgement = evidence::judge(&b.run_poll_totals, &n.run_poll_totals, threshold);
+        let exact = |f: &Figures| {
+            f.run_poll_totals
+                .iter()
+                .map(|&v| Reading::exact(v))
+                .collect::<Vec<_>>()
+        };
+        let judgement = evidence::judge(&exact(b), &exact(n), threshold);
         Some((Basis::PollTotal, judgement))
     } else {
         None
@@ -390,6 +396,19 @@ fn compare(
         Some(Call::Same) => Verdict::NoChange,
         Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
     };
+    // Another quantile shown that moved beyond the threshold, judged as
+    // the verdict's figure is: said beside a "no change".
+    if row.verdict == Verdict::NoChange && matches!(row.busy, Some((Basis::Run(_), _))) {
+        for (i, &figure) in shown.iter().enumerate() {
+            let readings = |f: &Figures| f.shown_readings.get(i).cloned().flatten();
+            if let (By::Quantile(_), Some(x), Some(y)) = (figure, readings(b), readings(n)) {
+                let j = evidence::judge(&x, &y, threshold);
+                if figure != by && matches!(j.call, Call::Larger | Call::Smaller) {
+                    row.also_moved.push((figure, j.percent()));
+                }
+            }
+        }
+    }
     Some(row)
 }
 
@@ -430,7 +449,28 @@ impl Row {
                         spread * 100.0
                     )
                 }
+                Call::Inconclusive(Doubt::RunsUncertain { widest: (low, high) }) => format!(
+                    "{change}: the {} of single runs is uncertain: its interval spans {}–{}; \
+                     more runs cannot tell: record more calls a run, or judge another figure (--by)",
+                    basis.name(),
+                    duration_ns(low),
+                    duration_ns(high)
+                ),
             });
+            if !self.also_moved.is_empty() {
+                let moved: Vec<String> = (self.also_moved.iter())
+                    .map(|(figure, percent)| format!("{} {}", figure.name(), signed(*percent)))
+                    .collect();
+                let flags: Vec<String> = (self.also_moved.iter())
+                    .map(|(figure, _)| format!("--by {}", figure.name()))
+                    .collect();
+                let it = if flags.len() == 1 { "it" } else { "them" };
+                parts.push(format!(
+                    "but {} moved beyond ±{threshold}% (judge {it} with {})",
+                    moved.join(", "),
+                    flags.join(" or ")
+                ));
+            }
         } else if self.base.is_some() && self.new.is_some() && self.worse.is_empty() {
             parts.push("no completed run or busy time on one side to compare".to_owned());
         }
@@ -457,6 +497,10 @@ pub fn percent(base: Duration, new: Duration) -> f64 {
 pub fn signed(percent: f64) -> String {
     if percent.is_infinite() {
         return "new".into();
+    }
+    // The high end of an interval from one or two runs can be vast.
+    if percent.abs() >= 1e6 {
+        return format!("{percent:+.1e}%");
     }
     format!("{percent:+.1}%")
 }
@@ -486,16 +530,9 @@ impl Diff<'_> {
             .join(", ")
     }
 
-    /// The quantile labels of the busy figures after the mean: `p50`, …
+    /// The labels of the busy figures: `mean`, `p50`, …, `max`.
     pub fn figure_names(&self) -> Vec<String> {
-        let mut names = vec!["mean".to_owned()];
-        names.extend(
-            self.base
-                .snapshot
-                .quantiles()
-                .iter()
-                .map(|q| quantile_name(*q)),
-        );
+        let mut names: Vec<String> = self.shown.iter().map(|by| by.name()).collect();
         names.push("max".to_owned());
         names
     }
@@ -507,9 +544,11 @@ impl Diff<'_> {
             format!("new:  {}", self.new.describe()),
             format!(
                 "verdicts from each process run's {} busy time: a {:.0}% interval for the change \
-                 (Welch's t on its log, run by run); regressed or improved when it lies beyond ±{}%, \
+                 (Welch's t on its log, run by run, at least as wide as each run's own uncertainty \
+                 from its samples); regressed or improved when it lies beyond ±{}%, \
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
-                 more cancelled, panicked or error runs beyond noise is a regression",
+                 more cancelled, panicked or error runs beyond noise is a regression; \
+                 figures are the typical run's (geometric mean over runs), max the largest of all",
                 self.by.name(),
                 evidence::CONFIDENCE * 100.0,
                 self.threshold,
@@ -521,14 +560,11 @@ impl Diff<'_> {
     }
 }
 
-/// `p50`, `p99`, `p99.9`.
-fn quantile_name(q: f64) -> String {
-    let percent = q * 100.0;
-    let text = format!("{percent:.4}");
-    let text = text.trim_end_matches('0').trim_end_matches('.');
-    format!("p{text}")
-}
-
 pub fn duration(d: Duration) -> String {
     ReportDuration(d).to_string()
+}
+
+/// A duration in ns (a figure of the typical run) as the report writes it.
+pub fn duration_ns(ns: f64) -> String {
+    duration(Duration::from_nanos(ns.max(0.0).round() as u64))
 }

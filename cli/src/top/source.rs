@@ -242,10 +242,7 @@ impl Source {
                     };
                     match lazy.read() {
                         Ok(run) => break run,
-                        Err(e) => eprintln!(
-                            "perf-timer: line {} skipped: a saved run that does not read: {e}",
-                            lazy.line()
-                        ),
+                        Err(e) => eprintln!("perf-timer: line {} skipped: {e}", lazy.line()),
                     }
                 };
                 Ok(Some(Taken {
