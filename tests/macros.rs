@@ -91,7 +91,11 @@ fn a_sync_fn_returning_err_counts_an_error_that_stays_a_sample() {
     // Each call's wall time, the failed ones included: at least 1 ms, to
     // the histogram's precision (3 figures: a bucket's lowest value may
     // read 999.9 µs).
-    assert!(parse.min() >= Duration::from_micros(999), "{:?}", parse.min());
+    assert!(
+        parse.min() >= Duration::from_micros(999),
+        "{:?}",
+        parse.min()
+    );
     let probe = global.stats("macros::probe_port").unwrap();
     assert_eq!((probe.count(), probe.errors()), (1, 0), "errors = false");
 }
