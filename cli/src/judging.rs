@@ -38,7 +38,7 @@ pub fn threshold(text: &str) -> Result<f64, String> {
 /// fraction meant as a percentage (0.05 for 5 %).
 pub fn warn_of_threshold(percent: f64) {
     if let Some(warning) = threshold_warning(percent) {
-        eprintln!("perf-timer: {warning}");
+        note!("perf-timer: {warning}");
     }
 }
 

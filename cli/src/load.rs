@@ -40,12 +40,12 @@ fn runs_of(
                 if !any {
                     any = true;
                     for skipped in waiting.drain(..).filter(|_| say) {
-                        eprintln!("perf-timer: {}: {skipped}", path.display());
+                        note!("perf-timer: {}: {skipped}", path.display());
                     }
                 }
                 visit(run)?;
             }
-            Err(skipped) if any && say => eprintln!("perf-timer: {}: {skipped}", path.display()),
+            Err(skipped) if any && say => note!("perf-timer: {}: {skipped}", path.display()),
             Err(_) if any => {}
             Err(skipped) => waiting.push(skipped),
         }
@@ -85,7 +85,7 @@ pub fn each_readable_run(
                 visit(lazy.line(), run)
             }
             Err(e) => {
-                eprintln!(
+                note!(
                     "perf-timer: {}: line {} skipped: {e}",
                     path.display(),
                     lazy.line()
@@ -190,7 +190,26 @@ impl Side {
             snapshot: Snapshot::merge([]),
             per_run: BTreeMap::new(),
         };
+        // A run is one observation however often its line was copied
+        // (`cat a.jsonl a.jsonl`): the same host, pid, time and figures
+        // count once.
+        let mut seen = std::collections::HashMap::new();
         each_readable_run(path, LazyRun::read, |line, run| {
+            let info = run.info();
+            // Its figures too: runs captured by one process within a
+            // millisecond share host, pid and time, not their counts.
+            let figures: Vec<(u64, Duration)> = (run.snapshot().iter())
+                .map(|s| (s.count(), s.poll_total()))
+                .collect();
+            let id = (info.host.clone(), info.pid, info.time, figures);
+            if let Some(first) = seen.insert(id, line) {
+                note!(
+                    "perf-timer: {}: line {line} is the run of line {first} again (the same host, \
+                     pid, time and figures): counted once",
+                    path.display()
+                );
+                return Ok(());
+            }
             for stats in run.snapshot().iter() {
                 if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {

@@ -10,6 +10,15 @@
 //! `evidence` compare them, `report`, `merge`, `html` and `plot` present
 //! them, `top` reads a live service or replays a file.
 
+/// `eprintln!` that never panics: a note on a stderr whose reader went
+/// away (`2>&1 | head`) is dropped, as output on a closed stdout is.
+macro_rules! note {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stderr(), $($arg)*);
+    }};
+}
+
 mod charts;
 mod command;
 mod diff;
@@ -46,7 +55,7 @@ fn main() -> ExitCode {
     match cli.command.run() {
         Ok(code) => code,
         Err(error) => {
-            eprintln!("perf-timer: {error}");
+            note!("perf-timer: {error}");
             ExitCode::from(2)
         }
     }
@@ -68,6 +77,6 @@ fn usage(error: &clap::Error) -> ExitCode {
     let text = error.to_string();
     let first = text.lines().next().unwrap_or_default();
     let sentence = first.strip_prefix("error: ").unwrap_or(first);
-    eprintln!("perf-timer: {sentence}; `perf-timer --help` says more");
+    note!("perf-timer: {sentence}; `perf-timer --help` says more");
     ExitCode::from(2)
 }

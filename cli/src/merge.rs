@@ -70,7 +70,7 @@ pub fn merge(
             Err(
                 e @ (CliError::NoReadableRun { .. } | CliError::Saved(SavedError::NoRuns { .. })),
             ) => {
-                eprintln!("perf-timer: {e}; merging the other files");
+                note!("perf-timer: {e}; merging the other files");
                 first_error.get_or_insert(e);
             }
             other => other?,
@@ -94,7 +94,7 @@ pub fn merge(
     // Runs of no known clock (saved before runs named it) beside runs of
     // one: the merge cannot say its clock.
     if unknown_clock > 0 && !clocks.is_empty() {
-        eprintln!(
+        note!(
             "perf-timer: {unknown_clock} of the {count} runs do not say their clock: the merged \
              run does not either"
         );

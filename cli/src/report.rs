@@ -53,7 +53,7 @@ pub fn report(
                 format!(" with {}", labels.join(","))
             }
         };
-        eprintln!(
+        note!(
             "perf-timer: {} holds {count} runs{with}; this is run {count}, the last (--run N for \
              another; `perf-timer merge` makes one run of them)",
             path.display()
@@ -67,14 +67,14 @@ pub fn report(
             let line = chosen.line();
             match last_readable(path, labels, line)? {
                 Some(found) => {
-                    eprintln!("perf-timer: {e}; reporting the last run that reads");
+                    note!("perf-timer: {e}; reporting the last run that reads");
                     found
                 }
                 None => return Err(e),
             }
         }
     };
-    eprintln!("perf-timer: run {index}: {}", describe(&chosen));
+    note!("perf-timer: run {index}: {}", describe(&chosen));
     Ok(lines(&chosen, grouped))
 }
 
@@ -92,7 +92,7 @@ fn last_readable(
             count += 1;
             match load::decode(path, &lazy) {
                 Ok(read) => found = Some((read, count)),
-                Err(e) => eprintln!("perf-timer: {e}"),
+                Err(e) => note!("perf-timer: {e}"),
             }
         }
         Ok(())

@@ -347,3 +347,35 @@ fn counts_beyond_any_real_run_never_make_the_command_panic() {
         );
     }
 }
+
+#[test]
+fn a_run_copied_twice_into_a_file_is_one_observation() {
+    let (once, twice) = (Temp::new("copied-once"), Temp::new("copied-twice"));
+    let line = run_line(Clock::mock().0, 100, 50);
+    write_lines(&once.0, std::slice::from_ref(&line));
+    write_lines(&twice.0, &[line.clone(), line]);
+    let out = perf_timer(&["diff", once.arg(), twice.arg()]);
+    assert!(
+        text(&out.stderr).contains("line 2 is the run of line 1 again"),
+        "{out:?}"
+    );
+    // One run a side, not two: the header says so.
+    assert!(!text(&out.stdout).contains("2 runs merged"), "{out:?}");
+}
+
+#[test]
+fn a_note_on_a_closed_stderr_never_panics() {
+    let file = Temp::new("closed-stderr");
+    let line = run_line(Clock::mock().0, 10, 50);
+    write_lines(&file.0, &[line.clone(), line]);
+    // stderr a pipe whose reader is gone before the notes are written.
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_perf-timer"))
+        .args(["report", file.arg()])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    let status = child.wait().unwrap();
+    assert_eq!(status.code(), Some(0), "{status:?}");
+}

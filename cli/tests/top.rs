@@ -682,3 +682,29 @@ fn an_ipv6_literal_reads() {
     let text = stdout_of(&out);
     assert!(text.lines().any(|l| l.starts_with("job_seconds")), "{text}");
 }
+
+/// A service never reached is an error, with `--frames` as with `--once`:
+/// retrying is for one that was reached and went away.
+#[test]
+fn an_endpoint_never_reached_ends_with_status_2_under_frames() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port(); // bound and dropped: nothing listens there now
+    let started = std::time::Instant::now();
+    let out = top(&[
+        "--frames",
+        "3",
+        "--timeout",
+        "1s",
+        &format!("http://127.0.0.1:{port}/metrics"),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(started.elapsed() < Duration::from_secs(30));
+    assert_eq!(
+        String::from_utf8_lossy(&out.stderr).lines().count(),
+        1,
+        "{out:?}"
+    );
+}

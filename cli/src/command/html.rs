@@ -40,6 +40,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         path: args.output.clone(),
         source,
     })?;
-    eprintln!("perf-timer: wrote {}", args.output.display());
+    note!("perf-timer: wrote {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -24,7 +24,7 @@ pub struct Args {
 /// Appends the merged run and says what it holds.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let merged = merge::merge(&args.files, &args.output, args.allow_mixed_clocks)?;
-    eprintln!(
+    note!(
         "perf-timer: merged {} run(s) of {}, {} timer(s), into {}",
         merged.info().labels["merged_runs"],
         merged.info().labels["merged_programs"],

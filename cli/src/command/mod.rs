@@ -78,7 +78,7 @@ fn emit(text: &str) {
     match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
         Ok(()) => {}
         Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => {}
-        Err(e) => eprintln!("perf-timer: cannot write the output: {e}"),
+        Err(e) => note!("perf-timer: cannot write the output: {e}"),
     }
 }
 

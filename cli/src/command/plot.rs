@@ -54,6 +54,6 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let (title, curves) = charts::curves(&sides, args.timer.as_deref())?;
         plot::percentiles_to(out, &title, &curves)?;
     }
-    eprintln!("perf-timer: drew {}", args.output.display());
+    note!("perf-timer: drew {}", args.output.display());
     Ok(ExitCode::SUCCESS)
 }

@@ -99,7 +99,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
                 return Ok(ExitCode::SUCCESS);
             }
             // A pseudo-terminal without a size: nothing could be drawn.
-            _ => eprintln!(
+            _ => note!(
                 "perf-timer: the terminal has no size (0×0): plain frames instead of the full-screen view"
             ),
         }
@@ -107,6 +107,9 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
     let limit = if args.once { Some(1) } else { args.frames };
     let mut timeline = Timeline::new(!live);
     let (mut shown, mut reads, mut disconnected) = (0, 0, false);
+    // Retrying is for a service that was reached and went away; one never
+    // reached is an error, as with `--once`.
+    let mut reached = false;
     while limit.is_none_or(|n| shown < n) {
         if live && reads > 0 {
             std::thread::sleep(args.interval);
@@ -115,7 +118,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         let taken = match source.next() {
             Ok(Some(taken)) => taken,
             Ok(None) => break,
-            Err(SourceError::Unreachable { url, reason }) if live && !args.once => {
+            Err(SourceError::Unreachable { url, reason }) if live && !args.once && reached => {
                 if !disconnected {
                     emit(&format!("{url}: disconnected ({reason}), retrying\n\n"));
                     disconnected = true;
@@ -125,6 +128,7 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
             }
             Err(e) => return Err(e.into()),
         };
+        reached = true;
         if std::mem::take(&mut disconnected) {
             emit("connected again: a new baseline\n\n");
         }

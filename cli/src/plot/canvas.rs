@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn narrow_glyphs_keep_their_bearing() {
         let Ok(font) = crate::plot::font() else {
-            eprintln!("skipped: no font (install fonts-dejavu-core)");
+            note!("skipped: no font (install fonts-dejavu-core)");
             return;
         };
         let font = FontRef::try_from_slice(font).unwrap();

@@ -242,7 +242,7 @@ impl Source {
                     };
                     match lazy.read() {
                         Ok(run) => break run,
-                        Err(e) => eprintln!("perf-timer: line {} skipped: {e}", lazy.line()),
+                        Err(e) => note!("perf-timer: line {} skipped: {e}", lazy.line()),
                     }
                 };
                 Ok(Some(Taken {

@@ -207,7 +207,11 @@ impl App {
             return Action::Continue;
         }
         match key.code {
-            KeyCode::Char('q') | KeyCode::Esc => return Action::Quit,
+            KeyCode::Char('q') => return Action::Quit,
+            // Esc steps back (the detail pane, then a kept filter), never
+            // out of the program: `q` and Ctrl-C quit.
+            KeyCode::Esc if self.detail => self.detail = false,
+            KeyCode::Esc => self.filter.clear(),
             KeyCode::Char('s') => {
                 let at = SORTS.iter().position(|&s| s == self.sort).unwrap_or(0);
                 self.sort = SORTS[(at + 1) % SORTS.len()];
@@ -609,6 +613,22 @@ mod tests {
         let lines = screen(&app, 140, 20);
         assert!(row_of(&lines, "db.query").unwrap().0 < row_of(&lines, "web GET /").unwrap().0);
         assert!(lines[19].contains("s sort (runs)"), "{}", lines[19]);
+    }
+
+    #[test]
+    fn esc_steps_back_and_never_quits() {
+        let (_registry, mut app) = scripted();
+        press(&mut app, KeyCode::Char('/'));
+        press(&mut app, KeyCode::Char('w'));
+        press(&mut app, KeyCode::Enter); // the filter kept
+        press(&mut app, KeyCode::Enter); // the detail pane
+        assert!(app.detail);
+        assert!(matches!(press(&mut app, KeyCode::Esc), Action::Continue));
+        assert!(!app.detail && app.filter == "w");
+        assert!(matches!(press(&mut app, KeyCode::Esc), Action::Continue));
+        assert!(app.filter.is_empty());
+        assert!(matches!(press(&mut app, KeyCode::Esc), Action::Continue));
+        assert!(matches!(press(&mut app, KeyCode::Char('q')), Action::Quit));
     }
 
     #[test]
