@@ -37,8 +37,8 @@ async fn health() -> &'static str {
 
 #[tokio::main]
 async fn main() -> std::io::Result<()> {
-    let _report = perf_timer::report_at_exit(); // printed when the program ends
     let load = load::load_arg();
+    let _report = perf_timer::report_at_exit(); // printed when the program ends
 
     let app = Router::new()
         .route("/users/{id}", get(user))

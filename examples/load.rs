@@ -10,10 +10,24 @@ use tokio::net::{TcpListener, TcpStream};
 
 /// `--load N` from the command line, if given.
 pub fn load_arg() -> Option<usize> {
-    std::env::args()
-        .skip_while(|a| a != "--load")
-        .nth(1)
-        .map(|n| n.parse().expect("--load takes a number of requests"))
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    match args.as_slice() {
+        [] => None,
+        [flag, n] if flag == "--load" => match n.parse() {
+            Ok(n) => Some(n),
+            Err(_) => usage(&format!("--load takes a number of requests, not {n:?}")),
+        },
+        _ => usage(&format!("unexpected arguments {args:?}")),
+    }
+}
+
+/// A wrong argument: one sentence and how to call, exit status 2.
+fn usage(problem: &str) -> ! {
+    eprintln!(
+        "{problem}; usage: [--load N] (N requests sent to itself, then the report; \
+         without it, serves on 127.0.0.1:3000 until Ctrl-C)"
+    );
+    std::process::exit(2)
 }
 
 /// Serves `app` on 127.0.0.1: with `load`, on a free port, sending itself
