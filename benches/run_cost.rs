@@ -18,6 +18,8 @@
 //! `-- --callgrind Literal` counts the bare variants and those whose name
 //! contains `Literal`.
 
+mod callgrind;
+
 use std::future::Future;
 use std::hint::black_box;
 use std::pin::{pin, Pin};
@@ -431,14 +433,7 @@ fn instructions(index: usize, calls: u64) -> u64 {
     } else {
         eprintln!("kept {}", out.display());
     }
-    let totals = text
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("totals: ")
-                .or(line.strip_prefix("summary: "))
-        })
-        .expect("callgrind's totals line");
-    totals.split_whitespace().next().unwrap().parse().unwrap()
+    callgrind::total_instructions(&text)
 }
 
 /// `--callgrind`: instructions per call of each variant, and over its

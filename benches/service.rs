@@ -12,6 +12,8 @@
 //! request, counted by valgrind's callgrind with the client outside it,
 //! which holds still on a busy machine where requests per second do not.
 
+mod callgrind;
+
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
@@ -343,14 +345,7 @@ fn server_instructions(variant_index: usize, requests: u64) -> u64 {
     server.wait().unwrap();
     let text = std::fs::read_to_string(&out).unwrap();
     let _ = std::fs::remove_file(&out);
-    let totals = text
-        .lines()
-        .find_map(|line| {
-            line.strip_prefix("totals: ")
-                .or(line.strip_prefix("summary: "))
-        })
-        .expect("callgrind's totals line");
-    totals.split_whitespace().next().unwrap().parse().unwrap()
+    callgrind::total_instructions(&text)
 }
 
 /// `--callgrind`: each variant's server instructions per request, steady

@@ -402,45 +402,31 @@ impl PushMetricExporter for Collected {
 type Point = (String, BTreeMap<String, String>, f64);
 
 fn points_of<T: Copy>(name: &str, data: &MetricData<T>, value: fn(T) -> f64, out: &mut Vec<Point>) {
-    let attributes = |kvs: &mut dyn Iterator<Item = &opentelemetry::KeyValue>| {
-        kvs.map(|kv| (kv.key.as_str().to_owned(), kv.value.as_str().into_owned()))
-            .collect::<BTreeMap<_, _>>()
+    let mut push = |kvs: &mut dyn Iterator<Item = &opentelemetry::KeyValue>, v: f64| {
+        let attributes = kvs
+            .map(|kv| (kv.key.as_str().to_owned(), kv.value.as_str().into_owned()))
+            .collect::<BTreeMap<_, _>>();
+        out.push((name.to_owned(), attributes, v));
     };
     match data {
         MetricData::Sum(sum) => {
             for p in sum.data_points() {
-                out.push((
-                    name.to_owned(),
-                    attributes(&mut p.attributes()),
-                    value(p.value()),
-                ));
+                push(&mut p.attributes(), value(p.value()));
             }
         }
         MetricData::Gauge(gauge) => {
             for p in gauge.data_points() {
-                out.push((
-                    name.to_owned(),
-                    attributes(&mut p.attributes()),
-                    value(p.value()),
-                ));
+                push(&mut p.attributes(), value(p.value()));
             }
         }
         MetricData::Histogram(h) => {
             for p in h.data_points() {
-                out.push((
-                    name.to_owned(),
-                    attributes(&mut p.attributes()),
-                    p.count() as f64,
-                ));
+                push(&mut p.attributes(), p.count() as f64);
             }
         }
         MetricData::ExponentialHistogram(h) => {
             for p in h.data_points() {
-                out.push((
-                    name.to_owned(),
-                    attributes(&mut p.attributes()),
-                    p.count() as f64,
-                ));
+                push(&mut p.attributes(), p.count() as f64);
             }
         }
     }

@@ -66,7 +66,8 @@ pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
     })
 }
 
-/// Each run of `path` that reads, decoded by `read`, in turn. A run whose
+/// Each run of `path` that reads, decoded by `read`, in turn, a run copied
+/// into the file more than once visited once. A run whose
 /// header reads but whose timers do not (a damaged histogram, a torn copy)
 /// is skipped and said on stderr, as a torn line is: one damaged run never
 /// takes the file's other runs with it. A file where no run reads is an
@@ -77,11 +78,30 @@ pub fn each_readable_run(
     mut visit: impl FnMut(usize, SavedRun) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let (mut read_any, mut runs, mut first_bad) = (false, 0, None);
+    // A run is one observation however often its line was copied (`cat
+    // a.jsonl a.jsonl`): the same host, pid, time and figures count once.
+    // Its figures too: runs captured by one process within a millisecond
+    // share host, pid and time, not their counts.
+    let mut seen = std::collections::HashMap::new();
     each_run(path, |lazy| {
         runs += 1;
         match read(&lazy) {
             Ok(run) => {
                 read_any = true;
+                let info = run.info();
+                let figures: Vec<(u64, Duration)> = (run.snapshot().iter())
+                    .map(|s| (s.count(), s.poll_total()))
+                    .collect();
+                let id = (info.host.clone(), info.pid, info.time, figures);
+                if let Some(first) = seen.insert(id, lazy.line()) {
+                    note!(
+                        "perf-timer: {}: line {} is the run of line {first} again (the same \
+                         host, pid, time and figures): counted once",
+                        path.display(),
+                        lazy.line()
+                    );
+                    return Ok(());
+                }
                 visit(lazy.line(), run)
             }
             Err(e) => {
@@ -190,26 +210,7 @@ impl Side {
             snapshot: Snapshot::merge([]),
             per_run: BTreeMap::new(),
         };
-        // A run is one observation however often its line was copied
-        // (`cat a.jsonl a.jsonl`): the same host, pid, time and figures
-        // count once.
-        let mut seen = std::collections::HashMap::new();
         each_readable_run(path, LazyRun::read, |line, run| {
-            let info = run.info();
-            // Its figures too: runs captured by one process within a
-            // millisecond share host, pid and time, not their counts.
-            let figures: Vec<(u64, Duration)> = (run.snapshot().iter())
-                .map(|s| (s.count(), s.poll_total()))
-                .collect();
-            let id = (info.host.clone(), info.pid, info.time, figures);
-            if let Some(first) = seen.insert(id, line) {
-                note!(
-                    "perf-timer: {}: line {line} is the run of line {first} again (the same host, \
-                     pid, time and figures): counted once",
-                    path.display()
-                );
-                return Ok(());
-            }
             for stats in run.snapshot().iter() {
                 if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {

@@ -7,8 +7,9 @@
 //!
 //! `command/` holds the subcommands (their arguments and what they call);
 //! the modules beside it do the work: `load` reads saved runs, `diff` and
-//! `evidence` compare them, `report`, `merge`, `html` and `plot` present
-//! them, `top` reads a live service or replays a file.
+//! `evidence` compare them (`figure` names what is judged, `judging` the
+//! options), `report`, `merge`, `html` and `plot` present them (`markup`
+//! holds HTML's small parts), `top` reads a live service or replays a file.
 
 /// `eprintln!` that never panics: a note on a stderr whose reader went
 /// away (`2>&1 | head`) is dropped, as output on a closed stdout is.

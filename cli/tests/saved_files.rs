@@ -361,6 +361,12 @@ fn a_run_copied_twice_into_a_file_is_one_observation() {
     );
     // One run a side, not two: the header says so.
     assert!(!text(&out.stdout).contains("2 runs merged"), "{out:?}");
+    // And a merge counts its runs once.
+    let merged = Temp::new("copied-merged");
+    let out = perf_timer(&["merge", twice.arg(), "-o", merged.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let run = &perf_timer::saved::read(&merged.0).unwrap().runs[0];
+    assert_eq!(run.snapshot().get("get").unwrap().count(), 100);
 }
 
 #[test]

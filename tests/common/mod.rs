@@ -1,5 +1,6 @@
-//! Helpers shared by the integration tests: futures that move a mock clock
-//! and a way to poll by hand.
+//! Helpers shared by the integration tests: futures that move a mock clock,
+//! a way to poll by hand, spins bound by wall or CPU time, and (in
+//! `serve.rs`) runtimes, apps served on 127.0.0.1 and an HTTP client.
 #![allow(dead_code, unreachable_pub)]
 
 use std::future::Future;
