@@ -98,6 +98,35 @@ fn direct_poll(c: &mut Criterion) {
     group.finish();
 }
 
+/// A timed run inside another's poll: what a nested run costs over the same
+/// outer run without it (issue 31's parts and paths are paid here), and a
+/// nested poll of a run that stays pending.
+fn nesting(c: &mut Criterion) {
+    let registry = registry(Clock::tsc());
+    let outer = registry.timer("outer");
+    let inner = registry.timer("inner");
+    let mut cx = Context::from_waker(Waker::noop());
+
+    let mut group = c.benchmark_group("nesting/ready");
+    group.bench_function("outer_only", |b| {
+        b.iter(|| black_box(pin!(outer.time(async { ready().await })).poll(&mut cx)))
+    });
+    group.bench_function("outer_with_inner", |b| {
+        b.iter(|| {
+            let inner = inner.time(ready());
+            black_box(pin!(outer.time(inner)).poll(&mut cx))
+        })
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("nesting/pending");
+    group.bench_function("outer_only", |b| poll_pending(b, outer.time(pending())));
+    group.bench_function("outer_with_inner", |b| {
+        poll_pending(b, outer.time(inner.time(pending())))
+    });
+    group.finish();
+}
+
 fn current_thread() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -567,6 +596,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = direct_poll, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items, tracing_span, tower_layer
+    targets = direct_poll, nesting, in_runtime, spawn_await, completion, contention, perf_counter, switched_off, clock_reads, hooked_runtime, stream_items, tracing_span, tower_layer
 }
 criterion_main!(benches);
