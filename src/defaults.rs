@@ -12,3 +12,5 @@ pub(crate) const HIGHEST: Duration = Duration::from_secs(3600);
 pub(crate) const SIGNIFICANT_FIGURES: u8 = 3;
 /// The quantiles a report prints.
 pub(crate) const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
+/// The slowest runs each timer keeps.
+pub(crate) const SLOWEST_RUNS: usize = 5;

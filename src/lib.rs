@@ -231,6 +231,9 @@ pub use integrations::task_hooks::install_task_hooks;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use integrations::tracing_layer::PerfTimerLayer;
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub use integrations::opentelemetry_trace::opentelemetry_trace_id;
 /// Times a function into the global registry: an `async fn` by the poll time
 /// of each call's future; a `fn` returning `impl Future` or
 /// `Pin<Box<dyn Future …>>` by the poll time of the future it returns (not
@@ -300,7 +303,8 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 pub use perf_timer_macros::timed;
 pub use poll::frame::task_perf_counter;
 pub use read::{
-    Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
+    Detail, Distribution, Folded, Grouped, Part, ProcessTime, Report, ReportDuration, SlowRun,
+    Snapshot, Stats, Sum,
 };
 pub use registry::builder::RegistryBuilder;
 pub use registry::interval::{Interval, Intervals};

@@ -94,7 +94,7 @@ impl<'a> TimerGuard<'a> {
             .core()
             .record_run(RunSample::single(nanos), is_error);
         if let Some(poll) = self.poll {
-            frame::section_ended(poll, nanos);
+            frame::section_ended(poll, nanos, self.timer.core());
         }
         Duration::from_nanos(nanos)
     }

@@ -156,7 +156,8 @@ impl TimedRun {
             Begin::Timed => {
                 let scope = PollScope::enter(run, core);
                 let output = poll(cx);
-                (output, Some(scope.exit()))
+                let end = scope.exit(output.is_pending());
+                (output, Some(end))
             }
             Begin::Untimed => (poll(cx), None),
             Begin::Sampled => {

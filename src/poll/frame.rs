@@ -11,6 +11,8 @@ use std::cell::Cell;
 use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
+use crate::poll::parts::{self, Parts, NO_PART};
+use crate::state::paths::{self, Paths, NO_PATH};
 use crate::state::timer::TimerCore;
 
 #[derive(Clone, Copy)]
@@ -25,6 +27,14 @@ struct Frame {
     /// The timer of the innermost timed run being polled: where bytes added
     /// now go. Only compared and handed back here, never read.
     innermost: *const TimerCore,
+    /// The innermost run's parts, lent by the run for its poll; null until
+    /// a timed child or section needs them.
+    parts: *mut Parts,
+    /// The innermost run's nesting path; [`NO_PATH`] for an outermost run
+    /// until a child needs it.
+    path: u32,
+    /// The outermost run's registry's paths, once a child needs them.
+    table: *const Paths,
 }
 
 impl Frame {
@@ -34,6 +44,9 @@ impl Frame {
         poll_start: 0,
         nested: 0,
         innermost: std::ptr::null(),
+        parts: std::ptr::null_mut(),
+        path: NO_PATH,
+        table: std::ptr::null(),
     };
 }
 
@@ -45,23 +58,31 @@ thread_local! {
 #[derive(Clone, Copy)]
 pub(crate) struct Entered {
     outermost: bool,
+    /// This run's part in the enclosing run's parts.
+    slot: u8,
     /// The enclosing poll's nested time, set aside while this poll runs.
     saved_nested: u64,
     /// The enclosing poll's timer, back once this poll ends.
     saved_innermost: *const TimerCore,
+    /// The enclosing run's parts and path, back once this poll ends.
+    saved_parts: *mut Parts,
+    saved_path: u32,
 }
 
-/// Enters a timed poll starting at `poll_start`. The outermost one on this
-/// thread becomes the task's frame; inner ones start their own nested count.
+/// Enters a timed poll starting at `poll_start`, its run lending `parts`
+/// (null if it has none yet) for the poll. The outermost one on this
+/// thread becomes the task's frame; inner ones start their own nested
+/// count, and their time goes to their part of the enclosing run.
 #[inline(always)]
 pub(crate) fn enter(
     clock: &Clock,
     timer: *const TimerCore,
     busy_before: u64,
     poll_start: u64,
+    parts: *mut Parts,
 ) -> Entered {
     TASK.with(|task| {
-        let mut frame = task.get();
+        let frame = task.get();
         if frame.clock.is_null() {
             task.set(Frame {
                 clock,
@@ -69,42 +90,188 @@ pub(crate) fn enter(
                 poll_start,
                 nested: 0,
                 innermost: timer,
+                parts,
+                path: NO_PATH,
+                table: std::ptr::null(),
             });
+            if !parts.is_null() {
+                resume(task, clock, timer, poll_start, parts, true);
+            }
             Entered {
                 outermost: true,
+                slot: NO_PART,
                 saved_nested: 0,
                 saved_innermost: std::ptr::null(),
+                saved_parts: std::ptr::null_mut(),
+                saved_path: NO_PATH,
             }
         } else {
-            let saved_nested = std::mem::take(&mut frame.nested);
-            let saved_innermost = std::mem::replace(&mut frame.innermost, timer);
-            task.set(frame);
-            Entered {
-                outermost: false,
-                saved_nested,
-                saved_innermost,
-            }
+            enter_nested(task, frame, clock, timer, poll_start, parts)
         }
     })
 }
 
-/// Leaves a timed poll that took `poll_nanos`; returns the nanoseconds of
-/// timed polls nested inside it, and counts this poll as nested time of the
-/// enclosing one.
-#[inline(always)]
-pub(crate) fn leave(entered: Entered, poll_nanos: impl FnOnce() -> u64) -> u64 {
-    TASK.with(|task| {
+/// A timed poll inside another's: finds (or makes) its part of the
+/// enclosing run, which gives its path.
+#[inline(never)]
+fn enter_nested(
+    task: &Cell<Frame>,
+    mut frame: Frame,
+    clock: &Clock,
+    timer: *const TimerCore,
+    poll_start: u64,
+    parts: *mut Parts,
+) -> Entered {
+    let table = enclosing_parts(&mut frame);
+    // SAFETY: the enclosing run's parts, lent to the frame for its poll,
+    // which is in progress; `timer` is held by the run being polled.
+    let enclosing = unsafe { &mut *frame.parts };
+    let parent = frame.path;
+    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, unsafe { &*timer }));
+    let entered = Entered {
+        outermost: false,
+        slot,
+        saved_nested: frame.nested,
+        saved_innermost: frame.innermost,
+        saved_parts: frame.parts,
+        saved_path: frame.path,
+    };
+    frame.nested = 0;
+    frame.innermost = timer;
+    frame.parts = parts;
+    frame.path = enclosing.slots[usize::from(slot)].path;
+    task.set(frame);
+    if !parts.is_null() {
+        resume(task, clock, timer, poll_start, parts, false);
+    }
+    entered
+}
+
+/// The innermost run's parts, taken from the free list if it has none
+/// yet, with its path and the outermost run's table of paths resolved.
+fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
+    if frame.table.is_null() {
+        // No child resolved a path yet in this outermost poll: the
+        // innermost run is the outermost one.
+        // SAFETY: held by the run being polled.
+        frame.table = unsafe { &(&*frame.innermost).settings.paths };
+    }
+    // SAFETY: the outermost run's timer, which it holds for its poll,
+    // holds the table; the reference does not leave this poll.
+    let table: &'static Paths = unsafe { &*frame.table };
+    if frame.parts.is_null() {
+        frame.parts = parts::take();
+    }
+    // SAFETY: lent to the frame for the innermost run's poll.
+    let own = unsafe { &mut *frame.parts };
+    if frame.path == NO_PATH {
+        // SAFETY: held by the run being polled.
+        frame.path = paths::resolve(table, NO_PATH, unsafe { &*frame.innermost });
+    }
+    if own.path == NO_PATH {
+        own.path = frame.path;
+        own.table = table.uid();
+    }
+    table
+}
+
+/// A run with parts starts a poll at raw reading `poll_start`: the wall
+/// time since its last poll ended goes to the child it was parked in (and,
+/// for an outermost run, to the deepest path pending below it).
+#[cold]
+#[inline(never)]
+fn resume(
+    task: &Cell<Frame>,
+    clock: &Clock,
+    timer: *const TimerCore,
+    poll_start: u64,
+    parts: *mut Parts,
+    outermost: bool,
+) {
+    // SAFETY: lent to the frame by the run being polled.
+    let own = unsafe { &mut *parts };
+    if outermost && own.path != NO_PATH {
         let mut frame = task.get();
-        let nested = frame.nested;
+        frame.path = own.path;
+        // SAFETY: held by the run being polled.
+        frame.table = unsafe { &(&*timer).settings.paths };
+        task.set(frame);
+    }
+    if own.parked_in != NO_PART {
+        let gap = ticks_between(own.last_end, clock.wall_at(poll_start));
+        let slot = &mut own.slots[usize::from(own.parked_in)];
+        slot.idle = slot.idle.wrapping_add(gap);
+        if outermost && own.deep != NO_PATH && !own.park_deep(own.deep, gap) {
+            // SAFETY: held by the run being polled.
+            let table = unsafe { &(&*timer).settings.paths };
+            if own.table == table.uid() {
+                table.add_parked(own.deep, clock.ticks_to_nanos(gap));
+            }
+        }
+    }
+    own.parked_in = NO_PART;
+    own.deep = NO_PATH;
+}
+
+/// Leaves a timed poll that took `poll_nanos`, `pending` if it returned
+/// `Pending`, `first` if it was its run's first; hands back the run's
+/// parts (perhaps taken during the poll), and counts this poll as nested
+/// time of the enclosing one, in its part.
+#[inline(always)]
+pub(crate) fn leave(
+    entered: Entered,
+    poll_nanos: impl FnOnce() -> u64,
+    pending: bool,
+    first: bool,
+) -> *mut Parts {
+    TASK.with(|task| {
+        let frame = task.get();
         if entered.outermost {
             task.set(Frame::NONE);
+            frame.parts
         } else {
-            frame.nested = entered.saved_nested + poll_nanos();
-            frame.innermost = entered.saved_innermost;
-            task.set(frame);
+            leave_nested(task, frame, entered, poll_nanos(), pending, first)
         }
-        nested
     })
+}
+
+#[inline(never)]
+fn leave_nested(
+    task: &Cell<Frame>,
+    mut frame: Frame,
+    entered: Entered,
+    poll: u64,
+    pending: bool,
+    first: bool,
+) -> *mut Parts {
+    let own = frame.parts;
+    // The deepest timed path pending below the enclosing run, if this
+    // child is the one pending: below this child, or this child.
+    // SAFETY: this run's parts, lent to the frame for its poll.
+    let deep = match unsafe { own.as_ref() } {
+        Some(p) if p.deep != NO_PATH => p.deep,
+        _ => frame.path,
+    };
+    let own_nested = frame.nested;
+    frame.nested = entered.saved_nested.wrapping_add(poll);
+    frame.innermost = entered.saved_innermost;
+    frame.parts = entered.saved_parts;
+    frame.path = entered.saved_path;
+    task.set(frame);
+    // SAFETY: the enclosing run's parts, made by `enter_nested`, lent to
+    // the frame for its poll, which is in progress.
+    let enclosing = unsafe { &mut *frame.parts };
+    let slot = &mut enclosing.slots[usize::from(entered.slot)];
+    slot.busy = slot.busy.wrapping_add(poll);
+    slot.self_busy = slot.self_busy.wrapping_add(poll.saturating_sub(own_nested));
+    if first {
+        slot.runs = slot.runs.saturating_add(1);
+    }
+    if pending {
+        enclosing.parked_in = entered.slot;
+        enclosing.deep = deep;
+    }
+    own
 }
 
 /// The timer of the innermost timed run being polled on this thread, as
@@ -120,32 +287,48 @@ pub(crate) fn current_poll() -> Option<u64> {
     (!frame.clock.is_null()).then_some(frame.poll_start)
 }
 
-/// A timed sync section of `nanos` that began inside `poll` (from
-/// [`current_poll`]) has ended: if that poll is still the one in progress,
-/// the section is time nested inside it, so that the enclosing run's self
-/// time leaves it out. A section held across an `.await` ends in another
-/// poll and is not counted.
-pub(crate) fn section_ended(poll: u64, nanos: u64) {
+/// A timed sync section of `nanos` of `timer` that began inside `poll`
+/// (from [`current_poll`]) has ended: if that poll is still the one in
+/// progress, the section is time nested inside it, so that the enclosing
+/// run's self time leaves it out, and one of its parts. A section held
+/// across an `.await` ends in another poll and is not counted.
+pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
     TASK.with(|task| {
         let mut frame = task.get();
-        if !frame.clock.is_null() && frame.poll_start == poll {
-            frame.nested = frame.nested.saturating_add(nanos);
-            task.set(frame);
+        if frame.clock.is_null() || frame.poll_start != poll {
+            return;
         }
+        frame.nested = frame.nested.saturating_add(nanos);
+        let table = enclosing_parts(&mut frame);
+        task.set(frame);
+        // SAFETY: the innermost run's parts, lent to the frame for its
+        // poll, which is in progress.
+        let own = unsafe { &mut *frame.parts };
+        let parent = frame.path;
+        let at = own.slot_of(timer, || paths::resolve(table, parent, timer));
+        let slot = &mut own.slots[usize::from(at)];
+        slot.busy = slot.busy.wrapping_add(nanos);
+        slot.self_busy = slot.self_busy.wrapping_add(nanos);
+        slot.runs = slot.runs.saturating_add(1);
     })
 }
 
-/// A timed poll is unwinding: put the frame back as it was before it.
-pub(crate) fn unwind(entered: Entered) {
+/// A timed poll is unwinding: put the frame back as it was before it, and
+/// hand back the run's parts.
+pub(crate) fn unwind(entered: Entered) -> *mut Parts {
     TASK.with(|task| {
+        let mut frame = task.get();
+        let own = frame.parts;
         if entered.outermost {
             task.set(Frame::NONE);
         } else {
-            let mut frame = task.get();
             frame.nested = entered.saved_nested;
             frame.innermost = entered.saved_innermost;
+            frame.parts = entered.saved_parts;
+            frame.path = entered.saved_path;
             task.set(frame);
         }
+        own
     })
 }
 

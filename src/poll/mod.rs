@@ -3,6 +3,7 @@
 //! the scheduling delay of sampled runs (`scheduled`, `wake_marks`).
 
 pub(crate) mod frame;
+pub(crate) mod parts;
 pub(crate) mod run;
 pub(crate) mod scheduled;
 pub(crate) mod wake_marks;

@@ -7,6 +7,7 @@ use std::time::Duration;
 
 use crate::clock::{ticks_between, Clock};
 use crate::poll::frame::{self, Entered};
+use crate::poll::parts::PartsBox;
 use crate::poll::wake_marks;
 use crate::record::End;
 use crate::state::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
@@ -18,8 +19,10 @@ pub(crate) struct Run {
     busy: u64,
     /// Wall reading at the start of the first poll.
     first_poll: u64,
-    /// Nanoseconds of timed futures' polls nested inside this run's polls.
-    nested: u64,
+    /// Where its nested time and idle time went, per timed child: none
+    /// until a timed child (or sync section) runs inside one of its
+    /// polls. Their busy time is the run's nested time.
+    parts: PartsBox,
     /// Polls so far (low bits), whether the run counts in flight, and the
     /// run's state (top bits), in one word to keep the wrapper small.
     polls_state: u32,
@@ -77,7 +80,7 @@ impl Run {
         Run {
             busy: 0,
             first_poll: 0,
-            nested: 0,
+            parts: PartsBox::NONE,
             flushed: 0,
             next_flush: 0,
             polls_state: 0,
@@ -134,8 +137,15 @@ impl Run {
     }
 
     /// A run that ends without a sample: its busy time and what it flushed.
-    fn end_without_sample(&self, core: &TimerCore, end: End) {
+    /// A cancelled or panicked run's parts still count in their paths.
+    fn end_without_sample(&mut self, core: &TimerCore, end: End) {
         core.end_run(end, self.busy, self.flushed_ticks(), self.in_flight());
+        if !self.parts.is_none() {
+            if end != End::Untimed {
+                core.record_parts(self.parts.get());
+            }
+            self.parts.release();
+        }
     }
 
     #[inline(always)]
@@ -264,9 +274,20 @@ impl Run {
             end,
             polls: u64::from(self.polls()),
             longest_poll: u64::from(self.longest_poll),
-            nested_nanos: self.nested,
         };
-        core.record_ticks(ticks, is_error);
+        core.record_ticks(ticks, is_error, self.parts.get());
+        if !self.parts.is_none() {
+            self.release_parts(core);
+        }
+    }
+
+    /// A completed run had parts: they count in their paths, and their
+    /// buffer goes back to this thread's free list.
+    #[cold]
+    #[inline(never)]
+    fn release_parts(&mut self, core: &TimerCore) {
+        core.record_parts(self.parts.get());
+        self.parts.release();
     }
 
     /// The future is being dropped: count a run that did not complete,
@@ -386,7 +407,8 @@ impl<'a> PollScope<'a> {
             run.first_poll = core.clock().wall_at(start);
             run.next_flush = core.flush_units();
         }
-        let entered = frame::enter(core.clock(), core, run.busy, start);
+        let parts = run.parts.take();
+        let entered = frame::enter(core.clock(), core, run.busy, start, parts);
         PollScope {
             other_start: core.sample_other(),
             run,
@@ -397,18 +419,20 @@ impl<'a> PollScope<'a> {
         }
     }
 
-    /// The inner poll returned: add its time to the run, and flush it to the
-    /// timer if one is due. Returns the wall reading at the end of the poll.
+    /// The inner poll returned (`pending`: `Pending`): add its time to the
+    /// run, and flush it to the timer if one is due. Returns the wall
+    /// reading at the end of the poll.
     #[inline(always)]
-    pub(crate) fn exit(mut self) -> u64 {
+    pub(crate) fn exit(mut self, pending: bool) -> u64 {
         let clock = self.core.clock();
         let end = clock.raw();
         let poll = ticks_between(self.start, end);
-        let nested = frame::leave(self.entered, || clock.ticks_to_nanos(poll));
+        let first = self.run.polls() == 0;
+        let parts = frame::leave(self.entered, || clock.ticks_to_nanos(poll), pending, first);
         self.returned = true;
         let run = &mut *self.run;
         run.busy = run.busy.wrapping_add(poll);
-        run.nested = run.nested.wrapping_add(nested);
+        run.parts.put(parts);
         if run.polls() < POLLS_MASK {
             run.polls_state += 1;
         }
@@ -416,6 +440,9 @@ impl<'a> PollScope<'a> {
             run.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
         }
         let end = clock.wall_at(end);
+        if let Some(parts) = run.parts.get_mut() {
+            parts.last_end = end;
+        }
         // One branch for everything rare: a slow poll, a poll sampled for
         // blocking, a flush.
         let core = self.core;
@@ -461,7 +488,7 @@ fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, other_start:
 #[cold]
 #[inline(never)]
 fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
-    frame::unwind(entered);
+    run.parts.put(frame::unwind(entered));
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
     run.busy = run.busy.wrapping_add(poll);

@@ -32,6 +32,6 @@ pub(crate) fn poll_sampled<T>(
     let mut cx = Context::from_waker(&waker);
     let scope = PollScope::enter(run, core);
     let output = poll(&mut cx);
-    let end = scope.exit();
+    let end = scope.exit(output.is_pending());
     (output, end)
 }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::read::{Report, Stats};
+use crate::state::paths::PathLine;
 
 /// Every timer of a registry at one moment, sorted by name.
 ///
@@ -22,6 +23,8 @@ pub struct Snapshot {
     quantiles: Arc<[f64]>,
     /// Whether the registry was switched off when this was read.
     switched_off: bool,
+    /// The registry's nesting paths with time in them.
+    paths: Arc<[PathLine]>,
 }
 
 impl Snapshot {
@@ -31,7 +34,28 @@ impl Snapshot {
             timers,
             quantiles,
             switched_off,
+            paths: Arc::new([]),
         }
+    }
+
+    /// This snapshot with the registry's nesting paths.
+    pub(crate) fn with_paths(mut self, paths: Vec<PathLine>) -> Self {
+        self.paths = paths.into();
+        self
+    }
+
+    /// Each timer's slowest runs replaced by what `take` gives for it:
+    /// an interval's slowest run.
+    pub(crate) fn set_slowest(&mut self, mut take: impl FnMut(&str) -> Option<crate::read::SlowRun>) {
+        for stats in &mut self.timers {
+            let run = take(stats.name());
+            stats.set_slowest(run.into_iter().collect());
+        }
+    }
+
+    /// The nesting paths with time in them.
+    pub(crate) fn paths(&self) -> &[PathLine] {
+        &self.paths
     }
 
     /// What happened between `earlier` (of the same registry) and this
@@ -59,7 +83,18 @@ impl Snapshot {
                 None => now.clone(),
             })
             .collect();
-        Snapshot::new(timers, self.quantiles.clone(), self.switched_off)
+        let paths = (self.paths.iter())
+            .map(|now| match earlier.paths.iter().find(|then| then.names == now.names) {
+                Some(then) => PathLine {
+                    names: now.names.clone(),
+                    runs: now.runs.saturating_sub(then.runs),
+                    self_busy: now.self_busy.saturating_sub(then.self_busy),
+                    parked: now.parked.saturating_sub(then.parked),
+                },
+                None => now.clone(),
+            })
+            .collect();
+        Snapshot::new(timers, self.quantiles.clone(), self.switched_off).with_paths(paths)
     }
 
     /// The timers, sorted by name.

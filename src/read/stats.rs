@@ -6,6 +6,7 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::distribution::Distribution;
+use super::slowest::SlowRun;
 use super::report::Detail;
 use crate::clock::saturating_nanos;
 use crate::record::{Layout, Reading, Totals};
@@ -61,6 +62,8 @@ pub struct Stats {
     /// cannot be known (see [`Stats::longest_poll`]).
     longest_poll: Option<u64>,
     quantiles: Arc<[f64]>,
+    /// The slowest runs kept, slowest first.
+    slowest: Arc<[SlowRun]>,
 }
 
 /// A sum of durations over a timer's completed runs, with its mean: idle
@@ -128,6 +131,7 @@ impl Stats {
             longest_poll: Some(totals.longest_poll),
             totals,
             quantiles,
+            slowest: Arc::new([]),
         }
     }
 
@@ -156,7 +160,50 @@ impl Stats {
             ),
             totals,
             quantiles: self.quantiles.clone(),
+            // The runs kept now that were not kept then.
+            slowest: (self.slowest.iter())
+                .filter(|run| !earlier.slowest.contains(run))
+                .cloned()
+                .collect(),
         }
+    }
+
+    /// These stats with `slowest` as their slowest runs, slowest first.
+    pub(crate) fn with_slowest(mut self, slowest: Vec<SlowRun>) -> Self {
+        self.slowest = slowest.into();
+        self
+    }
+
+    /// Sets the slowest runs, slowest first.
+    pub(crate) fn set_slowest(&mut self, slowest: Vec<SlowRun>) {
+        self.slowest = slowest.into();
+    }
+
+    /// The slowest completed runs kept, slowest first by wall time, each
+    /// with where its wall time went ([`SlowRun::parts`]): at most
+    /// [`RegistryBuilder::slowest_runs`](crate::RegistryBuilder::slowest_runs)
+    /// since the start. Over an [`Interval`](crate::Interval), the
+    /// interval's slowest run. Cancelled and panicked runs are not kept
+    /// (their parts still count in the [folded paths](crate::Snapshot::folded)).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("GET /users/{id}");
+    /// for ms in [3, 9, 1] {
+    ///     timer.time(tokio::time::sleep(Duration::from_millis(ms))).await;
+    /// }
+    /// let slowest = timer.stats().slowest().to_vec();
+    /// assert_eq!(slowest.len(), 3);
+    /// assert!(slowest[0].wall() >= Duration::from_millis(9));
+    /// assert!(slowest.windows(2).all(|w| w[0].wall() >= w[1].wall()));
+    /// # }
+    /// ```
+    pub fn slowest(&self) -> &[SlowRun] {
+        &self.slowest
     }
 
     /// The timer's name.

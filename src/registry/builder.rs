@@ -45,6 +45,8 @@ pub struct RegistryBuilder {
     slow_poll_warnings_per_second: u32,
     blocking_every: u32,
     scheduling_every: u32,
+    slowest_runs: usize,
+    trace_ids: Option<crate::state::slowest::TraceIds>,
     #[cfg(feature = "metrics")]
     metrics_prefix: Option<&'static str>,
     #[cfg(feature = "opentelemetry")]
@@ -66,6 +68,8 @@ impl Default for RegistryBuilder {
             slow_poll_warnings_per_second: 10,
             blocking_every: 0,
             scheduling_every: 0,
+            slowest_runs: defaults::SLOWEST_RUNS,
+            trace_ids: None,
             #[cfg(feature = "metrics")]
             metrics_prefix: None,
             #[cfg(feature = "opentelemetry")]
@@ -212,6 +216,58 @@ impl RegistryBuilder {
     /// ```
     pub fn stripes(mut self, stripes: usize) -> Self {
         self.stripes = Some(stripes);
+        self
+    }
+
+    /// How many of each timer's slowest completed runs to keep, by wall
+    /// time, with their parts and trace id ([`Stats::slowest`](crate::Stats::slowest));
+    /// default 5, 0 keeps none. A run that does not enter them costs one
+    /// relaxed load and a compare; one that does, a lock and its parts
+    /// copied. Each timer also keeps the slowest run of the current
+    /// interval, for [`Intervals`](crate::Intervals).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::builder().slowest_runs(2).build().unwrap();
+    /// let timer = registry.timer("job");
+    /// for _ in 0..5 {
+    ///     timer.time(async {}).await;
+    /// }
+    /// assert_eq!(timer.stats().slowest().len(), 2);
+    /// let off = perf_timer::Registry::builder().slowest_runs(0).build().unwrap();
+    /// off.timer("job").time(async {}).await;
+    /// assert!(off.stats("job").unwrap().slowest().is_empty());
+    /// # }
+    /// ```
+    pub fn slowest_runs(mut self, n: usize) -> Self {
+        self.slowest_runs = n;
+        self
+    }
+
+    /// Where the trace id of a kept run comes from: `source` is called
+    /// only for a run that enters the [slowest](RegistryBuilder::slowest_runs),
+    /// from inside the run's last poll, so that a `tracing` span or an
+    /// OpenTelemetry context entered around the poll is current. With the
+    /// feature `opentelemetry`, [`opentelemetry_trace_id`](crate::opentelemetry_trace_id)
+    /// reads the current OpenTelemetry context's span.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// thread_local!(static REQUEST: std::cell::Cell<u64> = const { std::cell::Cell::new(0) });
+    /// let registry = perf_timer::Registry::builder()
+    ///     .trace_ids(|| Some(format!("{:032x}", REQUEST.get())))
+    ///     .build()
+    ///     .unwrap();
+    /// REQUEST.set(7);
+    /// registry.timer("request").time(async {}).await;
+    /// let run = &registry.stats("request").unwrap().slowest()[0];
+    /// assert_eq!(run.trace_id(), Some("00000000000000000000000000000007"));
+    /// # }
+    /// ```
+    pub fn trace_ids(mut self, source: impl Fn() -> Option<String> + Send + Sync + 'static) -> Self {
+        self.trace_ids = Some(crate::state::slowest::TraceIds(Arc::new(source)));
         self
     }
 
@@ -452,6 +508,9 @@ impl RegistryBuilder {
                 ))
             }),
             switches: Switches::new(self.enabled),
+            slowest_runs: self.slowest_runs,
+            trace_ids: self.trace_ids,
+            paths: Default::default(),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),
         };

@@ -12,7 +12,10 @@ use crate::registry::Registry;
 /// Each call to `next` returns what happened since the previous one (the
 /// first: since `intervals()` was called). Reading an interval resets
 /// nothing: cumulative stats and other `Intervals` of the same registry are
-/// unaffected. It keeps one snapshot, the previous one, and no more.
+/// unaffected, with one exception: each timer keeps the slowest run of
+/// the current interval ([`Stats::slowest`] of an interval's stats), and
+/// a call takes it, so two `Intervals` of one registry share those runs
+/// out between them. It keeps one snapshot, the previous one, and no more.
 ///
 /// ```
 /// use std::time::Duration;
@@ -58,6 +61,8 @@ pub struct Interval {
 
 impl Intervals {
     pub(crate) fn new(registry: Registry) -> Self {
+        // The first interval's slowest run is one of its own.
+        drop(take_slowest(&registry));
         Intervals {
             previous_at: registry.now_nanos(),
             previous: registry.snapshot(),
@@ -73,14 +78,24 @@ impl Iterator for Intervals {
     fn next(&mut self) -> Option<Interval> {
         let now = self.registry.now_nanos();
         let snapshot = self.registry.snapshot();
+        let mut slowest = take_slowest(&self.registry);
+        let mut since = snapshot.since(&self.previous);
+        since.set_slowest(|name| slowest.remove(name));
         let interval = Interval {
             elapsed: Duration::from_nanos(now.saturating_sub(self.previous_at)),
-            snapshot: snapshot.since(&self.previous),
+            snapshot: since,
         };
         self.previous = snapshot;
         self.previous_at = now;
         Some(interval)
     }
+}
+
+/// Each timer's slowest run since the last call, and a new interval.
+fn take_slowest(registry: &Registry) -> std::collections::HashMap<String, crate::read::SlowRun> {
+    (registry.listed_timers().iter())
+        .filter_map(|t| Some((t.name().to_owned(), t.core().slowest.take_interval()?)))
+        .collect()
 }
 
 impl Interval {

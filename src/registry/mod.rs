@@ -217,6 +217,7 @@ impl Registry {
     pub fn snapshot(&self) -> Snapshot {
         let stats: Vec<Stats> = self.listed_timers().iter().map(Timer::stats).collect();
         Snapshot::new(stats, self.settings.quantiles.clone(), !self.is_enabled())
+            .with_paths(self.settings.paths.read())
     }
 
     /// The timers a snapshot reads, by name. The handles are cloned and
@@ -303,7 +304,8 @@ impl Registry {
         self.read_timers()
             .values()
             .map(|t| t.core().reserved_bytes())
-            .sum()
+            .sum::<usize>()
+            + self.settings.paths.reserved_bytes()
     }
 
     /// This registry's identity, which keeps no timer alive: equal for its

@@ -12,6 +12,9 @@ pub(crate) mod metrics_bridge;
 pub(crate) mod opentelemetry_bridge;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod opentelemetry_instruments;
+pub(crate) mod paths;
 pub(crate) mod settings;
+pub(crate) mod slowest;
+mod slowest_run;
 pub(crate) mod slow;
 pub(crate) mod timer;

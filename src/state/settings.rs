@@ -34,6 +34,12 @@ pub(crate) struct Settings {
     #[cfg(feature = "opentelemetry")]
     pub(crate) opentelemetry: Option<Arc<crate::state::opentelemetry_instruments::Instruments>>,
     pub(crate) switches: Switches,
+    /// Slowest runs kept per timer; 0: none.
+    pub(crate) slowest_runs: usize,
+    /// Where kept runs' trace ids come from, if anywhere.
+    pub(crate) trace_ids: Option<crate::state::slowest::TraceIds>,
+    /// The nesting paths of runs in this registry.
+    pub(crate) paths: crate::state::paths::Paths,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.
     pub(crate) created: std::time::Instant,

@@ -11,6 +11,7 @@ use std::time::Duration;
 use super::settings::Settings;
 use super::slow;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
+use crate::poll::parts::Parts;
 use crate::read::Stats;
 use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
 
@@ -72,6 +73,7 @@ impl Timer {
             settings.layout,
             settings.quantiles.clone(),
         )
+        .with_slowest(core.slowest.read())
     }
 
     /// What changes whenever what [`stats`](Timer::stats) reads does, read
@@ -191,7 +193,6 @@ pub(crate) struct RunTicks {
     pub(crate) end: u64,
     pub(crate) polls: u64,
     pub(crate) longest_poll: u64,
-    pub(crate) nested_nanos: u64,
 }
 
 /// Everything one timer records into.
@@ -225,6 +226,8 @@ pub(crate) struct TimerCore {
     pub(crate) settings: Arc<Settings>,
     /// Every counter of this timer.
     pub(crate) recorder: Recorder,
+    /// Its slowest runs, with their parts.
+    pub(crate) slowest: super::slowest::Slowest,
 }
 
 impl TimerCore {
@@ -376,23 +379,59 @@ impl TimerCore {
 
     /// Records a completed run measured in this timer's clock ticks: busy
     /// ticks, polls and longest poll, from the reading at its first poll to
-    /// `end`, with `nested_nanos` of timed futures nested inside.
+    /// `end`, with its `parts` (the timed futures nested inside) if any.
     #[inline]
-    pub(crate) fn record_ticks(&self, ticks: RunTicks, is_error: bool) {
+    pub(crate) fn record_ticks(&self, ticks: RunTicks, is_error: bool, parts: Option<&Parts>) {
         let clock = &self.clock;
         let busy = clock.ticks_to_nanos(ticks.busy);
         let wall = clock.ticks_to_nanos(ticks_between(ticks.first_poll, ticks.end));
+        let wall = wall.max(busy);
+        let nested = parts.map_or(0, Parts::nested).min(busy);
         self.record_run(
             RunSample {
                 busy,
-                wall: wall.max(busy),
+                wall,
                 polls: ticks.polls,
                 longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
-                nested: ticks.nested_nanos.min(busy),
+                nested,
                 flushed: self.flushed(ticks.flushed, ticks.in_flight),
             },
             is_error,
         );
+        if self.slowest.admits(wall) {
+            self.keep_slow(wall, busy, parts, is_error);
+        }
+    }
+
+    /// A completed run enters the slowest: kept with its parts and trace id.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn keep_slow(&self, wall: u64, busy: u64, parts: Option<&Parts>, is_error: bool) {
+        let run = super::slowest_run::slow_run(self, wall, busy, parts, is_error);
+        self.slowest.keep(run);
+    }
+
+    /// A run with parts ended (any outcome): its children's runs and self
+    /// time count in their paths, and the time it was parked, outermost,
+    /// in the deepest path pending.
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn record_parts(&self, parts: Option<&Parts>) {
+        let (Some(parts), paths) = (parts, &self.settings.paths) else {
+            return;
+        };
+        // Paths made under a run of another registry are not this one's.
+        if parts.table != paths.uid() {
+            return;
+        }
+        for slot in parts.slots() {
+            paths.add_runs(slot.path, u64::from(slot.runs), slot.self_busy);
+        }
+        for &(path, ticks) in &parts.deep_parked {
+            if path != 0 {
+                paths.add_parked(path, self.clock.ticks_to_nanos(ticks));
+            }
+        }
     }
 
     /// Records a completed run.
@@ -483,6 +522,7 @@ impl TimerCore {
             name,
             settings: settings.clone(),
             recorder: Recorder::new(settings.layout, settings.stripes),
+            slowest: super::slowest::Slowest::new(settings.slowest_runs),
         }
     }
 }

@@ -1,0 +1,283 @@
+//! The slowest runs of a timer, kept with where their wall time went.
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+/// One completed run kept among its timer's slowest ([`Stats::slowest`](crate::Stats::slowest)):
+/// its wall, busy and self time, one [`Part`] per direct timed child, the
+/// idle time in no timed child, when it ended and its trace id.
+///
+/// Its times add up to its wall time:
+/// `self_time + Σ(part.busy + part.idle) + idle_untimed == wall` (to the
+/// clock's resolution; exactly on a mock clock).
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// use std::time::Duration;
+/// use perf_timer::{Clock, Registry};
+///
+/// let registry = Registry::new();
+/// let (db, api) = (registry.timer("db"), registry.timer("api"));
+/// api.time(async {
+///     db.time(tokio::time::sleep(Duration::from_millis(20))).await;
+/// })
+/// .await;
+/// let run = &registry.stats("api").unwrap().slowest()[0];
+/// let db_part = &run.parts()[0];
+/// assert_eq!(db_part.name(), "db");
+/// assert!(db_part.idle() >= Duration::from_millis(20)); // parked in db
+/// let sum = run.self_time() + db_part.busy() + db_part.idle() + run.idle_untimed();
+/// assert_eq!(sum, run.wall());
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SlowRun {
+    pub(crate) wall: u64,
+    pub(crate) busy: u64,
+    pub(crate) self_time: u64,
+    pub(crate) idle_untimed: u64,
+    pub(crate) parts: Vec<Part>,
+    pub(crate) ended: SystemTime,
+    pub(crate) trace_id: Option<String>,
+    pub(crate) error: bool,
+}
+
+/// Where part of a run's wall time went: one direct timed child of the
+/// run (a timed future polled inside its polls, or a timed sync section),
+/// by timer name. Children past the run's first seven names share one
+/// part named `(other)`.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let registry = perf_timer::Registry::new();
+/// let child = registry.timer("child");
+/// registry.timer("parent").time(async { child.time(async {}).await }).await;
+/// let run = &registry.stats("parent").unwrap().slowest()[0];
+/// assert_eq!((run.parts()[0].name(), run.parts()[0].runs()), ("child", 1));
+/// # }
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Part {
+    pub(crate) name: Arc<str>,
+    pub(crate) busy: u64,
+    pub(crate) idle: u64,
+    pub(crate) runs: u64,
+}
+
+impl SlowRun {
+    /// First poll to `Ready`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// let run = &timer.stats().slowest()[0];
+    /// assert!(run.wall() >= run.busy());
+    /// # }
+    /// ```
+    pub fn wall(&self) -> Duration {
+        Duration::from_nanos(self.wall)
+    }
+
+    /// The run's busy time: the sum of its poll times, its children's
+    /// included.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// let run = &timer.stats().slowest()[0];
+    /// assert_eq!(run.busy(), run.self_time()); // no timed child
+    /// # }
+    /// ```
+    pub fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy)
+    }
+
+    /// Busy time less its parts' busy time: what its own code ran.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// assert!(timer.stats().slowest()[0].self_time() <= timer.stats().max());
+    /// # }
+    /// ```
+    pub fn self_time(&self) -> Duration {
+        Duration::from_nanos(self.self_time)
+    }
+
+    /// Idle time while no timed child was the one pending (waiting on
+    /// untimed I/O, a timer, a lock, or for a worker thread).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// assert_eq!(timer.stats().slowest()[0].idle_untimed(), std::time::Duration::ZERO);
+    /// # }
+    /// ```
+    pub fn idle_untimed(&self) -> Duration {
+        Duration::from_nanos(self.idle_untimed)
+    }
+
+    /// One part per direct timed child, by name, in the order they first
+    /// ran.
+    ///
+    /// **Parked in.** The idle time of a run (between one of its polls and
+    /// the next) goes to exactly one part: the timed child whose `Pending`
+    /// came last in the poll before the gap; if no timed child returned
+    /// `Pending` in that poll, to [`idle_untimed`](SlowRun::idle_untimed).
+    /// With concurrent children (`join!`, `select!`, `FuturesUnordered`),
+    /// the gap goes to the one polled last among those still pending, so
+    /// nothing counts twice, and a child still pending after the others
+    /// finished gets the rest of the wait. A child polled by another task
+    /// (a spawned one) is not nested: it is no part.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use std::time::Duration;
+    /// let registry = perf_timer::Registry::new();
+    /// let (a, b) = (registry.timer("a"), registry.timer("b"));
+    /// let sleep = |ms| tokio::time::sleep(Duration::from_millis(ms));
+    /// registry
+    ///     .timer("both")
+    ///     .time(async { tokio::join!(a.time(sleep(10)), b.time(sleep(30))) })
+    ///     .await;
+    /// let run = &registry.stats("both").unwrap().slowest()[0];
+    /// let names: Vec<_> = run.parts().iter().map(|p| p.name()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// assert!(run.parts()[1].idle() >= Duration::from_millis(30)); // b: polled last, pending longest
+    /// # }
+    /// ```
+    pub fn parts(&self) -> &[Part] {
+        &self.parts
+    }
+
+    /// When the run ended (its last poll), on the system clock.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// assert!(timer.stats().slowest()[0].ended() <= std::time::SystemTime::now());
+    /// # }
+    /// ```
+    pub fn ended(&self) -> SystemTime {
+        self.ended
+    }
+
+    /// The trace id its registry's source
+    /// ([`RegistryBuilder::trace_ids`](crate::RegistryBuilder::trace_ids))
+    /// gave inside the run's last poll; `None` without a source or when it
+    /// had none.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::builder()
+    ///     .trace_ids(|| Some("4bf92f3577b34da6a3ce929d0e0e4736".to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// let timer = registry.timer("t");
+    /// timer.time(async {}).await;
+    /// assert_eq!(timer.stats().slowest()[0].trace_id(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
+    /// # }
+    /// ```
+    pub fn trace_id(&self) -> Option<&str> {
+        self.trace_id.as_deref()
+    }
+
+    /// Whether its output counted as an error ([`Stats::errors`](crate::Stats::errors)).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let timer = perf_timer::Registry::new().timer("t");
+    /// timer.time(async {}).await;
+    /// assert!(!timer.stats().slowest()[0].is_error());
+    /// # }
+    /// ```
+    pub fn is_error(&self) -> bool {
+        self.error
+    }
+}
+
+impl Part {
+    /// The child's timer name; `(other)` for children past the first seven.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let child = registry.timer("child");
+    /// registry.timer("parent").time(async { child.time(async {}).await }).await;
+    /// assert_eq!(registry.stats("parent").unwrap().slowest()[0].parts()[0].name(), "child");
+    /// # }
+    /// ```
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The child's busy time inside this run, its own nested children
+    /// included.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let child = registry.timer("child");
+    /// registry.timer("parent").time(async { child.time(async {}).await }).await;
+    /// let run = &registry.stats("parent").unwrap().slowest()[0];
+    /// assert!(run.parts()[0].busy() <= run.busy());
+    /// # }
+    /// ```
+    pub fn busy(&self) -> Duration {
+        Duration::from_nanos(self.busy)
+    }
+
+    /// The time this run was parked in the child: idle while the child was
+    /// the one pending (see [`SlowRun::parts`]).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let child = registry.timer("child");
+    /// registry.timer("parent").time(async { child.time(async {}).await }).await;
+    /// assert_eq!(registry.stats("parent").unwrap().slowest()[0].parts()[0].idle(), std::time::Duration::ZERO);
+    /// # }
+    /// ```
+    pub fn idle(&self) -> Duration {
+        Duration::from_nanos(self.idle)
+    }
+
+    /// How many runs of the child started inside this run.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let child = registry.timer("child");
+    /// registry
+    ///     .timer("parent")
+    ///     .time(async {
+    ///         child.time(async {}).await;
+    ///         child.time(async {}).await;
+    ///     })
+    ///     .await;
+    /// assert_eq!(registry.stats("parent").unwrap().slowest()[0].parts()[0].runs(), 2);
+    /// # }
+    /// ```
+    pub fn runs(&self) -> u64 {
+        self.runs
+    }
+}

@@ -1,0 +1,56 @@
+//! A kept run as read: its parts named, its times in nanoseconds, its
+//! trace id asked for. The cold path of a run entering the slowest.
+
+use std::sync::Arc;
+
+use crate::poll::parts::{Parts, OTHER_PART};
+use crate::read::{Part, SlowRun};
+use crate::state::timer::TimerCore;
+
+/// The name of a part whose child ran under a run of another registry,
+/// whose paths this registry does not hold.
+const ELSEWHERE: &str = "(another registry)";
+
+/// A completed run of `core` of `wall` and `busy` nanoseconds with its
+/// `parts`, as kept.
+pub(crate) fn slow_run(
+    core: &TimerCore,
+    wall: u64,
+    busy: u64,
+    parts: Option<&Parts>,
+    error: bool,
+) -> SlowRun {
+    let clock = core.clock();
+    let mut named = Vec::new();
+    if let Some(parts) = parts {
+        let paths = &core.settings.paths;
+        let own = parts.table == paths.uid();
+        for slot in parts.slots() {
+            let name: Arc<str> = if slot.timer.is_null() {
+                OTHER_PART.into()
+            } else if own {
+                paths.name(slot.path).unwrap_or_else(|| ELSEWHERE.into())
+            } else {
+                ELSEWHERE.into()
+            };
+            named.push(Part {
+                name,
+                busy: slot.busy,
+                idle: clock.ticks_to_nanos(slot.idle),
+                runs: u64::from(slot.runs),
+            });
+        }
+    }
+    let nested = named.iter().fold(0_u64, |a, p| a.saturating_add(p.busy));
+    let parked = named.iter().fold(0_u64, |a, p| a.saturating_add(p.idle));
+    SlowRun {
+        wall,
+        busy,
+        self_time: busy.saturating_sub(nested),
+        idle_untimed: wall.saturating_sub(busy).saturating_sub(parked),
+        parts: named,
+        ended: std::time::SystemTime::now(),
+        trace_id: (core.settings.trace_ids.as_ref()).and_then(|source| (source.0)()),
+        error,
+    }
+}
