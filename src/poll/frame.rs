@@ -139,7 +139,15 @@ fn enter_nested(
     frame.nested = 0;
     frame.innermost = timer;
     frame.parts = parts;
-    frame.path = enclosing.slots[usize::from(slot)].path;
+    let shared = &enclosing.slots[usize::from(slot)];
+    frame.path = if shared.timer.is_null() {
+        // Past the named parts: its own path all the same, for its
+        // children's, from the cache.
+        // SAFETY: held by the run being polled.
+        paths::resolve(table, parent, unsafe { &*timer })
+    } else {
+        shared.path
+    };
     task.set(frame);
     if !parts.is_null() {
         resume(task, clock, timer, poll_start, parts, false);

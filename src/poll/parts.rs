@@ -11,6 +11,7 @@
 use std::cell::Cell;
 use std::ptr::NonNull;
 
+use crate::state::paths::OTHER_PATH;
 use crate::state::timer::TimerCore;
 
 /// Most parts a run keeps by name; the children past them share the last
@@ -112,11 +113,10 @@ impl Parts {
     #[cold]
     fn add_slot(&mut self, timer: *const TimerCore, path: impl FnOnce() -> u32) -> u8 {
         let len = usize::from(self.len);
-        let path = path();
         if len < MAX_PARTS - 1 {
             self.slots[len] = Slot {
                 timer,
-                path,
+                path: path(),
                 runs: 0,
                 busy: 0,
                 self_busy: 0,
@@ -128,10 +128,10 @@ impl Parts {
         let last = MAX_PARTS - 1;
         if len == last {
             // The shared slot: no timer matches it, so every further
-            // child lands here; its path is the first one's that came.
+            // child lands here, and counts in the `(other)` path.
             self.slots[last] = Slot {
                 timer: std::ptr::null(),
-                path,
+                path: OTHER_PATH,
                 runs: 0,
                 busy: 0,
                 self_busy: 0,

@@ -1,0 +1,427 @@
+//! Why a run was slow: each run's parts (per direct timed child: busy,
+//! parked-in idle, runs), the slowest runs kept, and busy and parked time
+//! by nesting path. Exact on a mock clock; real sleeps for parked time.
+
+mod common;
+
+use std::panic::AssertUnwindSafe;
+use std::pin::pin;
+use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
+use std::sync::Arc;
+use std::task::Poll;
+use std::time::Duration;
+
+use common::*;
+use perf_timer::{Clock, Folded, MockClock, Registry, SlowRun, Snapshot};
+
+/// The gap the driver leaves between two polls of the outermost run.
+const GAP: Duration = Duration::from_micros(100);
+
+/// Polls `future` until it is ready, moving the clock by [`GAP`] between
+/// polls: time the outermost run spends parked.
+fn drive<F: std::future::Future>(mock: &MockClock, future: F) -> F::Output {
+    let mut future = pin!(future);
+    loop {
+        if let Poll::Ready(out) = poll_once(future.as_mut()) {
+            return out;
+        }
+        mock.advance(GAP);
+    }
+}
+
+fn ns(d: Duration) -> u64 {
+    d.as_nanos() as u64
+}
+
+/// The one kept run of `name`.
+fn only_run(registry: &Registry, name: &str) -> SlowRun {
+    let stats = registry.stats(name).unwrap();
+    assert_eq!(stats.slowest().len(), 1, "{name}: {:?}", stats.slowest());
+    stats.slowest()[0].clone()
+}
+
+/// `(name, busy µs, idle µs, runs)` of each part.
+fn parts(run: &SlowRun) -> Vec<(String, u64, u64, u64)> {
+    (run.parts().iter())
+        .map(|p| {
+            let us = |d: Duration| d.as_nanos() as u64 / 1000;
+            (p.name().to_owned(), us(p.busy()), us(p.idle()), p.runs())
+        })
+        .collect()
+}
+
+fn owned(parts: &[(&str, u64, u64, u64)]) -> Vec<(String, u64, u64, u64)> {
+    (parts.iter())
+        .map(|&(n, b, i, r)| (n.to_owned(), b, i, r))
+        .collect()
+}
+
+/// `self + Σ(part.busy + part.idle) + idle_untimed == wall`, exactly.
+fn assert_adds_up(run: &SlowRun) {
+    let parts: Duration = run.parts().iter().map(|p| p.busy() + p.idle()).sum();
+    assert_eq!(run.self_time() + parts + run.idle_untimed(), run.wall(), "{run:?}");
+}
+
+/// Folded lines as (path, nanoseconds).
+fn lines(snapshot: &Snapshot, kind: Folded) -> Vec<(String, u64)> {
+    (snapshot.folded(kind).lines())
+        .map(|line| {
+            let (path, n) = line.rsplit_once(' ').unwrap();
+            (path.to_owned(), n.parse().unwrap())
+        })
+        .collect()
+}
+
+/// The folded busy lines at or under `root` sum to its busy total.
+fn assert_busy_sums_to_root(snapshot: &Snapshot, root: &str) {
+    let under: u64 = (lines(snapshot, Folded::Busy).into_iter())
+        .filter(|(path, _)| path == root || path.starts_with(&format!("{root};")))
+        .map(|(_, n)| n)
+        .sum();
+    assert_eq!(under, ns(snapshot.get(root).unwrap().total()));
+}
+
+#[test]
+fn sequential_children_each_get_their_busy_and_parked_time() {
+    let (registry, mock) = mock_registry();
+    let (api, a, b) = (registry.timer("api"), registry.timer("a"), registry.timer("b"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(5)).await;
+            a.time(Steps::new(&m, &[us(10), us(20)])).await; // parked in a
+            work(&m, us(3)).await;
+            b.time(Steps::new(&m, &[us(7), us(1)])).await; // parked in b
+            yield_once().await; // parked in nothing timed
+            work(&m, us(2)).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(ns(run.busy()), 48_000);
+    assert_eq!(ns(run.self_time()), 10_000);
+    assert_eq!(ns(run.idle_untimed()), 100_000);
+    assert_eq!(ns(run.wall()), 348_000);
+    assert_eq!(parts(&run), owned(&[("a", 30, 100, 1), ("b", 8, 100, 1)]));
+    assert_adds_up(&run);
+    // The children's own runs: no parts, idle in nothing timed.
+    let a = only_run(&registry, "a");
+    assert_eq!((ns(a.busy()), ns(a.wall()), a.parts().len()), (30_000, 130_000, 0));
+    assert_eq!(ns(a.idle_untimed()), 100_000);
+    assert_eq!(registry.stats("api").unwrap().self_time().total(), us(10));
+}
+
+#[test]
+fn join_gives_each_gap_to_the_child_whose_pending_came_last() {
+    let (registry, mock) = mock_registry();
+    let (both, a, b) = (registry.timer("both"), registry.timer("a"), registry.timer("b"));
+    let m = mock.clone();
+    // a is the longer one, polled first: the first gap goes to b (polled
+    // last, pending), the second to a (the only one still pending).
+    drive(
+        &mock,
+        both.time(async move {
+            futures::join!(
+                a.time(Steps::new(&m, &[us(1), us(2), us(4)])),
+                b.time(Steps::new(&m, &[us(8), us(16)])),
+            )
+        }),
+    );
+    let run = only_run(&registry, "both");
+    assert_eq!(parts(&run), owned(&[("a", 7, 100, 1), ("b", 24, 100, 1)]));
+    assert_eq!((ns(run.self_time()), ns(run.idle_untimed())), (0, 0));
+    assert_adds_up(&run);
+
+    // The other way round: the longer one polled last gets every gap.
+    let (registry, mock) = mock_registry();
+    let (both, a, b) = (registry.timer("both"), registry.timer("a"), registry.timer("b"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        both.time(async move {
+            futures::join!(
+                a.time(Steps::new(&m, &[us(1), us(2)])),
+                b.time(Steps::new(&m, &[us(4), us(8), us(16)])),
+            )
+        }),
+    );
+    let run = only_run(&registry, "both");
+    assert_eq!(parts(&run), owned(&[("a", 3, 0, 1), ("b", 28, 200, 1)]));
+    assert_adds_up(&run);
+}
+
+#[test]
+fn three_levels_add_up_at_each_level_and_in_the_folded_paths() {
+    let (registry, mock) = mock_registry();
+    let (api, service, db) = (
+        registry.timer("api"),
+        registry.timer("service"),
+        registry.timer("db"),
+    );
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(1)).await;
+            let m2 = m.clone();
+            service
+                .time(async move {
+                    work(&m2, us(2)).await;
+                    db.time(Steps::new(&m2, &[us(4), us(8)])).await;
+                    work(&m2, us(16)).await;
+                })
+                .await;
+            work(&m, us(32)).await;
+        }),
+    );
+    let api_run = only_run(&registry, "api");
+    assert_eq!(parts(&api_run), owned(&[("service", 30, 100, 1)]));
+    assert_eq!((ns(api_run.busy()), ns(api_run.self_time())), (63_000, 33_000));
+    assert_adds_up(&api_run);
+    let service_run = only_run(&registry, "service");
+    assert_eq!(parts(&service_run), owned(&[("db", 12, 100, 1)]));
+    assert_eq!(ns(service_run.self_time()), 18_000);
+    assert_adds_up(&service_run);
+
+    let snapshot = registry.snapshot();
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [
+            ("api".to_owned(), 33_000),
+            ("api;service".to_owned(), 18_000),
+            ("api;service;db".to_owned(), 12_000)
+        ]
+    );
+    assert_busy_sums_to_root(&snapshot, "api");
+    // Parked once, at the deepest path pending: not also in api;service.
+    assert_eq!(
+        lines(&snapshot, Folded::Idle),
+        [("api;service;db".to_owned(), 100_000)]
+    );
+    assert_eq!(
+        lines(&snapshot, Folded::Wall),
+        [
+            ("api".to_owned(), 33_000),
+            ("api;service".to_owned(), 18_000),
+            ("api;service;db".to_owned(), 12_000),
+            ("api;service;db;[parked]".to_owned(), 100_000)
+        ]
+    );
+}
+
+#[test]
+fn a_cancelled_run_is_not_kept_but_its_parts_count_in_the_paths() {
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    let m = mock.clone();
+    {
+        let mut run = pin!(api.time(async move {
+            work(&m, us(3)).await;
+            db.time(Steps::new(&m, &[us(5), us(5)])).await;
+        }));
+        assert!(poll_once(run.as_mut()).is_pending());
+        mock.advance(GAP);
+    } // dropped while parked in db
+    let stats = registry.stats("api").unwrap();
+    assert_eq!((stats.count(), stats.cancelled()), (0, 1));
+    assert!(stats.slowest().is_empty());
+    assert!(registry.stats("db").unwrap().slowest().is_empty());
+    let busy = lines(&registry.snapshot(), Folded::Busy);
+    assert!(busy.contains(&("api;db".to_owned(), 5_000)), "{busy:?}");
+}
+
+#[test]
+fn a_panicking_child_leaves_the_next_run_exact() {
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    let m = mock.clone();
+    let (api2, db2) = (api.clone(), db.clone());
+    let panicked = std::panic::catch_unwind(AssertUnwindSafe(|| {
+        drive(
+            &mock,
+            api2.time(async move {
+                db2.time(async {
+                    work(&m, us(5)).await;
+                    panic!("child fails");
+                })
+                .await
+            }),
+        )
+    }));
+    assert!(panicked.is_err());
+    assert_eq!(perf_timer::task_perf_counter(), None);
+    assert_eq!(registry.stats("api").unwrap().panicked(), 1);
+    assert!(registry.stats("api").unwrap().slowest().is_empty());
+
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(1)).await;
+            db.time(Steps::new(&m, &[us(2), us(4)])).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("db", 6, 100, 1)]));
+    assert_eq!((ns(run.self_time()), ns(run.wall())), (1_000, 107_000));
+    assert_adds_up(&run);
+}
+
+#[test]
+fn a_sync_section_is_a_part_with_busy_time_only() {
+    let (registry, mock) = mock_registry();
+    let (api, parse) = (registry.timer("api"), registry.timer("parse"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(1)).await;
+            for _ in 0..2 {
+                let _section = parse.start();
+                m.advance(us(7));
+            }
+            yield_once().await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("parse", 14, 0, 2)]));
+    assert_eq!((ns(run.self_time()), ns(run.idle_untimed())), (1_000, 100_000));
+    assert_adds_up(&run);
+    assert_busy_sums_to_root(&registry.snapshot(), "api");
+}
+
+#[test]
+fn past_seven_children_the_rest_share_one_part() {
+    let (registry, mock) = mock_registry();
+    let api = registry.timer("api");
+    let children: Vec<_> = (0..10).map(|i| registry.timer(&format!("c{i}"))).collect();
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            for child in &children {
+                child.time(work(&m, us(1))).await;
+            }
+        }),
+    );
+    let run = only_run(&registry, "api");
+    let names: Vec<_> = run.parts().iter().map(|p| p.name().to_owned()).collect();
+    assert_eq!(names, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "(other)"]);
+    assert_eq!((run.parts()[7].busy(), run.parts()[7].runs()), (us(3), 3));
+    assert_adds_up(&run);
+}
+
+#[test]
+fn the_slowest_runs_are_the_slowest_and_bounded() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .slowest_runs(3)
+        .build()
+        .unwrap();
+    let timer = registry.timer("job");
+    for wall in [5, 50, 20, 40, 10, 30, 1] {
+        drive(&mock, timer.time(Steps::new(&mock, &[us(wall)])));
+    }
+    let walls: Vec<u64> = (registry.stats("job").unwrap().slowest().iter())
+        .map(|r| ns(r.wall()) / 1000)
+        .collect();
+    assert_eq!(walls, [50, 40, 30]);
+
+    let off = Registry::builder().slowest_runs(0).build().unwrap();
+    poll_to_end(off.timer("job").time(async {}));
+    assert!(off.stats("job").unwrap().slowest().is_empty());
+}
+
+#[test]
+fn trace_ids_are_asked_only_for_runs_that_are_kept() {
+    let asked = Arc::new(AtomicU64::new(0));
+    let count = asked.clone();
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .slowest_runs(1)
+        .trace_ids(move || Some(format!("trace-{}", count.fetch_add(1, Relaxed))))
+        .build()
+        .unwrap();
+    let timer = registry.timer("job");
+    // Slower first: only the first is kept, since the start and in the
+    // interval.
+    for wall in [50, 40, 30, 20] {
+        drive(&mock, timer.time(Steps::new(&mock, &[us(wall)])));
+    }
+    assert_eq!(asked.load(Relaxed), 1);
+    let run = only_run(&registry, "job");
+    assert_eq!((run.trace_id(), ns(run.wall())), (Some("trace-0"), 50_000));
+    drive(&mock, timer.time(Steps::new(&mock, &[us(60)])));
+    assert_eq!(asked.load(Relaxed), 2);
+    assert_eq!(only_run(&registry, "job").trace_id(), Some("trace-1"));
+}
+
+#[test]
+fn each_interval_keeps_its_own_slowest_run() {
+    let (registry, mock) = mock_registry();
+    let timer = registry.timer("job");
+    let mut intervals = registry.intervals();
+    for wall in [50, 10] {
+        drive(&mock, timer.time(Steps::new(&mock, &[us(wall)])));
+    }
+    let first = intervals.next().unwrap();
+    let walls = |i: &perf_timer::Interval| -> Vec<u64> {
+        let slowest = i.get("job").unwrap().slowest();
+        slowest.iter().map(|r| ns(r.wall()) / 1000).collect()
+    };
+    assert_eq!(walls(&first), [50]);
+    for wall in [20, 30, 5] {
+        drive(&mock, timer.time(Steps::new(&mock, &[us(wall)])));
+    }
+    // Slower than nothing since the start, the interval's own slowest.
+    assert_eq!(walls(&intervals.next().unwrap()), [30]);
+}
+
+#[test]
+fn a_child_of_a_spawned_task_is_no_part() {
+    let registry = Registry::new();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(api.time(async move {
+        let sleep = tokio::time::sleep(Duration::from_millis(20));
+        tokio::spawn(db.time(sleep)).await.unwrap();
+    }));
+    let run = only_run(&registry, "api");
+    assert!(run.parts().is_empty());
+    assert!(run.idle_untimed() >= Duration::from_millis(20), "{run:?}");
+    assert_adds_up(&run);
+}
+
+#[test]
+fn real_sleeps_show_as_parked_time_in_the_child_that_slept() {
+    let registry = Registry::new();
+    let (api, db, cache) = (registry.timer("api"), registry.timer("db"), registry.timer("cache"));
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    rt.block_on(api.time(async move {
+        cache.time(tokio::time::sleep(Duration::from_millis(10))).await;
+        db.time(tokio::time::sleep(Duration::from_millis(50))).await;
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }));
+    let run = only_run(&registry, "api");
+    let (cache, db) = (&run.parts()[0], &run.parts()[1]);
+    assert_eq!((cache.name(), db.name()), ("cache", "db"));
+    assert!(cache.idle() >= Duration::from_millis(10), "{run:?}");
+    assert!(db.idle() >= Duration::from_millis(50), "{run:?}");
+    assert!(run.idle_untimed() >= Duration::from_millis(5), "{run:?}");
+    assert!(run.wall() >= Duration::from_millis(65), "{run:?}");
+    assert_adds_up(&run);
+    // Busy time is time on the CPU or preempted inside polls: far less than
+    // the sleeps here, bounded by the wall time less the parked time.
+    assert!(run.busy() <= run.wall() - db.idle() - cache.idle());
+    let idle = lines(&registry.snapshot(), Folded::Idle);
+    let parked_in_db = idle.iter().find(|(p, _)| p == "api;db").unwrap().1;
+    assert!(parked_in_db >= 50_000_000, "{idle:?}");
+}
