@@ -95,6 +95,11 @@ async fn bare_one(x: u64) -> u64 {
     work(x)
 }
 
+/// An `async fn` of one poll whose body awaits another.
+async fn bare_nested(x: u64) -> u64 {
+    bare_one(x).await
+}
+
 async fn bare_two(x: u64) -> u64 {
     yield_once().await;
     work(x)
@@ -142,12 +147,14 @@ mod peer {
 }
 
 fn handle(name: &'static str) -> &'static Timer {
-    static TIMERS: OnceLock<[Timer; 3]> = OnceLock::new();
+    static TIMERS: OnceLock<[Timer; 5]> = OnceLock::new();
     let timers = TIMERS.get_or_init(|| {
         [
             "run_cost.handle.one",
             "run_cost.handle.two",
             "run_cost.handle.sync",
+            "run_cost.handle.nested",
+            "run_cost.handle.child",
         ]
         .map(Timer::new)
     });
@@ -166,6 +173,9 @@ enum Workload {
     /// One more poll of a long-lived future, never ready: the per-poll
     /// cost that the `overhead` bench holds.
     Pending,
+    /// An `async fn` of one poll awaiting a timed one: two runs, one
+    /// nested in the other (its part).
+    Nested,
 }
 
 impl Workload {
@@ -176,6 +186,7 @@ impl Workload {
             Workload::Sync => "sync section",
             Workload::Floor => "two clock reads (the floor)",
             Workload::Pending => "a pending poll of a long-lived future",
+            Workload::Nested => "async fn, 1 poll, awaiting a timed one",
         }
     }
 }
@@ -228,6 +239,8 @@ const VARIANTS: &[(Workload, Way)] = &[
     (Workload::Floor, Way::TwoReads),
     (Workload::Pending, Way::Bare),
     (Workload::Pending, Way::Handle),
+    (Workload::Nested, Way::Bare),
+    (Workload::Nested, Way::Handle),
 ];
 
 /// `calls` calls of variant `index`; the sum of their outputs. The one
@@ -289,6 +302,14 @@ fn measured(index: usize, calls: u64) -> u64 {
         (Workload::Pending, Way::Handle) => {
             let timer = handle("run_cost.handle.one");
             sum = poll_pending(timer.time(std::future::pending::<()>()), calls)
+        }
+        (Workload::Nested, Way::Bare) => each!(|i| drive(bare_nested(i))),
+        (Workload::Nested, Way::Handle) => {
+            let (outer, child) = (
+                handle("run_cost.handle.nested"),
+                handle("run_cost.handle.child"),
+            );
+            each!(|i| drive(outer.time(async move { child.time(bare_one(i)).await })))
         }
         other => unreachable!("no such variant: {other:?}"),
     }

@@ -119,7 +119,7 @@
 //! * `tokio-unstable`, together with `RUSTFLAGS="--cfg tokio_unstable"`:
 //!   `install_task_hooks`, runtime-wide timing of every task through tokio's
 //!   task hooks, per spawn location. Without the cfg, the feature adds nothing.
-//! * `serde`: `Serialize` for [`Stats`] and [`Snapshot`].
+//! * `serde`: `Serialize` for [`Stats`] (with its [`SlowRun`]s and their [`Part`]s) and [`Snapshot`].
 //! * `metrics`: `RegistryBuilder::forward_to_metrics`, every run forwarded
 //!   into the `metrics` facade too.
 //! * `opentelemetry`: `RegistryBuilder::forward_to_opentelemetry`, every run

@@ -178,6 +178,12 @@ fn three_levels_add_up_at_each_level_and_in_the_folded_paths() {
     assert_eq!(parts(&api_run), owned(&[("service", 30, 100, 1)]));
     assert_eq!((ns(api_run.busy()), ns(api_run.self_time())), (63_000, 33_000));
     assert_adds_up(&api_run);
+    let json = serde_json::to_value(registry.stats("api").unwrap()).unwrap();
+    let kept = &json["slowest"][0];
+    assert_eq!(kept["wall_ns"], 163_000);
+    assert_eq!(kept["self_time_ns"], 33_000);
+    assert_eq!(kept["parts"][0]["name"], "service");
+    assert_eq!(kept["parts"][0]["idle_ns"], 100_000);
     let service_run = only_run(&registry, "service");
     assert_eq!(parts(&service_run), owned(&[("db", 12, 100, 1)]));
     assert_eq!(ns(service_run.self_time()), 18_000);
@@ -424,4 +430,41 @@ fn real_sleeps_show_as_parked_time_in_the_child_that_slept() {
     let idle = lines(&registry.snapshot(), Folded::Idle);
     let parked_in_db = idle.iter().find(|(p, _)| p == "api;db").unwrap().1;
     assert!(parked_in_db >= 50_000_000, "{idle:?}");
+}
+
+#[test]
+fn kept_runs_carry_the_trace_of_the_opentelemetry_context_they_ran_in() {
+    use opentelemetry::trace::{
+        SpanContext, SpanId, TraceContextExt as _, TraceFlags, TraceId, TraceState,
+    };
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .trace_ids(perf_timer::opentelemetry_trace_id)
+        .build()
+        .unwrap();
+    let timer = registry.timer("request");
+    let traces = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"];
+    for (trace, wall) in traces.iter().zip([10, 20]) {
+        let span = SpanContext::new(
+            TraceId::from_hex(trace).unwrap(),
+            SpanId::from(7),
+            TraceFlags::SAMPLED,
+            true,
+            TraceState::NONE,
+        );
+        let _entered = opentelemetry::Context::current()
+            .with_remote_span_context(span)
+            .attach();
+        drive(&mock, timer.time(Steps::new(&mock, &[us(wall), us(1)])));
+    }
+    // Outside any span: kept (the fastest of three), with no trace id.
+    drive(&mock, timer.time(Steps::new(&mock, &[us(30)])));
+    let ids: Vec<_> = (registry.stats("request").unwrap().slowest().iter())
+        .map(|r| r.trace_id().map(str::to_owned))
+        .collect();
+    assert_eq!(
+        ids,
+        [Some(traces[1].to_owned()), Some(traces[0].to_owned()), None]
+    );
 }

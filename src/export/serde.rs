@@ -1,12 +1,12 @@
-//! `serde::Serialize` for `Stats`, `Snapshot` and `Interval`: stable field names,
-//! durations as whole nanoseconds.
+//! `serde::Serialize` for `Stats`, `Snapshot`, `Interval`, `SlowRun` and
+//! `Part`: stable field names, durations as whole nanoseconds.
 
 use std::collections::BTreeMap;
 
 use serde::ser::{Serialize, Serializer};
 
 use crate::clock::saturating_nanos;
-use crate::read::{Distribution, Snapshot, Stats, Sum};
+use crate::read::{Distribution, Part, SlowRun, Snapshot, Stats, Sum};
 use crate::registry::interval::Interval;
 
 /// The serialized form of [`Stats`]; field names are part of the API and
@@ -34,6 +34,7 @@ struct StatsFields<'a> {
     scheduled: DistributionFields,
     idle: SumFields,
     self_time: SumFields,
+    slowest: &'a [SlowRun],
 }
 
 /// The serialized form of a [`Distribution`].
@@ -119,6 +120,78 @@ impl Serialize for Stats {
             scheduled: DistributionFields::of(self.scheduled(), quantiles),
             idle: SumFields::of(self.idle()),
             self_time: SumFields::of(self.self_time()),
+            slowest: self.slowest(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// As JSON, the names following the methods, `ended_unix_ns` the end on
+/// the system clock in nanoseconds since the Unix epoch:
+///
+/// ```
+/// # #[cfg(feature = "serde")] {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let registry = perf_timer::Registry::new();
+/// let db = registry.timer("db");
+/// registry.timer("api").time(async { db.time(async {}).await }).await;
+/// let json = serde_json::to_value(registry.stats("api").unwrap()).unwrap();
+/// let run = &json["slowest"][0];
+/// assert_eq!(run["parts"][0]["name"], "db");
+/// assert_eq!(run["parts"][0]["runs"], 1);
+/// assert_eq!(run["trace_id"], serde_json::Value::Null);
+/// let sum = ["self_time_ns", "idle_untimed_ns"].iter().map(|k| run[k].as_u64().unwrap()).sum::<u64>()
+///     + run["parts"][0]["busy_ns"].as_u64().unwrap()
+///     + run["parts"][0]["idle_ns"].as_u64().unwrap();
+/// assert_eq!(sum, run["wall_ns"].as_u64().unwrap());
+/// # }
+/// # }
+/// ```
+impl Serialize for SlowRun {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct SlowRunFields<'a> {
+            wall_ns: u64,
+            busy_ns: u64,
+            self_time_ns: u64,
+            idle_untimed_ns: u64,
+            ended_unix_ns: u64,
+            trace_id: Option<&'a str>,
+            error: bool,
+            parts: &'a [Part],
+        }
+        let ended = self.ended().duration_since(std::time::UNIX_EPOCH);
+        SlowRunFields {
+            wall_ns: saturating_nanos(self.wall()),
+            busy_ns: saturating_nanos(self.busy()),
+            self_time_ns: saturating_nanos(self.self_time()),
+            idle_untimed_ns: saturating_nanos(self.idle_untimed()),
+            ended_unix_ns: ended.map_or(0, saturating_nanos),
+            trace_id: self.trace_id(),
+            error: self.is_error(),
+            parts: self.parts(),
+        }
+        .serialize(serializer)
+    }
+}
+
+/// As JSON: `{"name": "db", "busy_ns": …, "idle_ns": …, "runs": 1}` (see
+/// [`SlowRun`]'s).
+impl Serialize for Part {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        #[derive(serde::Serialize)]
+        struct PartFields<'a> {
+            name: &'a str,
+            busy_ns: u64,
+            idle_ns: u64,
+            runs: u64,
+        }
+        PartFields {
+            name: self.name(),
+            busy_ns: saturating_nanos(self.busy()),
+            idle_ns: saturating_nanos(self.idle()),
+            runs: self.runs(),
         }
         .serialize(serializer)
     }
