@@ -468,3 +468,31 @@ fn kept_runs_carry_the_trace_of_the_opentelemetry_context_they_ran_in() {
         [Some(traces[1].to_owned()), Some(traces[0].to_owned()), None]
     );
 }
+
+#[test]
+fn the_report_says_where_the_slowest_run_went() {
+    let (registry, mock) = mock_registry();
+    let (api, db, cache) = (registry.timer("api"), registry.timer("db"), registry.timer("cache"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(2)).await;
+            cache.time(Steps::new(&m, &[us(1), us(3)])).await;
+            db.time(Steps::new(&m, &[us(5), us(5)])).await;
+            yield_once().await;
+        }),
+    );
+    let report = registry.report().to_string();
+    let lines: Vec<&str> = report.lines().collect();
+    assert!(lines[0].starts_with("timer \"api\": 16.0 µs in 1 run"), "{report}");
+    assert_eq!(
+        lines[1],
+        "  slowest 316 µs: parked 100 µs in cache, 100 µs in db, idle 100 µs untimed; busy 16.0 µs (db 10.0 µs, cache 4.00 µs)",
+        "{report}"
+    );
+    // Children without children of their own: no second line.
+    assert!(lines[2].starts_with("timer \"cache\": "), "{report}");
+    assert!(lines[3].starts_with("timer \"db\": "), "{report}");
+    assert_eq!(lines.len(), 4, "{report}");
+}
