@@ -81,48 +81,60 @@ pub(crate) fn enter(
     poll_start: u64,
     parts: *mut Parts,
 ) -> Entered {
-    TASK.with(|task| {
-        let frame = task.get();
-        if frame.clock.is_null() {
-            task.set(Frame {
-                clock,
-                busy_before,
-                poll_start,
-                nested: 0,
-                innermost: timer,
-                parts,
-                path: NO_PATH,
-                table: std::ptr::null(),
-            });
-            if !parts.is_null() {
-                resume(task, clock, timer, poll_start, parts, true);
-            }
-            Entered {
-                outermost: true,
-                slot: NO_PART,
-                saved_nested: 0,
-                saved_innermost: std::ptr::null(),
-                saved_parts: std::ptr::null_mut(),
-                saved_path: NO_PATH,
-            }
+    // The outermost poll writes the fields it sets, one by one, through
+    // the cell's pointer: no copy of the whole frame on the hot path.
+    let frame = TASK.with(Cell::as_ptr);
+    // SAFETY: this thread's frame, alive as long as the thread (a const
+    // thread-local with no destructor); no reference to it is held
+    // across this block (the cold paths copy it in and out).
+    let outermost = unsafe {
+        if (*frame).clock.is_null() {
+            (*frame).clock = clock;
+            (*frame).busy_before = busy_before;
+            (*frame).poll_start = poll_start;
+            (*frame).nested = 0;
+            (*frame).innermost = timer;
+            (*frame).parts = parts;
+            // `path` and `table` are already clear: see `leave`.
+            true
         } else {
-            enter_nested(task, frame, clock, timer, poll_start, parts)
+            false
         }
-    })
+    };
+    if outermost {
+        if !parts.is_null() {
+            resume(clock, timer, poll_start, parts, true);
+        }
+        Entered {
+            outermost: true,
+            slot: NO_PART,
+            saved_nested: 0,
+            saved_innermost: std::ptr::null(),
+            saved_parts: std::ptr::null_mut(),
+            saved_path: NO_PATH,
+        }
+    } else {
+        // SAFETY: as above; `enter_nested` holds the only reference.
+        enter_nested(unsafe { &mut *frame }, clock, timer, poll_start, parts)
+    }
+}
+
+#[inline(always)]
+fn set(frame: Frame) {
+    TASK.with(|task| task.set(frame));
 }
 
 /// A timed poll inside another's: finds (or makes) its part of the
 /// enclosing run, which gives its path.
 #[inline(never)]
 fn enter_nested(
-    task: &Cell<Frame>,
-    mut frame: Frame,
+    frame: &mut Frame,
     clock: &Clock,
     timer: *const TimerCore,
     poll_start: u64,
     parts: *mut Parts,
 ) -> Entered {
-    let table = enclosing_parts(&mut frame);
+    let table = enclosing_parts(frame);
     // SAFETY: the enclosing run's parts, lent to the frame for its poll,
     // which is in progress; `timer` is held by the run being polled.
     let enclosing = unsafe { &mut *frame.parts };
@@ -148,9 +160,8 @@ fn enter_nested(
     } else {
         shared.path
     };
-    task.set(frame);
     if !parts.is_null() {
-        resume(task, clock, timer, poll_start, parts, false);
+        resume(clock, timer, poll_start, parts, false);
     }
     entered
 }
@@ -189,7 +200,6 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
 #[cold]
 #[inline(never)]
 fn resume(
-    task: &Cell<Frame>,
     clock: &Clock,
     timer: *const TimerCore,
     poll_start: u64,
@@ -199,11 +209,11 @@ fn resume(
     // SAFETY: lent to the frame by the run being polled.
     let own = unsafe { &mut *parts };
     if outermost && own.path != NO_PATH {
-        let mut frame = task.get();
+        let mut frame = TASK.with(Cell::get);
         frame.path = own.path;
         // SAFETY: held by the run being polled.
         frame.table = unsafe { &(&*timer).settings.paths };
-        task.set(frame);
+        set(frame);
     }
     if own.parked_in != NO_PART {
         let gap = ticks_between(own.last_end, clock.wall_at(poll_start));
@@ -232,21 +242,28 @@ pub(crate) fn leave(
     pending: bool,
     first: bool,
 ) -> *mut Parts {
-    TASK.with(|task| {
-        let frame = task.get();
-        if entered.outermost {
-            task.set(Frame::NONE);
-            frame.parts
-        } else {
-            leave_nested(task, frame, entered, poll_nanos(), pending, first)
+    if entered.outermost {
+        let frame = TASK.with(Cell::as_ptr);
+        // SAFETY: as in `enter`. Clearing `clock` ends the frame; the other
+        // fields are set anew by the next outermost poll, except the path
+        // and table, cleared here when a child set them.
+        unsafe {
+            let parts = (*frame).parts;
+            (*frame).clock = std::ptr::null();
+            if !(*frame).table.is_null() {
+                clear_paths();
+            }
+            parts
         }
-    })
+    } else {
+        // SAFETY: as in `enter`; `leave_nested` holds the only reference.
+        leave_nested(unsafe { &mut *TASK.with(Cell::as_ptr) }, entered, poll_nanos(), pending, first)
+    }
 }
 
 #[inline(never)]
 fn leave_nested(
-    task: &Cell<Frame>,
-    mut frame: Frame,
+    frame: &mut Frame,
     entered: Entered,
     poll: u64,
     pending: bool,
@@ -265,7 +282,6 @@ fn leave_nested(
     frame.innermost = entered.saved_innermost;
     frame.parts = entered.saved_parts;
     frame.path = entered.saved_path;
-    task.set(frame);
     // SAFETY: the enclosing run's parts, made by `enter_nested`, lent to
     // the frame for its poll, which is in progress.
     let enclosing = unsafe { &mut *frame.parts };
@@ -282,10 +298,24 @@ fn leave_nested(
     own
 }
 
+/// The outermost poll's children had set its path and table.
+#[cold]
+#[inline(never)]
+fn clear_paths() {
+    let mut frame = TASK.with(Cell::get);
+    frame.path = NO_PATH;
+    frame.table = std::ptr::null();
+    set(frame);
+}
+
 /// The timer of the innermost timed run being polled on this thread, as
 /// handed to [`enter`]; null outside a timed poll.
 pub(crate) fn innermost_timer() -> *const TimerCore {
-    TASK.with(Cell::get).innermost
+    let frame = TASK.with(Cell::get);
+    if frame.clock.is_null() {
+        return std::ptr::null();
+    }
+    frame.innermost
 }
 
 /// The outermost timed poll in progress on this thread, named by the
@@ -300,6 +330,7 @@ pub(crate) fn current_poll() -> Option<u64> {
 /// progress, the section is time nested inside it, so that the enclosing
 /// run's self time leaves it out, and one of its parts. A section held
 /// across an `.await` ends in another poll and is not counted.
+#[cold]
 pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
     TASK.with(|task| {
         let mut frame = task.get();
@@ -309,6 +340,7 @@ pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
         frame.nested = frame.nested.saturating_add(nanos);
         let table = enclosing_parts(&mut frame);
         task.set(frame);
+        let frame = task.get();
         // SAFETY: the innermost run's parts, lent to the frame for its
         // poll, which is in progress.
         let own = unsafe { &mut *frame.parts };

@@ -165,7 +165,10 @@ impl Parts {
     }
 }
 
-/// A run's hold on its parts, if it has any: one pointer, owned.
+/// A run's hold on its parts, if it has any: one pointer, owned. No
+/// `Drop`, to keep a run's drop a compare: every way a run ends gives
+/// its parts back ([`PartsBox::release`]); a path that forgot would only
+/// leave one buffer to the allocator's keeping, never a dangling one.
 #[derive(Debug, Default)]
 pub(crate) struct PartsBox(Option<NonNull<Parts>>);
 
@@ -183,16 +186,20 @@ impl PartsBox {
         self.0.is_none()
     }
 
-    /// Takes the buffer out, to lend it to the frame for one poll.
+    /// The buffer, to lend to the frame for one poll (null if none). It
+    /// stays this box's: a poll only ever adds one ([`PartsBox::keep`]).
     #[inline(always)]
-    pub(crate) fn take(&mut self) -> *mut Parts {
-        self.0.take().map_or(std::ptr::null_mut(), NonNull::as_ptr)
+    pub(crate) fn lend(&self) -> *mut Parts {
+        self.0.map_or(std::ptr::null_mut(), NonNull::as_ptr)
     }
 
-    /// Puts back what the frame hands back after the poll.
+    /// Keeps what the frame hands back after the poll: the buffer lent,
+    /// or one taken during the poll; null (none) changes nothing.
     #[inline(always)]
-    pub(crate) fn put(&mut self, parts: *mut Parts) {
-        self.0 = NonNull::new(parts);
+    pub(crate) fn keep(&mut self, parts: *mut Parts) {
+        if let Some(parts) = NonNull::new(parts) {
+            self.0 = Some(parts);
+        }
     }
 
     /// The buffer, to read.
@@ -201,14 +208,8 @@ impl PartsBox {
         self.0.map(|p| unsafe { &*p.as_ptr() })
     }
 
-    /// The buffer, to change.
-    pub(crate) fn get_mut(&mut self) -> Option<&mut Parts> {
-        // SAFETY: owned by this box, alive until `release`.
-        self.0.map(|p| unsafe { &mut *p.as_ptr() })
-    }
-
     /// Gives the buffer back to this thread's free list.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn release(&mut self) {
         if let Some(parts) = self.0.take() {
             give_back(parts);
@@ -216,11 +217,6 @@ impl PartsBox {
     }
 }
 
-impl Drop for PartsBox {
-    fn drop(&mut self) {
-        self.release();
-    }
-}
 
 /// Buffers a thread keeps for later runs.
 const KEPT: usize = 32;

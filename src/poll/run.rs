@@ -317,6 +317,7 @@ impl Run {
     /// next poll starts the next item's run.
     #[inline]
     pub(crate) fn next_item(&mut self) {
+        self.parts.release();
         *self = Run::new();
     }
 
@@ -407,7 +408,7 @@ impl<'a> PollScope<'a> {
             run.first_poll = core.clock().wall_at(start);
             run.next_flush = core.flush_units();
         }
-        let parts = run.parts.take();
+        let parts = run.parts.lend();
         let entered = frame::enter(core.clock(), core, run.busy, start, parts);
         PollScope {
             other_start: core.sample_other(),
@@ -432,7 +433,6 @@ impl<'a> PollScope<'a> {
         self.returned = true;
         let run = &mut *self.run;
         run.busy = run.busy.wrapping_add(poll);
-        run.parts.put(parts);
         if run.polls() < POLLS_MASK {
             run.polls_state += 1;
         }
@@ -440,8 +440,10 @@ impl<'a> PollScope<'a> {
             run.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
         }
         let end = clock.wall_at(end);
-        if let Some(parts) = run.parts.get_mut() {
-            parts.last_end = end;
+        if !parts.is_null() {
+            run.parts.keep(parts);
+            // SAFETY: the run's own, handed back by the frame.
+            unsafe { (*parts).last_end = end };
         }
         // One branch for everything rare: a slow poll, a poll sampled for
         // blocking, a flush.
@@ -488,7 +490,7 @@ fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, other_start:
 #[cold]
 #[inline(never)]
 fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
-    run.parts.put(frame::unwind(entered));
+    run.parts.keep(frame::unwind(entered));
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
     run.busy = run.busy.wrapping_add(poll);

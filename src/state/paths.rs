@@ -228,8 +228,29 @@ thread_local! {
 }
 
 /// The path of a run of `timer` under `parent` in `paths`: once per run
-/// and parent, from this thread's cache when it was seen before.
+/// and parent. From the timer's own one-entry cache when `paths` are its
+/// registry's and the parent is the one it last ran under (an outermost
+/// run's, always), else from this thread's cache when it was seen before.
+#[inline]
 pub(crate) fn resolve(paths: &Paths, parent: u32, timer: &TimerCore) -> u32 {
+    let own = std::ptr::eq(paths, &timer.settings.paths);
+    if own {
+        let cached = timer.path_cache.load(Relaxed);
+        if cached != 0 && (cached >> 32) as u32 == parent {
+            return cached as u32;
+        }
+    }
+    let path = resolve_here(paths, parent, timer);
+    if own {
+        timer.path_cache.store(u64::from(parent) << 32 | u64::from(path), Relaxed);
+    }
+    path
+}
+
+/// [`resolve`] through this thread's cache.
+#[cold]
+#[inline(never)]
+fn resolve_here(paths: &Paths, parent: u32, timer: &TimerCore) -> u32 {
     let key = (timer as *const TimerCore as u64) ^ (u64::from(parent) << 40) ^ paths.uid;
     let at = (key.wrapping_mul(FIBONACCI) >> (64 - SLOTS.trailing_zeros())) as usize;
     let name = &timer.name;

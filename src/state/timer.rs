@@ -228,6 +228,10 @@ pub(crate) struct TimerCore {
     pub(crate) recorder: Recorder,
     /// Its slowest runs, with their parts.
     pub(crate) slowest: super::slowest::Slowest,
+    /// Its nesting path in its registry's paths under the parent path
+    /// last asked for: `parent << 32 | path`, 0 for none (see
+    /// `paths::resolve`).
+    pub(crate) path_cache: std::sync::atomic::AtomicU64,
 }
 
 impl TimerCore {
@@ -435,7 +439,7 @@ impl TimerCore {
     }
 
     /// Records a completed run.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
         self.forward.run(&self.name, &run, is_error);
         self.recorder.record_run(run, is_error);
@@ -523,6 +527,7 @@ impl TimerCore {
             settings: settings.clone(),
             recorder: Recorder::new(settings.layout, settings.stripes),
             slowest: super::slowest::Slowest::new(settings.slowest_runs),
+            path_cache: std::sync::atomic::AtomicU64::new(0),
         }
     }
 }
