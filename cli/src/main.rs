@@ -26,6 +26,7 @@ mod diff;
 mod error;
 mod evidence;
 mod figure;
+mod flame;
 mod html;
 mod judging;
 mod labels;
