@@ -502,7 +502,11 @@ fn errors_are_sentences_with_exit_status_two() {
     let line = std::fs::read_to_string(&file.0).unwrap();
     std::fs::write(
         &newer.0,
-        line.replacen("\"perf_timer\":2", "\"perf_timer\":7", 1),
+        line.replacen(
+            &format!("\"perf_timer\":{}", perf_timer::saved::SCHEMA),
+            "\"perf_timer\":99",
+            1,
+        ),
     )
     .unwrap();
     let empty = Temp::new("errors-empty");

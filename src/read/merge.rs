@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use super::distribution::Distribution;
 use crate::clock::saturating_nanos;
-use crate::read::{Snapshot, Stats};
+use crate::read::{SlowRun, Snapshot, Stats};
 use crate::record::{Layout, Reading};
+use crate::state::paths::PathLine;
 
 impl Snapshot {
     /// Every timer of `snapshots` in one snapshot: a timer found in several
@@ -52,8 +53,36 @@ impl Snapshot {
             .map(|(name, parts)| merge_stats(name, &parts, quantiles.clone()))
             .collect();
         let switched_off = snapshots.iter().any(|s| s.is_switched_off());
-        Snapshot::new(timers, quantiles, switched_off)
+        Snapshot::new(timers, quantiles, switched_off).with_paths(merge_paths(&snapshots))
     }
+}
+
+/// The nesting paths of `snapshots`, each path's counters added.
+fn merge_paths(snapshots: &[&Snapshot]) -> Vec<PathLine> {
+    let mut by_path: BTreeMap<&[Arc<str>], PathLine> = BTreeMap::new();
+    for line in snapshots.iter().flat_map(|s| s.paths()) {
+        let merged = by_path.entry(&line.names).or_insert_with(|| PathLine {
+            names: line.names.clone(),
+            runs: 0,
+            self_busy: 0,
+            parked: 0,
+        });
+        merged.runs = merged.runs.saturating_add(line.runs);
+        merged.self_busy = merged.self_busy.saturating_add(line.self_busy);
+        merged.parked = merged.parked.saturating_add(line.parked);
+    }
+    by_path.into_values().collect()
+}
+
+/// The slowest runs of `parts`: the slowest of all, as many as the part
+/// that kept most (each part kept its own slowest, so these are the
+/// slowest of the whole to that number), slowest first.
+fn merge_slowest(parts: &[&Stats]) -> Vec<SlowRun> {
+    let keep = parts.iter().map(|s| s.slowest().len()).max().unwrap_or(0);
+    let mut runs: Vec<SlowRun> = parts.iter().flat_map(|s| s.slowest()).cloned().collect();
+    runs.sort_by(|a, b| b.wall.cmp(&a.wall).then(a.ended.cmp(&b.ended)));
+    runs.truncate(keep);
+    runs
 }
 
 /// `parts` (at least one) as one timer named `name`, in the finest
@@ -77,7 +106,7 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
         scheduled: add_buckets(layout, parts.iter().map(|s| s.scheduled())),
         scheduled_nanos,
     };
-    Stats::from_reading(name, reading, layout, quantiles)
+    Stats::from_reading(name, reading, layout, quantiles).with_slowest(merge_slowest(parts))
 }
 
 /// The finest of `layouts` (at least one): the lowest `lowest`, the most

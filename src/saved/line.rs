@@ -53,7 +53,9 @@ fn to_line_with(run: &SavedRun, encode: fn(&Distribution) -> String) -> String {
         }
         line.push_str(&stats_to_json(stats, encode).to_string());
     }
-    line.push_str("]}");
+    line.push(']');
+    line.push_str(&super::why::paths_field(snapshot.paths()));
+    line.push('}');
     line
 }
 
@@ -120,7 +122,7 @@ pub(crate) fn layout_of(registry_layout: Layout, timers: usize) -> Layout {
 
 fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
     let scheduled = stats.scheduled();
-    json!({
+    let mut timer = json!({
         "name": stats.name(),
         "totals": totals_to_json(stats.totals()),
         "busy": encode(stats.busy()),
@@ -129,7 +131,11 @@ fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
             "total_ns": saturating_nanos(scheduled.total()),
             "histogram": encode(scheduled),
         })),
-    })
+    });
+    if let Some(slowest) = super::why::slowest_to_json(stats.slowest()) {
+        timer["slowest"] = slowest;
+    }
+    timer
 }
 
 /// The layout a snapshot's distributions count in (the default for a
@@ -168,6 +174,9 @@ struct LineFields<T> {
     #[serde(default)]
     process: Option<ProcessFields>,
     timers: T,
+    /// Schema 3: the run's nesting paths.
+    #[serde(default)]
+    paths: Vec<super::why::PathFields>,
 }
 
 #[derive(Deserialize)]
@@ -202,6 +211,9 @@ struct TimerFields<'a> {
     wall: Cow<'a, str>,
     #[serde(default, borrow)]
     scheduled: Option<ScheduledFields<'a>>,
+    /// Schema 3: the slowest runs kept, slowest first.
+    #[serde(default)]
+    slowest: Option<Vec<super::why::SlowRunFields>>,
 }
 
 #[derive(Deserialize)]
@@ -314,12 +326,14 @@ fn shape_error(line: &str, e: serde_path_to_error::Error<serde_json::Error>) -> 
 /// The header of `line`, its timers skipped unread (no histogram decoded,
 /// no timer parsed): what a reader needs to number, pick and filter runs.
 pub(crate) fn header_of(line: &str) -> Result<Header, SavedError> {
-    header(fields::<IgnoredAny>(line)?).map(|(header, _)| header)
+    header(fields::<IgnoredAny>(line)?).map(|(header, ..)| header)
 }
 
 /// The header from a line's fields, checked: its settings make a layout,
 /// its quantiles are in 0..=1.
-fn header<T>(fields: LineFields<T>) -> Result<(Header, T), SavedError> {
+fn header<T>(
+    fields: LineFields<T>,
+) -> Result<(Header, T, Vec<super::why::PathFields>), SavedError> {
     let settings = fields.settings;
     let layout = Layout::new(
         settings.lowest_ns,
@@ -354,7 +368,7 @@ fn header<T>(fields: LineFields<T>) -> Result<(Header, T), SavedError> {
         quantiles: settings.quantiles.into(),
         switched_off: settings.switched_off,
     };
-    Ok((header, fields.timers))
+    Ok((header, fields.timers, fields.paths))
 }
 
 /// The run of `line`: every timer, or only those named in `only`.
@@ -367,6 +381,7 @@ pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, S
             switched_off,
         },
         timers,
+        paths,
     ) = header(fields::<Vec<TimerFields<'_>>>(line)?)?;
     // Every histogram first: the run's layout must hold the last bucket of
     // any of them (a run at the top of the range, a clamped one, a wall
@@ -397,9 +412,10 @@ pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, S
     if timers.windows(2).any(|w| w[0].name() == w[1].name()) {
         return Err(LineProblem::TimerTwice.into());
     }
+    let paths = paths.into_iter().map(Into::into).collect();
     Ok(SavedRun {
         info,
-        snapshot: Snapshot::new(timers, quantiles, switched_off),
+        snapshot: Snapshot::new(timers, quantiles, switched_off).with_paths(paths),
     })
 }
 
@@ -410,6 +426,7 @@ struct ParsedTimer<'a> {
     busy: Decoded,
     wall: Decoded,
     scheduled: Option<(Decoded, u64)>,
+    slowest: Vec<super::why::SlowRunFields>,
 }
 
 fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
@@ -455,6 +472,7 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         busy,
         wall,
         scheduled,
+        slowest: timer.slowest.unwrap_or_default(),
     })
 }
 
@@ -478,6 +496,7 @@ impl ParsedTimer<'_> {
             scheduled_nanos,
         };
         Stats::from_reading(&self.name, reading, layout, quantiles)
+            .with_slowest(self.slowest.into_iter().map(Into::into).collect())
     }
 }
 

@@ -27,11 +27,11 @@
 //!
 //! # The line
 //!
-//! One JSON object per run, on one line (schema 2):
+//! One JSON object per run, on one line (schema 3):
 //!
 //! | field | what |
 //! |---|---|
-//! | `perf_timer` | the schema version, `2`; a reader skips lines of a newer one (schema 1 differs only in calling `count` `runs`, and reads) |
+//! | `perf_timer` | the schema version, `3`; a reader skips lines of a newer one (schema 2 lacks `slowest` and `paths`, schema 1 also calls `count` `runs`; both read) |
 //! | `time`, `unix_ms` | when the run was saved: RFC 3339 in UTC, and milliseconds since 1970 |
 //! | `program`, `args` | `argv[0]`, and the arguments after it |
 //! | `host`, `pid` | the machine's host name, the process id |
@@ -40,6 +40,7 @@
 //! | `settings` | `clock`, `lowest_ns`, `highest_ns`, `significant_figures` (the histograms' range and precision), `quantiles` (the report's), `switched_off` |
 //! | `process` | `cpu_ns`, `wall_ns`, `self_busy_ns` of the exit report's last line, or `null` |
 //! | `timers` | one object per timer, sorted by name |
+//! | `paths` | left out when empty: the nesting paths, each `{path: [names from the outermost], runs, self_busy_ns, parked_ns}` ([`Snapshot::folded`](crate::Snapshot::folded)'s data) |
 //!
 //! Each timer: `name`; `totals`, every counter in nanoseconds or counts
 //! (`count`, the completed runs, `busy_nanos`, `idle_nanos`, `nested_nanos`, `polls`, `errors`,
@@ -51,7 +52,10 @@
 //! as HdrHistogram's V2 compressed encoding in base64 (what
 //! `HdrHistogram.decode` in Python's `hdrh`, `Histogram.decodeFromCompressedByteBuffer`
 //! in Java and `hdr_log_decode` in C read); `scheduled`, `null` or
-//! `{total_ns, histogram}` for scheduling delays. Sums are exact; the
+//! `{total_ns, histogram}` for scheduling delays; `slowest`, left out when
+//! none were kept, the slowest runs, slowest first, each `{wall_ns,
+//! busy_ns, self_ns, idle_untimed_ns, ended_unix_ns, trace_id, error,
+//! parts: [{name, busy_ns, idle_ns, runs}]}` ([`Stats::slowest`](crate::Stats::slowest)). Sums are exact; the
 //! histograms' buckets are the registry's own, so a run read back is the
 //! run saved, figure for figure.
 //!
@@ -68,6 +72,7 @@ mod error;
 mod file;
 pub(crate) mod line;
 mod run;
+mod why;
 
 pub use error::{LineProblem, SavedError};
 pub use file::{read, read_lazily, LazyFile, LazyRun, SavedFile, Skipped};
@@ -88,6 +93,6 @@ pub const MEDIA_TYPE: &str = "application/vnd.perf-timer.run+json";
 /// 1 said `runs`; both read.
 ///
 /// ```
-/// assert_eq!(perf_timer::saved::SCHEMA, 2);
+/// assert_eq!(perf_timer::saved::SCHEMA, 3);
 /// ```
-pub const SCHEMA: u64 = 2;
+pub const SCHEMA: u64 = 3;
