@@ -71,6 +71,13 @@ pub enum CliError {
         path.display()
     )]
     MergeIntoInput { path: PathBuf },
+    /// A flamegraph with nothing in it.
+    #[error(
+        "{}: {what}, so there is no flamegraph to draw (runs saved with a schema before 3 keep no \
+         timer paths)",
+        path.display()
+    )]
+    NothingToDraw { path: PathBuf, what: &'static str },
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

@@ -2,6 +2,7 @@
 //! parsers they share.
 
 mod diff;
+mod flame;
 mod html;
 mod merge;
 mod plot;
@@ -20,6 +21,7 @@ pub enum Command {
     Report(report::Args),
     Diff(diff::Args),
     Plot(plot::Args),
+    Flame(flame::Args),
     Html(html::Args),
     Merge(merge::Args),
     Top(top::Args),
@@ -32,6 +34,7 @@ impl Command {
             Command::Report(args) => report::run(args),
             Command::Diff(args) => diff::run(args),
             Command::Plot(args) => plot::run(args),
+            Command::Flame(args) => flame::run(args),
             Command::Html(args) => html::run(args),
             Command::Merge(args) => merge::run(args),
             Command::Top(args) => top::run(args),

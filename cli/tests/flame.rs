@@ -1,0 +1,117 @@
+//! `perf-timer flame`: the saved runs' timer paths as a flamegraph of busy,
+//! parked or wall time, and as folded lines, exact on a mock clock.
+
+mod common;
+
+use std::future::Future;
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use common::{perf_timer, text, Temp};
+use perf_timer::saved::SavedRun;
+use perf_timer::{Clock, MockClock, Registry};
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// Returns `Pending` once.
+async fn yield_once() {
+    let mut yielded = false;
+    std::future::poll_fn(|_| {
+        if std::mem::replace(&mut yielded, true) {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await
+}
+
+/// A run of "api" on `mock`: 1 ms of its own, then "db" for 2 ms, which
+/// waits 5 ms (the clock moves between the two polls).
+fn api_run(registry: &Registry, mock: &MockClock) {
+    let db = registry.timer("db");
+    let api = registry.timer("api").time(async {
+        mock.advance(ms(1));
+        db.time(async {
+            mock.advance(ms(2));
+            yield_once().await;
+        })
+        .await;
+    });
+    let mut api = std::pin::pin!(api);
+    let mut cx = Context::from_waker(Waker::noop());
+    assert!(api.as_mut().poll(&mut cx).is_pending());
+    mock.advance(ms(5));
+    assert!(api.as_mut().poll(&mut cx).is_ready());
+}
+
+/// A file of two runs of a program that ran `api` twice and once.
+fn saved_file(name: &str) -> Temp {
+    let file = Temp::new(name);
+    for runs in [2, 1] {
+        let (clock, mock) = Clock::mock();
+        let registry = Registry::builder().clock(clock).build().unwrap();
+        for _ in 0..runs {
+            api_run(&registry, &mock);
+        }
+        SavedRun::capture(&registry).append_to(&file.0).unwrap();
+    }
+    file
+}
+
+#[test]
+fn folded_lines_are_the_runs_paths_merged() {
+    let file = saved_file("flame-folded");
+    let folded = |kind: &[&str]| {
+        let mut args = vec!["flame", file.arg(), "--folded"];
+        args.extend(kind);
+        let out = perf_timer(&args);
+        assert!(out.status.success(), "{out:?}");
+        text(&out.stdout)
+    };
+    // Three runs: 3 ms of api's own, 6 ms of db, 15 ms parked in db.
+    assert_eq!(folded(&[]), "api 3000000\napi;db 6000000\n");
+    assert_eq!(folded(&["--idle"]), "api;db 15000000\n");
+    assert_eq!(
+        folded(&["--wall"]),
+        "api 3000000\napi;db 6000000\napi;db;[parked] 15000000\n"
+    );
+}
+
+#[test]
+fn the_flamegraph_holds_each_timer_with_its_time() {
+    let file = saved_file("flame-svg");
+    let svg = Temp::new("flame-out");
+    let out = perf_timer(&["flame", file.arg(), "--wall", "-o", svg.arg()]);
+    assert!(out.status.success(), "{out:?}");
+    assert!(text(&out.stderr).contains("drew"), "{out:?}");
+    let drawn = std::fs::read_to_string(&svg.0).unwrap();
+    assert!(drawn.starts_with("<?xml"));
+    // Inclusive widths: api holds everything, db its busy and parked time.
+    assert!(drawn.contains("api (24,000,000 ns, 100.00%)"), "{drawn}");
+    assert!(drawn.contains("db (21,000,000 ns, 87.50%)"), "{drawn}");
+    assert!(
+        drawn.contains("[parked] (15,000,000 ns, 62.50%)"),
+        "{drawn}"
+    );
+    assert!(drawn.contains("(2 runs merged)"), "the file is named");
+}
+
+#[test]
+fn nothing_to_draw_is_one_sentence_and_status_2() {
+    // A run with no nesting was never parked in a timed child.
+    let file = Temp::new("flame-flat");
+    let registry = Registry::new();
+    registry.timer("flat").record(ms(1));
+    SavedRun::capture(&registry).append_to(&file.0).unwrap();
+    let out = perf_timer(&["flame", file.arg(), "--idle", "-o", "/dev/null"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(err.contains("no run was parked in a timed child"), "{err}");
+    // Without -o and without --folded: a usage error.
+    let out = perf_timer(&["flame", file.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+}
