@@ -5,6 +5,22 @@ use std::io;
 
 use inferno::flamegraph::{self, color, Options};
 
+/// The frame that marks parked time in `Folded::Wall` lines.
+pub const PARKED: &str = "[parked]";
+
+/// The height an SVG says it is, in pixels (inferno writes
+/// `height="NNN"` on its root), for a frame that shows it whole.
+pub fn height(svg: &str) -> Option<u32> {
+    let root = &svg[svg.find("<svg")?..];
+    let root = &root[..root.find('>')?];
+    let at = root.find(" height=\"")? + " height=\"".len();
+    let digits: String = root[at..]
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    digits.parse().ok()
+}
+
 /// What a flamegraph shows.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shows {
@@ -93,6 +109,8 @@ mod tests {
         assert!(text.contains("db (700 ns, 70.00%)"), "{text}");
         assert!(text.contains("cache (200 ns, 20.00%)"), "{text}");
         assert!(text.contains("run 1 of x.jsonl"));
+        let height = height(&text).unwrap();
+        assert!((100..1000).contains(&height), "{height}");
     }
 
     #[test]

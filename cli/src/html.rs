@@ -5,11 +5,13 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
-use perf_timer::{ReportDuration, Snapshot, Stats};
+use base64::Engine as _;
+use perf_timer::{Folded, ReportDuration, Snapshot, Stats};
 
 use crate::charts;
 use crate::diff;
 use crate::error::CliError;
+use crate::flame::{self, Shows};
 use crate::judging::Judging;
 use crate::load::Side;
 use crate::markup::{escape, write_rows, NAME_CHARS};
@@ -107,11 +109,43 @@ pub fn page(sides: &[Side], judging: Judging, most_charts: usize) -> Result<Stri
             strip_prolog(&svg)
         );
     }
+    for side in sides {
+        flamegraph(&mut html, side);
+    }
     let _ = write!(
         html,
         "</section>\n<script>{SCRIPT}</script>\n</body>\n</html>\n"
     );
     Ok(html)
+}
+
+/// Where a file's wall time went by timer path (busy, and parked in blue),
+/// when its runs nested timers: inferno's SVG in a frame of its own, so
+/// that its search and zoom work and its ids meet no other drawing's.
+fn flamegraph(html: &mut String, side: &Side) {
+    let folded = side.snapshot.folded(Folded::Wall);
+    if !folded.lines().any(|line| line.contains(';')) {
+        return;
+    }
+    let about = side.describe();
+    let Ok(Some(svg)) = flame::svg(&folded, Shows::Wall, Some(flame::PARKED), &about) else {
+        return;
+    };
+    let height = flame::height(&String::from_utf8_lossy(&svg)).unwrap_or(600);
+    // As an SVG document of its own (a data: URL): its script lays it out
+    // to the frame's width, as when the file is opened alone.
+    let data = base64::engine::general_purpose::STANDARD.encode(&svg);
+    let _ = writeln!(
+        html,
+        "<h2>Where wall time went: {}</h2>\n<iframe class=\"flame\" title=\"flamegraph of {}\" \
+         sandbox=\"allow-scripts\" style=\"height: {height}px\" \
+         src=\"data:image/svg+xml;base64,{data}\"></iframe>\n\
+         <p class=\"note\">Each frame a timer inside the timed run that polled it, as wide as \
+         its time; blue [parked] frames are time its run waited while it was pending \
+         (<code>perf-timer flame --wall</code>).</p>",
+        escape(&about),
+        escape(&about),
+    );
 }
 
 /// A file's report as a table; each cell's `data-sort` holds nanoseconds.
@@ -206,6 +240,7 @@ tr.regressed td:nth-child(2) { color: #b00; font-weight: bold; }
 tr.improved td:nth-child(2) { color: #070; font-weight: bold; }
 figure { margin: 1em 0; }
 figure svg { max-width: 100%; height: auto; }
+iframe.flame { width: 100%; border: 0; }
 figcaption { color: #666; font-size: 0.9em; }
 p.note { color: #555; }
 td.why { text-align: left; font-size: 0.85em; color: #555; max-width: 40em; }

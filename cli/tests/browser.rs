@@ -3,6 +3,8 @@
 //! screenshot. Without Chromium the test is skipped with a note, unless
 //! `PERF_TIMER_BROWSER=require` (which `.ci/run` sets after installing it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
@@ -270,5 +272,57 @@ fn a_page_of_many_timers_shows_the_first_rows_and_the_rest_on_demand() {
     let all = dom("#all");
     assert_eq!(shown(&all), 1_200);
     assert!(!all.contains("show the other"), "the button is gone");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// `perf-timer flame`'s SVG opens in Chromium with inferno's script run
+/// (every frame titled with its time), and `html` of nested runs shows
+/// the same drawing in a frame of its own.
+#[test]
+fn the_flamegraph_renders_alone_and_in_the_page() {
+    let Some(browser) = chromium_or_skip() else {
+        return;
+    };
+    let dir = std::env::temp_dir().join(format!("perf-timer-browser-flame-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = common::nested_runs_file("browser-flame");
+    let (svg, page) = (dir.join("flame.svg"), dir.join("flame.html"));
+    let out = perf_timer(&["flame", file.arg(), "--wall", "-o", svg.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let dom = headless(&browser, &dir.join("profile"))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", svg.display()))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(dom.status.success(), "{dom:?}");
+    let dom = String::from_utf8(dom.stdout).unwrap();
+    for frame in [
+        "api (24,000,000 ns, 100.00%)",
+        "db (21,000,000 ns, 87.50%)",
+        "[parked] (15,000,000 ns, 62.50%)",
+    ] {
+        assert!(dom.contains(frame), "{frame} in {dom}");
+    }
+
+    let out = perf_timer(&["html", file.arg(), "-o", page.to_str().unwrap()]);
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(&page).unwrap();
+    assert!(
+        html.contains("<iframe class=\"flame\""),
+        "the page holds the drawing"
+    );
+    let shot = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join("perf-timer-flame.png");
+    let _ = std::fs::remove_file(&shot);
+    let out = headless(&browser, &dir.join("profile"))
+        .arg(format!("--screenshot={}", shot.display()))
+        .arg(format!("file://{}", page.display()))
+        .stderr(Stdio::null())
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let png = std::fs::read(&shot).unwrap();
+    assert_eq!(&png[..8], b"\x89PNG\r\n\x1a\n");
+    eprintln!("screenshot: {}", shot.display());
     let _ = std::fs::remove_dir_all(&dir);
 }

@@ -3,67 +3,19 @@
 
 mod common;
 
-use std::future::Future;
-use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
-use common::{perf_timer, text, Temp};
+use common::{nested_runs_file, perf_timer, text, Temp};
 use perf_timer::saved::SavedRun;
-use perf_timer::{Clock, MockClock, Registry};
+use perf_timer::Registry;
 
 fn ms(n: u64) -> Duration {
     Duration::from_millis(n)
 }
 
-/// Returns `Pending` once.
-async fn yield_once() {
-    let mut yielded = false;
-    std::future::poll_fn(|_| {
-        if std::mem::replace(&mut yielded, true) {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await
-}
-
-/// A run of "api" on `mock`: 1 ms of its own, then "db" for 2 ms, which
-/// waits 5 ms (the clock moves between the two polls).
-fn api_run(registry: &Registry, mock: &MockClock) {
-    let db = registry.timer("db");
-    let api = registry.timer("api").time(async {
-        mock.advance(ms(1));
-        db.time(async {
-            mock.advance(ms(2));
-            yield_once().await;
-        })
-        .await;
-    });
-    let mut api = std::pin::pin!(api);
-    let mut cx = Context::from_waker(Waker::noop());
-    assert!(api.as_mut().poll(&mut cx).is_pending());
-    mock.advance(ms(5));
-    assert!(api.as_mut().poll(&mut cx).is_ready());
-}
-
-/// A file of two runs of a program that ran `api` twice and once.
-fn saved_file(name: &str) -> Temp {
-    let file = Temp::new(name);
-    for runs in [2, 1] {
-        let (clock, mock) = Clock::mock();
-        let registry = Registry::builder().clock(clock).build().unwrap();
-        for _ in 0..runs {
-            api_run(&registry, &mock);
-        }
-        SavedRun::capture(&registry).append_to(&file.0).unwrap();
-    }
-    file
-}
-
 #[test]
 fn folded_lines_are_the_runs_paths_merged() {
-    let file = saved_file("flame-folded");
+    let file = nested_runs_file("flame-folded");
     let folded = |kind: &[&str]| {
         let mut args = vec!["flame", file.arg(), "--folded"];
         args.extend(kind);
@@ -82,7 +34,7 @@ fn folded_lines_are_the_runs_paths_merged() {
 
 #[test]
 fn the_flamegraph_holds_each_timer_with_its_time() {
-    let file = saved_file("flame-svg");
+    let file = nested_runs_file("flame-svg");
     let svg = Temp::new("flame-out");
     let out = perf_timer(&["flame", file.arg(), "--wall", "-o", svg.arg()]);
     assert!(out.status.success(), "{out:?}");

@@ -8,7 +8,7 @@ use perf_timer::Folded;
 
 use crate::error::CliError;
 use crate::figure::By;
-use crate::flame::{self, Shows};
+use crate::flame::{self, Shows, PARKED};
 use crate::load::Side;
 
 /// Draw a flamegraph of busy time by timer path (the file's runs merged):
@@ -34,9 +34,6 @@ pub struct Args {
     #[arg(long)]
     pub folded: bool,
 }
-
-/// The frame that marks parked time in `Folded::Wall` lines.
-const PARKED: &str = "[parked]";
 
 /// Draws the flamegraph, or writes the folded lines.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
