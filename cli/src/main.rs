@@ -1,4 +1,4 @@
-//! `perf-timer`: report, compare, merge, plot and page (html) runs saved by perf-timer
+//! `perf-timer`: report, compare, merge, plot, flame and page (html) runs saved by perf-timer
 //! (`report_at_exit().save_to(path)` or `PERF_TIMER_SAVE=path`), and
 //! watch a running service live (`top`).
 //!
@@ -8,8 +8,8 @@
 //! `command/` holds the subcommands (their arguments and what they call);
 //! the modules beside it do the work: `load` reads saved runs, `diff` and
 //! `evidence` compare them (`figure` names what is judged, `judging` the
-//! options), `report`, `merge`, `html` and `plot` present them (`markup`
-//! holds HTML's small parts), `top` reads a live service or replays a file.
+//! options), `report`, `merge`, `html`, `plot` and `flame` present them
+//! (`markup` holds HTML's small parts, `labels` how labels read and print), `top` reads a live service or replays a file.
 
 /// `eprintln!` that never panics: a note on a stderr whose reader went
 /// away (`2>&1 | head`) is dropped, as output on a closed stdout is.
@@ -41,7 +41,7 @@ use std::process::ExitCode;
 
 use clap::Parser;
 
-/// Report, compare, merge, plot and page runs saved by perf-timer; watch a
+/// Report, compare, merge, plot, flame and page runs saved by perf-timer; watch a
 /// running service (top).
 #[derive(Parser)]
 #[command(name = "perf-timer", version, about)]
