@@ -9,7 +9,8 @@
 //! the modules beside it do the work: `load` reads saved runs, `diff` and
 //! `evidence` compare them (`figure` names what is judged, `judging` the
 //! options), `report`, `merge`, `html`, `plot` and `flame` present them
-//! (`markup` holds HTML's small parts, `labels` how labels read and print), `top` reads a live service or replays a file.
+//! (`markup` holds HTML's small parts, `labels` how labels read and
+//! print), `top` reads a live service or replays a file.
 
 /// `eprintln!` that never panics: a note on a stderr whose reader went
 /// away (`2>&1 | head`) is dropped, as output on a closed stdout is.
