@@ -251,7 +251,8 @@ pub(crate) fn leave(
             let parts = (*frame).parts;
             (*frame).clock = std::ptr::null();
             if !(*frame).table.is_null() {
-                clear_paths();
+                (*frame).path = NO_PATH;
+                (*frame).table = std::ptr::null();
             }
             parts
         }
@@ -296,16 +297,6 @@ fn leave_nested(
         enclosing.deep = deep;
     }
     own
-}
-
-/// The outermost poll's children had set its path and table.
-#[cold]
-#[inline(never)]
-fn clear_paths() {
-    let mut frame = TASK.with(Cell::get);
-    frame.path = NO_PATH;
-    frame.table = std::ptr::null();
-    set(frame);
 }
 
 /// The timer of the innermost timed run being polled on this thread, as
