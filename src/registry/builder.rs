@@ -262,7 +262,8 @@ impl RegistryBuilder {
     ///     .unwrap();
     /// REQUEST.set(7);
     /// registry.timer("request").time(async {}).await;
-    /// let run = &registry.stats("request").unwrap().slowest()[0];
+    /// let stats = registry.stats("request").unwrap();
+    /// let run = &stats.slowest()[0];
     /// assert_eq!(run.trace_id(), Some("00000000000000000000000000000007"));
     /// # }
     /// ```
