@@ -139,7 +139,9 @@ fn enter_nested(
     // which is in progress; `timer` is held by the run being polled.
     let enclosing = unsafe { &mut *frame.parts };
     let parent = frame.path;
-    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, unsafe { &*timer }));
+    // SAFETY: held by the run being polled, for the whole poll.
+    let child = unsafe { &*timer };
+    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, child));
     let entered = Entered {
         outermost: false,
         slot,
@@ -155,8 +157,7 @@ fn enter_nested(
     frame.path = if shared.timer.is_null() {
         // Past the named parts: its own path all the same, for its
         // children's, from the cache.
-        // SAFETY: held by the run being polled.
-        paths::resolve(table, parent, unsafe { &*timer })
+        paths::resolve(table, parent, child)
     } else {
         shared.path
     };
@@ -258,7 +259,13 @@ pub(crate) fn leave(
         }
     } else {
         // SAFETY: as in `enter`; `leave_nested` holds the only reference.
-        leave_nested(unsafe { &mut *TASK.with(Cell::as_ptr) }, entered, poll_nanos(), pending, first)
+        leave_nested(
+            unsafe { &mut *TASK.with(Cell::as_ptr) },
+            entered,
+            poll_nanos(),
+            pending,
+            first,
+        )
     }
 }
 

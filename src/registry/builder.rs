@@ -267,7 +267,10 @@ impl RegistryBuilder {
     /// assert_eq!(run.trace_id(), Some("00000000000000000000000000000007"));
     /// # }
     /// ```
-    pub fn trace_ids(mut self, source: impl Fn() -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn trace_ids(
+        mut self,
+        source: impl Fn() -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
         self.trace_ids = Some(crate::state::slowest::TraceIds(Arc::new(source)));
         self
     }

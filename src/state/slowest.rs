@@ -82,7 +82,10 @@ impl Slowest {
         } else {
             kept.runs.last().map_or(0, |r| r.wall.saturating_add(1))
         };
-        let interval = kept.interval.as_ref().map_or(0, |r| r.wall.saturating_add(1));
+        let interval = kept
+            .interval
+            .as_ref()
+            .map_or(0, |r| r.wall.saturating_add(1));
         nth.min(interval)
     }
 
