@@ -537,3 +537,22 @@ fn the_report_says_where_the_slowest_run_went() {
     assert!(lines[3].starts_with("timer \"db\": "), "{report}");
     assert_eq!(lines.len(), 4, "{report}");
 }
+
+#[test]
+fn sync_sections_are_kept_among_the_slowest_too() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .slowest_runs(2)
+        .build()
+        .unwrap();
+    let parse = registry.timer("parse");
+    for us_ in [3, 9, 5] {
+        let _section = parse.start();
+        mock.advance(us(us_));
+    }
+    let walls: Vec<u64> = (registry.stats("parse").unwrap().slowest().iter())
+        .map(|r| ns(r.wall()) / 1000)
+        .collect();
+    assert_eq!(walls, [9, 5]);
+}
