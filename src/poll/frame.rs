@@ -139,7 +139,9 @@ fn enter_nested(
     // which is in progress; `timer` is held by the run being polled.
     let enclosing = unsafe { &mut *frame.parts };
     let parent = frame.path;
-    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, unsafe { &*timer }));
+    // SAFETY: held by the run being polled, for the whole poll.
+    let child = unsafe { &*timer };
+    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, child));
     let entered = Entered {
         outermost: false,
         slot,
@@ -155,8 +157,7 @@ fn enter_nested(
     frame.path = if shared.timer.is_null() {
         // Past the named parts: its own path all the same, for its
         // children's, from the cache.
-        // SAFETY: held by the run being polled.
-        paths::resolve(table, parent, unsafe { &*timer })
+        paths::resolve(table, parent, child)
     } else {
         shared.path
     };
@@ -251,13 +252,20 @@ pub(crate) fn leave(
             let parts = (*frame).parts;
             (*frame).clock = std::ptr::null();
             if !(*frame).table.is_null() {
-                clear_paths();
+                (*frame).path = NO_PATH;
+                (*frame).table = std::ptr::null();
             }
             parts
         }
     } else {
         // SAFETY: as in `enter`; `leave_nested` holds the only reference.
-        leave_nested(unsafe { &mut *TASK.with(Cell::as_ptr) }, entered, poll_nanos(), pending, first)
+        leave_nested(
+            unsafe { &mut *TASK.with(Cell::as_ptr) },
+            entered,
+            poll_nanos(),
+            pending,
+            first,
+        )
     }
 }
 
@@ -296,16 +304,6 @@ fn leave_nested(
         enclosing.deep = deep;
     }
     own
-}
-
-/// The outermost poll's children had set its path and table.
-#[cold]
-#[inline(never)]
-fn clear_paths() {
-    let mut frame = TASK.with(Cell::get);
-    frame.path = NO_PATH;
-    frame.table = std::ptr::null();
-    set(frame);
 }
 
 /// The timer of the innermost timed run being polled on this thread, as

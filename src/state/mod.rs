@@ -14,7 +14,7 @@ pub(crate) mod opentelemetry_bridge;
 pub(crate) mod opentelemetry_instruments;
 pub(crate) mod paths;
 pub(crate) mod settings;
+pub(crate) mod slow;
 pub(crate) mod slowest;
 mod slowest_run;
-pub(crate) mod slow;
 pub(crate) mod timer;

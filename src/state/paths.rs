@@ -114,9 +114,8 @@ impl Paths {
     /// The counters of path `id`, their chunk made if needed.
     fn chunk(&self, id: u32) -> &Counters {
         let id = id as usize;
-        let chunk = self.counters[id / CHUNK].get_or_init(|| {
-            Box::new(std::array::from_fn(|_| Counters::default()))
-        });
+        let chunk = self.counters[id / CHUNK]
+            .get_or_init(|| Box::new(std::array::from_fn(|_| Counters::default())));
         &chunk[id % CHUNK]
     }
 
@@ -193,7 +192,12 @@ impl Paths {
         // Its node, its entry in the index (key, value, a control byte, and
         // the load factor's slack), and its name's `Arc`.
         let per_node = std::mem::size_of::<(u32, Arc<str>)>() * 2 + 16 + 16;
-        counters + names.nodes.iter().map(|(_, n)| per_node + n.len()).sum::<usize>()
+        counters
+            + names
+                .nodes
+                .iter()
+                .map(|(_, n)| per_node + n.len())
+                .sum::<usize>()
     }
 }
 
@@ -242,7 +246,9 @@ pub(crate) fn resolve(paths: &Paths, parent: u32, timer: &TimerCore) -> u32 {
     }
     let path = resolve_here(paths, parent, timer);
     if own {
-        timer.path_cache.store(u64::from(parent) << 32 | u64::from(path), Relaxed);
+        timer
+            .path_cache
+            .store(u64::from(parent) << 32 | u64::from(path), Relaxed);
     }
     path
 }
