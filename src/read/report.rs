@@ -208,52 +208,13 @@ pub(super) fn write_line(
     Ok(())
 }
 
-/// Most children named in each list of the slowest run's line.
-const SLOWEST_NAMED: usize = 3;
-
 /// The line under a timer's: where its slowest run's time went, if it
 /// had timed children. Whether it wrote one.
 fn write_slowest(f: &mut impl fmt::Write, stats: &Stats) -> Result<bool, fmt::Error> {
     let Some(run) = stats.slowest().first().filter(|r| !r.parts().is_empty()) else {
         return Ok(false);
     };
-    write!(f, "  slowest {}", ns(run.wall()))?;
-    let mut parked: Vec<_> = run.parts().iter().filter(|p| !p.idle().is_zero()).collect();
-    parked.sort_by_key(|p| std::cmp::Reverse(p.idle()));
-    let mut sep = ": parked ";
-    for part in parked.iter().take(SLOWEST_NAMED) {
-        write!(
-            f,
-            "{sep}{} in {}",
-            ns(part.idle()),
-            part.name().escape_debug()
-        )?;
-        sep = ", ";
-    }
-    if !run.idle_untimed().is_zero() {
-        let what = if parked.is_empty() {
-            ": idle "
-        } else {
-            ", idle "
-        };
-        write!(f, "{what}{} untimed", ns(run.idle_untimed()))?;
-    }
-    let lead = if parked.is_empty() && run.idle_untimed().is_zero() {
-        ": "
-    } else {
-        "; "
-    };
-    write!(f, "{lead}busy {}", ns(run.busy()))?;
-    let mut busy: Vec<_> = run.parts().iter().filter(|p| !p.busy().is_zero()).collect();
-    busy.sort_by_key(|p| std::cmp::Reverse(p.busy()));
-    let mut sep = " (";
-    for part in busy.iter().take(SLOWEST_NAMED) {
-        write!(f, "{sep}{} {}", part.name().escape_debug(), ns(part.busy()))?;
-        sep = ", ";
-    }
-    if !busy.is_empty() {
-        f.write_char(')')?;
-    }
+    write!(f, "  slowest {run}")?;
     Ok(true)
 }
 
@@ -276,7 +237,7 @@ pub(crate) fn runs_per_second(runs: u64, elapsed: Duration) -> Option<f64> {
     (seconds > 0.0).then(|| runs as f64 / seconds)
 }
 
-fn ns(d: Duration) -> Nanos {
+pub(crate) fn ns(d: Duration) -> Nanos {
     Nanos(d.as_nanos() as f64)
 }
 

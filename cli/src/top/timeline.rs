@@ -9,6 +9,8 @@
 
 use std::time::Duration;
 
+use perf_timer::SlowRun;
+
 use super::frame::{self, Row, SortBy};
 use super::interval_log;
 use super::prometheus;
@@ -138,6 +140,27 @@ impl Timeline {
             }
             _ => None,
         }
+    }
+
+    /// The slowest run of `timer` kept by the service: the slowest that
+    /// ended this interval (`true`) when one entered its slowest runs,
+    /// else its slowest since its start (`false`). `None` where the
+    /// readings carry no runs (a plain Prometheus endpoint, a log) or it
+    /// kept none.
+    pub fn slowest(&self, timer: &str) -> Option<(SlowRun, bool)> {
+        let Reading::Run(now) = &self.now.as_ref()?.reading else {
+            return None;
+        };
+        let stats = now.get(timer)?;
+        if let Some(Reading::Run(then)) = self.then.as_ref().map(|t| &t.reading) {
+            let earlier = then.get(timer);
+            let new = (stats.slowest().iter())
+                .find(|run| earlier.is_none_or(|e| !e.slowest().contains(run)));
+            if let Some(run) = new {
+                return Some((run.clone(), true));
+            }
+        }
+        stats.slowest().first().map(|run| (run.clone(), false))
     }
 
     /// Whether the readings are a plain Prometheus endpoint's.

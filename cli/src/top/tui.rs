@@ -20,13 +20,17 @@ use ratatui::style::{Modifier, Style};
 use ratatui::text::Line;
 use ratatui::widgets::{
     Block, Borders, Cell, Paragraph, Row as TableRow, Sparkline, StatefulWidget, Table, TableState,
-    Widget,
+    Widget, Wrap,
 };
 
 use super::frame::{self, Row, SortBy, COLUMNS, GAP};
 use super::reader::{Answer, Reader};
 use super::source::{Source, SourceError};
 use super::timeline::{count, Change, Timeline};
+
+/// Lines of the detail pane for where the selected timer's slowest run
+/// went.
+const SLOWEST_LINES: u16 = 3;
 
 /// How many intervals the sparklines keep: five minutes at one a second.
 const HISTORY: usize = 300;
@@ -344,7 +348,7 @@ impl App {
         StatefulWidget::render(table, area, buf, &mut state);
     }
 
-    fn render_detail(&self, area: Rect, buf: &mut Buffer, row: &Row) {
+    fn render_detail(&self, area: Rect, buf: &mut Buffer, row: &Row, slowest: Option<&str>) {
         let title = frame::shorten(
             &frame::shown_name(&row.timer),
             area.width.saturating_sub(2) as usize,
@@ -354,6 +358,17 @@ impl App {
             .title(format!(" {title} "));
         let inner = block.inner(area);
         block.render(area, buf);
+        // Where the slowest run's time went, under the curve and sparklines.
+        let [inner, slow] = Layout::vertical([
+            Constraint::Min(0),
+            Constraint::Length(if slowest.is_some() { SLOWEST_LINES } else { 0 }),
+        ])
+        .areas(inner);
+        if let Some(text) = slowest {
+            Paragraph::new(text.to_owned())
+                .wrap(Wrap { trim: true })
+                .render(slow, buf);
+        }
         // The curve's lines are 6 + 1 + 10 columns before their bar:
         // drawn only where they fit whole.
         let curve_width = if inner.width >= 18 {
@@ -388,6 +403,22 @@ impl App {
         Sparkline::default()
             .data(series(|p| (p.1 * 100.0) as u64))
             .render(runs, buf);
+    }
+
+    /// Where `timer`'s slowest kept run went, in words: the one that ended
+    /// this interval, else the slowest since the start.
+    fn slowest_text(&self, timer: &str) -> Option<String> {
+        let (run, this_interval) = self.timeline.slowest(timer)?;
+        let when = if this_interval {
+            "slowest this interval"
+        } else {
+            "slowest since start"
+        };
+        let trace = run
+            .trace_id()
+            .map(|id| format!(", trace {id}"))
+            .unwrap_or_default();
+        Some(format!("{when} {run}{trace}"))
     }
 
     /// The interval's percentile curve of `timer`, a line per quantile.
@@ -462,17 +493,26 @@ impl Widget for &App {
         let selected = self.selected.min(rows.len().saturating_sub(1));
         // The detail pane where there is room for it beside the table.
         let detail = self.detail && !rows.is_empty() && area.height >= 16;
+        // The selected timer's slowest run, where the pane has room for it.
+        let slowest = (detail && area.height >= 16 + SLOWEST_LINES)
+            .then(|| self.slowest_text(&rows[selected].timer))
+            .flatten();
+        let pane_height = match (detail, &slowest) {
+            (false, _) => 0,
+            (true, None) => 12,
+            (true, Some(_)) => 12 + SLOWEST_LINES,
+        };
         let [head, table, pane, foot] = Layout::vertical([
             Constraint::Length(1),
             Constraint::Min(3),
-            Constraint::Length(if detail { 12 } else { 0 }),
+            Constraint::Length(pane_height),
             Constraint::Length(1),
         ])
         .areas(area);
         Paragraph::new(self.heading(&rows, head.width as usize)).render(head, buf);
         self.render_table(table, buf, &rows, selected);
         if detail {
-            self.render_detail(pane, buf, &rows[selected]);
+            self.render_detail(pane, buf, &rows[selected], slowest.as_deref());
         }
         Paragraph::new(self.footer())
             .style(Style::default().add_modifier(Modifier::REVERSED))
@@ -680,6 +720,60 @@ mod tests {
         assert_eq!(press(&mut app, KeyCode::Char('q')), Action::Quit);
         let ctrl_c = KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL);
         assert_eq!(app.handle_key(ctrl_c), Action::Quit);
+    }
+
+    /// The detail pane says where the selected timer's slowest run went:
+    /// the one that ended this interval, else the slowest since the start.
+    #[test]
+    fn the_detail_pane_says_where_the_slowest_run_went() {
+        use std::future::Future as _;
+        use std::task::{Context, Poll, Waker};
+        let (clock, mock) = perf_timer::Clock::mock();
+        let registry = perf_timer::Registry::builder()
+            .clock(clock)
+            .build()
+            .unwrap();
+        let mut app = App::new("http://test/metrics", SortBy::Busy, false);
+        app.update(taken(&registry, 0));
+        // "api": 1 ms of its own, "db" 2 ms busy and 5 ms waited on.
+        let db = registry.timer("db");
+        let mut yielded = false;
+        let api = registry.timer("api").time(async {
+            mock.advance(Duration::from_millis(1));
+            db.time(async {
+                mock.advance(Duration::from_millis(2));
+                std::future::poll_fn(|_| match std::mem::replace(&mut yielded, true) {
+                    true => Poll::Ready(()),
+                    false => Poll::Pending,
+                })
+                .await;
+            })
+            .await;
+        });
+        let mut api = std::pin::pin!(api);
+        let mut cx = Context::from_waker(Waker::noop());
+        assert!(api.as_mut().poll(&mut cx).is_pending());
+        mock.advance(Duration::from_millis(5));
+        assert!(api.as_mut().poll(&mut cx).is_ready());
+        app.update(taken(&registry, 1_000));
+        press(&mut app, KeyCode::Char('/'));
+        for c in "api".chars() {
+            press(&mut app, KeyCode::Char(c));
+        }
+        press(&mut app, KeyCode::Enter);
+        press(&mut app, KeyCode::Enter); // the detail pane
+        let text = screen(&app, 120, 30).join("\n");
+        assert!(
+            text.contains("slowest this interval 8.00 ms: parked 5.00 ms in db; busy 3.00 ms"),
+            "{text}"
+        );
+        // An interval with no new run: the slowest since the start.
+        app.update(taken(&registry, 2_000));
+        let text = screen(&app, 120, 30).join("\n");
+        assert!(text.contains("slowest since start 8.00 ms"), "{text}");
+        // A short terminal keeps the pane without it.
+        let text = screen(&app, 120, 17).join("\n");
+        assert!(!text.contains("slowest"), "{text}");
     }
 
     /// After a pause, the next interval starts when the view resumes: its
