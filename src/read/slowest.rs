@@ -313,8 +313,8 @@ const NAMED: usize = 3;
 ///     .timer("api")
 ///     .time(async { db.time(async { mock.advance(Duration::from_millis(2)) }).await })
 ///     .await;
-/// let run = &registry.stats("api").unwrap().slowest()[0];
-/// assert_eq!(run.to_string(), "2.00 ms: busy 2.00 ms (db 2.00 ms)");
+/// let stats = registry.stats("api").unwrap();
+/// assert_eq!(stats.slowest()[0].to_string(), "2.00 ms: busy 2.00 ms (db 2.00 ms)");
 /// # }
 /// ```
 impl fmt::Display for SlowRun {
