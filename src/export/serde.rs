@@ -197,28 +197,51 @@ impl Serialize for Part {
     }
 }
 
-/// As JSON: `{"quantiles": [0.5, 0.9, 0.99], "timers": [{...}, ...]}`, the
-/// timers sorted by name.
+/// As JSON: `{"quantiles": [0.5, 0.9, 0.99], "timers": [{...}, ...],
+/// "paths": [...]}`, the timers sorted by name, and the nesting paths
+/// ([`Snapshot::folded`]'s data), each `{"path": ["api", "db"], "runs",
+/// "self_busy_ns", "parked_ns"}`.
 ///
 /// ```
 /// # #[cfg(feature = "serde")] {
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
 /// let registry = perf_timer::Registry::new();
-/// registry.timer("a").record(std::time::Duration::from_micros(1));
+/// let db = registry.timer("db");
+/// registry.timer("api").time(async { db.time(async {}).await }).await;
 /// let json = serde_json::to_value(registry.snapshot()).unwrap();
-/// assert_eq!(json["timers"][0]["name"], "a");
+/// assert_eq!(json["timers"][0]["name"], "api");
 /// assert_eq!(json["quantiles"][2], 0.99);
+/// assert_eq!(json["paths"][0]["path"], serde_json::json!(["api", "db"]));
+/// # }
 /// # }
 /// ```
 impl Serialize for Snapshot {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         #[derive(serde::Serialize)]
+        struct PathFields<'a> {
+            path: Vec<&'a str>,
+            runs: u64,
+            self_busy_ns: u64,
+            parked_ns: u64,
+        }
+        #[derive(serde::Serialize)]
         struct SnapshotFields<'a> {
             quantiles: &'a [f64],
             timers: Vec<&'a Stats>,
+            paths: Vec<PathFields<'a>>,
         }
         SnapshotFields {
             quantiles: self.quantiles(),
             timers: self.iter().collect(),
+            paths: (self.paths().iter())
+                .map(|line| PathFields {
+                    path: line.names.iter().map(|name| &**name).collect(),
+                    runs: line.runs,
+                    self_busy_ns: line.self_busy,
+                    parked_ns: line.parked,
+                })
+                .collect(),
         }
         .serialize(serializer)
     }
