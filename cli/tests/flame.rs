@@ -63,6 +63,13 @@ fn nothing_to_draw_is_one_sentence_and_status_2() {
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
     assert!(err.contains("no run was parked in a timed child"), "{err}");
+    // A picture that is not SVG: said before reading anything.
+    let out = perf_timer(&["flame", file.arg(), "-o", "flame.png"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("flame draws SVG, not flame.png"),
+        "{out:?}"
+    );
     // Without -o and without --folded: a usage error.
     let out = perf_timer(&["flame", file.arg()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");

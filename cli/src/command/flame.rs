@@ -42,6 +42,15 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         (_, true) => (Folded::Wall, Shows::Wall),
         _ => (Folded::Busy, Shows::Busy),
     };
+    if let (Some(path), false) = (&args.output, args.folded) {
+        let svg = (path.extension()).is_some_and(|e| e.eq_ignore_ascii_case("svg"));
+        if !svg {
+            return Err(CliError::Usage(format!(
+                "flame draws SVG, not {}: give -o NAME.svg (or --folded for the lines)",
+                path.display()
+            )));
+        }
+    }
     let side = Side::load(&args.file, By::Quantile(0.5))?;
     let folded = side.snapshot.folded(kind);
     let nothing = || CliError::NothingToDraw {
