@@ -35,7 +35,7 @@ fn folded_lines_are_the_runs_paths_merged() {
 #[test]
 fn the_flamegraph_holds_each_timer_with_its_time() {
     let file = nested_runs_file("flame-svg");
-    let svg = Temp::new("flame-out");
+    let svg = Temp(Temp::new("flame-out").0.with_extension("svg"));
     let out = perf_timer(&["flame", file.arg(), "--wall", "-o", svg.arg()]);
     assert!(out.status.success(), "{out:?}");
     assert!(text(&out.stderr).contains("drew"), "{out:?}");
@@ -58,7 +58,7 @@ fn nothing_to_draw_is_one_sentence_and_status_2() {
     let registry = Registry::new();
     registry.timer("flat").record(ms(1));
     SavedRun::capture(&registry).append_to(&file.0).unwrap();
-    let out = perf_timer(&["flame", file.arg(), "--idle", "-o", "/dev/null"]);
+    let out = perf_timer(&["flame", file.arg(), "--idle", "--folded"]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
     let err = text(&out.stderr);
     assert_eq!(err.lines().count(), 1, "{err}");
