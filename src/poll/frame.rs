@@ -174,7 +174,7 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
         // No child resolved a path yet in this outermost poll: the
         // innermost run is the outermost one.
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*frame.innermost).settings.paths };
+        frame.table = unsafe { &*(&*frame.innermost).settings.paths };
     }
     // SAFETY: the outermost run's timer, which it holds for its poll,
     // holds the table; the reference does not leave this poll.
@@ -213,7 +213,7 @@ fn resume(
         let mut frame = TASK.with(Cell::get);
         frame.path = own.path;
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*timer).settings.paths };
+        frame.table = unsafe { &*(&*timer).settings.paths };
         set(frame);
     }
     if own.parked_in != NO_PART {
