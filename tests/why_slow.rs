@@ -559,7 +559,12 @@ fn sync_sections_are_kept_among_the_slowest_too() {
 
 /// `count` runs of `api` each awaiting one run of each of `children`, each
 /// child 1 µs on the mock clock.
-fn nested_runs(mock: &MockClock, api: &perf_timer::Timer, children: &[perf_timer::Timer], count: usize) {
+fn nested_runs(
+    mock: &MockClock,
+    api: &perf_timer::Timer,
+    children: &[perf_timer::Timer],
+    count: usize,
+) {
     for _ in 0..count {
         for chunk in children.chunks(7) {
             poll_to_end(api.time(async {
@@ -577,7 +582,9 @@ fn paths_count_exactly_past_a_threads_shard_and_across_threads() {
     // turn (their entries replace each other), one of them dropped.
     let (registry, mock) = mock_registry();
     let api = registry.timer("api");
-    let children: Vec<_> = (0..200).map(|i| registry.timer(&format!("c{i:03}"))).collect();
+    let children: Vec<_> = (0..200)
+        .map(|i| registry.timer(&format!("c{i:03}")))
+        .collect();
     {
         let (other, other_mock) = mock_registry();
         let other_api = other.timer("api");
@@ -587,7 +594,10 @@ fn paths_count_exactly_past_a_threads_shard_and_across_threads() {
             nested_runs(&other_mock, &other_api, &other_children, 1);
         }
         let busy = lines(&other.snapshot(), Folded::Busy);
-        assert!(busy.iter().filter(|(p, _)| p.starts_with("api;")).all(|(_, n)| *n == 3_000));
+        assert!(busy
+            .iter()
+            .filter(|(p, _)| p.starts_with("api;"))
+            .all(|(_, n)| *n == 3_000));
     }
     nested_runs(&mock, &api, &children, 1);
     let busy = lines(&registry.snapshot(), Folded::Busy);

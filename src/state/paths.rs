@@ -147,7 +147,11 @@ impl Paths {
     /// Adds to the table's own counters: what a shard hands over.
     pub(crate) fn add_counts(&self, path: u32, runs: u64, self_busy: u64, parked: u64) {
         if let Some(c) = self.counters(path) {
-            for (counter, by) in [(&c.runs, runs), (&c.self_busy, self_busy), (&c.parked, parked)] {
+            for (counter, by) in [
+                (&c.runs, runs),
+                (&c.self_busy, self_busy),
+                (&c.parked, parked),
+            ] {
                 if by > 0 {
                     counter.fetch_add(by, Relaxed);
                 }
@@ -179,7 +183,11 @@ impl Paths {
         let mut sums = vec![[0_u64; 3]; names.nodes.len() + 2];
         for (id, sum) in sums.iter_mut().enumerate() {
             if let Some(c) = self.counters(id as u32) {
-                *sum = [c.runs.load(Relaxed), c.self_busy.load(Relaxed), c.parked.load(Relaxed)];
+                *sum = [
+                    c.runs.load(Relaxed),
+                    c.self_busy.load(Relaxed),
+                    c.parked.load(Relaxed),
+                ];
             }
         }
         path_shards::each(self.uid, |path, runs, self_busy, parked| {
