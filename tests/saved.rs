@@ -106,7 +106,7 @@ fn a_saved_run_reads_back_figure_for_figure() {
         let kept = text.lines().filter(|l| !l.starts_with("  slowest "));
         kept.map(|l| format!("{l}\n")).collect()
     };
-    assert_eq!(report(&saved), report(&read));
+    assert_eq!(report(saved), report(read));
     assert!(read.get("cancelled").unwrap().cancelled() == 1);
     assert!(read.get("panics").unwrap().panicked() == 1);
     assert_eq!(read.quantiles(), registry.snapshot().quantiles());

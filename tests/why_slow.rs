@@ -458,6 +458,8 @@ fn real_sleeps_show_as_parked_time_in_the_child_that_slept() {
     // Busy time is time on the CPU or preempted inside polls: far less than
     // the sleeps here, bounded by the wall time less the parked time.
     assert!(run.busy() <= run.wall() - db.idle() - cache.idle());
+    // On the TSC too, the busy lines under the root add up to its busy total.
+    assert_busy_sums_to_root(&registry.snapshot(), "api");
     let idle = lines(&registry.snapshot(), Folded::Idle);
     let parked_in_db = idle.iter().find(|(p, _)| p == "api;db").unwrap().1;
     assert!(parked_in_db >= 50_000_000, "{idle:?}");
