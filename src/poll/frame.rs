@@ -6,6 +6,12 @@
 //! set when the outermost timed future enters `poll` and cleared when it
 //! leaves (or unwinds), so a task that moves to another worker thread carries
 //! all its state in the future itself.
+//!
+//! The frame also carries the innermost run's parts, lent by the run for
+//! its poll, and its nesting path: a nested timed poll adds its time to its
+//! part of the enclosing run when it leaves, and, returning `Pending`,
+//! marks that part as the one the enclosing run is parked in; the gap
+//! until the enclosing run's next poll goes to it when that poll starts.
 
 use std::cell::Cell;
 use std::time::Duration;
