@@ -458,6 +458,8 @@ fn real_sleeps_show_as_parked_time_in_the_child_that_slept() {
     // Busy time is time on the CPU or preempted inside polls: far less than
     // the sleeps here, bounded by the wall time less the parked time.
     assert!(run.busy() <= run.wall() - db.idle() - cache.idle());
+    // On the TSC too, the busy lines under the root add up to its busy total.
+    assert_busy_sums_to_root(&registry.snapshot(), "api");
     let idle = lines(&registry.snapshot(), Folded::Idle);
     let parked_in_db = idle.iter().find(|(p, _)| p == "api;db").unwrap().1;
     assert!(parked_in_db >= 50_000_000, "{idle:?}");
@@ -555,4 +557,81 @@ fn sync_sections_are_kept_among_the_slowest_too() {
         .map(|r| ns(r.wall()) / 1000)
         .collect();
     assert_eq!(walls, [9, 5]);
+}
+
+/// `count` runs of `api` each awaiting one run of each of `children`, each
+/// child 1 µs on the mock clock.
+fn nested_runs(
+    mock: &MockClock,
+    api: &perf_timer::Timer,
+    children: &[perf_timer::Timer],
+    count: usize,
+) {
+    for _ in 0..count {
+        for chunk in children.chunks(7) {
+            poll_to_end(api.time(async {
+                for child in chunk {
+                    child.time(work(mock, us(1))).await;
+                }
+            }));
+        }
+    }
+}
+
+#[test]
+fn paths_count_exactly_past_a_threads_shard_and_across_threads() {
+    // More paths than one thread's shard holds, from two registries in
+    // turn (their entries replace each other), one of them dropped.
+    let (registry, mock) = mock_registry();
+    let api = registry.timer("api");
+    let children: Vec<_> = (0..200)
+        .map(|i| registry.timer(&format!("c{i:03}")))
+        .collect();
+    {
+        let (other, other_mock) = mock_registry();
+        let other_api = other.timer("api");
+        let other_children: Vec<_> = (0..100).map(|i| other.timer(&format!("c{i:03}"))).collect();
+        for _ in 0..3 {
+            nested_runs(&mock, &api, &children, 1);
+            nested_runs(&other_mock, &other_api, &other_children, 1);
+        }
+        let busy = lines(&other.snapshot(), Folded::Busy);
+        assert!(busy
+            .iter()
+            .filter(|(p, _)| p.starts_with("api;"))
+            .all(|(_, n)| *n == 3_000));
+    }
+    nested_runs(&mock, &api, &children, 1);
+    let busy = lines(&registry.snapshot(), Folded::Busy);
+    let under: Vec<_> = busy.iter().filter(|(p, _)| p.starts_with("api;")).collect();
+    assert_eq!(under.len(), 200);
+    assert!(under.iter().all(|(_, n)| *n == 4_000), "{under:?}");
+
+    // Threads, one after another (each ended thread's shard goes to the
+    // next) and at once, each on a registry of its own.
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    for _ in 0..4 {
+        let (api, db, mock) = (api.clone(), db.clone(), mock.clone());
+        std::thread::spawn(move || nested_runs(&mock, &api, &[db], 10))
+            .join()
+            .unwrap();
+    }
+    assert_eq!(
+        lines(&registry.snapshot(), Folded::Busy),
+        [("api;db".to_owned(), 40_000)]
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let (registry, mock) = mock_registry();
+                let (api, db) = (registry.timer("api"), registry.timer("db"));
+                nested_runs(&mock, &api, &[db], 1_000);
+                lines(&registry.snapshot(), Folded::Busy)
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), [("api;db".to_owned(), 1_000_000)]);
+    }
 }

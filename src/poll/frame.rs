@@ -6,6 +6,12 @@
 //! set when the outermost timed future enters `poll` and cleared when it
 //! leaves (or unwinds), so a task that moves to another worker thread carries
 //! all its state in the future itself.
+//!
+//! The frame also carries the innermost run's parts, lent by the run for
+//! its poll, and its nesting path: a nested timed poll adds its time to its
+//! part of the enclosing run when it leaves, and, returning `Pending`,
+//! marks that part as the one the enclosing run is parked in; the gap
+//! until the enclosing run's next poll goes to it when that poll starts.
 
 use std::cell::Cell;
 use std::time::Duration;
@@ -174,7 +180,7 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
         // No child resolved a path yet in this outermost poll: the
         // innermost run is the outermost one.
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*frame.innermost).settings.paths };
+        frame.table = unsafe { &*(&*frame.innermost).settings.paths };
     }
     // SAFETY: the outermost run's timer, which it holds for its poll,
     // holds the table; the reference does not leave this poll.
@@ -213,7 +219,7 @@ fn resume(
         let mut frame = TASK.with(Cell::get);
         frame.path = own.path;
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*timer).settings.paths };
+        frame.table = unsafe { &*(&*timer).settings.paths };
         set(frame);
     }
     if own.parked_in != NO_PART {

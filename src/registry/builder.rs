@@ -249,7 +249,7 @@ impl RegistryBuilder {
     /// only for a run that enters the [slowest](RegistryBuilder::slowest_runs),
     /// from inside the run's last poll, so that a `tracing` span or an
     /// OpenTelemetry context entered around the poll is current. With the
-    /// feature `opentelemetry`, [`opentelemetry_trace_id`](crate::opentelemetry_trace_id)
+    /// feature `opentelemetry`, `perf_timer::opentelemetry_trace_id`
     /// reads the current OpenTelemetry context's span.
     ///
     /// ```
