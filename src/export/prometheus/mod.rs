@@ -286,6 +286,8 @@ impl Prometheus {
     /// (say 1 µs) the durations below it, told apart no finer, zeros
     /// included, go to the native bucket of the highest of them (511 ns),
     /// where the report's quantiles place them, never to the zero bucket.
+    /// Kept runs with a trace id go with them as exemplars
+    /// (`Histogram.exemplars`; see [`open_metrics`](Prometheus::open_metrics)).
     ///
     /// ```
     /// use perf_timer::export::Prometheus;
