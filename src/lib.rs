@@ -225,15 +225,15 @@ pub use instrument::guard::TimerGuard;
 pub use instrument::spawn::spawn;
 pub use instrument::stream::{TimedItems, TimedStreamExt};
 pub use instrument::timed::{Timed, TimedExt};
+#[cfg(feature = "opentelemetry")]
+#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
+pub use integrations::opentelemetry_trace::opentelemetry_trace_id;
 #[cfg(all(feature = "tokio-unstable", tokio_unstable))]
 #[cfg_attr(docsrs, doc(cfg(all(feature = "tokio-unstable", tokio_unstable))))]
 pub use integrations::task_hooks::install_task_hooks;
 #[cfg(feature = "tracing")]
 #[cfg_attr(docsrs, doc(cfg(feature = "tracing")))]
 pub use integrations::tracing_layer::PerfTimerLayer;
-#[cfg(feature = "opentelemetry")]
-#[cfg_attr(docsrs, doc(cfg(feature = "opentelemetry")))]
-pub use integrations::opentelemetry_trace::opentelemetry_trace_id;
 /// Times a function into the global registry: an `async fn` by the poll time
 /// of each call's future; a `fn` returning `impl Future` or
 /// `Pin<Box<dyn Future …>>` by the poll time of the future it returns (not

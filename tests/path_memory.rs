@@ -18,7 +18,9 @@ fn a_path_costs_at_most_256_bytes() {
     // same, so the timers' histograms do not grow with the runs measured.
     let (registry, mock) = mock_registry();
     let api = registry.timer("api");
-    let children: Vec<_> = (0..512).map(|i| registry.timer(&format!("child.{i:03}"))).collect();
+    let children: Vec<_> = (0..512)
+        .map(|i| registry.timer(&format!("child.{i:03}")))
+        .collect();
     // Each timer and this thread's buffers, made before measuring.
     for child in &children {
         poll_to_end(child.time(work(&mock, us(1))));
@@ -40,7 +42,10 @@ fn a_path_costs_at_most_256_bytes() {
     let paths = 511;
     let per_path = bytes / paths;
     eprintln!("{bytes} bytes for {paths} paths: {per_path} per path");
-    assert!(per_path <= 256, "{bytes} bytes for {paths} paths: {per_path} per path");
+    assert!(
+        per_path <= 256,
+        "{bytes} bytes for {paths} paths: {per_path} per path"
+    );
     // And they are paths: each child shows under api.
     let snapshot = registry.snapshot();
     let names: Vec<String> = (snapshot.folded(Folded::Wall).lines())

@@ -59,7 +59,11 @@ fn owned(parts: &[(&str, u64, u64, u64)]) -> Vec<(String, u64, u64, u64)> {
 /// `self + Σ(part.busy + part.idle) + idle_untimed == wall`, exactly.
 fn assert_adds_up(run: &SlowRun) {
     let parts: Duration = run.parts().iter().map(|p| p.busy() + p.idle()).sum();
-    assert_eq!(run.self_time() + parts + run.idle_untimed(), run.wall(), "{run:?}");
+    assert_eq!(
+        run.self_time() + parts + run.idle_untimed(),
+        run.wall(),
+        "{run:?}"
+    );
 }
 
 /// Folded lines as (path, nanoseconds).
@@ -84,7 +88,11 @@ fn assert_busy_sums_to_root(snapshot: &Snapshot, root: &str) {
 #[test]
 fn sequential_children_each_get_their_busy_and_parked_time() {
     let (registry, mock) = mock_registry();
-    let (api, a, b) = (registry.timer("api"), registry.timer("a"), registry.timer("b"));
+    let (api, a, b) = (
+        registry.timer("api"),
+        registry.timer("a"),
+        registry.timer("b"),
+    );
     let m = mock.clone();
     drive(
         &mock,
@@ -106,7 +114,10 @@ fn sequential_children_each_get_their_busy_and_parked_time() {
     assert_adds_up(&run);
     // The children's own runs: no parts, idle in nothing timed.
     let a = only_run(&registry, "a");
-    assert_eq!((ns(a.busy()), ns(a.wall()), a.parts().len()), (30_000, 130_000, 0));
+    assert_eq!(
+        (ns(a.busy()), ns(a.wall()), a.parts().len()),
+        (30_000, 130_000, 0)
+    );
     assert_eq!(ns(a.idle_untimed()), 100_000);
     assert_eq!(registry.stats("api").unwrap().self_time().total(), us(10));
 }
@@ -114,7 +125,11 @@ fn sequential_children_each_get_their_busy_and_parked_time() {
 #[test]
 fn join_gives_each_gap_to_the_child_whose_pending_came_last() {
     let (registry, mock) = mock_registry();
-    let (both, a, b) = (registry.timer("both"), registry.timer("a"), registry.timer("b"));
+    let (both, a, b) = (
+        registry.timer("both"),
+        registry.timer("a"),
+        registry.timer("b"),
+    );
     let m = mock.clone();
     // a is the longer one, polled first: the first gap goes to b (polled
     // last, pending), the second to a (the only one still pending).
@@ -134,7 +149,11 @@ fn join_gives_each_gap_to_the_child_whose_pending_came_last() {
 
     // The other way round: the longer one polled last gets every gap.
     let (registry, mock) = mock_registry();
-    let (both, a, b) = (registry.timer("both"), registry.timer("a"), registry.timer("b"));
+    let (both, a, b) = (
+        registry.timer("both"),
+        registry.timer("a"),
+        registry.timer("b"),
+    );
     let m = mock.clone();
     drive(
         &mock,
@@ -176,7 +195,10 @@ fn three_levels_add_up_at_each_level_and_in_the_folded_paths() {
     );
     let api_run = only_run(&registry, "api");
     assert_eq!(parts(&api_run), owned(&[("service", 30, 100, 1)]));
-    assert_eq!((ns(api_run.busy()), ns(api_run.self_time())), (63_000, 33_000));
+    assert_eq!(
+        (ns(api_run.busy()), ns(api_run.self_time())),
+        (63_000, 33_000)
+    );
     assert_adds_up(&api_run);
     let json = serde_json::to_value(registry.stats("api").unwrap()).unwrap();
     let kept = &json["slowest"][0];
@@ -291,7 +313,10 @@ fn a_sync_section_is_a_part_with_busy_time_only() {
     );
     let run = only_run(&registry, "api");
     assert_eq!(parts(&run), owned(&[("parse", 14, 0, 2)]));
-    assert_eq!((ns(run.self_time()), ns(run.idle_untimed())), (1_000, 100_000));
+    assert_eq!(
+        (ns(run.self_time()), ns(run.idle_untimed())),
+        (1_000, 100_000)
+    );
     assert_adds_up(&run);
     assert_busy_sums_to_root(&registry.snapshot(), "api");
 }
@@ -406,13 +431,19 @@ fn a_child_of_a_spawned_task_is_no_part() {
 #[test]
 fn real_sleeps_show_as_parked_time_in_the_child_that_slept() {
     let registry = Registry::new();
-    let (api, db, cache) = (registry.timer("api"), registry.timer("db"), registry.timer("cache"));
+    let (api, db, cache) = (
+        registry.timer("api"),
+        registry.timer("db"),
+        registry.timer("cache"),
+    );
     let rt = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .unwrap();
     rt.block_on(api.time(async move {
-        cache.time(tokio::time::sleep(Duration::from_millis(10))).await;
+        cache
+            .time(tokio::time::sleep(Duration::from_millis(10)))
+            .await;
         db.time(tokio::time::sleep(Duration::from_millis(50))).await;
         tokio::time::sleep(Duration::from_millis(5)).await;
     }));
@@ -444,7 +475,10 @@ fn kept_runs_carry_the_trace_of_the_opentelemetry_context_they_ran_in() {
         .build()
         .unwrap();
     let timer = registry.timer("request");
-    let traces = ["4bf92f3577b34da6a3ce929d0e0e4736", "0af7651916cd43dd8448eb211c80319c"];
+    let traces = [
+        "4bf92f3577b34da6a3ce929d0e0e4736",
+        "0af7651916cd43dd8448eb211c80319c",
+    ];
     for (trace, wall) in traces.iter().zip([10, 20]) {
         let span = SpanContext::new(
             TraceId::from_hex(trace).unwrap(),
@@ -472,7 +506,11 @@ fn kept_runs_carry_the_trace_of_the_opentelemetry_context_they_ran_in() {
 #[test]
 fn the_report_says_where_the_slowest_run_went() {
     let (registry, mock) = mock_registry();
-    let (api, db, cache) = (registry.timer("api"), registry.timer("db"), registry.timer("cache"));
+    let (api, db, cache) = (
+        registry.timer("api"),
+        registry.timer("db"),
+        registry.timer("cache"),
+    );
     let m = mock.clone();
     drive(
         &mock,
@@ -485,7 +523,10 @@ fn the_report_says_where_the_slowest_run_went() {
     );
     let report = registry.report().to_string();
     let lines: Vec<&str> = report.lines().collect();
-    assert!(lines[0].starts_with("timer \"api\": 16.0 µs in 1 run"), "{report}");
+    assert_eq!(
+        lines[0],
+        "timer \"api\": 16.0 µs in 1 run, idle 300 µs, self 2.00 µs"
+    );
     assert_eq!(
         lines[1],
         "  slowest 316 µs: parked 100 µs in cache, 100 µs in db, idle 100 µs untimed; busy 16.0 µs (db 10.0 µs, cache 4.00 µs)",
@@ -495,4 +536,90 @@ fn the_report_says_where_the_slowest_run_went() {
     assert!(lines[2].starts_with("timer \"cache\": "), "{report}");
     assert!(lines[3].starts_with("timer \"db\": "), "{report}");
     assert_eq!(lines.len(), 4, "{report}");
+}
+
+#[test]
+fn sync_sections_are_kept_among_the_slowest_too() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .slowest_runs(2)
+        .build()
+        .unwrap();
+    let parse = registry.timer("parse");
+    for us_ in [3, 9, 5] {
+        let _section = parse.start();
+        mock.advance(us(us_));
+    }
+    let walls: Vec<u64> = (registry.stats("parse").unwrap().slowest().iter())
+        .map(|r| ns(r.wall()) / 1000)
+        .collect();
+    assert_eq!(walls, [9, 5]);
+}
+
+/// `count` runs of `api` each awaiting one run of each of `children`, each
+/// child 1 µs on the mock clock.
+fn nested_runs(mock: &MockClock, api: &perf_timer::Timer, children: &[perf_timer::Timer], count: usize) {
+    for _ in 0..count {
+        for chunk in children.chunks(7) {
+            poll_to_end(api.time(async {
+                for child in chunk {
+                    child.time(work(mock, us(1))).await;
+                }
+            }));
+        }
+    }
+}
+
+#[test]
+fn paths_count_exactly_past_a_threads_shard_and_across_threads() {
+    // More paths than one thread's shard holds, from two registries in
+    // turn (their entries replace each other), one of them dropped.
+    let (registry, mock) = mock_registry();
+    let api = registry.timer("api");
+    let children: Vec<_> = (0..200).map(|i| registry.timer(&format!("c{i:03}"))).collect();
+    {
+        let (other, other_mock) = mock_registry();
+        let other_api = other.timer("api");
+        let other_children: Vec<_> = (0..100).map(|i| other.timer(&format!("c{i:03}"))).collect();
+        for _ in 0..3 {
+            nested_runs(&mock, &api, &children, 1);
+            nested_runs(&other_mock, &other_api, &other_children, 1);
+        }
+        let busy = lines(&other.snapshot(), Folded::Busy);
+        assert!(busy.iter().filter(|(p, _)| p.starts_with("api;")).all(|(_, n)| *n == 3_000));
+    }
+    nested_runs(&mock, &api, &children, 1);
+    let busy = lines(&registry.snapshot(), Folded::Busy);
+    let under: Vec<_> = busy.iter().filter(|(p, _)| p.starts_with("api;")).collect();
+    assert_eq!(under.len(), 200);
+    assert!(under.iter().all(|(_, n)| *n == 4_000), "{under:?}");
+
+    // Threads, one after another (each ended thread's shard goes to the
+    // next) and at once, each on a registry of its own.
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    for _ in 0..4 {
+        let (api, db, mock) = (api.clone(), db.clone(), mock.clone());
+        std::thread::spawn(move || nested_runs(&mock, &api, &[db], 10))
+            .join()
+            .unwrap();
+    }
+    assert_eq!(
+        lines(&registry.snapshot(), Folded::Busy),
+        [("api;db".to_owned(), 40_000)]
+    );
+    let threads: Vec<_> = (0..4)
+        .map(|_| {
+            std::thread::spawn(|| {
+                let (registry, mock) = mock_registry();
+                let (api, db) = (registry.timer("api"), registry.timer("db"));
+                nested_runs(&mock, &api, &[db], 1_000);
+                lines(&registry.snapshot(), Folded::Busy)
+            })
+        })
+        .collect();
+    for thread in threads {
+        assert_eq!(thread.join().unwrap(), [("api;db".to_owned(), 1_000_000)]);
+    }
 }

@@ -90,9 +90,13 @@ impl<'a> TimerGuard<'a> {
         }
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
-        self.timer
-            .core()
-            .record_run(RunSample::single(nanos), is_error);
+        let core = self.timer.core();
+        core.record_run(RunSample::single(nanos), is_error);
+        // A section is a run too: among the slowest if it is one (its
+        // wall time is its busy time; it has no parts).
+        if core.slowest.admits(nanos) {
+            core.keep_slow(nanos, nanos, None, is_error);
+        }
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos, self.timer.core());
         }

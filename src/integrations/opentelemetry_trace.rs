@@ -26,7 +26,8 @@ use opentelemetry::trace::TraceContextExt as _;
 ///     let _entered = cx.attach();
 ///     registry.timer("request").time(async {}).await;
 /// }
-/// let run = &registry.stats("request").unwrap().slowest()[0];
+/// let stats = registry.stats("request").unwrap();
+/// let run = &stats.slowest()[0];
 /// assert_eq!(run.trace_id(), Some("4bf92f3577b34da6a3ce929d0e0e4736"));
 /// # }
 /// ```

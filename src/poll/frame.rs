@@ -139,7 +139,9 @@ fn enter_nested(
     // which is in progress; `timer` is held by the run being polled.
     let enclosing = unsafe { &mut *frame.parts };
     let parent = frame.path;
-    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, unsafe { &*timer }));
+    // SAFETY: held by the run being polled, for the whole poll.
+    let child = unsafe { &*timer };
+    let slot = enclosing.slot_of(timer, || paths::resolve(table, parent, child));
     let entered = Entered {
         outermost: false,
         slot,
@@ -155,8 +157,7 @@ fn enter_nested(
     frame.path = if shared.timer.is_null() {
         // Past the named parts: its own path all the same, for its
         // children's, from the cache.
-        // SAFETY: held by the run being polled.
-        paths::resolve(table, parent, unsafe { &*timer })
+        paths::resolve(table, parent, child)
     } else {
         shared.path
     };
@@ -173,7 +174,7 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
         // No child resolved a path yet in this outermost poll: the
         // innermost run is the outermost one.
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*frame.innermost).settings.paths };
+        frame.table = unsafe { &*(&*frame.innermost).settings.paths };
     }
     // SAFETY: the outermost run's timer, which it holds for its poll,
     // holds the table; the reference does not leave this poll.
@@ -212,7 +213,7 @@ fn resume(
         let mut frame = TASK.with(Cell::get);
         frame.path = own.path;
         // SAFETY: held by the run being polled.
-        frame.table = unsafe { &(&*timer).settings.paths };
+        frame.table = unsafe { &*(&*timer).settings.paths };
         set(frame);
     }
     if own.parked_in != NO_PART {
@@ -251,13 +252,20 @@ pub(crate) fn leave(
             let parts = (*frame).parts;
             (*frame).clock = std::ptr::null();
             if !(*frame).table.is_null() {
-                clear_paths();
+                (*frame).path = NO_PATH;
+                (*frame).table = std::ptr::null();
             }
             parts
         }
     } else {
         // SAFETY: as in `enter`; `leave_nested` holds the only reference.
-        leave_nested(unsafe { &mut *TASK.with(Cell::as_ptr) }, entered, poll_nanos(), pending, first)
+        leave_nested(
+            unsafe { &mut *TASK.with(Cell::as_ptr) },
+            entered,
+            poll_nanos(),
+            pending,
+            first,
+        )
     }
 }
 
@@ -296,16 +304,6 @@ fn leave_nested(
         enclosing.deep = deep;
     }
     own
-}
-
-/// The outermost poll's children had set its path and table.
-#[cold]
-#[inline(never)]
-fn clear_paths() {
-    let mut frame = TASK.with(Cell::get);
-    frame.path = NO_PATH;
-    frame.table = std::ptr::null();
-    set(frame);
 }
 
 /// The timer of the innermost timed run being polled on this thread, as

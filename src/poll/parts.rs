@@ -217,7 +217,6 @@ impl PartsBox {
     }
 }
 
-
 /// Buffers a thread keeps for later runs.
 const KEPT: usize = 32;
 

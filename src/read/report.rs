@@ -222,14 +222,27 @@ fn write_slowest(f: &mut impl fmt::Write, stats: &Stats) -> Result<bool, fmt::Er
     parked.sort_by_key(|p| std::cmp::Reverse(p.idle()));
     let mut sep = ": parked ";
     for part in parked.iter().take(SLOWEST_NAMED) {
-        write!(f, "{sep}{} in {}", ns(part.idle()), part.name().escape_debug())?;
+        write!(
+            f,
+            "{sep}{} in {}",
+            ns(part.idle()),
+            part.name().escape_debug()
+        )?;
         sep = ", ";
     }
     if !run.idle_untimed().is_zero() {
-        let what = if parked.is_empty() { ": idle " } else { ", idle " };
+        let what = if parked.is_empty() {
+            ": idle "
+        } else {
+            ", idle "
+        };
         write!(f, "{what}{} untimed", ns(run.idle_untimed()))?;
     }
-    let lead = if parked.is_empty() && run.idle_untimed().is_zero() { ": " } else { "; " };
+    let lead = if parked.is_empty() && run.idle_untimed().is_zero() {
+        ": "
+    } else {
+        "; "
+    };
     write!(f, "{lead}busy {}", ns(run.busy()))?;
     let mut busy: Vec<_> = run.parts().iter().filter(|p| !p.busy().is_zero()).collect();
     busy.sort_by_key(|p| std::cmp::Reverse(p.busy()));

@@ -23,7 +23,8 @@ use std::time::{Duration, SystemTime};
 ///     db.time(tokio::time::sleep(Duration::from_millis(20))).await;
 /// })
 /// .await;
-/// let run = &registry.stats("api").unwrap().slowest()[0];
+/// let stats = registry.stats("api").unwrap();
+/// let run = &stats.slowest()[0];
 /// let db_part = &run.parts()[0];
 /// assert_eq!(db_part.name(), "db");
 /// assert!(db_part.idle() >= Duration::from_millis(20)); // parked in db
@@ -54,7 +55,8 @@ pub struct SlowRun {
 /// let registry = perf_timer::Registry::new();
 /// let child = registry.timer("child");
 /// registry.timer("parent").time(async { child.time(async {}).await }).await;
-/// let run = &registry.stats("parent").unwrap().slowest()[0];
+/// let stats = registry.stats("parent").unwrap();
+/// let run = &stats.slowest()[0];
 /// assert_eq!((run.parts()[0].name(), run.parts()[0].runs()), ("child", 1));
 /// # }
 /// ```
@@ -74,7 +76,8 @@ impl SlowRun {
     /// # async fn main() {
     /// let timer = perf_timer::Registry::new().timer("t");
     /// timer.time(async {}).await;
-    /// let run = &timer.stats().slowest()[0];
+    /// let stats = timer.stats();
+    /// let run = &stats.slowest()[0];
     /// assert!(run.wall() >= run.busy());
     /// # }
     /// ```
@@ -90,7 +93,8 @@ impl SlowRun {
     /// # async fn main() {
     /// let timer = perf_timer::Registry::new().timer("t");
     /// timer.time(async {}).await;
-    /// let run = &timer.stats().slowest()[0];
+    /// let stats = timer.stats();
+    /// let run = &stats.slowest()[0];
     /// assert_eq!(run.busy(), run.self_time()); // no timed child
     /// # }
     /// ```
@@ -151,7 +155,8 @@ impl SlowRun {
     ///     .timer("both")
     ///     .time(async { tokio::join!(a.time(sleep(10)), b.time(sleep(30))) })
     ///     .await;
-    /// let run = &registry.stats("both").unwrap().slowest()[0];
+    /// let stats = registry.stats("both").unwrap();
+    /// let run = &stats.slowest()[0];
     /// let names: Vec<_> = run.parts().iter().map(|p| p.name()).collect();
     /// assert_eq!(names, ["a", "b"]);
     /// assert!(run.parts()[1].idle() >= Duration::from_millis(30)); // b: polled last, pending longest
@@ -236,7 +241,8 @@ impl Part {
     /// let registry = perf_timer::Registry::new();
     /// let child = registry.timer("child");
     /// registry.timer("parent").time(async { child.time(async {}).await }).await;
-    /// let run = &registry.stats("parent").unwrap().slowest()[0];
+    /// let stats = registry.stats("parent").unwrap();
+    /// let run = &stats.slowest()[0];
     /// assert!(run.parts()[0].busy() <= run.busy());
     /// # }
     /// ```

@@ -46,7 +46,10 @@ impl Snapshot {
 
     /// Each timer's slowest runs replaced by what `take` gives for it:
     /// an interval's slowest run.
-    pub(crate) fn set_slowest(&mut self, mut take: impl FnMut(&str) -> Option<crate::read::SlowRun>) {
+    pub(crate) fn set_slowest(
+        &mut self,
+        mut take: impl FnMut(&str) -> Option<crate::read::SlowRun>,
+    ) {
         for stats in &mut self.timers {
             let run = take(stats.name());
             stats.set_slowest(run.into_iter().collect());
@@ -84,15 +87,17 @@ impl Snapshot {
             })
             .collect();
         let paths = (self.paths.iter())
-            .map(|now| match earlier.paths.iter().find(|then| then.names == now.names) {
-                Some(then) => PathLine {
-                    names: now.names.clone(),
-                    runs: now.runs.saturating_sub(then.runs),
-                    self_busy: now.self_busy.saturating_sub(then.self_busy),
-                    parked: now.parked.saturating_sub(then.parked),
+            .map(
+                |now| match earlier.paths.iter().find(|then| then.names == now.names) {
+                    Some(then) => PathLine {
+                        names: now.names.clone(),
+                        runs: now.runs.saturating_sub(then.runs),
+                        self_busy: now.self_busy.saturating_sub(then.self_busy),
+                        parked: now.parked.saturating_sub(then.parked),
+                    },
+                    None => now.clone(),
                 },
-                None => now.clone(),
-            })
+            )
             .collect();
         Snapshot::new(timers, self.quantiles.clone(), self.switched_off).with_paths(paths)
     }

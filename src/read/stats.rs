@@ -6,8 +6,8 @@ use std::time::Duration;
 use hdrhistogram::Histogram;
 
 use super::distribution::Distribution;
-use super::slowest::SlowRun;
 use super::report::Detail;
+use super::slowest::SlowRun;
 use crate::clock::saturating_nanos;
 use crate::record::{Layout, Reading, Totals};
 

@@ -152,26 +152,13 @@ impl Recorder {
     fn record_in_range(&self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         let busy = self.layout.index(run.busy) as u32;
         let wall = self.layout.index(run.wall) as u32;
-        self.update(|counters| self.count_run(counters, run, busy, wall, is_error, beyond));
-    }
-
-    /// Counts one run in a stripe, if there is room (see `count_values`):
-    /// out of the closure, so that it inlines whatever the callers.
-    #[inline(always)]
-    fn count_run(
-        &self,
-        counters: &mut Counters,
-        run: &RunSample,
-        busy: u32,
-        wall: u32,
-        is_error: bool,
-        beyond: Option<u64>,
-    ) -> bool {
-        let counted = self.count_values(counters, busy, wall);
-        if counted {
-            counters.totals.add_run(run, is_error, beyond);
-        }
-        counted
+        self.update(|counters| {
+            let counted = self.count_values(counters, busy, wall);
+            if counted {
+                counters.totals.add_run(run, is_error, beyond);
+            }
+            counted
+        });
     }
 
     /// Counts one run's values in a stripe's histograms, within the

@@ -262,11 +262,15 @@ impl RegistryBuilder {
     ///     .unwrap();
     /// REQUEST.set(7);
     /// registry.timer("request").time(async {}).await;
-    /// let run = &registry.stats("request").unwrap().slowest()[0];
+    /// let stats = registry.stats("request").unwrap();
+    /// let run = &stats.slowest()[0];
     /// assert_eq!(run.trace_id(), Some("00000000000000000000000000000007"));
     /// # }
     /// ```
-    pub fn trace_ids(mut self, source: impl Fn() -> Option<String> + Send + Sync + 'static) -> Self {
+    pub fn trace_ids(
+        mut self,
+        source: impl Fn() -> Option<String> + Send + Sync + 'static,
+    ) -> Self {
         self.trace_ids = Some(crate::state::slowest::TraceIds(Arc::new(source)));
         self
     }

@@ -12,9 +12,10 @@ pub(crate) mod metrics_bridge;
 pub(crate) mod opentelemetry_bridge;
 #[cfg(feature = "opentelemetry")]
 pub(crate) mod opentelemetry_instruments;
+mod path_shards;
 pub(crate) mod paths;
 pub(crate) mod settings;
+pub(crate) mod slow;
 pub(crate) mod slowest;
 mod slowest_run;
-pub(crate) mod slow;
 pub(crate) mod timer;

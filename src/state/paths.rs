@@ -13,6 +13,7 @@ use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::sync::{Arc, Mutex, OnceLock};
 
+use super::path_shards;
 use crate::record::FIBONACCI;
 use crate::state::timer::TimerCore;
 
@@ -114,9 +115,8 @@ impl Paths {
     /// The counters of path `id`, their chunk made if needed.
     fn chunk(&self, id: u32) -> &Counters {
         let id = id as usize;
-        let chunk = self.counters[id / CHUNK].get_or_init(|| {
-            Box::new(std::array::from_fn(|_| Counters::default()))
-        });
+        let chunk = self.counters[id / CHUNK]
+            .get_or_init(|| Box::new(std::array::from_fn(|_| Counters::default())));
         &chunk[id % CHUNK]
     }
 
@@ -127,22 +127,38 @@ impl Paths {
     }
 
     /// A run at `path` ended: `runs` runs (of a child, counted by its
-    /// parent) with `self_busy` nanoseconds of self time.
-    pub(crate) fn add_runs(&self, path: u32, runs: u64, self_busy: u64) {
-        if let Some(c) = self.counters(path) {
-            if runs > 0 {
-                c.runs.fetch_add(runs, Relaxed);
-            }
-            c.self_busy.fetch_add(self_busy, Relaxed);
+    /// parent) with `self_busy` nanoseconds of self time. Into this
+    /// thread's shard (see `path_shards`).
+    #[inline]
+    pub(crate) fn add_runs(self: &Arc<Self>, path: u32, runs: u64, self_busy: u64) {
+        if !path_shards::add(self, path, runs, self_busy, 0) {
+            self.add_counts(path, runs, self_busy, 0);
         }
     }
 
     /// An outermost run was parked `nanos` with `path` the deepest timed
     /// path pending.
-    pub(crate) fn add_parked(&self, path: u32, nanos: u64) {
-        if let Some(c) = self.counters(path) {
-            c.parked.fetch_add(nanos, Relaxed);
+    pub(crate) fn add_parked(self: &Arc<Self>, path: u32, nanos: u64) {
+        if !path_shards::add(self, path, 0, 0, nanos) {
+            self.add_counts(path, 0, 0, nanos);
         }
+    }
+
+    /// Adds to the table's own counters: what a shard hands over.
+    pub(crate) fn add_counts(&self, path: u32, runs: u64, self_busy: u64, parked: u64) {
+        if let Some(c) = self.counters(path) {
+            for (counter, by) in [(&c.runs, runs), (&c.self_busy, self_busy), (&c.parked, parked)] {
+                if by > 0 {
+                    counter.fetch_add(by, Relaxed);
+                }
+            }
+        }
+    }
+
+    /// Runs `f` holding the lock readers hold.
+    pub(crate) fn with_names_locked(&self, f: impl FnOnce()) {
+        let _names = crate::poison::lock(&self.names);
+        f();
     }
 
     /// The last name of path `id`, if it has one.
@@ -158,13 +174,28 @@ impl Paths {
     /// Every path with something counted, `(other)` last.
     pub(crate) fn read(&self) -> Vec<PathLine> {
         let names = crate::poison::lock(&self.names);
+        // The table's own counts and those still in threads' shards,
+        // under the lock a shard takes to hand its counts over.
+        let mut sums = vec![[0_u64; 3]; names.nodes.len() + 2];
+        for (id, sum) in sums.iter_mut().enumerate() {
+            if let Some(c) = self.counters(id as u32) {
+                *sum = [c.runs.load(Relaxed), c.self_busy.load(Relaxed), c.parked.load(Relaxed)];
+            }
+        }
+        path_shards::each(self.uid, |path, runs, self_busy, parked| {
+            if let Some(sum) = sums.get_mut(path as usize) {
+                sum[0] = sum[0].wrapping_add(runs);
+                sum[1] = sum[1].wrapping_add(self_busy);
+                sum[2] = sum[2].wrapping_add(parked);
+            }
+        });
         let line = |id: usize, names_of: Vec<Arc<str>>| {
-            let c = self.counters(id as u32)?;
+            let [runs, self_busy, parked] = sums[id];
             let line = PathLine {
                 names: names_of,
-                runs: c.runs.load(Relaxed),
-                self_busy: c.self_busy.load(Relaxed),
-                parked: c.parked.load(Relaxed),
+                runs,
+                self_busy,
+                parked,
             };
             (line.runs > 0 || line.self_busy > 0 || line.parked > 0).then_some(line)
         };
@@ -193,7 +224,12 @@ impl Paths {
         // Its node, its entry in the index (key, value, a control byte, and
         // the load factor's slack), and its name's `Arc`.
         let per_node = std::mem::size_of::<(u32, Arc<str>)>() * 2 + 16 + 16;
-        counters + names.nodes.iter().map(|(_, n)| per_node + n.len()).sum::<usize>()
+        counters
+            + names
+                .nodes
+                .iter()
+                .map(|(_, n)| per_node + n.len())
+                .sum::<usize>()
     }
 }
 
@@ -233,7 +269,7 @@ thread_local! {
 /// run's, always), else from this thread's cache when it was seen before.
 #[inline]
 pub(crate) fn resolve(paths: &Paths, parent: u32, timer: &TimerCore) -> u32 {
-    let own = std::ptr::eq(paths, &timer.settings.paths);
+    let own = std::ptr::eq(paths, &*timer.settings.paths);
     if own {
         let cached = timer.path_cache.load(Relaxed);
         if cached != 0 && (cached >> 32) as u32 == parent {
@@ -242,7 +278,9 @@ pub(crate) fn resolve(paths: &Paths, parent: u32, timer: &TimerCore) -> u32 {
     }
     let path = resolve_here(paths, parent, timer);
     if own {
-        timer.path_cache.store(u64::from(parent) << 32 | u64::from(path), Relaxed);
+        timer
+            .path_cache
+            .store(u64::from(parent) << 32 | u64::from(path), Relaxed);
     }
     path
 }

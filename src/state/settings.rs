@@ -39,7 +39,7 @@ pub(crate) struct Settings {
     /// Where kept runs' trace ids come from, if anywhere.
     pub(crate) trace_ids: Option<crate::state::slowest::TraceIds>,
     /// The nesting paths of runs in this registry.
-    pub(crate) paths: crate::state::paths::Paths,
+    pub(crate) paths: Arc<crate::state::paths::Paths>,
     /// When the registry was made, and the process's CPU time then: the
     /// start of the process line's window.
     pub(crate) created: std::time::Instant,

@@ -13,6 +13,12 @@ use crate::read::SlowRun;
 #[derive(Clone)]
 pub(crate) struct TraceIds(pub(crate) Arc<dyn Fn() -> Option<String> + Send + Sync>);
 
+// A registry stays unwind-safe with a source: the source is only ever
+// called (before any lock is taken, see `slow_run`), so a panic in it
+// leaves nothing of ours half-changed.
+impl std::panic::UnwindSafe for TraceIds {}
+impl std::panic::RefUnwindSafe for TraceIds {}
+
 impl std::fmt::Debug for TraceIds {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str("TraceIds(..)")
@@ -76,7 +82,10 @@ impl Slowest {
         } else {
             kept.runs.last().map_or(0, |r| r.wall.saturating_add(1))
         };
-        let interval = kept.interval.as_ref().map_or(0, |r| r.wall.saturating_add(1));
+        let interval = kept
+            .interval
+            .as_ref()
+            .map_or(0, |r| r.wall.saturating_add(1));
         nth.min(interval)
     }
 
