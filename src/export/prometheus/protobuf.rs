@@ -279,9 +279,11 @@ mod tests {
             .collect()
     }
 
-    /// The `Histogram.exemplars` of the first metric of family `name`, as
-    /// (labels, value, seconds, nanos).
-    fn exemplars_of(body: &[u8], name: &str) -> Vec<(Vec<(String, String)>, f64, u64, u64)> {
+    /// An exemplar read back: (labels, value, timestamp's seconds, nanos).
+    type ReadBack = (Vec<(String, String)>, f64, u64, u64);
+
+    /// The `Histogram.exemplars` of the first metric of family `name`.
+    fn exemplars_of(body: &[u8], name: &str) -> Vec<ReadBack> {
         let mut stream = body;
         while !stream.is_empty() {
             let len = varint(&mut stream) as usize;
