@@ -8,9 +8,12 @@
 //! does). Prints the ticker's lateness (p50, p99, max), scrapes per second,
 //! render time per scrape and bytes per timer. With `render`: each
 //! rendering alone on a fixed registry, and what one `perf-timer top`
-//! read costs through the route.
+//! read costs through the route. With `exemplars`: the OpenMetrics and
+//! protobuf renderings of 1,000 timers whose 5 kept runs each have a trace
+//! id, beside the same timers whose kept runs have none.
 //!
 //!   cargo bench -p perf-timer-benches --bench scrape              # both, 5 s each
+//!   cargo bench -p perf-timer-benches --bench scrape -- exemplars
 //!   cargo bench -p perf-timer-benches --bench scrape -- --seconds 10
 
 use std::net::SocketAddr;
@@ -51,6 +54,100 @@ fn main() {
     if only.is_none_or(|o| "render".contains(o.as_str())) {
         render_alone(1_000);
         render_alone(30);
+    }
+    if only.is_none_or(|o| "exemplars".contains(o.as_str())) {
+        render_exemplars();
+    }
+}
+
+/// A registry of 1,000 timers on a mock clock, each with 1,000 recorded
+/// runs (log-uniform from 1 µs to 10 ms, as [`render_alone`]'s) and 5
+/// timed ones it keeps as its slowest (10 to 50 ms, busy a tenth of it),
+/// each given a trace id if `traced`.
+fn kept_runs_registry(traced: bool) -> Registry {
+    use std::future::Future as _;
+    use std::task::{Context, Poll, Waker};
+
+    let (clock, mock) = perf_timer::Clock::mock();
+    let mut builder = Registry::builder().clock(clock).max_timers(TIMERS + 1);
+    if traced {
+        builder = builder.trace_ids(|| Some("4bf92f3577b34da6a3ce929d0e0e4736".to_owned()));
+    }
+    let registry = builder.build().unwrap();
+    let mut state = 0x2545_f491_4f6c_dd1d_u64;
+    for i in 0..TIMERS {
+        let timer = registry.timer(&format!("GET /route/{i:04}"));
+        for _ in 0..1_000 {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            let u = (state >> 11) as f64 / (1_u64 << 53) as f64;
+            timer.record(Duration::from_nanos((1e3 * 1e4_f64.powf(u)) as u64));
+        }
+        for k in 1..=5_u64 {
+            let wall = Duration::from_millis(10 * k);
+            // Busy a tenth of the wall time, in two polls around a gap.
+            let mut polls = 0;
+            let mut run = std::pin::pin!(timer.time(std::future::poll_fn(|_| {
+                mock.advance(wall / 20);
+                polls += 1;
+                if polls == 2 {
+                    Poll::Ready(())
+                } else {
+                    Poll::Pending
+                }
+            })));
+            let mut cx = Context::from_waker(Waker::noop());
+            while run.as_mut().poll(&mut cx).is_pending() {
+                mock.advance(wall - wall / 10);
+            }
+        }
+    }
+    registry
+}
+
+/// The OpenMetrics and native protobuf renderings of 1,000 timers with
+/// exemplars (every kept run has a trace id) and without (none has), the
+/// median of 21 each, taken in turns, and their ratio.
+fn render_exemplars() {
+    let with = kept_runs_registry(true).snapshot();
+    let without = kept_runs_registry(false).snapshot();
+    let kept = |s: &perf_timer::Snapshot| s.iter().map(|t| t.slowest().len()).sum::<usize>();
+    assert_eq!((kept(&with), kept(&without)), (5 * TIMERS, 5 * TIMERS));
+    println!("exemplars: 1,000 timers x 1,000 runs, 5 kept runs each");
+    let formats = [
+        (
+            "OpenMetrics",
+            Prometheus::new("app").histograms().open_metrics(),
+        ),
+        (
+            "native protobuf",
+            Prometheus::new("app")
+                .native()
+                .negotiate(Some(ACCEPT_PROTOBUF)),
+        ),
+    ];
+    for (name, format) in formats {
+        // Interleaved, so that a busy moment of the machine falls on both.
+        let (mut times_without, mut times_with) = (Vec::new(), Vec::new());
+        let (mut bytes_without, mut bytes_with) = (0, 0);
+        for _ in 0..21 {
+            let started = Instant::now();
+            bytes_without = format.encode(&without).len();
+            times_without.push(started.elapsed());
+            let started = Instant::now();
+            bytes_with = format.encode(&with).len();
+            times_with.push(started.elapsed());
+        }
+        times_without.sort_unstable();
+        times_with.sort_unstable();
+        let (time_without, time_with) = (times_without[10], times_with[10]);
+        println!(
+            "  {name:<16} without {time_without:>8.2?} ({} B per timer), with {time_with:>8.2?} ({} B per timer): x{:.3}",
+            bytes_without / TIMERS,
+            bytes_with / TIMERS,
+            time_with.as_secs_f64() / time_without.as_secs_f64()
+        );
     }
 }
 

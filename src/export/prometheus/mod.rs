@@ -7,6 +7,8 @@
 //!   [`BucketsError`];
 //! * `format.rs`: the encodings, their media types, and content
 //!   negotiation over them;
+//! * `exemplars.rs`: which kept runs' trace ids go on which histogram
+//!   buckets;
 //! * `families.rs`: what both writers write, in order, from the figure
 //!   table;
 //! * `text.rs`: the text writer (families, summaries, classic histograms
@@ -24,6 +26,7 @@ use crate::read::Snapshot;
 use crate::read::Stats; // for the docs' links
 use format::Encoding;
 
+mod exemplars;
 mod families;
 mod format;
 mod protobuf;
@@ -223,6 +226,42 @@ impl Prometheus {
     /// let format = perf_timer::export::Prometheus::new("app").open_metrics();
     /// assert!(format.render(&perf_timer::Registry::new().snapshot()).ends_with("# EOF\n"));
     /// ```
+    ///
+    /// **Exemplars.** With histograms, and a registry that has
+    /// [trace ids](crate::RegistryBuilder::trace_ids), the buckets of busy
+    /// and wall time carry exemplars: the trace id of a kept run
+    /// ([`Stats::slowest`]) whose busy (or wall) time fell in the bucket,
+    /// that time in seconds, and when the run ended, in Unix seconds:
+    /// `…_bucket{timer="x",le="0.05"} 7 # {trace_id="4bf9…"} 0.0412 1733140000.123`.
+    /// At most one per bucket: of the kept runs with a trace id in its
+    /// range (previous bound, bound], the one with the longest time; so
+    /// only the buckets the slowest runs fell in have one. A trace id
+    /// longer than OpenMetrics' 128 characters for the label set is left
+    /// out. They are read at scrape time from the runs already kept,
+    /// nothing more on the poll path. Prometheus keeps them with
+    /// `--enable-feature=exemplar-storage` (and `/api/v1/query_exemplars`
+    /// returns them). Prometheus' text format 0.0.4 has no exemplars; in
+    /// [protobuf](Prometheus::protobuf), each native histogram carries
+    /// every kept run with a trace id (`Histogram.exemplars`).
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use perf_timer::export::Prometheus;
+    ///
+    /// let registry = perf_timer::Registry::builder()
+    ///     .trace_ids(|| Some("4bf92f3577b34da6a3ce929d0e0e4736".to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// registry.timer("GET /users").time(async {}).await;
+    /// let text = Prometheus::new("app").histograms().open_metrics().render(&registry.snapshot());
+    /// let bucket = text.lines().find(|l| l.contains(" # {")).unwrap();
+    /// assert!(bucket.starts_with("app_busy_seconds_bucket{timer=\"GET /users\",le="));
+    /// assert!(bucket.contains(" 1 # {trace_id=\"4bf92f3577b34da6a3ce929d0e0e4736\"} "));
+    /// // Prometheus' text format has none.
+    /// assert!(!Prometheus::new("app").histograms().render(&registry.snapshot()).contains("trace_id"));
+    /// # }
+    /// ```
     pub fn open_metrics(mut self) -> Self {
         self.encoding = Encoding::OpenMetrics;
         self
@@ -247,6 +286,8 @@ impl Prometheus {
     /// (say 1 µs) the durations below it, told apart no finer, zeros
     /// included, go to the native bucket of the highest of them (511 ns),
     /// where the report's quantiles place them, never to the zero bucket.
+    /// Kept runs with a trace id go with them as exemplars
+    /// (`Histogram.exemplars`; see [`open_metrics`](Prometheus::open_metrics)).
     ///
     /// ```
     /// use perf_timer::export::Prometheus;

@@ -5,6 +5,7 @@
 
 use std::fmt::{self, Write};
 
+use super::exemplars::{self, Exemplar, Measure};
 use super::families::{secs, Kind, COMMON};
 use super::format::Encoding;
 use super::{Prometheus, Shape};
@@ -22,6 +23,9 @@ struct Line<'a> {
     bounds: &'a [Bound],
     /// The bounds' nanoseconds.
     nanos: &'a [u64],
+    /// Whether histogram buckets carry exemplars (OpenMetrics only: they
+    /// are not in the grammar of Prometheus' text format 0.0.4).
+    exemplars: bool,
 }
 
 /// A histogram bucket's upper bound, and its `le` label.
@@ -45,10 +49,10 @@ pub(super) fn write(format: &Prometheus, out: &mut dyn Write, snapshot: &Snapsho
         ],
         Some(_) => [
             (figure(Id::Busy), Kind::Histogram, |s, o, l| {
-                histogram(s.busy(), o, l)
+                histogram(s, Measure::Busy, o, l)
             }),
             (figure(Id::Wall), Kind::Histogram, |s, o, l| {
-                histogram(s.wall(), o, l)
+                histogram(s, Measure::Wall, o, l)
             }),
         ],
     };
@@ -76,6 +80,7 @@ pub(super) fn write(format: &Prometheus, out: &mut dyn Write, snapshot: &Snapsho
                     quantiles: snapshot.quantiles(),
                     bounds: bounds.unwrap_or_default(),
                     nanos: &nanos,
+                    exemplars: open_metrics,
                 };
                 metric(stats, out, &line)?;
             }
@@ -209,17 +214,28 @@ fn summary(stats: &Stats, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {}", stats.count())
 }
 
-/// Cumulative buckets, `_sum` and `_count` of one distribution.
-fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
+/// Cumulative buckets, `_sum` and `_count` of a timer's busy or wall
+/// time; in OpenMetrics, with the exemplars of its kept runs.
+fn histogram(stats: &Stats, measure: Measure, out: &mut dyn Write, line: &Line<'_>) -> fmt::Result {
+    let distribution: &Distribution = match measure {
+        Measure::Busy => stats.busy(),
+        Measure::Wall => stats.wall(),
+    };
     let (name, timer) = (line.name, line.timer);
     let counts = distribution.cumulative_counts(line.nanos);
     let count = distribution.count();
     let infinity = std::iter::once(("+Inf", count));
     let buckets = line.bounds.iter().map(|b| b.label.as_str()).zip(counts);
+    let exemplars = if line.exemplars {
+        exemplars::per_bucket(stats.slowest(), measure, line.nanos)
+    } else {
+        Vec::new()
+    };
+    let mut exemplars = exemplars.iter().peekable();
     // Pieces and `itoa`'s digits: `write!` per line spends more on its
     // argument machinery than on the text, 30 lines a timer.
     let mut digits = itoa::Buffer::new();
-    for (le, count) in buckets.chain(infinity) {
+    for (i, (le, count)) in buckets.chain(infinity).enumerate() {
         out.write_str(name)?;
         out.write_str("_bucket{timer=\"")?;
         out.write_str(timer)?;
@@ -227,6 +243,9 @@ fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) 
         out.write_str(le)?;
         out.write_str("\"} ")?;
         out.write_str(digits.format(count))?;
+        if let Some((_, exemplar)) = exemplars.next_if(|(bucket, _)| *bucket == i) {
+            write_exemplar(out, exemplar)?;
+        }
         out.write_char('\n')?;
     }
     writeln!(
@@ -235,6 +254,21 @@ fn histogram(distribution: &Distribution, out: &mut dyn Write, line: &Line<'_>) 
         Float(secs(distribution.total()))
     )?;
     writeln!(out, "{name}_count{{timer=\"{timer}\"}} {count}")
+}
+
+/// An OpenMetrics exemplar after a bucket's count:
+/// ` # {trace_id="…"} value timestamp`, the timestamp in Unix seconds to
+/// the millisecond (Prometheus keeps milliseconds).
+fn write_exemplar(out: &mut dyn Write, exemplar: &Exemplar<'_>) -> fmt::Result {
+    out.write_str(" # {")?;
+    out.write_str(exemplars::LABEL)?;
+    out.write_str("=\"")?;
+    write_label_value(out, exemplar.trace_id)?;
+    write!(out, "\"}} {}", Float(exemplar.seconds()))?;
+    match exemplar.timestamp {
+        Some(t) => write!(out, " {}.{:03}", t.as_secs(), t.subsec_millis()),
+        None => Ok(()),
+    }
 }
 
 /// One sample line, with `label` after the timer's if any.
@@ -275,15 +309,23 @@ impl fmt::Display for Float {
 /// A label value: backslash, double quote and line feed escaped.
 fn label_value(raw: &str) -> String {
     let mut value = String::with_capacity(raw.len());
-    for c in raw.chars() {
-        match c {
-            '\\' => value.push_str("\\\\"),
-            '"' => value.push_str("\\\""),
-            '\n' => value.push_str("\\n"),
-            c => value.push(c),
-        }
-    }
+    write_label_value(&mut value, raw).expect("writing to a String cannot fail");
     value
+}
+
+/// Writes `raw` as a label value, escaped as [`label_value`] does.
+fn write_label_value(out: &mut dyn Write, raw: &str) -> fmt::Result {
+    let mut rest = raw;
+    while let Some(at) = rest.find(['\\', '"', '\n']) {
+        out.write_str(&rest[..at])?;
+        out.write_str(match rest.as_bytes()[at] {
+            b'\\' => "\\\\",
+            b'"' => "\\\"",
+            _ => "\\n",
+        })?;
+        rest = &rest[at + 1..];
+    }
+    out.write_str(rest)
 }
 
 #[cfg(test)]
@@ -335,5 +377,148 @@ mod tests {
     #[test]
     fn label_values_escape_what_the_format_reserves() {
         assert_eq!(label_value("a\"b\\c\nd"), "a\\\"b\\\\c\\nd");
+    }
+
+    use crate::export::prometheus::exemplars::tests::{run, snapshot};
+
+    const ID: &str = "4bf92f3577b34da6a3ce929d0e0e4736";
+
+    /// Each exemplar line of `text` as (family, le, trace id, value,
+    /// timestamp), checking that its value lies in its bucket's range
+    /// (the previous bucket's `le`, its `le`].
+    fn exemplar_lines(text: &str) -> Vec<(String, String, String, f64, String)> {
+        let mut found = Vec::new();
+        let mut previous_le = 0.0;
+        for line in text.lines() {
+            let le = line
+                .split_once("le=\"")
+                .map(|(_, rest)| rest.split('"').next().unwrap().to_owned());
+            let Some((_, exemplar)) = line.split_once(" # {") else {
+                previous_le = le.map_or(0.0, |le| le.parse().unwrap_or(0.0));
+                continue;
+            };
+            let le = le.expect("exemplars only on buckets");
+            let family = line.split("_bucket{").next().unwrap().to_owned();
+            let (labels, rest) = exemplar.split_once("} ").unwrap();
+            let id = labels
+                .strip_prefix("trace_id=\"")
+                .unwrap()
+                .strip_suffix('"');
+            let (value, timestamp) = rest.split_once(' ').unwrap();
+            let value: f64 = value.parse().unwrap();
+            let upper: f64 = if le == "+Inf" {
+                f64::INFINITY
+            } else {
+                le.parse().unwrap()
+            };
+            assert!(previous_le < value && value <= upper, "{line}");
+            found.push((
+                family,
+                le.clone(),
+                id.unwrap().to_owned(),
+                value,
+                timestamp.to_owned(),
+            ));
+            previous_le = upper;
+        }
+        found
+    }
+
+    #[test]
+    fn open_metrics_buckets_carry_the_kept_runs_trace_ids() {
+        let snapshot = snapshot(vec![
+            run(3_000_000, 40_000_000, 1_733_140_000_123, Some(ID)), // busy 3 ms, wall 40 ms
+            run(4_000_000, 30_000_000, 1_733_140_001_000, Some("b")), // busy 4 ms, wall 30 ms
+            run(200_000, 35_000_000, 1_733_140_002_000, None),
+            run(1_000, 1_000, 1_733_140_003_000, Some("c")), // 1 µs: the first bucket
+        ]);
+        let text = Prometheus::new("app")
+            .histograms()
+            .open_metrics()
+            .render(&snapshot);
+        // Busy: 3 ms and 4 ms share (2.5 ms, 5 ms]: the longer one's.
+        assert!(text.contains(
+            "app_busy_seconds_bucket{timer=\"t\",le=\"0.005\"} 4 # {trace_id=\"b\"} 0.004 1733140001.000\n"
+        ));
+        // Wall: 40 ms and 30 ms share (25 ms, 50 ms]; 35 ms has no trace id.
+        let wall = format!(
+            "app_wall_seconds_bucket{{timer=\"t\",le=\"0.05\"}} 4 # {{trace_id=\"{ID}\"}} 0.04 1733140000.123\n"
+        );
+        assert!(text.contains(&wall), "{text}");
+        let found = exemplar_lines(&text);
+        let at: Vec<_> = found
+            .iter()
+            .map(|(f, le, id, ..)| (f.as_str(), le.as_str(), id.as_str()))
+            .collect();
+        assert_eq!(
+            at,
+            [
+                ("app_busy_seconds", "0.000001", "c"),
+                ("app_busy_seconds", "0.005", "b"),
+                ("app_wall_seconds", "0.000001", "c"),
+                ("app_wall_seconds", "0.05", ID),
+            ]
+        );
+        // Only buckets: no exemplar on _sum, _count or any other family.
+        assert!(text
+            .lines()
+            .filter(|l| l.contains(" # {"))
+            .all(|l| l.contains("_bucket{")));
+    }
+
+    #[test]
+    fn prometheus_text_and_summaries_carry_no_exemplars() {
+        let snapshot = snapshot(vec![run(
+            3_000_000,
+            40_000_000,
+            1_733_140_000_123,
+            Some(ID),
+        )]);
+        for format in [
+            Prometheus::new("app").histograms(),
+            Prometheus::new("app").native(),
+            Prometheus::new("app").protobuf(), // renders text 0.0.4
+            Prometheus::new("app").open_metrics(), // summaries
+        ] {
+            let text = format.render(&snapshot);
+            assert!(!text.contains(" # {") && !text.contains(ID), "{text}");
+        }
+        // The same snapshot in OpenMetrics histograms does carry them.
+        let open_metrics = Prometheus::new("app")
+            .native()
+            .open_metrics()
+            .render(&snapshot);
+        assert_eq!(exemplar_lines(&open_metrics).len(), 2);
+    }
+
+    #[test]
+    fn runs_without_trace_ids_give_no_exemplars() {
+        let snapshot = snapshot(vec![
+            run(3_000_000, 40_000_000, 1_733_140_000_000, None),
+            run(2_000_000, 20_000_000, 1_733_140_000_000, None),
+        ]);
+        let text = Prometheus::new("app")
+            .histograms()
+            .open_metrics()
+            .render(&snapshot);
+        assert!(!text.contains(" # {"), "{text}");
+        // The same text as with no run kept at all.
+        let none = snapshot.iter().map(|s| s.clone().with_slowest(Vec::new()));
+        let none = Snapshot::new(none.collect(), snapshot.quantiles().into(), false);
+        let format = Prometheus::new("app").histograms().open_metrics();
+        assert_eq!(text, format.render(&none));
+    }
+
+    #[test]
+    fn trace_ids_are_escaped_as_label_values() {
+        let snapshot = snapshot(vec![run(3_000, 3_000, 1_000, Some("a\"b\\c\nd"))]);
+        let text = Prometheus::new("app")
+            .histograms()
+            .open_metrics()
+            .render(&snapshot);
+        assert!(
+            text.contains(" # {trace_id=\"a\\\"b\\\\c\\nd\"} 0.000003 1.000\n"),
+            "{text}"
+        );
     }
 }
