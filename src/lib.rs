@@ -140,7 +140,8 @@
 // The layers, lowest first, as the folders are; a module imports and
 // calls only from its own layer and those below it, by module path (never
 // through the names re-exported here):
-// 1. `clock`, `defaults`, `error`, `poison`, `classify`, `figures`: time
+// 1. `alloc`, `clock`, `defaults`, `error`, `poison`, `classify`,
+//    `figures`: the counting allocator and its per-thread counters, time
 //    sources, the defaults every reader and writer agrees on, errors, the
 //    lock helper, outcome policies, the table of exported figures.
 // 2. `record/`: the hot path's storage (stripes, buckets, totals); knows
@@ -164,6 +165,7 @@
 //    (Prometheus, hgrm, interval logs, serde; saved runs as JSON lines).
 // 9. `exit`, `integrations/`: the exit report (which may save a run), and
 //    the tower layer, the tracing layer and tokio's task hooks.
+mod alloc;
 mod classify;
 mod clock;
 mod defaults;
@@ -215,6 +217,7 @@ struct ReadmeDoctests;
 /// ```
 pub use hdrhistogram;
 
+pub use alloc::counting::CountingAllocator;
 pub use classify::{Classify, ErrOutput, NoErrors};
 pub use clock::{Clock, MockClock};
 pub use error::{ConfigError, GlobalError};
@@ -300,7 +303,7 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 pub use perf_timer_macros::timed;
 pub use poll::frame::task_perf_counter;
 pub use read::{
-    Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
+    Allocations, ByteDistribution, Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
 };
 pub use registry::builder::RegistryBuilder;
 pub use registry::interval::{Interval, Intervals};

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::alloc::thread::{self as allocations, Mark};
 use crate::clock::ticks_between;
 use crate::poll::frame;
 use crate::record::End;
-use crate::record::RunSample;
+use crate::record::{AllocationSample, RunSample};
 use crate::state::timer::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
@@ -33,6 +34,9 @@ pub struct TimerGuard<'a> {
     /// The timed poll the section began in, if any: its time is nested
     /// time of that poll's run.
     poll: Option<u64>,
+    /// The thread's allocation counters at its start, with a counting
+    /// allocator installed.
+    allocations: Option<Mark>,
 }
 
 impl<'a> TimerGuard<'a> {
@@ -44,6 +48,7 @@ impl<'a> TimerGuard<'a> {
             enabled,
             began_unwinding: std::thread::panicking(),
             poll: frame::current_poll(),
+            allocations: if enabled { allocations::enter() } else { None },
         }
     }
 
@@ -90,13 +95,34 @@ impl<'a> TimerGuard<'a> {
         }
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
-        self.timer
-            .core()
-            .record_run(RunSample::single(nanos), is_error);
+        let run = RunSample {
+            allocations: self.allocated(),
+            ..RunSample::single(nanos)
+        };
+        self.timer.core().record_run(run, is_error);
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos);
         }
         Duration::from_nanos(nanos)
+    }
+}
+
+impl TimerGuard<'_> {
+    /// What the section allocated, if counted: not when it ended on
+    /// another thread, or in another timed poll than it began in (held
+    /// across an `.await`, other tasks' allocations would count).
+    fn allocated(&self) -> Option<AllocationSample> {
+        let mark = self.allocations?;
+        if self.poll.is_some() && frame::current_poll() != self.poll {
+            return None;
+        }
+        let scoped = allocations::leave(mark)?;
+        Some(AllocationSample {
+            count: scoped.all.count,
+            bytes: scoped.all.bytes,
+            nested_count: scoped.nested.count,
+            nested_bytes: scoped.nested.bytes,
+        })
     }
 }
 

@@ -5,13 +5,16 @@
 
 use std::time::Duration;
 
+use crate::alloc::thread::{self as allocations, Mark};
 use crate::clock::{ticks_between, Clock};
+use crate::poll::allocations::RunAllocations;
 use crate::poll::frame::{self, Entered};
 use crate::poll::wake_marks;
 use crate::record::End;
 use crate::state::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
 
-/// Busy time, wall time, polls and outcome of one run: 40 bytes.
+/// Busy time, wall time, polls, allocations and outcome of one run: 64
+/// bytes.
 #[derive(Debug)]
 pub(crate) struct Run {
     /// Sum of poll times so far, in clock ticks.
@@ -35,6 +38,8 @@ pub(crate) struct Run {
     /// units of 2^[`FLUSH_SHIFT`] ticks, compared wrapping. One compare per
     /// poll, a flush at most every [`FLUSH_EVERY`](crate::state::timer::FLUSH_EVERY) of wall time.
     next_flush: u32,
+    /// What its polls allocated, with a counting allocator installed.
+    allocations: RunAllocations,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -53,6 +58,9 @@ enum State {
     Panicked = 4,
     /// Returned `Ready` and was recorded.
     Done = 5,
+    /// Dropped before `Ready`, its future being dropped: what that
+    /// allocates counts for it.
+    Cancelling = 6,
 }
 
 /// How the poll about to start is timed.
@@ -82,6 +90,7 @@ impl Run {
             next_flush: 0,
             polls_state: 0,
             longest_poll: 0,
+            allocations: RunAllocations::new(),
         }
     }
 
@@ -146,7 +155,8 @@ impl Run {
             2 => State::Sampled,
             3 => State::Untimed,
             4 => State::Panicked,
-            _ => State::Done,
+            5 => State::Done,
+            _ => State::Cancelling,
         }
     }
 
@@ -215,7 +225,7 @@ impl Run {
                     Begin::Untimed
                 }
             }
-            State::Untimed | State::Panicked | State::Done => Begin::Untimed,
+            State::Untimed | State::Panicked | State::Done | State::Cancelling => Begin::Untimed,
         }
     }
 
@@ -265,6 +275,7 @@ impl Run {
             polls: u64::from(self.polls()),
             longest_poll: u64::from(self.longest_poll),
             nested_nanos: self.nested,
+            allocations: self.allocations.sample(),
         };
         core.record_ticks(ticks, is_error);
     }
@@ -283,13 +294,38 @@ impl Run {
     #[cold]
     #[inline(never)]
     fn end_unfinished(&mut self, core: &TimerCore) {
-        let end = match self.state() {
-            State::Running | State::Sampled => End::Cancelled,
-            State::Panicked => End::Panicked,
+        let (end, allocated) = match self.state() {
+            State::Running | State::Sampled => (End::Cancelled, self.allocations.so_far()),
+            State::Cancelling => (End::Cancelled, self.allocations.end_drop()),
+            State::Panicked => (End::Panicked, self.allocations.so_far()),
             State::Idle | State::Untimed | State::Done => return,
         };
         self.leave(State::Done);
         self.end_without_sample(core, end);
+        if allocations::installed() {
+            core.abandoned_allocations(allocated);
+        }
+    }
+
+    /// The future of this run is about to be dropped, the run with it
+    /// (at [`end`](Run::end)): if it did not finish, what the drop
+    /// allocates counts for it. Nothing without a counting allocator.
+    #[inline(always)]
+    pub(crate) fn dropping(&mut self) {
+        let state = self.polls_state >> STATE_SHIFT;
+        if (state == State::Running as u32 || state == State::Sampled as u32)
+            && allocations::installed()
+        {
+            self.begin_cancelling();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn begin_cancelling(&mut self) {
+        if self.allocations.begin_drop() {
+            self.leave(State::Cancelling);
+        }
     }
 
     /// A stream yielded an item (recorded by `complete`, or untimed): the
@@ -375,6 +411,9 @@ pub(crate) struct PollScope<'a> {
     /// When this poll is sampled for blocking, the other clock's reading at
     /// its start (the thread's CPU time, or with the CPU clock, wall time).
     other_start: Option<u64>,
+    /// The thread's allocation counters at its start, with a counting
+    /// allocator installed.
+    allocations: Option<Mark>,
     returned: bool,
 }
 
@@ -389,6 +428,7 @@ impl<'a> PollScope<'a> {
         let entered = frame::enter(core.clock(), core, run.busy, start);
         PollScope {
             other_start: core.sample_other(),
+            allocations: allocations::enter(),
             run,
             core,
             start,
@@ -414,6 +454,9 @@ impl<'a> PollScope<'a> {
         }
         if poll > u64::from(run.longest_poll) {
             run.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
+        }
+        if let Some(mark) = self.allocations {
+            run.allocations.add_poll(mark);
         }
         let end = clock.wall_at(end);
         // One branch for everything rare: a slow poll, a poll sampled for

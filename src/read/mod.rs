@@ -1,5 +1,6 @@
 //! The read side (cold path): stats, snapshots and the report.
 
+mod allocations;
 mod counts;
 mod distribution;
 mod format;
@@ -10,6 +11,7 @@ mod report;
 mod snapshot;
 mod stats;
 
+pub use allocations::{Allocations, ByteDistribution};
 pub use distribution::Distribution;
 pub use format::ReportDuration;
 pub use group::Grouped;

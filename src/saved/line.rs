@@ -476,6 +476,7 @@ impl ParsedTimer<'_> {
             wall: self.wall.buckets,
             scheduled,
             scheduled_nanos,
+            ..Reading::default()
         };
         Stats::from_reading(&self.name, reading, layout, quantiles)
     }

@@ -12,7 +12,7 @@ use super::settings::Settings;
 use super::slow;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::read::Stats;
-use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
+use crate::record::{AllocationSample, Delays, End, Event, Flushed, Recorder, RunSample};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
 ///
@@ -192,6 +192,7 @@ pub(crate) struct RunTicks {
     pub(crate) polls: u64,
     pub(crate) longest_poll: u64,
     pub(crate) nested_nanos: u64,
+    pub(crate) allocations: Option<AllocationSample>,
 }
 
 /// Everything one timer records into.
@@ -352,6 +353,10 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn slow_poll(&self, poll_ticks: u64) {
+        crate::alloc::thread::unseen(|| self.slow_poll_unseen(poll_ticks))
+    }
+
+    fn slow_poll_unseen(&self, poll_ticks: u64) {
         // Exact, unlike a run's longest poll (32 bits of ticks, which
         // saturate after about a second).
         let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
@@ -390,6 +395,7 @@ impl TimerCore {
                 longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
                 nested: ticks.nested_nanos.min(busy),
                 flushed: self.flushed(ticks.flushed, ticks.in_flight),
+                allocations: ticks.allocations,
             },
             is_error,
         );
@@ -398,8 +404,12 @@ impl TimerCore {
     /// Records a completed run.
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
-        self.forward.run(&self.name, &run, is_error);
-        self.recorder.record_run(run, is_error);
+        // What recording allocates (a stripe, a bucket, a forwarder's
+        // series) is this crate's, not the enclosing run's.
+        crate::alloc::thread::unseen(|| {
+            self.forward.run(&self.name, &run, is_error);
+            self.recorder.record_run(run, is_error);
+        })
     }
 
     /// What a run flushed while in flight: `ticks` of busy time, and
@@ -425,8 +435,10 @@ impl TimerCore {
         if busy == 0 && !first {
             return false;
         }
-        self.recorder.count(Event::Flush { busy, first });
-        self.forward.flushed(&self.name, busy, first);
+        crate::alloc::thread::unseen(|| {
+            self.recorder.count(Event::Flush { busy, first });
+            self.forward.flushed(&self.name, busy, first);
+        });
         true
     }
 
@@ -441,6 +453,10 @@ impl TimerCore {
     /// A run of `busy_ticks` ended without a sample, after flushing
     /// `flushed_ticks` (and counting in flight if `in_flight`).
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
+        crate::alloc::thread::unseen(|| self.end_run_unseen(end, busy_ticks, flushed_ticks, in_flight))
+    }
+
+    fn end_run_unseen(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
         let busy = self.clock.ticks_to_nanos(busy_ticks);
         let flushed = self.flushed(flushed_ticks, in_flight);
         self.forward.ended(
@@ -454,6 +470,19 @@ impl TimerCore {
             End::Panicked => Event::Panicked { busy, flushed },
             End::Untimed => Event::Untimed { busy, flushed },
         });
+    }
+
+    /// A run that ended without a sample allocated this much.
+    #[cold]
+    pub(crate) fn abandoned_allocations(&self, allocated: crate::alloc::thread::Allocated) {
+        if allocated.count > 0 || allocated.bytes > 0 {
+            crate::alloc::thread::unseen(|| {
+                self.recorder.count(Event::AbandonedAllocations {
+                    count: allocated.count,
+                    bytes: allocated.bytes,
+                })
+            });
+        }
     }
 
     pub(crate) fn reserved_bytes(&self) -> usize {
