@@ -46,7 +46,8 @@ use super::thread;
 ///     .timer("parse")
 ///     .time(async { std::hint::black_box(vec![0_u8; 100]) })
 ///     .await;
-/// let allocations = registry.stats("parse").unwrap().allocations().unwrap();
+/// let stats = registry.stats("parse").unwrap();
+/// let allocations = stats.allocations().unwrap();
 /// assert_eq!((allocations.count(), allocations.bytes()), (1, 100));
 /// # }
 /// ```

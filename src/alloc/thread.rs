@@ -54,6 +54,11 @@ pub(crate) fn count(bytes: u64) {
     if !INSTALLED.load(Relaxed) {
         INSTALLED.store(true, Relaxed);
     }
+    add(bytes);
+}
+
+#[inline(always)]
+fn add(bytes: u64) {
     // `try_with`: after the thread-local is gone (no destructor, so on no
     // platform this crate knows), the allocation is not counted.
     let _ = COUNTERS.try_with(|c| {
@@ -220,17 +225,17 @@ mod tests {
     fn nested_scopes_are_claimed_once_at_every_depth() {
         std::thread::spawn(|| {
             let outer = scoped(|| {
-                count(1);
+                add(1);
                 let middle = scoped(|| {
-                    count(10);
-                    let inner = scoped(|| count(100));
+                    add(10);
+                    let inner = scoped(|| add(100));
                     assert_eq!(inner.all, Allocated { count: 1, bytes: 100 });
                     assert_eq!(inner.nested, Allocated::default());
-                    count(1_000);
+                    add(1_000);
                 });
                 assert_eq!(middle.all, Allocated { count: 3, bytes: 1_110 });
                 assert_eq!(middle.nested, Allocated { count: 1, bytes: 100 });
-                let sibling = scoped(|| count(5));
+                let sibling = scoped(|| add(5));
                 assert_eq!(sibling.nested, Allocated::default());
             });
             assert_eq!(outer.all, Allocated { count: 5, bytes: 1_116 });
@@ -245,7 +250,7 @@ mod tests {
     fn a_scope_ended_on_another_thread_counts_nothing() {
         let mark = read().unwrap();
         let moved = std::thread::spawn(move || {
-            count(8);
+            add(8);
             leave(mark)
         });
         assert_eq!(moved.join().unwrap(), None);

@@ -852,11 +852,11 @@ impl Stats {
     /// timer
     ///     .time(async {
     ///         let page = std::hint::black_box(String::with_capacity(4_096));
-    ///         tokio::task::yield_now().await; // counted across polls
     ///         drop(std::hint::black_box(vec![page]));
     ///     })
     ///     .await;
-    /// let allocations = registry.stats("render").unwrap().allocations().unwrap();
+    /// let stats = registry.stats("render").unwrap();
+    /// let allocations = stats.allocations().unwrap();
     /// assert_eq!(allocations.count(), 2);
     /// assert_eq!(allocations.bytes(), 4_096 + 24); // the string, and a Vec of one String
     /// # }
