@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use perf_timer::{CountingAllocator, Registry, TimedExt as _};
+use perf_timer::{CountingAllocator, Registry, TimedExt as _, TimedStreamExt as _};
 
 #[global_allocator]
 static ALLOC: CountingAllocator<std::alloc::System> = CountingAllocator::new(std::alloc::System);
@@ -243,7 +243,6 @@ fn a_sync_section_counts_its_allocations_and_reallocations_count_their_growth() 
 
 #[test]
 fn a_timed_stream_item_counts_its_allocations() {
-    use perf_timer::TimedStreamExt as _;
     let timer = Registry::new().timer("items");
     let items = futures::stream::iter([3_usize, 30]).map_allocating();
     let mut items = Box::pin(timer.time_items(items));
@@ -298,4 +297,67 @@ fn the_global_allocator_is_seen_as_installed_in_an_async_fn() {
     });
     let stats = perf_timer::global().stats("allocations::global").unwrap();
     assert_eq!(stats.allocations().unwrap().bytes(), 9);
+}
+
+#[test]
+fn the_report_and_detail_show_allocations_per_run() {
+    let registry = Registry::new();
+    let timer = registry.timer("render");
+    for bytes in [40 * 1024, 50 * 1024] {
+        let _section = timer.start();
+        allocate(bytes);
+        allocate(0); // a zero-size Vec allocates nothing
+        allocate(1);
+    }
+    let line = registry.report().to_string();
+    assert!(
+        line.contains(", allocs 2/run, 45.0 KiB/run"),
+        "{line}"
+    );
+    let detail = timer.stats().detail().to_string();
+    assert!(
+        detail.contains("  allocs 2/run, 45.0 KiB/run, self 2/run, 45.0 KiB/run; bytes min 40.0 KiB"),
+        "{detail}"
+    );
+}
+
+#[test]
+fn every_allocation_figure_is_exported() {
+    use perf_timer::export::Prometheus;
+    let registry = Registry::new();
+    let timer = registry.timer("t");
+    {
+        let _section = timer.start();
+        allocate(100);
+    }
+    let text = Prometheus::new("ns").render(&registry.snapshot());
+    assert!(text.contains("ns_allocations_total{timer=\"t\"} 1\n"), "{text}");
+    assert!(text.contains("ns_allocated_bytes_total{timer=\"t\"} 100\n"), "{text}");
+    assert!(text.contains("# HELP ns_allocations_total "), "{text}");
+
+    // The `metrics` facade, forwarded run by run.
+    let recorder = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    let forwarding = Registry::builder().forward_to_metrics("p").build().unwrap();
+    metrics::with_local_recorder(&recorder, || {
+        let timer = forwarding.timer("t");
+        let _section = timer.start();
+        allocate(300);
+    });
+    let counters: Vec<(String, u64)> = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .filter_map(|(key, _, _, value)| match value {
+            metrics_util::debugging::DebugValue::Counter(n) => {
+                Some((key.key().name().to_owned(), n))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(counters.contains(&("p_allocations_total".to_owned(), 1)), "{counters:?}");
+    assert!(
+        counters.contains(&("p_allocated_bytes_total".to_owned(), 300)),
+        "{counters:?}"
+    );
 }
