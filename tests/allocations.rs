@@ -6,7 +6,7 @@ use std::hint::black_box;
 use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
-use perf_timer::{CountingAllocator, Registry, TimedExt as _, TimedStreamExt as _};
+use perf_timer::{CountingAllocator, Registry, TimedExt as _};
 
 #[global_allocator]
 static ALLOC: CountingAllocator<std::alloc::System> = CountingAllocator::new(std::alloc::System);
@@ -360,4 +360,21 @@ fn every_allocation_figure_is_exported() {
         counters.contains(&("p_allocated_bytes_total".to_owned(), 300)),
         "{counters:?}"
     );
+}
+
+#[test]
+fn json_has_the_allocations() {
+    let timer = Registry::new().timer("json");
+    for bytes in [10, 30] {
+        let _section = timer.start();
+        allocate(bytes);
+    }
+    let json = serde_json::to_value(timer.stats()).unwrap();
+    let a = &json["allocations"];
+    assert_eq!((a["runs"].as_u64(), a["count"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(a["bytes"], 40);
+    assert_eq!(a["bytes_per_run"], 20.0);
+    assert_eq!(a["self_bytes"], 40);
+    assert_eq!(a["distribution"]["max"], 30);
+    assert_eq!(a["distribution"]["quantiles"]["0.5"], 10);
 }
