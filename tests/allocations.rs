@@ -378,3 +378,50 @@ fn json_has_the_allocations() {
     assert_eq!(a["distribution"]["max"], 30);
     assert_eq!(a["distribution"]["quantiles"]["0.5"], 10);
 }
+
+#[test]
+fn saved_runs_keep_allocations_and_older_lines_still_read() {
+    use perf_timer::saved::SavedRun;
+    let registry = Registry::new();
+    let timer = registry.timer("saved");
+    for bytes in [10, 1_000, 100_000] {
+        let _section = timer.start();
+        allocate(bytes);
+        allocate(1);
+    }
+    registry.timer("empty"); // no runs: allocations of none
+    let line = SavedRun::capture(&registry).to_json_line();
+    let back = SavedRun::from_json_line(&line).unwrap();
+    let (a, b) = (
+        registry.stats("saved").unwrap(),
+        back.snapshot().get("saved").unwrap().clone(),
+    );
+    let (a, b) = (a.allocations().unwrap(), b.allocations().unwrap());
+    assert_eq!((b.runs(), b.count(), b.bytes()), (3, 6, 101_013));
+    assert_eq!((b.self_count(), b.self_bytes()), (a.self_count(), a.self_bytes()));
+    assert_eq!(b.distribution().histogram(), a.distribution().histogram());
+    assert_eq!(back.to_json_line(), line, "written again, the same line");
+
+    // A line saved without allocations (an older version, or no counting
+    // allocator) reads with none.
+    let mut json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    for timer in json["timers"].as_array_mut().unwrap() {
+        let timer = timer.as_object_mut().unwrap();
+        timer.remove("allocated");
+        let totals = timer["totals"].as_object_mut().unwrap();
+        totals.retain(|name, _| !name.contains("alloc"));
+    }
+    let old = SavedRun::from_json_line(&json.to_string()).unwrap();
+    let old = old.snapshot().get("saved").unwrap().clone();
+    assert!(old.allocations().is_none());
+    assert_eq!(old.count(), 3);
+
+    // A histogram that disagrees with the totals is named.
+    let mut json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    json["timers"][1]["totals"]["alloc_runs"] = 4.into();
+    let error = SavedRun::from_json_line(&json.to_string()).unwrap_err();
+    assert!(
+        error.to_string().contains("bytes allocated per run counts 3 runs, its totals 4"),
+        "{error}"
+    );
+}

@@ -21,7 +21,11 @@ use crate::record::{Layout, Reading, Totals};
 fn totals_to_json(totals: &Totals) -> Value {
     let mut map = Map::new();
     totals.each(|name, value| {
-        map.insert(name.to_owned(), Value::from(value));
+        // Allocation counters only where counted: a line without them
+        // reads them as 0, as a line saved before they existed does.
+        if value > 0 || !name.contains("alloc") {
+            map.insert(name.to_owned(), Value::from(value));
+        }
     });
     Value::Object(map)
 }
@@ -120,7 +124,7 @@ pub(crate) fn layout_of(registry_layout: Layout, timers: usize) -> Layout {
 
 fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
     let scheduled = stats.scheduled();
-    json!({
+    let mut timer = json!({
         "name": stats.name(),
         "totals": totals_to_json(stats.totals()),
         "busy": encode(stats.busy()),
@@ -129,7 +133,13 @@ fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
             "total_ns": saturating_nanos(scheduled.total()),
             "histogram": encode(scheduled),
         })),
-    })
+    });
+    // Bytes allocated per run, with a counting allocator installed (its
+    // counts and sums are among the totals).
+    if let (Some(a), Value::Object(map)) = (stats.allocations(), &mut timer) {
+        map.insert("allocated".into(), encode(a.distribution().inner()).into());
+    }
+    timer
 }
 
 /// The layout a snapshot's distributions count in (the default for a
@@ -202,6 +212,10 @@ struct TimerFields<'a> {
     wall: Cow<'a, str>,
     #[serde(default, borrow)]
     scheduled: Option<ScheduledFields<'a>>,
+    /// Absent from runs saved before allocations were counted, and
+    /// without a counting allocator.
+    #[serde(default, borrow)]
+    allocated: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -410,6 +424,7 @@ struct ParsedTimer<'a> {
     busy: Decoded,
     wall: Decoded,
     scheduled: Option<(Decoded, u64)>,
+    allocated: Option<Decoded>,
 }
 
 fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
@@ -417,7 +432,7 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         timer: Some(timer.name.clone().into_owned()),
         problem,
     };
-    let histogram = |text: &str| -> Result<Decoded, SavedError> {
+    let histogram_in = |text: &str, layout: &Layout| -> Result<Decoded, SavedError> {
         let decoded = decode(text).map_err(|e| match e {
             SavedError::Malformed { problem, .. } => in_timer(problem),
             other => other,
@@ -432,7 +447,21 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         }
         Ok(decoded)
     };
+    let histogram = |text: &str| histogram_in(text, layout);
     let totals = timer.totals.0;
+    let allocated = match &timer.allocated {
+        None => None,
+        Some(text) => Some(histogram_in(text, crate::record::allocated_bytes())?),
+    };
+    if let Some(allocated) = &allocated {
+        let counted = (allocated.buckets.iter()).fold(0_u64, |n, b| n.saturating_add(b.1));
+        if counted != totals.alloc_runs {
+            return Err(in_timer(LineProblem::AllocatedRunsDisagree {
+                counted,
+                runs: totals.alloc_runs,
+            }));
+        }
+    }
     let busy = histogram(&timer.busy)?;
     let wall = histogram(&timer.wall)?;
     let scheduled = match &timer.scheduled {
@@ -455,6 +484,7 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         busy,
         wall,
         scheduled,
+        allocated,
     })
 }
 
@@ -476,7 +506,8 @@ impl ParsedTimer<'_> {
             wall: self.wall.buckets,
             scheduled,
             scheduled_nanos,
-            ..Reading::default()
+            allocations_counted: self.allocated.is_some(),
+            allocated: self.allocated.map_or_else(Vec::new, |a| a.buckets),
         };
         Stats::from_reading(&self.name, reading, layout, quantiles)
     }
