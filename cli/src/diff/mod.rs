@@ -523,7 +523,8 @@ fn allocations_reason(j: &Judgement, threshold: f64) -> String {
             format!("{change} straddles ±{threshold}%: the runs' counts differ; save more runs")
         }
         Call::Inconclusive(Doubt::RunsUncertain { .. }) => format!(
-            "{change}: within one allocation a run, which is not called"
+            "{change}: too few allocations a run to tell (each run's count is known to half an \
+             allocation); save more runs a side"
         ),
     }
 }
@@ -597,7 +598,9 @@ impl Diff<'_> {
                  (Welch's t on its log, run by run, at least as wide as each run's own uncertainty \
                  from its samples); regressed or improved when it lies beyond ±{}%, \
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
-                 more cancelled, panicked or error runs beyond noise is a regression; \
+                 more cancelled, panicked or error runs beyond noise is a regression, and so are \
+                 more allocations a run (counted runs only, judged the same way, each run's count \
+                 known to half an allocation); \
                  figures are the typical run's (geometric mean over runs), max the largest of all",
                 self.by.name(),
                 evidence::CONFIDENCE * 100.0,
