@@ -73,7 +73,9 @@ async fn main() {
         handle.await.unwrap();
     }
     let stats = perf_timer::global().stats("reply.pieces").unwrap();
-    let allocations = stats.allocations().expect("the counting allocator is installed");
+    let allocations = stats
+        .allocations()
+        .expect("the counting allocator is installed");
     println!(
         "reply.pieces: {} allocations in {} runs, {:.1} per run, at most {} bytes in one run",
         allocations.count(),

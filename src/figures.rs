@@ -428,7 +428,10 @@ mod tests {
         });
         let (registered, described) = names.0.lock().unwrap().clone();
         // Allocations only with a counting allocator: tests/allocations.rs.
-        for f in FIGURES.iter().filter(|f| f.forwarded && !needs_allocator(f.id)) {
+        for f in FIGURES
+            .iter()
+            .filter(|f| f.forwarded && !needs_allocator(f.id))
+        {
             let name = format!("p_{}", f.prometheus);
             // Poll time is a gauge there, without `_total`.
             let name = match f.id {

@@ -303,7 +303,8 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 pub use perf_timer_macros::timed;
 pub use poll::frame::task_perf_counter;
 pub use read::{
-    Allocations, ByteDistribution, Detail, Distribution, Grouped, ProcessTime, Report, ReportDuration, Snapshot, Stats, Sum,
+    Allocations, ByteDistribution, Detail, Distribution, Grouped, ProcessTime, Report,
+    ReportDuration, Snapshot, Stats, Sum,
 };
 pub use registry::builder::RegistryBuilder;
 pub use registry::interval::{Interval, Intervals};

@@ -178,30 +178,37 @@ pub(crate) fn allocated_now() -> Option<Allocated> {
         .ok()
 }
 
-/// Runs `f` (the library's own bookkeeping: a run's recording, a timer's
-/// first lookup) without counting what it allocates in any scope: the
-/// thread's counters are put back as they were. Only differences between
-/// two readings of one thread mean anything, and `f` runs whole between
-/// them, so no scope can tell.
+/// While held, what this thread allocates counts in no scope: the
+/// library's own bookkeeping (a run's recording, a timer's first lookup).
+/// Dropped, it puts the thread's counters back as they were when it was
+/// made: only differences between two readings of one thread mean
+/// anything, and the bookkeeping runs whole between them, so no scope can
+/// tell. A guard, not a closure, so that the recording it spans is
+/// compiled as before; without a counting allocator it holds nothing.
+pub(crate) struct Unseen(Option<Allocated>);
+
+/// See [`Unseen`].
 #[inline(always)]
-pub(crate) fn unseen<R>(f: impl FnOnce() -> R) -> R {
-    if !installed() {
-        return f();
-    }
-    unseen_installed(f)
+pub(crate) fn unseen() -> Unseen {
+    Unseen(allocated_now())
 }
 
-#[inline]
-fn unseen_installed<R>(f: impl FnOnce() -> R) -> R {
-    let before = COUNTERS.try_with(|c| (c.count.get(), c.bytes.get()));
-    let out = f();
-    if let Ok((count, bytes)) = before {
-        let _ = COUNTERS.try_with(|c| {
-            c.count.set(count);
-            c.bytes.set(bytes);
-        });
+impl Drop for Unseen {
+    #[inline(always)]
+    fn drop(&mut self) {
+        if let Some(before) = self.0 {
+            restore(before);
+        }
     }
-    out
+}
+
+#[cold]
+#[inline(never)]
+fn restore(before: Allocated) {
+    let _ = COUNTERS.try_with(|c| {
+        c.count.set(before.count);
+        c.bytes.set(before.bytes);
+    });
 }
 
 /// A thread's counters' address: the same for the life of the thread, and
@@ -229,18 +236,48 @@ mod tests {
                 let middle = scoped(|| {
                     add(10);
                     let inner = scoped(|| add(100));
-                    assert_eq!(inner.all, Allocated { count: 1, bytes: 100 });
+                    assert_eq!(
+                        inner.all,
+                        Allocated {
+                            count: 1,
+                            bytes: 100
+                        }
+                    );
                     assert_eq!(inner.nested, Allocated::default());
                     add(1_000);
                 });
-                assert_eq!(middle.all, Allocated { count: 3, bytes: 1_110 });
-                assert_eq!(middle.nested, Allocated { count: 1, bytes: 100 });
+                assert_eq!(
+                    middle.all,
+                    Allocated {
+                        count: 3,
+                        bytes: 1_110
+                    }
+                );
+                assert_eq!(
+                    middle.nested,
+                    Allocated {
+                        count: 1,
+                        bytes: 100
+                    }
+                );
                 let sibling = scoped(|| add(5));
                 assert_eq!(sibling.nested, Allocated::default());
             });
-            assert_eq!(outer.all, Allocated { count: 5, bytes: 1_116 });
+            assert_eq!(
+                outer.all,
+                Allocated {
+                    count: 5,
+                    bytes: 1_116
+                }
+            );
             // Both children, with the grandchild once.
-            assert_eq!(outer.nested, Allocated { count: 4, bytes: 1_115 });
+            assert_eq!(
+                outer.nested,
+                Allocated {
+                    count: 4,
+                    bytes: 1_115
+                }
+            );
         })
         .join()
         .unwrap();

@@ -95,11 +95,13 @@ impl<'a> TimerGuard<'a> {
         }
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
-        let run = RunSample {
-            allocations: self.allocated(),
-            ..RunSample::single(nanos)
-        };
-        self.timer.core().record_run(run, is_error);
+        // With a counting allocator, out of line: without, the section's
+        // recording compiles as if allocations did not exist.
+        if let Some(mark) = self.allocations {
+            self.record_counted(nanos, mark, is_error);
+        } else {
+            (self.timer.core()).record_run_uncounted(RunSample::single(nanos), is_error);
+        }
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos);
         }
@@ -108,21 +110,28 @@ impl<'a> TimerGuard<'a> {
 }
 
 impl TimerGuard<'_> {
-    /// What the section allocated, if counted: not when it ended on
-    /// another thread, or in another timed poll than it began in (held
-    /// across an `.await`, other tasks' allocations would count).
-    fn allocated(&self) -> Option<AllocationSample> {
-        let mark = self.allocations?;
-        if self.poll.is_some() && frame::current_poll() != self.poll {
-            return None;
-        }
-        let scoped = allocations::leave(mark)?;
-        Some(AllocationSample {
-            count: scoped.all.count,
-            bytes: scoped.all.bytes,
-            nested_count: scoped.nested.count,
-            nested_bytes: scoped.nested.bytes,
-        })
+    /// Records the section of `nanos` with what it allocated since `mark`,
+    /// if that is known: not when it ended on another thread, or in
+    /// another timed poll than it began in (held across an `.await`, other
+    /// tasks' allocations would count).
+    #[inline(never)]
+    fn record_counted(&self, nanos: u64, mark: Mark, is_error: bool) {
+        let moved = self.poll.is_some() && frame::current_poll() != self.poll;
+        let scoped = if moved {
+            None
+        } else {
+            allocations::leave(mark)
+        };
+        let run = RunSample {
+            allocations: scoped.map(|scoped| AllocationSample {
+                count: scoped.all.count,
+                bytes: scoped.all.bytes,
+                nested_count: scoped.nested.count,
+                nested_bytes: scoped.nested.bytes,
+            }),
+            ..RunSample::single(nanos)
+        };
+        self.timer.core().record_run(run, is_error);
     }
 }
 

@@ -233,7 +233,9 @@ pub trait TimedExt: Future + Sized {
     fn timed(self, name: &str) -> Timed<Self> {
         // A name's first lookup allocates (the timer, this thread's cache):
         // the library's, not the enclosing run's.
-        let timer = crate::alloc::thread::unseen(|| crate::registry::cached::global_timer(name));
+        let unseen = crate::alloc::thread::unseen();
+        let timer = crate::registry::cached::global_timer(name);
+        drop(unseen);
         Timed::new(self, timer)
     }
 

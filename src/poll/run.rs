@@ -10,7 +10,7 @@ use crate::clock::{ticks_between, Clock};
 use crate::poll::allocations::RunAllocations;
 use crate::poll::frame::{self, Entered};
 use crate::poll::wake_marks;
-use crate::record::End;
+use crate::record::{AllocationSample, End};
 use crate::state::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
 
 /// Busy time, wall time, polls, allocations and outcome of one run: 64
@@ -265,8 +265,26 @@ impl Run {
     /// The run returned `Ready` at clock reading `end`: record it, once.
     #[inline]
     pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
+        // With a counting allocator, out of line: without, the completion
+        // compiles as if allocations did not exist (`None` all the way).
+        if allocations::installed() {
+            return self.complete_counted(core, end, is_error);
+        }
         self.leave(State::Done);
-        let ticks = RunTicks {
+        core.record_ticks(self.ticks(end, None), is_error);
+    }
+
+    /// [`complete`](Run::complete) with the run's allocations.
+    #[inline(never)]
+    fn complete_counted(&mut self, core: &TimerCore, end: u64, is_error: bool) {
+        self.leave(State::Done);
+        let allocations = self.allocations.sample();
+        core.record_ticks(self.ticks(end, allocations), is_error);
+    }
+
+    #[inline(always)]
+    fn ticks(&self, end: u64, allocations: Option<AllocationSample>) -> RunTicks {
+        RunTicks {
             busy: self.busy,
             flushed: self.flushed_ticks(),
             in_flight: self.in_flight(),
@@ -275,9 +293,8 @@ impl Run {
             polls: u64::from(self.polls()),
             longest_poll: u64::from(self.longest_poll),
             nested_nanos: self.nested,
-            allocations: self.allocations.sample(),
-        };
-        core.record_ticks(ticks, is_error);
+            allocations,
+        }
     }
 
     /// The future is being dropped: count a run that did not complete,
@@ -312,18 +329,17 @@ impl Run {
     /// allocates counts for it. Nothing without a counting allocator.
     #[inline(always)]
     pub(crate) fn dropping(&mut self) {
-        let state = self.polls_state >> STATE_SHIFT;
-        if (state == State::Running as u32 || state == State::Sampled as u32)
-            && allocations::installed()
-        {
-            self.begin_cancelling();
+        // Most runs are dropped recorded: one compare, as in `end`.
+        if self.polls_state >> STATE_SHIFT != State::Done as u32 {
+            self.dropping_unfinished();
         }
     }
 
     #[cold]
     #[inline(never)]
-    fn begin_cancelling(&mut self) {
-        if self.allocations.begin_drop() {
+    fn dropping_unfinished(&mut self) {
+        if matches!(self.state(), State::Running | State::Sampled) && self.allocations.begin_drop()
+        {
             self.leave(State::Cancelling);
         }
     }
@@ -455,15 +471,17 @@ impl<'a> PollScope<'a> {
         if poll > u64::from(run.longest_poll) {
             run.longest_poll = u32::try_from(poll).unwrap_or(u32::MAX);
         }
-        if let Some(mark) = self.allocations {
-            run.allocations.add_poll(mark);
-        }
         let end = clock.wall_at(end);
         // One branch for everything rare: a slow poll, a poll sampled for
-        // blocking, a flush.
+        // blocking, a flush, allocations to count.
         let core = self.core;
-        if (poll > core.slow_poll_ticks()) | self.other_start.is_some() | run.flush_due(end) {
-            after_poll(run, core, poll, end, self.other_start);
+        let counting = self.allocations.is_some();
+        if (poll > core.slow_poll_ticks())
+            | self.other_start.is_some()
+            | run.flush_due(end)
+            | counting
+        {
+            after_poll(run, core, poll, end, self.other_start, self.allocations);
         }
         end
     }
@@ -486,9 +504,21 @@ impl Drop for PollScope<'_> {
 
 /// The rare work after a poll of `poll` ticks ending at wall reading `end`:
 /// a slow poll, a poll sampled for blocking, a flush.
+/// With a counting allocator, every poll comes here: what it allocated,
+/// from the thread's counters at its start (`allocations`).
 #[cold]
 #[inline(never)]
-fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, other_start: Option<u64>) {
+fn after_poll(
+    run: &mut Run,
+    core: &TimerCore,
+    poll: u64,
+    end: u64,
+    other_start: Option<u64>,
+    allocations: Option<Mark>,
+) {
+    if let Some(mark) = allocations {
+        run.allocations.add_poll(mark);
+    }
     if poll > core.slow_poll_ticks() {
         core.slow_poll(poll);
     }

@@ -142,7 +142,11 @@ pub(crate) struct PerRun(pub(crate) f64);
 
 impl fmt::Display for PerRun {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let x = if self.0.is_finite() { self.0.max(0.0) } else { 0.0 };
+        let x = if self.0.is_finite() {
+            self.0.max(0.0)
+        } else {
+            0.0
+        };
         if x.fract() == 0.0 || x >= 99.95 {
             write!(f, "{x:.0}")
         } else if x >= 9.995 {

@@ -185,7 +185,12 @@ pub(super) fn write_line(
     }
     if let Some(allocations) = stats.allocations().filter(|a| a.runs() > 0) {
         let (count, bytes) = (allocations.count_per_run(), allocations.bytes_per_run());
-        write!(f, ", allocs {}/run, {}/run", PerRun(count), BinaryBytes(bytes))?;
+        write!(
+            f,
+            ", allocs {}/run, {}/run",
+            PerRun(count),
+            BinaryBytes(bytes)
+        )?;
     }
     let scheduled = stats.scheduled();
     if scheduled.count() > 0 {

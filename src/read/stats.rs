@@ -151,8 +151,8 @@ impl Stats {
             (Some(now), Some(then)) if now > then => Some(now),
             _ => None,
         };
-        let allocations = (self.allocations.as_ref())
-            .map(|now| now.since(earlier.allocations.as_ref(), &totals));
+        let allocations =
+            (self.allocations.as_ref()).map(|now| now.since(earlier.allocations.as_ref(), &totals));
         Stats {
             longest_poll,
             allocations,

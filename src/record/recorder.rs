@@ -193,7 +193,21 @@ impl Recorder {
     /// was busy.
     #[inline(always)]
     fn count_values(&self, counters: &mut Counters, values: Values) -> bool {
-        let Values { busy, wall, .. } = values;
+        match values.allocated {
+            None => self.count_times(counters, values.busy, values.wall),
+            Some(allocated) => self.count_with_allocated(counters, values, allocated),
+        }
+    }
+
+    /// [`count_values`](Recorder::count_values) of a run without counted
+    /// allocations: busy and wall time.
+    #[inline(always)]
+    fn count_times(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
+        let values = Values {
+            busy,
+            wall,
+            allocated: None,
+        };
         // Under loom, every run drains what the stripe holds: the race that
         // matters (counts moving to the store while a reader looks).
         if cfg!(perf_timer_loom) {
@@ -212,25 +226,44 @@ impl Recorder {
             self.account(busy_grown);
             return self.drain_and_count(counters, values);
         };
-        let mut grown = busy_grown + wall_grown;
-        if let Some(allocated) = values.allocated {
-            let len = allocated_bytes().len();
-            let room = room.saturating_sub(grown);
-            let Ok(allocated_grown) = counters.allocated.add(len, allocated, 1, room) else {
-                counters.busy.remove_one(busy);
-                counters.wall.remove_one(wall);
-                self.account(grown);
-                return self.drain_and_count(counters, values);
-            };
-            grown += allocated_grown;
-        }
-        if grown > 0 {
-            self.account(grown);
+        if busy_grown + wall_grown > 0 {
+            self.account(busy_grown + wall_grown);
         }
         if counters.totals.count % DENSE_AFTER == DENSE_AFTER - 1 {
             self.densify(counters);
         }
         true
+    }
+
+    /// [`count_values`](Recorder::count_values) with the bytes the run
+    /// allocated: out of line, so that without a counting allocator the
+    /// recording is what it was.
+    #[inline(never)]
+    fn count_with_allocated(
+        &self,
+        counters: &mut Counters,
+        values: Values,
+        allocated: u32,
+    ) -> bool {
+        if !self.count_times(counters, values.busy, values.wall) {
+            return false;
+        }
+        let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
+        match (counters.allocated).add(allocated_bytes().len(), allocated, 1, room) {
+            Ok(grown) => {
+                if grown > 0 {
+                    self.account(grown);
+                }
+                true
+            }
+            Err(_) => {
+                // No room: as for busy and wall time, all three into a
+                // drained stripe.
+                counters.busy.remove_one(values.busy);
+                counters.wall.remove_one(values.wall);
+                self.drain_and_count(counters, values)
+            }
+        }
     }
 
     /// A stripe that has counted many runs: its histograms turn dense,
@@ -277,8 +310,14 @@ impl Recorder {
         self.private_bytes.fetch_sub(freed, Relaxed);
         // From empty, the first growth is a few pairs: let it through even
         // if other stripes hold the whole budget, so that this always ends.
-        let mut grown = counters.busy.add(len, values.busy, 1, usize::MAX).unwrap_or(0)
-            + counters.wall.add(len, values.wall, 1, usize::MAX).unwrap_or(0);
+        let mut grown = counters
+            .busy
+            .add(len, values.busy, 1, usize::MAX)
+            .unwrap_or(0)
+            + counters
+                .wall
+                .add(len, values.wall, 1, usize::MAX)
+                .unwrap_or(0);
         if let Some(allocated) = values.allocated {
             grown += (counters.allocated)
                 .add(allocated_len, allocated, 1, usize::MAX)
@@ -297,11 +336,10 @@ impl Recorder {
             event => event,
         };
         // A first stripe allocates: the library's, in no run's count.
-        crate::alloc::thread::unseen(|| {
-            self.update(|counters| {
-                counters.totals.add_event(event);
-                true
-            })
+        let _unseen = crate::alloc::thread::unseen();
+        self.update(|counters| {
+            counters.totals.add_event(event);
+            true
         });
     }
 

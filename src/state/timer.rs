@@ -353,10 +353,7 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn slow_poll(&self, poll_ticks: u64) {
-        crate::alloc::thread::unseen(|| self.slow_poll_unseen(poll_ticks))
-    }
-
-    fn slow_poll_unseen(&self, poll_ticks: u64) {
+        let _unseen = crate::alloc::thread::unseen();
         // Exact, unlike a run's longest poll (32 bits of ticks, which
         // saturate after about a second).
         let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
@@ -405,11 +402,29 @@ impl TimerCore {
     #[inline]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
         // What recording allocates (a stripe, a bucket, a forwarder's
-        // series) is this crate's, not the enclosing run's.
-        crate::alloc::thread::unseen(|| {
-            self.forward.run(&self.name, &run, is_error);
-            self.recorder.record_run(run, is_error);
-        })
+        // series) is this crate's, not the enclosing run's. Without a
+        // counting allocator nothing counts: the poll path's completions
+        // (`Run::complete`) then skip even the guard.
+        if run.allocations.is_some() {
+            return self.record_run_counted(run, is_error);
+        }
+        self.record_run_uncounted(run, is_error);
+    }
+
+    /// [`record_run`](TimerCore::record_run) of a run whose allocations
+    /// were counted: one instance, out of line.
+    #[inline(never)]
+    fn record_run_counted(&self, run: RunSample, is_error: bool) {
+        let _unseen = crate::alloc::thread::unseen();
+        self.record_run_uncounted(run, is_error);
+    }
+
+    /// Records a completed run whose allocations were not counted (no
+    /// counting allocator): a sync section's common path, inlined whole.
+    #[inline(always)]
+    pub(crate) fn record_run_uncounted(&self, run: RunSample, is_error: bool) {
+        self.forward.run(&self.name, &run, is_error);
+        self.recorder.record_run(run, is_error);
     }
 
     /// What a run flushed while in flight: `ticks` of busy time, and
@@ -435,10 +450,9 @@ impl TimerCore {
         if busy == 0 && !first {
             return false;
         }
-        crate::alloc::thread::unseen(|| {
-            self.recorder.count(Event::Flush { busy, first });
-            self.forward.flushed(&self.name, busy, first);
-        });
+        let _unseen = crate::alloc::thread::unseen();
+        self.recorder.count(Event::Flush { busy, first });
+        self.forward.flushed(&self.name, busy, first);
         true
     }
 
@@ -453,10 +467,7 @@ impl TimerCore {
     /// A run of `busy_ticks` ended without a sample, after flushing
     /// `flushed_ticks` (and counting in flight if `in_flight`).
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
-        crate::alloc::thread::unseen(|| self.end_run_unseen(end, busy_ticks, flushed_ticks, in_flight))
-    }
-
-    fn end_run_unseen(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
+        let _unseen = crate::alloc::thread::unseen();
         let busy = self.clock.ticks_to_nanos(busy_ticks);
         let flushed = self.flushed(flushed_ticks, in_flight);
         self.forward.ended(
@@ -476,11 +487,10 @@ impl TimerCore {
     #[cold]
     pub(crate) fn abandoned_allocations(&self, allocated: crate::alloc::thread::Allocated) {
         if allocated.count > 0 || allocated.bytes > 0 {
-            crate::alloc::thread::unseen(|| {
-                self.recorder.count(Event::AbandonedAllocations {
-                    count: allocated.count,
-                    bytes: allocated.bytes,
-                })
+            let _unseen = crate::alloc::thread::unseen();
+            self.recorder.count(Event::AbandonedAllocations {
+                count: allocated.count,
+                bytes: allocated.bytes,
             });
         }
     }
