@@ -83,3 +83,33 @@ fn one_run_a_side_calls_only_a_doubling() {
     let stdout = text(&out.stdout);
     assert!(stdout.contains("too few allocations a run to tell"), "{stdout}");
 }
+
+#[test]
+fn top_shows_allocations_per_run_of_each_interval() {
+    let file = Temp::new("allocs-top");
+    let registry = Registry::new();
+    let timer = registry.timer("parse");
+    let save = || SavedRun::capture(&registry).append_to(&file.0).unwrap();
+    let runs = |allocations: usize| {
+        for _ in 0..10 {
+            let _section = timer.start();
+            for _ in 0..allocations {
+                drop(std::hint::black_box(Vec::<u8>::with_capacity(8)));
+            }
+        }
+    };
+    save();
+    runs(2);
+    save();
+    runs(5);
+    save();
+    let out = perf_timer(&["top", file.arg()]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("allocs/run"), "{stdout}");
+    // Each frame's row ends with its interval's allocations per run.
+    let ends: Vec<&str> = (stdout.lines())
+        .filter(|l| l.starts_with("parse"))
+        .map(|l| l.split_whitespace().last().unwrap())
+        .collect();
+    assert_eq!(ends, ["-", "2.00", "5.00"], "{stdout}");
+}
