@@ -113,3 +113,15 @@ fn top_shows_allocations_per_run_of_each_interval() {
         .collect();
     assert_eq!(ends, ["-", "2.00", "5.00"], "{stdout}");
 }
+
+#[test]
+fn html_shows_allocations_per_run_where_counted() {
+    let (two, three) = (saved("allocs-html-two", 3, 2), saved("allocs-html-three", 3, 3));
+    let page = Temp::new("allocs-html-page");
+    let out = perf_timer(&["html", two.arg(), three.arg(), "-o", page.arg()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let html = std::fs::read_to_string(&page.0).unwrap();
+    assert!(html.contains("<th>allocs/run</th>"), "no column");
+    assert!(html.contains("2.0 → 3.0 (+50.0%)"), "no cell");
+    assert!(html.contains("allocs/run +50.0%"), "no reason");
+}
