@@ -37,12 +37,14 @@ pub fn curves(sides: &[Side], timer: Option<&str>) -> Result<(String, Vec<Curve>
                 .filter_map(|(number, mut timers)| {
                     let stats = timers.pop()?;
                     let info = &side.infos[number - 1];
-                    let labels: Vec<String> = (info.labels.iter())
-                        .map(|(k, v)| format!("{k}={v}"))
-                        .collect();
-                    let label = match labels.is_empty() {
+                    let label = match info.labels.is_empty() {
                         true => format!("run {number}"),
-                        false => format!("run {number} ({})", labels.join(", ")),
+                        false => {
+                            format!(
+                                "run {number} ({})",
+                                crate::labels::labels_text(&info.labels)
+                            )
+                        }
                     };
                     Some(Curve {
                         label,

@@ -63,6 +63,14 @@ pub enum CliError {
         clocks.join(", ")
     )]
     MergeMixedClocks { clocks: Vec<String> },
+    /// The merged run would be appended to one of the files it merges.
+    #[error(
+        "{} is one of the files to merge: the merged run appended to it would sit beside the \
+         runs it holds, and diff, plot and html would count them twice; write it to another \
+         file with -o",
+        path.display()
+    )]
+    MergeIntoInput { path: PathBuf },
     /// An output file could not be written.
     #[error("cannot write {}: {source}", path.display())]
     Write {

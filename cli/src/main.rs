@@ -28,6 +28,7 @@ mod evidence;
 mod figure;
 mod html;
 mod judging;
+mod labels;
 mod load;
 mod markup;
 mod merge;

@@ -10,6 +10,24 @@ use perf_timer::Snapshot;
 use crate::error::CliError;
 use crate::load;
 
+/// `out` must not be one of `paths` (the same file under any name): the
+/// merged run would then sit in the file beside the runs it merges.
+fn refuse_input_as_output(paths: &[impl AsRef<Path>], out: &Path) -> Result<(), CliError> {
+    // An output that does not exist yet is no input; one that exists is
+    // compared by what it resolves to.
+    let Ok(out_resolved) = out.canonicalize() else {
+        return Ok(());
+    };
+    for path in paths {
+        if path.as_ref().canonicalize().ok().as_ref() == Some(&out_resolved) {
+            return Err(CliError::MergeIntoInput {
+                path: out.to_owned(),
+            });
+        }
+    }
+    Ok(())
+}
+
 /// Every run of `paths` that reads as one saved run, appended to `out`.
 /// Its labels are those every merged run shares, plus `merged_runs`,
 /// `merged_hosts` and `merged_programs`; its clock is theirs, and its
@@ -21,6 +39,7 @@ pub fn merge(
     out: &Path,
     mixed_clocks: bool,
 ) -> Result<SavedRun, CliError> {
+    refuse_input_as_output(paths, out)?;
     let mut merged: Option<Snapshot> = None;
     let mut shared: Option<BTreeMap<String, String>> = None;
     let mut hosts: BTreeSet<String> = BTreeSet::new();

@@ -28,11 +28,7 @@ pub fn report(
         Ok(())
     })?;
     if count == 0 {
-        let label = labels
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join(",");
+        let label = crate::labels::labels_text(labels.iter().map(|(k, v)| (k, v)));
         return Err(CliError::NoLabel {
             path: path.to_owned(),
             label,
@@ -49,8 +45,8 @@ pub fn report(
         let with = match labels {
             [] => String::new(),
             labels => {
-                let labels: Vec<String> = labels.iter().map(|(k, v)| format!("{k}={v}")).collect();
-                format!(" with {}", labels.join(","))
+                let labels = crate::labels::labels_text(labels.iter().map(|(k, v)| (k, v)));
+                format!(" with {labels}")
             }
         };
         note!(
@@ -111,10 +107,8 @@ fn describe(run: &SavedRun) -> String {
         info.pid
     );
     if !info.labels.is_empty() {
-        let labels: Vec<String> = (info.labels.iter())
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect();
-        text.push_str(&format!(", labels {}", labels.join(",")));
+        let labels = crate::labels::labels_text(&info.labels);
+        text.push_str(&format!(", labels {labels}"));
     }
     text
 }

@@ -439,11 +439,12 @@ fn output_into_a_closed_pipe_ends_quietly() {
 
 #[test]
 fn merge_equals_one_process_that_recorded_every_run() {
-    let (a, b, whole, merged) = (
+    let (a, b, whole, merged, whole_merged) = (
         Temp::new("ma"),
         Temp::new("mb"),
         Temp::new("mw"),
         Temp::new("mm"),
+        Temp::new("mwm"),
     );
     // The same seed, in two halves and whole: the halves' runs together
     // are exactly the whole run's when the generator restarts at the same
@@ -459,11 +460,31 @@ fn merge_equals_one_process_that_recorded_every_run() {
             && text(&out.stderr).contains(", 2 timer(s)"),
         "{out:?}"
     );
-    let out = perf_timer(&["merge", path(&whole), "-o", path(&whole)]);
+    // Into one of its own inputs, under any name: refused, the file untouched.
+    let before = std::fs::read(&whole.0).unwrap();
+    let dir = whole.0.parent().unwrap();
+    let same = dir
+        .join("..")
+        .join(dir.file_name().unwrap())
+        .join(whole.0.file_name().unwrap());
+    let out = perf_timer(&[
+        "merge",
+        path(&a),
+        path(&whole),
+        "-o",
+        same.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("is one of the files to merge"),
+        "{out:?}"
+    );
+    assert_eq!(std::fs::read(&whole.0).unwrap(), before);
+    let out = perf_timer(&["merge", path(&whole), "-o", path(&whole_merged)]);
     assert!(out.status.success(), "{out:?}");
 
     let merged_report = text(&perf_timer(&["report", path(&merged)]).stdout);
-    let whole_report = text(&perf_timer(&["report", path(&whole)]).stdout);
+    let whole_report = text(&perf_timer(&["report", path(&whole_merged)]).stdout);
     assert!(merged_report.contains("in 200 runs"), "{merged_report}");
     assert_eq!(merged_report, whole_report);
     let read = perf_timer::saved::read(&merged.0).unwrap();

@@ -708,3 +708,72 @@ fn an_endpoint_never_reached_ends_with_status_2_under_frames() {
         "{out:?}"
     );
 }
+
+/// A service answering 503 for a while (a deploy behind a proxy) is
+/// retried like one that went away, and read again once it answers; a
+/// 404 is not retried.
+#[test]
+fn a_passing_server_error_is_retried() {
+    let reads = Arc::new(AtomicU64::new(0));
+    let addr = misbehaving(move |stream, _| {
+        let n = reads.fetch_add(1, Relaxed);
+        if (2..4).contains(&n) {
+            return respond(stream, "503 Service Unavailable", "", "");
+        }
+        respond(
+            stream,
+            "200 OK",
+            "Content-Type: text/plain; version=0.0.4\r\n",
+            &seconds_text(10 * n),
+        );
+    });
+    let url = format!("http://{addr}/metrics");
+    let (out, _) = top_timed(&[
+        "--frames",
+        "2",
+        "--interval",
+        "50ms",
+        "--timeout",
+        "5s",
+        &url,
+    ]);
+    let text = stdout_of(&out);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text.contains("disconnected (it answered 503 Service Unavailable), retrying"),
+        "{text}"
+    );
+    assert!(text.contains("connected again"), "{text}");
+}
+
+/// `https://` of a service that serves plain HTTP says to try `http://`.
+#[test]
+fn https_of_a_plain_http_service_says_to_use_http() {
+    // A plain HTTP server answers a TLS hello, which is no request, with
+    // a 400.
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = listener.local_addr().unwrap();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            use std::io::Read as _;
+            let _ = stream.read(&mut [0; 1024]);
+            respond(
+                &mut stream,
+                "400 Bad Request",
+                "Connection: close\r\n",
+                "bad",
+            );
+            std::thread::sleep(Duration::from_millis(200));
+        }
+    });
+    fails_with_one_line(
+        &[
+            "--once",
+            "--timeout",
+            "2s",
+            &format!("https://{addr}/metrics"),
+        ],
+        "if it serves plain HTTP, use http://",
+        Duration::from_secs(10),
+    );
+}

@@ -16,7 +16,7 @@ pub struct Args {
     #[arg(long)]
     pub run: Option<usize>,
     /// Only runs with this label (key=value); may be repeated.
-    #[arg(long, value_name = "KEY=VALUE", value_parser = super::label)]
+    #[arg(long, value_name = "KEY=VALUE", value_parser = crate::labels::label)]
     pub label: Vec<(String, String)>,
     /// Group rows (timers under one `::` prefix) above their members,
     /// with an (all) row first.

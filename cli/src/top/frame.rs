@@ -352,19 +352,28 @@ fn extra(row: &Row, text: String) -> String {
 }
 
 /// A rate with a unit prefix at 3 significant figures: `0.50`, `12.3`,
-/// `1.02k`, `3.40M`.
+/// `1.02k`, `3.40M`, `1.50G`, rounding over to the next prefix
+/// (999.6 is `1.00k`, never `1000`).
 pub fn rate(per_second: f64) -> String {
-    let (value, unit) = match per_second {
-        r if r >= 1e6 => (r / 1e6, "M"),
-        r if r >= 1e3 => (r / 1e3, "k"),
-        r => (r, ""),
-    };
-    let text = match value {
-        v if v >= 100.0 => format!("{v:.0}"),
-        v if v >= 10.0 => format!("{v:.1}"),
-        v => format!("{v:.2}"),
-    };
-    format!("{text}{unit}")
+    if !per_second.is_finite() {
+        return "-".to_owned();
+    }
+    const PREFIXES: [&str; 5] = ["", "k", "M", "G", "T"];
+    let mut step = 0;
+    let mut value = per_second;
+    loop {
+        // The text at 3 figures; past 999.5 it rounds to 1000: a prefix up.
+        let text = match value.abs() {
+            v if v >= 99.95 => format!("{value:.0}"),
+            v if v >= 9.995 => format!("{value:.1}"),
+            _ => format!("{value:.2}"),
+        };
+        if value.abs() < 999.5 || step == PREFIXES.len() - 1 {
+            return format!("{text}{}", PREFIXES[step]);
+        }
+        value /= 1e3;
+        step += 1;
+    }
 }
 
 /// Three significant figures, no unit prefix: `0.00270`, `0.0500`, `1.50`.
@@ -470,6 +479,13 @@ mod tests {
         assert_eq!(rate(1_020.0), "1.02k");
         assert_eq!(rate(0.5), "0.50");
         assert_eq!(rate(3_400_000.0), "3.40M");
+        assert_eq!(rate(999.6), "1.00k");
+        assert_eq!(rate(9.996), "10.0");
+        assert_eq!(rate(99.96), "100");
+        assert_eq!(rate(999_600.0), "1.00M");
+        assert_eq!(rate(1.5e9), "1.50G");
+        assert_eq!(rate(2.0e12), "2.00T");
+        assert_eq!(rate(f64::INFINITY), "-");
         assert_eq!(
             (sig3(0.0027), sig3(0.05), sig3(1.5), sig3(0.0)),
             ("0.00270".into(), "0.0500".into(), "1.50".into(), "0".into())

@@ -33,6 +33,10 @@ pub struct Exposition {
     pub left_out: BTreeSet<String>,
     /// Sample lines that do not read (malformed), skipped.
     pub skipped: usize,
+    /// Histograms read with a repair: buckets whose counts went down as
+    /// their bounds went up (read as their running maximum, as Prometheus
+    /// does), or no `_count` (taken from the `+Inf` bucket).
+    pub repaired: BTreeSet<String>,
 }
 
 impl Exposition {
@@ -70,6 +74,14 @@ impl Exposition {
                 plural(self.skipped)
             ));
         }
+        if !self.repaired.is_empty() {
+            let n = self.repaired.len();
+            notes.push(format!(
+                "{n} histogram{} with buckets out of order or no _count, repaired ({})",
+                plural(n),
+                names(&self.repaired, 2)
+            ));
+        }
         notes
     }
 }
@@ -105,6 +117,8 @@ pub fn parse(text: &str) -> Exposition {
     let mut out = Exposition::default();
     // `# TYPE` where given: a family typed other than histogram is not one.
     let mut types: BTreeMap<&str, &str> = BTreeMap::new();
+    // The series that had a `_count` line.
+    let mut counted: BTreeSet<String> = BTreeSet::new();
     for line in text.lines() {
         let line = line.trim();
         if line.is_empty() {
@@ -164,15 +178,49 @@ pub fn parse(text: &str) -> Exposition {
                 };
                 entry.buckets.push((bound, sample.value));
             }
-            Part::Count => entry.count = sample.value,
+            Part::Count => {
+                entry.count = sample.value;
+                counted.insert(row_name(family, &sample.labels));
+            }
             Part::Sum => entry.sum = sample.value,
         }
     }
     out.histograms.retain(|_, s| !s.buckets.is_empty());
-    for series in out.histograms.values_mut() {
-        series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    for (name, series) in &mut out.histograms {
+        if repair(series, counted.contains(name.as_str())) {
+            out.repaired.insert(name.clone());
+        }
     }
     out
+}
+
+/// Puts a series' buckets in order of bound, one per bound, and makes it
+/// a histogram: cumulative counts that never go down (each the running
+/// maximum, as Prometheus's `histogram_quantile` reads them), and a count
+/// (from the `+Inf` bucket, else the largest, when no `_count` came).
+/// Whether anything had to be repaired.
+fn repair(series: &mut Series, has_count: bool) -> bool {
+    series.buckets.sort_by(|a, b| a.0.total_cmp(&b.0));
+    // The last line of a bound given twice wins, as a later sample would.
+    series.buckets.reverse();
+    series
+        .buckets
+        .dedup_by(|later, earlier| later.0 == earlier.0);
+    series.buckets.reverse();
+    let mut repaired = false;
+    let mut most = f64::NEG_INFINITY;
+    for (_, n) in &mut series.buckets {
+        if n.is_nan() || *n < most {
+            *n = most.max(0.0);
+            repaired = true;
+        }
+        most = most.max(*n);
+    }
+    if !has_count {
+        series.count = series.buckets.last().map_or(0.0, |b| b.1);
+        repaired = true;
+    }
+    repaired
 }
 
 #[derive(Clone, Copy, PartialEq)]
@@ -459,6 +507,42 @@ http_requests_duration_seconds_sum{path="/x"} 0
 
     /// The lines that once panicked, and others malformed: each skipped
     /// and counted, the good lines around them read.
+    /// Buckets whose counts go down, a bound given twice and no `_count`
+    /// are read as Prometheus reads them, and said in the heading.
+    #[test]
+    fn odd_histograms_are_repaired_and_said() {
+        let text = "x_seconds_bucket{le=\"0.001\"} 5\n\
+                    x_seconds_bucket{le=\"0.01\"} 3\n\
+                    x_seconds_bucket{le=\"0.1\"} 10\n\
+                    x_seconds_bucket{le=\"0.1\"} 8\n\
+                    x_seconds_bucket{le=\"+Inf\"} 10\n\
+                    x_seconds_sum 0.2\n\
+                    y_seconds_bucket{le=\"0.5\"} 4\n\
+                    y_seconds_count 4\n";
+        let read = parse(text);
+        let x = &read.histograms["x_seconds"];
+        assert_eq!(
+            x.buckets,
+            vec![(0.001, 5.0), (0.01, 5.0), (0.1, 8.0), (f64::INFINITY, 10.0)]
+        );
+        assert_eq!(x.count, 10.0, "no _count: the +Inf bucket's");
+        assert_eq!(read.histograms["y_seconds"].count, 4.0);
+        assert_eq!(read.repaired.len(), 1, "{read:?}");
+        let notes = read.notes().join("; ");
+        assert!(
+            notes.contains("1 histogram with buckets out of order"),
+            "{notes}"
+        );
+        let rows = rows(None, &read.histograms, Duration::from_secs(1));
+        let x = rows.iter().find(|r| r.timer == "x_seconds").unwrap();
+        assert_eq!(
+            x.p50,
+            Some(Duration::from_millis(1)),
+            "5 of 10 in the first"
+        );
+        assert_eq!(x.runs_per_second, 10.0);
+    }
+
     #[test]
     fn malformed_lines_are_skipped_and_counted() {
         let text = "x_seconds_bucket{ 5\n\

@@ -17,6 +17,12 @@ use super::prometheus::{self, Exposition};
 /// memory of the machine watching it.
 pub const BODY_LIMIT: u64 = 64 << 20;
 
+/// Whether `url` is read over TLS.
+fn is_https(url: &str) -> bool {
+    url.get(..8)
+        .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+}
+
 /// How many redirects are followed.
 const REDIRECTS: u32 = 5;
 
@@ -326,13 +332,34 @@ impl Http {
                 self.timeout
             )),
             ureq::Error::TooManyRedirects => not_ours(format!("more than {REDIRECTS} redirects")),
+            // A plain HTTP service read over https:// answers bytes TLS
+            // cannot parse: say what to try, not only what rustls saw.
+            ureq::Error::Io(io)
+                if io.kind() == std::io::ErrorKind::InvalidData && is_https(url) =>
+            {
+                unreachable(format!("{io}: if it serves plain HTTP, use http://"))
+            }
+            ureq::Error::Rustls(tls) if is_https(url) => unreachable(format!(
+                "TLS failed ({tls}): if it serves plain HTTP, use http://"
+            )),
             ureq::Error::Io(io) => unreachable(io.to_string()),
             other => unreachable(other.to_string()),
         };
         let mut response = self.agent.get(url.as_str()).call().map_err(failed)?;
         let status = response.status();
         if status != ureq::http::StatusCode::OK {
-            return Err(not_ours(format!("it answered {status}")));
+            // A service failing for now (a proxy's 502 during a deploy, a
+            // 503 under load, a 429) may answer again: retried like one
+            // that went away. Anything else will not change by asking again.
+            let passing = status.is_server_error()
+                || status == ureq::http::StatusCode::TOO_MANY_REQUESTS
+                || status == ureq::http::StatusCode::REQUEST_TIMEOUT;
+            let reason = format!("it answered {status}");
+            return Err(if passing {
+                unreachable(reason)
+            } else {
+                not_ours(reason)
+            });
         }
         let content_type = response
             .headers()

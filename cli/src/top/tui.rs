@@ -416,7 +416,7 @@ impl App {
                 let label = if *q == 1.0 {
                     "max".to_owned()
                 } else {
-                    format!("p{}", q * 100.0)
+                    crate::figure::quantile_name(*q)
                 };
                 Line::from(format!(
                     "{label:>6} {:>10} {bar}",
