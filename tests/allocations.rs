@@ -114,7 +114,10 @@ fn timed_runs_on_a_multi_thread_runtime_count_their_own_allocations() {
     let allocations = stats.allocations().unwrap();
     let runtime_count = allocations.count() - 3 * RUNS;
     let runtime_bytes = allocations.bytes() - bytes;
-    assert!(runtime_count <= 2 * 10, "{runtime_count} allocations by the runtime");
+    assert!(
+        runtime_count <= 2 * 10,
+        "{runtime_count} allocations by the runtime"
+    );
     assert!(
         runtime_bytes <= 2 * 16 * 1024,
         "{runtime_bytes} bytes by the runtime"
@@ -279,11 +282,21 @@ fn intervals_and_merges_keep_allocations() {
     run(40);
     run(60);
     let window = registry.snapshot().since(&before);
-    let a = window.get("windowed").unwrap().allocations().unwrap().clone();
+    let a = window
+        .get("windowed")
+        .unwrap()
+        .allocations()
+        .unwrap()
+        .clone();
     assert_eq!((a.runs(), a.count(), a.bytes()), (2, 2, 100));
     assert_eq!(a.distribution().count(), 2);
     let merged = perf_timer::Snapshot::merge([&before, &registry.snapshot()]);
-    let a = merged.get("windowed").unwrap().allocations().unwrap().clone();
+    let a = merged
+        .get("windowed")
+        .unwrap()
+        .allocations()
+        .unwrap()
+        .clone();
     assert_eq!((a.runs(), a.bytes(), a.distribution().count()), (4, 300, 4));
 }
 
@@ -310,13 +323,11 @@ fn the_report_and_detail_show_allocations_per_run() {
         allocate(1);
     }
     let line = registry.report().to_string();
-    assert!(
-        line.contains(", allocs 2/run, 45.0 KiB/run"),
-        "{line}"
-    );
+    assert!(line.contains(", allocs 2/run, 45.0 KiB/run"), "{line}");
     let detail = timer.stats().detail().to_string();
     assert!(
-        detail.contains("  allocs 2/run, 45.0 KiB/run, self 2/run, 45.0 KiB/run; bytes min 40.0 KiB"),
+        detail
+            .contains("  allocs 2/run, 45.0 KiB/run, self 2/run, 45.0 KiB/run; bytes min 40.0 KiB"),
         "{detail}"
     );
 }
@@ -331,8 +342,14 @@ fn every_allocation_figure_is_exported() {
         allocate(100);
     }
     let text = Prometheus::new("ns").render(&registry.snapshot());
-    assert!(text.contains("ns_allocations_total{timer=\"t\"} 1\n"), "{text}");
-    assert!(text.contains("ns_allocated_bytes_total{timer=\"t\"} 100\n"), "{text}");
+    assert!(
+        text.contains("ns_allocations_total{timer=\"t\"} 1\n"),
+        "{text}"
+    );
+    assert!(
+        text.contains("ns_allocated_bytes_total{timer=\"t\"} 100\n"),
+        "{text}"
+    );
     assert!(text.contains("# HELP ns_allocations_total "), "{text}");
 
     // The `metrics` facade, forwarded run by run.
@@ -355,7 +372,10 @@ fn every_allocation_figure_is_exported() {
             _ => None,
         })
         .collect();
-    assert!(counters.contains(&("p_allocations_total".to_owned(), 1)), "{counters:?}");
+    assert!(
+        counters.contains(&("p_allocations_total".to_owned(), 1)),
+        "{counters:?}"
+    );
     assert!(
         counters.contains(&("p_allocated_bytes_total".to_owned(), 300)),
         "{counters:?}"
@@ -371,7 +391,10 @@ fn json_has_the_allocations() {
     }
     let json = serde_json::to_value(timer.stats()).unwrap();
     let a = &json["allocations"];
-    assert_eq!((a["runs"].as_u64(), a["count"].as_u64()), (Some(2), Some(2)));
+    assert_eq!(
+        (a["runs"].as_u64(), a["count"].as_u64()),
+        (Some(2), Some(2))
+    );
     assert_eq!(a["bytes"], 40);
     assert_eq!(a["bytes_per_run"], 20.0);
     assert_eq!(a["self_bytes"], 40);
@@ -398,7 +421,10 @@ fn saved_runs_keep_allocations_and_older_lines_still_read() {
     );
     let (a, b) = (a.allocations().unwrap(), b.allocations().unwrap());
     assert_eq!((b.runs(), b.count(), b.bytes()), (3, 6, 101_013));
-    assert_eq!((b.self_count(), b.self_bytes()), (a.self_count(), a.self_bytes()));
+    assert_eq!(
+        (b.self_count(), b.self_bytes()),
+        (a.self_count(), a.self_bytes())
+    );
     assert_eq!(b.distribution().histogram(), a.distribution().histogram());
     assert_eq!(back.to_json_line(), line, "written again, the same line");
 
@@ -421,7 +447,9 @@ fn saved_runs_keep_allocations_and_older_lines_still_read() {
     json["timers"][1]["totals"]["alloc_runs"] = 4.into();
     let error = SavedRun::from_json_line(&json.to_string()).unwrap_err();
     assert!(
-        error.to_string().contains("bytes allocated per run counts 3 runs, its totals 4"),
+        error
+            .to_string()
+            .contains("bytes allocated per run counts 3 runs, its totals 4"),
         "{error}"
     );
 }

@@ -811,8 +811,14 @@ mod allocation_tests {
         assert_eq!(j.call, Call::Smaller);
         // A few allocations a run: one more is a large change, called
         // from three runs a side (half an allocation is a quarter of 2).
-        let (two, three) = (judge_counts(&[2.0; 2], &[3.0; 2]), judge_counts(&[2.0; 3], &[3.0; 3]));
-        assert!(matches!(two.call, Call::Inconclusive(Doubt::TooFewRuns { .. })), "{two:?}");
+        let (two, three) = (
+            judge_counts(&[2.0; 2], &[3.0; 2]),
+            judge_counts(&[2.0; 3], &[3.0; 3]),
+        );
+        assert!(
+            matches!(two.call, Call::Inconclusive(Doubt::TooFewRuns { .. })),
+            "{two:?}"
+        );
         assert_eq!(three.call, Call::Larger);
     }
 

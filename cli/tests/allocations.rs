@@ -70,10 +70,16 @@ fn more_allocations_a_run_is_a_regression_and_fewer_an_improvement() {
 
 #[test]
 fn one_run_a_side_calls_only_a_doubling() {
-    let (two, three) = (saved("allocs-one-two", 1, 2), saved("allocs-one-three", 1, 3));
+    let (two, three) = (
+        saved("allocs-one-two", 1, 2),
+        saved("allocs-one-three", 1, 3),
+    );
     let out = perf_timer(&["diff", two.arg(), three.arg()]);
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("allocs/run +50.0%: one run a side"), "{stdout}");
+    assert!(
+        stdout.contains("allocs/run +50.0%: one run a side"),
+        "{stdout}"
+    );
     let ten = saved("allocs-one-ten", 1, 10);
     let out = perf_timer(&["diff", two.arg(), ten.arg()]);
     assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
@@ -81,7 +87,10 @@ fn one_run_a_side_calls_only_a_doubling() {
     let five = saved("allocs-one-five", 1, 5);
     let out = perf_timer(&["diff", two.arg(), five.arg()]);
     let stdout = text(&out.stdout);
-    assert!(stdout.contains("too few allocations a run to tell"), "{stdout}");
+    assert!(
+        stdout.contains("too few allocations a run to tell"),
+        "{stdout}"
+    );
 }
 
 #[test]
@@ -116,7 +125,10 @@ fn top_shows_allocations_per_run_of_each_interval() {
 
 #[test]
 fn html_shows_allocations_per_run_where_counted() {
-    let (two, three) = (saved("allocs-html-two", 3, 2), saved("allocs-html-three", 3, 3));
+    let (two, three) = (
+        saved("allocs-html-two", 3, 2),
+        saved("allocs-html-three", 3, 3),
+    );
     let page = Temp::new("allocs-html-page");
     let out = perf_timer(&["html", two.arg(), three.arg(), "-o", page.arg()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
