@@ -74,6 +74,10 @@
 //!   figure of one timer, one per line.
 //! * [`Registry::intervals`]: what happened since the last look, for a log
 //!   line a minute.
+//! * [`Stats::allocations`]: allocations and bytes per run, with
+//!   [`CountingAllocator`] installed as the global allocator (`None`
+//!   without it): a timed poll then also reads its thread's allocation
+//!   counters on entry and exit.
 //!
 //! # Where the time goes
 //!
