@@ -453,3 +453,17 @@ fn saved_runs_keep_allocations_and_older_lines_still_read() {
         "{error}"
     );
 }
+
+#[test]
+fn manual_samples_count_no_allocations() {
+    let timer = Registry::new().timer("manual");
+    timer.record(std::time::Duration::from_micros(5));
+    {
+        let _section = timer.start();
+        allocate(10);
+    }
+    let stats = timer.stats();
+    let a = stats.allocations().unwrap();
+    assert_eq!((stats.count(), a.runs(), a.count()), (2, 1, 1));
+    assert_eq!((a.count_per_run(), a.distribution().count()), (1.0, 1));
+}

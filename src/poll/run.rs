@@ -403,7 +403,11 @@ impl Run {
             return;
         }
         if core.is_enabled() {
-            self.complete(core, core.clock().wall_now(), false);
+            // Its polls were timed from outside (a span, a task hook),
+            // without reading the allocation counters: none are claimed.
+            self.leave(State::Done);
+            let end = core.clock().wall_now();
+            core.record_ticks(self.ticks(end, None), false);
         } else {
             // Switched off before it ended: its time counts, not a sample.
             self.end_without_sample(core, End::Untimed);

@@ -108,9 +108,12 @@ impl Allocations {
         self.bytes
     }
 
-    /// Completed runs whose allocations were counted: every one while the
-    /// allocator is installed, but a sync section that ended on another
-    /// thread or in another poll than it began in.
+    /// Completed runs whose allocations were counted: every timed future's
+    /// and sync section's while the allocator is installed, but a sync
+    /// section that ended on another thread or in another poll than it
+    /// began in. Manual samples ([`Timer::record`](crate::Timer::record))
+    /// and runs timed from outside a future (the tracing layer, tokio's
+    /// task hooks) count none.
     ///
     /// ```
     /// let timer = perf_timer::Registry::new().timer("a");
