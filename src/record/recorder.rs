@@ -170,37 +170,56 @@ impl Recorder {
     fn record_in_range(&self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         let busy = self.layout.index(run.busy) as u32;
         let wall = self.layout.index(run.wall) as u32;
-        let allocated = run.allocations.map(|a| {
+        if let Some(allocations) = &run.allocations {
             let layout = allocated_bytes();
-            layout.index(a.bytes.min(layout.highest)) as u32
-        });
-        let values = Values {
-            busy,
-            wall,
-            allocated,
-        };
+            let allocated = layout.index(allocations.bytes.min(layout.highest)) as u32;
+            let values = Values {
+                busy,
+                wall,
+                allocated: Some(allocated),
+            };
+            return self.record_with_allocated(run, is_error, beyond, values, allocated);
+        }
+        // Inlined as it was before allocations were counted, which made
+        // the callers large enough for the inliner to leave it out.
+        self.update(
+            #[inline(always)]
+            |counters| {
+                let counted = self.count_times(counters, busy, wall);
+                if counted {
+                    counters.totals.add_run(run, is_error, beyond);
+                }
+                counted
+            },
+        );
+    }
+
+    /// [`record_in_range`](Recorder::record_in_range) of a run whose
+    /// allocations were counted: out of line, one instance.
+    #[inline(never)]
+    fn record_with_allocated(
+        &self,
+        run: &RunSample,
+        is_error: bool,
+        beyond: Option<u64>,
+        values: Values,
+        allocated: u32,
+    ) {
         self.update(|counters| {
-            let counted = self.count_values(counters, values);
+            let counted = self.count_with_allocated(counters, values, allocated);
             if counted {
                 counters.totals.add_run(run, is_error, beyond);
+                if let Some(allocations) = &run.allocations {
+                    counters.totals.add_allocations(allocations);
+                }
             }
             counted
         });
     }
 
-    /// Counts one run's values in a stripe's histograms, within the
-    /// budget: `false` (nothing counted) if there was no room and the store
-    /// was busy.
-    #[inline(always)]
-    fn count_values(&self, counters: &mut Counters, values: Values) -> bool {
-        match values.allocated {
-            None => self.count_times(counters, values.busy, values.wall),
-            Some(allocated) => self.count_with_allocated(counters, values, allocated),
-        }
-    }
-
-    /// [`count_values`](Recorder::count_values) of a run without counted
-    /// allocations: busy and wall time.
+    /// Counts one run's busy and wall time in a stripe's histograms,
+    /// within the budget: `false` (nothing counted) if there was no room
+    /// and the store was busy.
     #[inline(always)]
     fn count_times(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
         let values = Values {
@@ -235,10 +254,9 @@ impl Recorder {
         true
     }
 
-    /// [`count_values`](Recorder::count_values) with the bytes the run
-    /// allocated: out of line, so that without a counting allocator the
-    /// recording is what it was.
-    #[inline(never)]
+    /// [`count_times`](Recorder::count_times) and the bytes the run
+    /// allocated, in the same stripe.
+    #[inline(always)]
     fn count_with_allocated(
         &self,
         counters: &mut Counters,

@@ -266,13 +266,13 @@ impl Totals {
         }
         self.longest_poll = self.longest_poll.max(run.longest_poll);
         self.settle(run.flushed);
-        if let Some(allocations) = &run.allocations {
-            self.add_allocations(allocations);
-        }
     }
 
+    /// Counts what one completed run, counted by [`add_run`](Totals::add_run)
+    /// too, allocated (apart, so that runs without allocations pay
+    /// nothing for them).
     #[inline(always)]
-    fn add_allocations(&mut self, run: &AllocationSample) {
+    pub(crate) fn add_allocations(&mut self, run: &AllocationSample) {
         self.alloc_runs = self.alloc_runs.saturating_add(1);
         self.allocs = self.allocs.saturating_add(run.count);
         self.alloc_bytes = self.alloc_bytes.saturating_add(run.bytes);
