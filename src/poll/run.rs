@@ -428,13 +428,21 @@ pub(crate) struct PollScope<'a> {
     core: &'a TimerCore,
     start: u64,
     entered: Entered,
+    /// What only some timers read at a poll's start: `None` for the
+    /// others, one branch on entry and none more on exit.
+    extras: Option<Extras>,
+    returned: bool,
+}
+
+/// Readings some timers take at each poll's start.
+#[derive(Clone, Copy)]
+struct Extras {
     /// When this poll is sampled for blocking, the other clock's reading at
     /// its start (the thread's CPU time, or with the CPU clock, wall time).
     other_start: Option<u64>,
     /// The thread's allocation counters at its start, with a counting
     /// allocator installed.
     allocations: Option<Mark>,
-    returned: bool,
 }
 
 impl<'a> PollScope<'a> {
@@ -446,9 +454,14 @@ impl<'a> PollScope<'a> {
             run.next_flush = core.flush_units();
         }
         let entered = frame::enter(core.clock(), core, run.busy, start);
-        PollScope {
+        // Blocking detection or a counting allocator: one flag of the timer,
+        // on the line the poll reads anyway.
+        let extras = core.has_poll_extras().then(|| Extras {
             other_start: core.sample_other(),
             allocations: allocations::enter(),
+        });
+        PollScope {
+            extras,
             run,
             core,
             start,
@@ -479,13 +492,8 @@ impl<'a> PollScope<'a> {
         // One branch for everything rare: a slow poll, a poll sampled for
         // blocking, a flush, allocations to count.
         let core = self.core;
-        let counting = self.allocations.is_some();
-        if (poll > core.slow_poll_ticks())
-            | self.other_start.is_some()
-            | run.flush_due(end)
-            | counting
-        {
-            after_poll(run, core, poll, end, self.other_start, self.allocations);
+        if (poll > core.slow_poll_ticks()) | self.extras.is_some() | run.flush_due(end) {
+            after_poll(run, core, poll, end, self.extras);
         }
         end
     }
@@ -509,17 +517,17 @@ impl Drop for PollScope<'_> {
 /// The rare work after a poll of `poll` ticks ending at wall reading `end`:
 /// a slow poll, a poll sampled for blocking, a flush.
 /// With a counting allocator, every poll comes here: what it allocated,
-/// from the thread's counters at its start (`allocations`).
+/// from the thread's counters at its start (in `extras`).
 #[cold]
 #[inline(never)]
-fn after_poll(
-    run: &mut Run,
-    core: &TimerCore,
-    poll: u64,
-    end: u64,
-    other_start: Option<u64>,
-    allocations: Option<Mark>,
-) {
+fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, extras: Option<Extras>) {
+    let Extras {
+        other_start,
+        allocations,
+    } = extras.unwrap_or(Extras {
+        other_start: None,
+        allocations: None,
+    });
     if let Some(mark) = allocations {
         run.allocations.add_poll(mark);
     }

@@ -215,6 +215,10 @@ pub(crate) struct TimerCore {
     flush_units: u32,
     /// Sample one poll in this many for blocking; 0: off.
     blocking_every: u32,
+    /// Whether a poll reads more at its start than the clock: blocking
+    /// detection is on, or a counting allocator is installed (known by the
+    /// time a timer is made, whose name the allocator allocated).
+    poll_extras: bool,
     /// Sample one run in this many for scheduling delay; 0: off.
     scheduling_every: u32,
     /// The scheduling delays of sampled runs.
@@ -290,6 +294,13 @@ impl TimerCore {
     pub(crate) fn record_scheduled(&self, ticks: u64) {
         let nanos = self.clock.ticks_to_nanos(ticks);
         self.scheduled.record(&self.settings.layout, nanos);
+    }
+
+    /// Whether a poll reads more at its start than the clock (see
+    /// `sample_other` and the allocation counters).
+    #[inline(always)]
+    pub(crate) fn has_poll_extras(&self) -> bool {
+        self.poll_extras
     }
 
     /// If this poll is sampled for blocking, the reading of the other clock
@@ -516,6 +527,7 @@ impl TimerCore {
                 .unwrap_or(u32::MAX)
                 .max(1),
             blocking_every: settings.blocking_every,
+            poll_extras: settings.blocking_every != 0 || crate::alloc::thread::installed(),
             scheduling_every: settings.scheduling_every,
             scheduled: Delays::default(),
             forward: super::forward::Forwards::new(&name, settings),
