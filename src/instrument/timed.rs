@@ -231,12 +231,7 @@ pub trait TimedExt: Future + Sized {
     /// ```
     #[inline]
     fn timed(self, name: &str) -> Timed<Self> {
-        // A name's first lookup allocates (the timer, this thread's cache):
-        // the library's, not the enclosing run's.
-        let unseen = crate::alloc::thread::unseen();
-        let timer = crate::registry::cached::global_timer(name);
-        drop(unseen);
-        Timed::new(self, timer)
+        Timed::new(self, crate::registry::cached::global_timer(name))
     }
 
     /// Like [`timed`](TimedExt::timed), and runs that end in `Err` are also
