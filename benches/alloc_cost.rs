@@ -72,7 +72,7 @@ fn vec_per_poll_runs(c: &mut Criterion) {
     });
     group.finish();
     // What was measured is what the bench says it is.
-    let allocations = timer.stats().allocations().cloned().unwrap();
+    let allocations = timer.stats().allocations().unwrap();
     assert_eq!(allocations.count(), 2 * allocations.runs());
     assert_eq!(allocations.bytes(), 128 * allocations.runs());
 }

@@ -179,7 +179,7 @@ impl Serialize for Stats {
             scheduled: DistributionFields::of(self.scheduled(), quantiles),
             idle: SumFields::of(self.idle()),
             self_time: SumFields::of(self.self_time()),
-            allocations: (self.allocations()).map(|a| AllocationsFields::of(a, quantiles)),
+            allocations: (self.allocations_ref()).map(|a| AllocationsFields::of(a, quantiles)),
         }
         .serialize(serializer)
     }

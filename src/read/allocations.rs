@@ -229,8 +229,8 @@ fn per_run(sum: u64, runs: u64) -> f64 {
 ///     let _section = timer.start();
 ///     std::hint::black_box(vec![0_u8; n * 10]);
 /// }
-/// let stats = timer.stats();
-/// let bytes = stats.allocations().unwrap().distribution();
+/// let allocations = timer.stats().allocations().unwrap();
+/// let bytes = allocations.distribution();
 /// assert_eq!((bytes.count(), bytes.total()), (100, 50_500));
 /// assert_eq!(bytes.quantile(0.5), 501); // the top of 500's bucket
 /// assert_eq!(bytes.min(), 10);

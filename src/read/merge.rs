@@ -80,9 +80,9 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
             *crate::record::allocated_bytes(),
             parts
                 .iter()
-                .filter_map(|s| s.allocations().map(|a| a.distribution().inner())),
+                .filter_map(|s| s.allocations_ref().map(|a| a.distribution().inner())),
         ),
-        allocations_counted: parts.iter().any(|s| s.allocations().is_some()),
+        allocations_counted: parts.iter().any(|s| s.allocations_ref().is_some()),
     };
     Stats::from_reading(name, reading, layout, quantiles)
 }

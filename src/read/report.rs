@@ -183,7 +183,7 @@ pub(super) fn write_line(
     if let Some(rate) = stats.bytes_per_busy_second() {
         write!(f, ", {}/s busy", Bytes(rate))?;
     }
-    if let Some(allocations) = stats.allocations().filter(|a| a.runs() > 0) {
+    if let Some(allocations) = stats.allocations_ref().filter(|a| a.runs() > 0) {
         let (count, bytes) = (allocations.count_per_run(), allocations.bytes_per_run());
         write!(
             f,
@@ -337,7 +337,7 @@ impl fmt::Display for Detail<'_> {
             write!(f, ", cpu {}", WholePercent(share))?;
         }
         f.write_char('\n')?;
-        if let Some(a) = s.allocations() {
+        if let Some(a) = s.allocations_ref() {
             write_allocations(f, a, s.report_quantiles())?;
         }
         Ok(())

@@ -832,7 +832,9 @@ impl Stats {
 
     /// What the completed runs allocated: `None` unless a
     /// [`CountingAllocator`](crate::CountingAllocator) is installed (or,
-    /// read back from a saved run, was installed in its process).
+    /// read back from a saved run, was installed in its process). A copy
+    /// (of a few numbers and the bytes' buckets), so that it outlives the
+    /// `Stats` it came from.
     ///
     /// ##### Interpretation
     /// Allocations are often why a run is slow, and unlike busy time
@@ -855,13 +857,17 @@ impl Stats {
     ///         drop(std::hint::black_box(vec![page]));
     ///     })
     ///     .await;
-    /// let stats = registry.stats("render").unwrap();
-    /// let allocations = stats.allocations().unwrap();
+    /// let allocations = registry.stats("render").unwrap().allocations().unwrap();
     /// assert_eq!(allocations.count(), 2);
     /// assert_eq!(allocations.bytes(), 4_096 + 24); // the string, and a Vec of one String
     /// # }
     /// ```
-    pub fn allocations(&self) -> Option<&Allocations> {
+    pub fn allocations(&self) -> Option<Allocations> {
+        self.allocations.clone()
+    }
+
+    /// [`allocations`](Stats::allocations) without a copy.
+    pub(crate) fn allocations_ref(&self) -> Option<&Allocations> {
         self.allocations.as_ref()
     }
 

@@ -136,7 +136,7 @@ fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
     });
     // Bytes allocated per run, with a counting allocator installed (its
     // counts and sums are among the totals).
-    if let (Some(a), Value::Object(map)) = (stats.allocations(), &mut timer) {
+    if let (Some(a), Value::Object(map)) = (stats.allocations_ref(), &mut timer) {
         map.insert("allocated".into(), encode(a.distribution().inner()).into());
     }
     timer

@@ -115,7 +115,7 @@ pub(super) const COMMON: [Family; 13] = [
     Family {
         id: Id::Allocations,
         samples: |s, emit| {
-            if let Some(allocations) = s.allocations() {
+            if let Some(allocations) = s.allocations_ref() {
                 emit(None, allocations.count() as f64);
             }
         },
@@ -123,7 +123,7 @@ pub(super) const COMMON: [Family; 13] = [
     Family {
         id: Id::AllocatedBytes,
         samples: |s, emit| {
-            if let Some(allocations) = s.allocations() {
+            if let Some(allocations) = s.allocations_ref() {
                 emit(None, allocations.bytes() as f64);
             }
         },
