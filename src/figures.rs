@@ -21,6 +21,7 @@ pub(crate) enum Unit {
     Polls,
     Bytes,
     Ratio,
+    Allocations,
 }
 
 impl Unit {
@@ -32,6 +33,7 @@ impl Unit {
             Unit::Polls => "{poll}",
             Unit::Bytes => "By",
             Unit::Ratio => "1",
+            Unit::Allocations => "{allocation}",
         }
     }
 }
@@ -52,6 +54,8 @@ pub(crate) enum Id {
     InFlight,
     Bytes,
     CpuShare,
+    Allocations,
+    AllocatedBytes,
 }
 
 /// One exported figure.
@@ -83,7 +87,7 @@ pub(crate) struct Figure {
 }
 
 /// Every figure, in the order the Prometheus exporter writes them.
-pub(crate) const FIGURES: [Figure; 13] = [
+pub(crate) const FIGURES: [Figure; 15] = [
     Figure {
         id: Id::Busy,
         prometheus: "busy_seconds",
@@ -201,7 +205,31 @@ pub(crate) const FIGURES: [Figure; 13] = [
         help: "CPU time over wall time of the polls sampled on both clocks.",
         forwarded: false,
     },
+    Figure {
+        id: Id::Allocations,
+        prometheus: "allocations_total",
+        opentelemetry: "perf_timer.run.allocations",
+        kind: Kind::Counter,
+        unit: Unit::Allocations,
+        help: "Allocations of completed runs (with perf_timer::CountingAllocator installed).",
+        forwarded: true,
+    },
+    Figure {
+        id: Id::AllocatedBytes,
+        prometheus: "allocated_bytes_total",
+        opentelemetry: "perf_timer.run.allocated",
+        kind: Kind::Counter,
+        unit: Unit::Bytes,
+        help: "Bytes allocated by completed runs (with perf_timer::CountingAllocator installed).",
+        forwarded: true,
+    },
 ];
+
+/// Whether the figure shows only with a counting allocator installed.
+#[cfg(test)]
+pub(crate) const fn needs_allocator(id: Id) -> bool {
+    matches!(id, Id::Allocations | Id::AllocatedBytes)
+}
 
 /// Wall time as the Prometheus exporter writes it beside busy time as a
 /// summary: a counter of its total. The figure [`Id::Wall`] in that shape,
@@ -304,7 +332,8 @@ mod tests {
         let snapshot = busy_registry().snapshot();
         for format in [Prometheus::new("ns"), Prometheus::new("ns").histograms()] {
             let text = format.render(&snapshot);
-            for f in FIGURES.iter().filter(|f| f.id != Id::CpuShare) {
+            let shown = |f: &&Figure| f.id != Id::CpuShare && !needs_allocator(f.id);
+            for f in FIGURES.iter().filter(shown) {
                 let family = match (f.id, text.contains("# TYPE ns_busy_seconds summary")) {
                     // With summaries, wall time is a counter of its own.
                     (Id::Wall, true) => format!("ns_{}", WALL_TOTAL.prometheus),
@@ -317,7 +346,8 @@ mod tests {
             }
         }
         let body = Prometheus::new("ns").protobuf().encode(&snapshot);
-        for f in FIGURES.iter().filter(|f| f.id != Id::CpuShare) {
+        let shown = |f: &&Figure| f.id != Id::CpuShare && !needs_allocator(f.id);
+        for f in FIGURES.iter().filter(shown) {
             let name = format!("ns_{}", f.prometheus);
             assert!(
                 body.windows(name.len() + 1)
@@ -397,7 +427,11 @@ mod tests {
                 .record(std::time::Duration::from_millis(1));
         });
         let (registered, described) = names.0.lock().unwrap().clone();
-        for f in FIGURES.iter().filter(|f| f.forwarded) {
+        // Allocations only with a counting allocator: tests/allocations.rs.
+        for f in FIGURES
+            .iter()
+            .filter(|f| f.forwarded && !needs_allocator(f.id))
+        {
             let name = format!("p_{}", f.prometheus);
             // Poll time is a gauge there, without `_total`.
             let name = match f.id {

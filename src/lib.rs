@@ -74,6 +74,10 @@
 //!   figure of one timer, one per line.
 //! * [`Registry::intervals`]: what happened since the last look, for a log
 //!   line a minute.
+//! * [`Stats::allocations`]: allocations and bytes per run, with
+//!   [`CountingAllocator`] installed as the global allocator (`None`
+//!   without it): a timed poll then also reads its thread's allocation
+//!   counters on entry and exit.
 //!
 //! # Where the time goes
 //!
@@ -140,7 +144,8 @@
 // The layers, lowest first, as the folders are; a module imports and
 // calls only from its own layer and those below it, by module path (never
 // through the names re-exported here):
-// 1. `clock`, `defaults`, `error`, `poison`, `classify`, `figures`: time
+// 1. `alloc`, `clock`, `defaults`, `error`, `poison`, `classify`,
+//    `figures`: the counting allocator and its per-thread counters, time
 //    sources, the defaults every reader and writer agrees on, errors, the
 //    lock helper, outcome policies, the table of exported figures.
 // 2. `record/`: the hot path's storage (stripes, buckets, totals); knows
@@ -164,6 +169,7 @@
 //    (Prometheus, hgrm, interval logs, serde; saved runs as JSON lines).
 // 9. `exit`, `integrations/`: the exit report (which may save a run), and
 //    the tower layer, the tracing layer and tokio's task hooks.
+mod alloc;
 mod classify;
 mod clock;
 mod defaults;
@@ -215,6 +221,7 @@ struct ReadmeDoctests;
 /// ```
 pub use hdrhistogram;
 
+pub use alloc::counting::CountingAllocator;
 pub use classify::{Classify, ErrOutput, NoErrors};
 pub use clock::{Clock, MockClock};
 pub use error::{ConfigError, GlobalError};
@@ -303,8 +310,8 @@ pub use integrations::tracing_layer::PerfTimerLayer;
 pub use perf_timer_macros::timed;
 pub use poll::frame::task_perf_counter;
 pub use read::{
-    Detail, Distribution, Folded, Grouped, Part, ProcessTime, Report, ReportDuration, SlowRun,
-    Snapshot, Stats, Sum,
+    Allocations, ByteDistribution, Detail, Distribution, Folded, Grouped, Part, ProcessTime,
+    Report, ReportDuration, SlowRun, Snapshot, Stats, Sum,
 };
 pub use registry::builder::RegistryBuilder;
 pub use registry::interval::{Interval, Intervals};

@@ -151,8 +151,9 @@ fn size_overhead_of_the_wrapper() {
     let overhead = std::mem::size_of_val(&fut) - std::mem::size_of_val(&std::future::ready(0_u64));
     // A `Timer` pointer and the run: busy, first poll, nested time (8 bytes
     // each), polls with the state, the longest poll, what was flushed and
-    // when the next flush is due (4 bytes each).
-    assert!(overhead <= 48, "Timed adds {overhead} bytes");
+    // when the next flush is due (4 bytes each); and its allocations
+    // (bytes and nested bytes, 8 each; count and nested count, 4 each).
+    assert!(overhead <= 72, "Timed adds {overhead} bytes");
 }
 
 #[test]

@@ -82,3 +82,19 @@ fn the_exit_report_prints_while_a_panic_unwinds() {
     #[cfg(unix)]
     assert!(lines[1].starts_with("process: "), "{lines:?}");
 }
+
+#[test]
+fn allocations_are_none_without_a_counting_allocator() {
+    // This binary's global allocator is the system's, not
+    // `perf_timer::CountingAllocator` (see tests/allocations.rs).
+    let registry = Registry::new();
+    let timer = registry.timer("plain");
+    {
+        let _section = timer.start();
+        drop(std::hint::black_box(vec![1_u8; 10]));
+    }
+    let stats = timer.stats();
+    assert_eq!(stats.count(), 1);
+    assert!(stats.allocations().is_none());
+    assert!(!registry.report().to_string().contains("allocs"));
+}

@@ -148,6 +148,9 @@ pub struct RunFigures {
     pub poll_total_ns: f64,
     /// (cancelled, ended), (panicked, ended), (errors, ended).
     pub outcomes: [(u64, u64); 3],
+    /// Allocations per completed run, counted with perf-timer's counting
+    /// allocator; `None` without it or without completed runs.
+    pub allocations: Option<Reading>,
 }
 
 impl RunFigures {
@@ -183,6 +186,9 @@ impl RunFigures {
                 (stats.panicked(), ended),
                 (stats.errors(), ended),
             ],
+            allocations: (stats.allocations())
+                .filter(|a| a.runs() > 0)
+                .map(|a| Reading::count_per_run(a.count_per_run())),
         })
     }
 }

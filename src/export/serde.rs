@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde::ser::{Serialize, Serializer};
 
 use crate::clock::saturating_nanos;
-use crate::read::{Distribution, Part, SlowRun, Snapshot, Stats, Sum};
+use crate::read::{Allocations, Distribution, Part, SlowRun, Snapshot, Stats, Sum};
 use crate::registry::interval::Interval;
 
 /// The serialized form of [`Stats`]; field names are part of the API and
@@ -35,6 +35,65 @@ struct StatsFields<'a> {
     idle: SumFields,
     self_time: SumFields,
     slowest: &'a [SlowRun],
+    /// `null` without a counting allocator (left out of older readers'
+    /// way: they ignore it).
+    allocations: Option<AllocationsFields>,
+}
+
+/// The serialized form of [`Allocations`].
+#[derive(serde::Serialize)]
+struct AllocationsFields {
+    runs: u64,
+    count: u64,
+    bytes: u64,
+    count_per_run: f64,
+    bytes_per_run: f64,
+    self_count: u64,
+    self_bytes: u64,
+    abandoned_count: u64,
+    abandoned_bytes: u64,
+    /// Bytes of each run, as `distribution()`.
+    distribution: ByteDistributionFields,
+}
+
+/// The serialized form of a [`ByteDistribution`](crate::ByteDistribution).
+#[derive(serde::Serialize)]
+struct ByteDistributionFields {
+    count: u64,
+    total: u64,
+    mean: f64,
+    stdev: f64,
+    min: u64,
+    max: u64,
+    quantiles: BTreeMap<String, u64>,
+}
+
+impl AllocationsFields {
+    fn of(a: &Allocations, quantiles: &[f64]) -> Self {
+        let d = a.distribution();
+        AllocationsFields {
+            runs: a.runs(),
+            count: a.count(),
+            bytes: a.bytes(),
+            count_per_run: a.count_per_run(),
+            bytes_per_run: a.bytes_per_run(),
+            self_count: a.self_count(),
+            self_bytes: a.self_bytes(),
+            abandoned_count: a.abandoned_count(),
+            abandoned_bytes: a.abandoned_bytes(),
+            distribution: ByteDistributionFields {
+                count: d.count(),
+                total: d.total(),
+                mean: d.mean(),
+                stdev: d.stdev(),
+                min: d.min(),
+                max: d.max(),
+                quantiles: (quantiles.iter())
+                    .map(|&q| (q.to_string(), d.quantile(q)))
+                    .collect(),
+            },
+        }
+    }
 }
 
 /// The serialized form of a [`Distribution`].
@@ -94,6 +153,7 @@ impl SumFields {
 /// assert_eq!(json["busy"]["quantiles_ns"]["0.99"], 250_111);
 /// assert_eq!(json["wall"]["mean_ns"], 250_000);
 /// assert_eq!(json["idle"]["total_ns"], 0);
+/// assert!(json["allocations"].is_null()); // no perf_timer::CountingAllocator here
 /// # }
 /// ```
 impl Serialize for Stats {
@@ -121,6 +181,7 @@ impl Serialize for Stats {
             idle: SumFields::of(self.idle()),
             self_time: SumFields::of(self.self_time()),
             slowest: self.slowest(),
+            allocations: (self.allocations_ref()).map(|a| AllocationsFields::of(a, quantiles)),
         }
         .serialize(serializer)
     }

@@ -3,10 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::alloc::thread::{self as allocations, Mark};
 use crate::clock::ticks_between;
 use crate::poll::frame;
 use crate::record::End;
-use crate::record::RunSample;
+use crate::record::{AllocationSample, RunSample};
 use crate::state::timer::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
@@ -33,6 +34,9 @@ pub struct TimerGuard<'a> {
     /// The timed poll the section began in, if any: its time is nested
     /// time of that poll's run.
     poll: Option<u64>,
+    /// The thread's allocation counters at its start, with a counting
+    /// allocator installed.
+    allocations: Option<Mark>,
 }
 
 impl<'a> TimerGuard<'a> {
@@ -44,6 +48,7 @@ impl<'a> TimerGuard<'a> {
             enabled,
             began_unwinding: std::thread::panicking(),
             poll: frame::current_poll(),
+            allocations: if enabled { allocations::enter() } else { None },
         }
     }
 
@@ -91,7 +96,13 @@ impl<'a> TimerGuard<'a> {
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
         let core = self.timer.core();
-        core.record_run(RunSample::single(nanos), is_error);
+        // With a counting allocator, out of line: without, the section's
+        // recording compiles as if allocations did not exist.
+        if let Some(mark) = self.allocations {
+            self.record_counted(nanos, mark, is_error);
+        } else {
+            core.record_run_uncounted(RunSample::single(nanos), is_error);
+        }
         // A section is a run too: among the slowest if it is one (its
         // wall time is its busy time; it has no parts).
         if core.slowest.admits(nanos) {
@@ -101,6 +112,32 @@ impl<'a> TimerGuard<'a> {
             frame::section_ended(poll, nanos, self.timer.core());
         }
         Duration::from_nanos(nanos)
+    }
+}
+
+impl TimerGuard<'_> {
+    /// Records the section of `nanos` with what it allocated since `mark`,
+    /// if that is known: not when it ended on another thread, or in
+    /// another timed poll than it began in (held across an `.await`, other
+    /// tasks' allocations would count).
+    #[inline(never)]
+    fn record_counted(&self, nanos: u64, mark: Mark, is_error: bool) {
+        let moved = self.poll.is_some() && frame::current_poll() != self.poll;
+        let scoped = if moved {
+            None
+        } else {
+            allocations::leave(mark)
+        };
+        let run = RunSample {
+            allocations: scoped.map(|scoped| AllocationSample {
+                count: scoped.all.count,
+                bytes: scoped.all.bytes,
+                nested_count: scoped.nested.count,
+                nested_bytes: scoped.nested.bytes,
+            }),
+            ..RunSample::single(nanos)
+        };
+        self.timer.core().record_run(run, is_error);
     }
 }
 

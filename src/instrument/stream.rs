@@ -45,6 +45,13 @@ pin_project! {
         inner: S,
         timed: TimedRun,
     }
+
+    impl<S> PinnedDrop for TimedItems<S> {
+        fn drop(this: Pin<&mut Self>) {
+            // An item under way counts what dropping the stream allocates.
+            this.project().timed.run.dropping();
+        }
+    }
 }
 
 impl<S: Stream> Stream for TimedItems<S> {

@@ -37,9 +37,26 @@ pin_project! {
     #[must_use = "futures do nothing unless you `.await` or poll them"]
     pub struct Timed<F, C = NoErrors> {
         #[pin]
+        body: Body<F>,
+        classify: PhantomData<fn() -> C>,
+    }
+}
+
+pin_project! {
+    /// The timed future and its run. Its own `Drop`, so that `Timed`
+    /// needs none and can be taken apart (`classify`): a run dropped
+    /// unfinished counts what dropping `inner` allocates (fields drop
+    /// after this, `inner` first, then the run, which ends there).
+    struct Body<F> {
+        #[pin]
         inner: F,
         timed: TimedRun,
-        classify: PhantomData<fn() -> C>,
+    }
+
+    impl<F> PinnedDrop for Body<F> {
+        fn drop(this: Pin<&mut Self>) {
+            this.project().timed.run.dropping();
+        }
     }
 }
 
@@ -61,10 +78,12 @@ impl<F> Timed<F> {
     #[inline(always)]
     pub(crate) fn new(inner: F, timer: RunTimer) -> Self {
         Timed {
-            inner,
-            timed: TimedRun {
-                timer,
-                run: Run::new(),
+            body: Body {
+                inner,
+                timed: TimedRun {
+                    timer,
+                    run: Run::new(),
+                },
             },
             classify: PhantomData,
         }
@@ -86,10 +105,8 @@ impl<F, C> Timed<F, C> {
     /// # }
     /// ```
     pub fn classify<C2>(self) -> Timed<F, C2> {
-        let Timed { inner, timed, .. } = self;
         Timed {
-            inner,
-            timed,
+            body: self.body,
             classify: PhantomData,
         }
     }
@@ -103,7 +120,7 @@ impl<F, C> Timed<F, C> {
     /// assert_eq!(fut.timer().name(), "load");
     /// ```
     pub fn timer(&self) -> &Timer {
-        &self.timed.timer
+        &self.body.timed.timer
     }
 
     /// Busy time of this run so far (polls finished so far).
@@ -115,14 +132,15 @@ impl<F, C> Timed<F, C> {
     /// assert_eq!(fut.busy(), std::time::Duration::ZERO);
     /// ```
     pub fn busy(&self) -> Duration {
-        self.timed.run.busy(self.timed.timer.clock())
+        let timed = &self.body.timed;
+        timed.run.busy(timed.timer.clock())
     }
 }
 
 impl<F, C> std::fmt::Debug for Timed<F, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Timed")
-            .field("timer", &self.timed.timer.name())
+            .field("timer", &self.body.timed.timer.name())
             .field("busy", &self.busy())
             .finish_non_exhaustive()
     }
@@ -133,8 +151,8 @@ impl<F: Future, C: Classify<F::Output>> Future for Timed<F, C> {
 
     #[inline]
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<F::Output> {
-        let this = self.project();
-        this.timed.poll(this.inner, cx, C::is_error)
+        let body = self.project().body.project();
+        body.timed.poll(body.inner, cx, C::is_error)
     }
 }
 

@@ -404,6 +404,16 @@ pin_project! {
         // While the route's timer is unlisted.
         unlisted: Option<Unlisted>,
     }
+
+    impl<F> PinnedDrop for ResponseFuture<F> {
+        fn drop(this: Pin<&mut Self>) {
+            // Dropped before its response: what dropping the inner
+            // future allocates counts for the cancelled run.
+            if let Some(timed) = this.project().timed {
+                timed.run.dropping();
+            }
+        }
+    }
 }
 
 /// A request whose route's timer is not listed yet: its response decides.
@@ -515,6 +525,14 @@ pin_project! {
         inner: B,
         timed: Option<TimedRun>,
         is_error: bool,
+    }
+
+    impl<B> PinnedDrop for TimedBody<B> {
+        fn drop(this: Pin<&mut Self>) {
+            if let Some(timed) = this.project().timed {
+                timed.run.dropping();
+            }
+        }
     }
 }
 

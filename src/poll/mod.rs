@@ -2,6 +2,7 @@
 //! is timed (`run`), the timer being polled on this thread (`frame`), and
 //! the scheduling delay of sampled runs (`scheduled`, `wake_marks`).
 
+pub(crate) mod allocations;
 pub(crate) mod frame;
 pub(crate) mod parts;
 pub(crate) mod run;

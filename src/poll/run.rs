@@ -5,14 +5,17 @@
 
 use std::time::Duration;
 
+use crate::alloc::thread::{self as allocations, Mark};
 use crate::clock::{ticks_between, Clock};
+use crate::poll::allocations::RunAllocations;
 use crate::poll::frame::{self, Entered};
 use crate::poll::parts::PartsBox;
 use crate::poll::wake_marks;
-use crate::record::End;
+use crate::record::{AllocationSample, End};
 use crate::state::timer::{RunTicks, TimerCore, FLUSH_SHIFT};
 
-/// Busy time, wall time, polls and outcome of one run: 40 bytes.
+/// Busy time, wall time, polls, allocations and outcome of one run: 64
+/// bytes.
 #[derive(Debug)]
 pub(crate) struct Run {
     /// Sum of poll times so far, in clock ticks.
@@ -38,6 +41,8 @@ pub(crate) struct Run {
     /// units of 2^[`FLUSH_SHIFT`] ticks, compared wrapping. One compare per
     /// poll, a flush at most every [`FLUSH_EVERY`](crate::state::timer::FLUSH_EVERY) of wall time.
     next_flush: u32,
+    /// What its polls allocated, with a counting allocator installed.
+    allocations: RunAllocations,
 }
 
 // The wrapper stays small: a run's parts are one pointer, null for a run
@@ -60,6 +65,9 @@ enum State {
     Panicked = 4,
     /// Returned `Ready` and was recorded.
     Done = 5,
+    /// Dropped before `Ready`, its future being dropped: what that
+    /// allocates counts for it.
+    Cancelling = 6,
 }
 
 /// How the poll about to start is timed.
@@ -89,6 +97,7 @@ impl Run {
             next_flush: 0,
             polls_state: 0,
             longest_poll: 0,
+            allocations: RunAllocations::new(),
         }
     }
 
@@ -160,7 +169,8 @@ impl Run {
             2 => State::Sampled,
             3 => State::Untimed,
             4 => State::Panicked,
-            _ => State::Done,
+            5 => State::Done,
+            _ => State::Cancelling,
         }
     }
 
@@ -229,7 +239,7 @@ impl Run {
                     Begin::Untimed
                 }
             }
-            State::Untimed | State::Panicked | State::Done => Begin::Untimed,
+            State::Untimed | State::Panicked | State::Done | State::Cancelling => Begin::Untimed,
         }
     }
 
@@ -269,8 +279,32 @@ impl Run {
     /// The run returned `Ready` at clock reading `end`: record it, once.
     #[inline]
     pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
+        // With a counting allocator, out of line: without, the completion
+        // compiles as if allocations did not exist (`None` all the way).
+        if allocations::installed() {
+            return self.complete_counted(core, end, is_error);
+        }
         self.leave(State::Done);
-        let ticks = RunTicks {
+        core.record_ticks(self.ticks(end, None), is_error, self.parts.get());
+        if !self.parts.is_none() {
+            self.release_parts(core);
+        }
+    }
+
+    /// [`complete`](Run::complete) with the run's allocations.
+    #[inline(never)]
+    fn complete_counted(&mut self, core: &TimerCore, end: u64, is_error: bool) {
+        self.leave(State::Done);
+        let allocations = self.allocations.sample();
+        core.record_ticks(self.ticks(end, allocations), is_error, self.parts.get());
+        if !self.parts.is_none() {
+            self.release_parts(core);
+        }
+    }
+
+    #[inline(always)]
+    fn ticks(&self, end: u64, allocations: Option<AllocationSample>) -> RunTicks {
+        RunTicks {
             busy: self.busy,
             flushed: self.flushed_ticks(),
             in_flight: self.in_flight(),
@@ -278,10 +312,7 @@ impl Run {
             end,
             polls: u64::from(self.polls()),
             longest_poll: u64::from(self.longest_poll),
-        };
-        core.record_ticks(ticks, is_error, self.parts.get());
-        if !self.parts.is_none() {
-            self.release_parts(core);
+            allocations,
         }
     }
 
@@ -308,13 +339,37 @@ impl Run {
     #[cold]
     #[inline(never)]
     fn end_unfinished(&mut self, core: &TimerCore) {
-        let end = match self.state() {
-            State::Running | State::Sampled => End::Cancelled,
-            State::Panicked => End::Panicked,
+        let (end, allocated) = match self.state() {
+            State::Running | State::Sampled => (End::Cancelled, self.allocations.so_far()),
+            State::Cancelling => (End::Cancelled, self.allocations.end_drop()),
+            State::Panicked => (End::Panicked, self.allocations.so_far()),
             State::Idle | State::Untimed | State::Done => return,
         };
         self.leave(State::Done);
         self.end_without_sample(core, end);
+        if allocations::installed() {
+            core.abandoned_allocations(allocated);
+        }
+    }
+
+    /// The future of this run is about to be dropped, the run with it
+    /// (at [`end`](Run::end)): if it did not finish, what the drop
+    /// allocates counts for it. Nothing without a counting allocator.
+    #[inline(always)]
+    pub(crate) fn dropping(&mut self) {
+        // Most runs are dropped recorded: one compare, as in `end`.
+        if self.polls_state >> STATE_SHIFT != State::Done as u32 {
+            self.dropping_unfinished();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn dropping_unfinished(&mut self) {
+        if matches!(self.state(), State::Running | State::Sampled) && self.allocations.begin_drop()
+        {
+            self.leave(State::Cancelling);
+        }
     }
 
     /// A stream yielded an item (recorded by `complete`, or untimed): the
@@ -377,7 +432,11 @@ impl Run {
             return;
         }
         if core.is_enabled() {
-            self.complete(core, core.clock().wall_now(), false);
+            // Its polls were timed from outside (a span, a task hook),
+            // without reading the allocation counters: none are claimed.
+            self.leave(State::Done);
+            let end = core.clock().wall_now();
+            core.record_ticks(self.ticks(end, None), false);
         } else {
             // Switched off before it ended: its time counts, not a sample.
             self.end_without_sample(core, End::Untimed);
@@ -398,10 +457,21 @@ pub(crate) struct PollScope<'a> {
     core: &'a TimerCore,
     start: u64,
     entered: Entered,
+    /// What only some timers read at a poll's start: `None` for the
+    /// others, one branch on entry and none more on exit.
+    extras: Option<Extras>,
+    returned: bool,
+}
+
+/// Readings some timers take at each poll's start.
+#[derive(Clone, Copy)]
+struct Extras {
     /// When this poll is sampled for blocking, the other clock's reading at
     /// its start (the thread's CPU time, or with the CPU clock, wall time).
     other_start: Option<u64>,
-    returned: bool,
+    /// The thread's allocation counters at its start, with a counting
+    /// allocator installed.
+    allocations: Option<Mark>,
 }
 
 impl<'a> PollScope<'a> {
@@ -414,8 +484,14 @@ impl<'a> PollScope<'a> {
         }
         let parts = run.parts.lend();
         let entered = frame::enter(core.clock(), core, run.busy, start, parts);
-        PollScope {
+        // Blocking detection or a counting allocator: one flag of the timer,
+        // on the line the poll reads anyway.
+        let extras = core.has_poll_extras().then(|| Extras {
             other_start: core.sample_other(),
+            allocations: allocations::enter(),
+        });
+        PollScope {
+            extras,
             run,
             core,
             start,
@@ -450,10 +526,10 @@ impl<'a> PollScope<'a> {
             unsafe { (*parts).last_end = end };
         }
         // One branch for everything rare: a slow poll, a poll sampled for
-        // blocking, a flush.
+        // blocking, a flush, allocations to count.
         let core = self.core;
-        if (poll > core.slow_poll_ticks()) | self.other_start.is_some() | run.flush_due(end) {
-            after_poll(run, core, poll, end, self.other_start);
+        if (poll > core.slow_poll_ticks()) | self.extras.is_some() | run.flush_due(end) {
+            after_poll(run, core, poll, end, self.extras);
         }
         end
     }
@@ -476,9 +552,21 @@ impl Drop for PollScope<'_> {
 
 /// The rare work after a poll of `poll` ticks ending at wall reading `end`:
 /// a slow poll, a poll sampled for blocking, a flush.
+/// With a counting allocator, every poll comes here: what it allocated,
+/// from the thread's counters at its start (in `extras`).
 #[cold]
 #[inline(never)]
-fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, other_start: Option<u64>) {
+fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, extras: Option<Extras>) {
+    let Extras {
+        other_start,
+        allocations,
+    } = extras.unwrap_or(Extras {
+        other_start: None,
+        allocations: None,
+    });
+    if let Some(mark) = allocations {
+        run.allocations.add_poll(mark);
+    }
     if poll > core.slow_poll_ticks() {
         core.slow_poll(poll);
     }

@@ -103,6 +103,62 @@ impl fmt::Display for Bytes {
     }
 }
 
+/// Bytes allocated, at 3 significant figures in binary units, e.g.
+/// `45.0 KiB`, `1.50 MiB`; under 1,000 whole, e.g. `512 B`.
+pub(crate) struct BinaryBytes(pub(crate) f64);
+
+impl fmt::Display for BinaryBytes {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+        let bytes = if self.0.is_finite() {
+            self.0.max(0.0)
+        } else {
+            0.0
+        };
+        if bytes < 999.5 {
+            return write!(f, "{bytes:.0} B");
+        }
+        let mut unit = 0;
+        let mut x = bytes;
+        // Move up while the value, rounded to 3 figures, has 4.
+        while unit + 1 < UNITS.len() && round(x, decimals_for(x)) >= 1000.0 {
+            x /= 1024.0;
+            unit += 1;
+        }
+        let decimals = decimals_for(x);
+        write!(
+            f,
+            "{:.prec$} {}",
+            round(x, decimals),
+            UNITS[unit],
+            prec = decimals
+        )
+    }
+}
+
+/// A count per run: whole when it is (`120`, `3`), otherwise at 3
+/// significant figures (`2.50`, `0.333`, `41.7`).
+pub(crate) struct PerRun(pub(crate) f64);
+
+impl fmt::Display for PerRun {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let x = if self.0.is_finite() {
+            self.0.max(0.0)
+        } else {
+            0.0
+        };
+        if x.fract() == 0.0 || x >= 99.95 {
+            write!(f, "{x:.0}")
+        } else if x >= 9.995 {
+            write!(f, "{x:.1}")
+        } else if x >= 0.9995 {
+            write!(f, "{x:.2}")
+        } else {
+            write!(f, "{x:.3}")
+        }
+    }
+}
+
 /// `nanos` at 3 significant figures, e.g. `73.1 µs`.
 pub(crate) struct Nanos(pub(crate) f64);
 
@@ -244,6 +300,25 @@ mod tests {
         assert_eq!(show(1_230_000.0), "1.23 ms");
         assert_eq!(show(2_500_000_000.0), "2.50 s");
         assert_eq!(show(321_000.0), "321 µs");
+    }
+
+    #[test]
+    fn allocations_print_in_binary_units_and_counts_whole_when_whole() {
+        let bytes = |b: f64| BinaryBytes(b).to_string();
+        assert_eq!(bytes(512.0), "512 B");
+        assert_eq!(bytes(999.4), "999 B");
+        assert_eq!(bytes(999.6), "0.98 KiB");
+        assert_eq!(bytes(45.0 * 1024.0), "45.0 KiB");
+        assert_eq!(bytes(1536.0 * 1024.0), "1.50 MiB");
+        assert_eq!(bytes(1023.9 * 1024.0), "1.00 MiB");
+        assert_eq!(bytes(f64::NAN), "0 B");
+        let per_run = |n: f64| PerRun(n).to_string();
+        assert_eq!(per_run(120.0), "120");
+        assert_eq!(per_run(3.0), "3");
+        assert_eq!(per_run(2.5), "2.50");
+        assert_eq!(per_run(41.66), "41.7");
+        assert_eq!(per_run(1.0 / 3.0), "0.333");
+        assert_eq!(per_run(1234.4), "1234");
     }
 
     #[test]

@@ -105,6 +105,13 @@ pub(crate) fn merge_stats(name: &str, parts: &[&Stats], quantiles: Arc<[f64]>) -
         wall: add_buckets(layout, parts.iter().map(|s| s.wall())),
         scheduled: add_buckets(layout, parts.iter().map(|s| s.scheduled())),
         scheduled_nanos,
+        allocated: add_buckets(
+            *crate::record::allocated_bytes(),
+            parts
+                .iter()
+                .filter_map(|s| s.allocations_ref().map(|a| a.distribution().inner())),
+        ),
+        allocations_counted: parts.iter().any(|s| s.allocations_ref().is_some()),
     };
     Stats::from_reading(name, reading, layout, quantiles).with_slowest(merge_slowest(parts))
 }

@@ -1,5 +1,6 @@
 //! The read side (cold path): stats, snapshots and the report.
 
+mod allocations;
 mod counts;
 mod distribution;
 mod folded;
@@ -12,6 +13,7 @@ mod slowest;
 mod snapshot;
 mod stats;
 
+pub use allocations::{Allocations, ByteDistribution};
 pub use distribution::Distribution;
 pub use folded::Folded;
 pub use format::ReportDuration;

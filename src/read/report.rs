@@ -3,7 +3,7 @@
 use std::fmt::{self, Write as _};
 use std::time::Duration;
 
-use super::format::{Bytes, Deviation, Nanos, Percent, Scaled};
+use super::format::{BinaryBytes, Bytes, Deviation, Nanos, PerRun, Percent, Scaled};
 use super::Distribution;
 use crate::read::{Snapshot, Stats};
 
@@ -197,6 +197,15 @@ pub(super) fn write_line(
     if let Some(rate) = stats.bytes_per_busy_second() {
         write!(f, ", {}/s busy", Bytes(rate))?;
     }
+    if let Some(allocations) = stats.allocations_ref().filter(|a| a.runs() > 0) {
+        let (count, bytes) = (allocations.count_per_run(), allocations.bytes_per_run());
+        write!(
+            f,
+            ", allocs {}/run, {}/run",
+            PerRun(count),
+            BinaryBytes(bytes)
+        )?;
+    }
     let scheduled = stats.scheduled();
     if scheduled.count() > 0 {
         let (mean, max) = (Nanos(scheduled.mean_nanos()), ns(scheduled.max()));
@@ -351,8 +360,46 @@ impl fmt::Display for Detail<'_> {
         if let Some(share) = s.cpu_share() {
             write!(f, ", cpu {}", WholePercent(share))?;
         }
-        f.write_char('\n')
+        f.write_char('\n')?;
+        if let Some(a) = s.allocations_ref() {
+            write_allocations(f, a, s.report_quantiles())?;
+        }
+        Ok(())
     }
+}
+
+/// The allocations line of a [`Detail`].
+fn write_allocations(
+    f: &mut impl fmt::Write,
+    a: &crate::read::Allocations,
+    quantiles: &[f64],
+) -> fmt::Result {
+    let per_run = |sum: u64| match a.runs() {
+        0 => 0.0,
+        n => sum as f64 / n as f64,
+    };
+    write!(
+        f,
+        "  allocs {}/run, {}/run, self {}/run, {}/run",
+        PerRun(a.count_per_run()),
+        BinaryBytes(a.bytes_per_run()),
+        PerRun(per_run(a.self_count())),
+        BinaryBytes(per_run(a.self_bytes())),
+    )?;
+    let bytes = a.distribution();
+    if bytes.count() > 1 {
+        let b = |n: u64| BinaryBytes(n as f64);
+        write!(f, "; bytes min {}", b(bytes.min()))?;
+        for &q in quantiles {
+            write!(f, ", {} ≤ {}", Percent(q), b(bytes.quantile(q)))?;
+        }
+        write!(f, ", max {}", b(bytes.max()))?;
+    }
+    if a.abandoned_count() > 0 {
+        let (count, bytes) = (a.abandoned_count(), BinaryBytes(a.abandoned_bytes() as f64));
+        write!(f, "; abandoned runs {count}, {bytes}")?;
+    }
+    f.write_char('\n')
 }
 
 /// One distribution on one line, the same way for busy and wall time.

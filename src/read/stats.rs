@@ -5,6 +5,7 @@ use std::time::Duration;
 
 use hdrhistogram::Histogram;
 
+use super::allocations::Allocations;
 use super::distribution::Distribution;
 use super::report::Detail;
 use super::slowest::SlowRun;
@@ -61,6 +62,9 @@ pub struct Stats {
     /// The longest poll, in nanoseconds; `None` over a window in which it
     /// cannot be known (see [`Stats::longest_poll`]).
     longest_poll: Option<u64>,
+    /// With a counting allocator installed (or read from a run that had
+    /// one).
+    allocations: Option<Allocations>,
     quantiles: Arc<[f64]>,
     /// The slowest runs kept, slowest first.
     slowest: Arc<[SlowRun]>,
@@ -123,7 +127,10 @@ impl Stats {
         quantiles: Arc<[f64]>,
     ) -> Self {
         let totals = reading.totals;
+        let allocations =
+            (reading.allocations_counted).then(|| Allocations::new(&totals, reading.allocated));
         Stats {
+            allocations,
             name,
             busy: Distribution::new(layout, reading.busy, totals.busy_nanos),
             wall: Distribution::new(layout, reading.wall, totals.wall_nanos()),
@@ -148,8 +155,11 @@ impl Stats {
             (Some(now), Some(then)) if now > then => Some(now),
             _ => None,
         };
+        let allocations =
+            (self.allocations.as_ref()).map(|now| now.since(earlier.allocations.as_ref(), &totals));
         Stats {
             longest_poll,
+            allocations,
             name: self.name.clone(),
             busy: self.busy.since(&earlier.busy, totals.busy_nanos),
             wall: self.wall.since(&earlier.wall, totals.wall_nanos()),
@@ -865,6 +875,47 @@ impl Stats {
     pub fn bytes_per_busy_second(&self) -> Option<f64> {
         let busy = self.poll_total().as_secs_f64();
         (self.totals.bytes > 0 && busy > 0.0).then(|| self.totals.bytes as f64 / busy)
+    }
+
+    /// What the completed runs allocated: `None` unless a
+    /// [`CountingAllocator`](crate::CountingAllocator) is installed (or,
+    /// read back from a saved run, was installed in its process). A copy
+    /// (of a few numbers and the bytes' buckets), so that it outlives the
+    /// `Stats` it came from.
+    ///
+    /// ##### Interpretation
+    /// Allocations are often why a run is slow, and unlike busy time
+    /// they hardly move with the machine's load: a rise in
+    /// [`count_per_run`](Allocations::count_per_run) is a change in the
+    /// code or its input.
+    ///
+    /// ```
+    /// #[global_allocator]
+    /// static ALLOC: perf_timer::CountingAllocator<std::alloc::System> =
+    ///     perf_timer::CountingAllocator::new(std::alloc::System);
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let registry = perf_timer::Registry::new();
+    /// let timer = registry.timer("render");
+    /// timer
+    ///     .time(async {
+    ///         let page = std::hint::black_box(String::with_capacity(4_096));
+    ///         drop(std::hint::black_box(vec![page]));
+    ///     })
+    ///     .await;
+    /// let allocations = registry.stats("render").unwrap().allocations().unwrap();
+    /// assert_eq!(allocations.count(), 2);
+    /// assert_eq!(allocations.bytes(), 4_096 + 24); // the string, and a Vec of one String
+    /// # }
+    /// ```
+    pub fn allocations(&self) -> Option<Allocations> {
+        self.allocations.clone()
+    }
+
+    /// [`allocations`](Stats::allocations) without a copy.
+    pub(crate) fn allocations_ref(&self) -> Option<&Allocations> {
+        self.allocations.as_ref()
     }
 
     /// Every counter, as recorded.

@@ -12,7 +12,7 @@ mod sync;
 mod totals;
 
 pub(crate) use delays::Delays;
-pub(crate) use layout::Layout;
+pub(crate) use layout::{allocated_bytes, Layout};
 pub(crate) use recorder::{default_stripes, Reading, Recorder, MAX_STRIPES};
 pub(crate) use sharded::{Sharded, FIBONACCI, SHARDS};
-pub(crate) use totals::{End, Event, Flushed, RunSample, Totals};
+pub(crate) use totals::{AllocationSample, End, Event, Flushed, RunSample, Totals};

@@ -27,7 +27,7 @@ use std::cell::Cell;
 use std::sync::atomic::Ordering::Relaxed;
 
 use super::buckets::Buckets;
-use super::layout::Layout;
+use super::layout::{allocated_bytes, Layout};
 use super::lazy_box::LazyBox;
 use super::lock::TryLock;
 use super::sync::{spin, AtomicUsize};
@@ -60,6 +60,9 @@ struct Counters {
     totals: Totals,
     busy: Buckets,
     wall: Buckets,
+    /// Bytes each run allocated (in [`allocated_bytes`]'s layout): empty,
+    /// and no memory, unless a counting allocator is installed.
+    allocated: Buckets,
 }
 
 impl Counters {
@@ -68,12 +71,22 @@ impl Counters {
             totals: Totals::default(),
             busy: Buckets::new(),
             wall: Buckets::new(),
+            allocated: Buckets::new(),
         }
     }
 
     fn heap_bytes(&self) -> usize {
-        self.busy.heap_bytes() + self.wall.heap_bytes()
+        self.busy.heap_bytes() + self.wall.heap_bytes() + self.allocated.heap_bytes()
     }
+}
+
+/// One run's counter indexes: busy and wall time, and bytes allocated
+/// when counted.
+#[derive(Clone, Copy)]
+struct Values {
+    busy: u32,
+    wall: u32,
+    allocated: Option<u32>,
 }
 
 /// Recorded runs and events of one timer.
@@ -97,6 +110,11 @@ pub(crate) struct Reading {
     pub(crate) totals: Totals,
     pub(crate) busy: Vec<(u32, u64)>,
     pub(crate) wall: Vec<(u32, u64)>,
+    /// Bytes allocated per run, in [`allocated_bytes`]'s layout.
+    pub(crate) allocated: Vec<(u32, u64)>,
+    /// Whether allocations were counted (a counting allocator is
+    /// installed, or a saved run has them).
+    pub(crate) allocations_counted: bool,
     /// Scheduling delays, kept by the timer apart from the stripes (they
     /// are not part of a consistent read).
     pub(crate) scheduled: Vec<(u32, u64)>,
@@ -152,29 +170,72 @@ impl Recorder {
     fn record_in_range(&self, run: &RunSample, is_error: bool, beyond: Option<u64>) {
         let busy = self.layout.index(run.busy) as u32;
         let wall = self.layout.index(run.wall) as u32;
+        if let Some(allocations) = &run.allocations {
+            let layout = allocated_bytes();
+            let allocated = layout.index(allocations.bytes.min(layout.highest)) as u32;
+            let values = Values {
+                busy,
+                wall,
+                allocated: Some(allocated),
+            };
+            return self.record_with_allocated(run, is_error, beyond, values, allocated);
+        }
+        // Inlined as it was before allocations were counted, which made
+        // the callers large enough for the inliner to leave it out.
+        self.update(
+            #[inline(always)]
+            |counters| {
+                let counted = self.count_times(counters, busy, wall);
+                if counted {
+                    counters.totals.add_run(run, is_error, beyond);
+                }
+                counted
+            },
+        );
+    }
+
+    /// [`record_in_range`](Recorder::record_in_range) of a run whose
+    /// allocations were counted: out of line, one instance.
+    #[inline(never)]
+    fn record_with_allocated(
+        &self,
+        run: &RunSample,
+        is_error: bool,
+        beyond: Option<u64>,
+        values: Values,
+        allocated: u32,
+    ) {
         self.update(|counters| {
-            let counted = self.count_values(counters, busy, wall);
+            let counted = self.count_with_allocated(counters, values, allocated);
             if counted {
                 counters.totals.add_run(run, is_error, beyond);
+                if let Some(allocations) = &run.allocations {
+                    counters.totals.add_allocations(allocations);
+                }
             }
             counted
         });
     }
 
-    /// Counts one run's values in a stripe's histograms, within the
-    /// budget: `false` (nothing counted) if there was no room and the store
-    /// was busy.
+    /// Counts one run's busy and wall time in a stripe's histograms,
+    /// within the budget: `false` (nothing counted) if there was no room
+    /// and the store was busy.
     #[inline(always)]
-    fn count_values(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
+    fn count_times(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
+        let values = Values {
+            busy,
+            wall,
+            allocated: None,
+        };
         // Under loom, every run drains what the stripe holds: the race that
         // matters (counts moving to the store while a reader looks).
         if cfg!(perf_timer_loom) {
-            return self.drain_and_count(counters, busy, wall);
+            return self.drain_and_count(counters, values);
         }
         let len = self.layout.len();
         let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
         let Ok(busy_grown) = counters.busy.add(len, busy, 1, room) else {
-            return self.drain_and_count(counters, busy, wall);
+            return self.drain_and_count(counters, values);
         };
         let Ok(wall_grown) = counters
             .wall
@@ -182,7 +243,7 @@ impl Recorder {
         else {
             counters.busy.remove_one(busy);
             self.account(busy_grown);
-            return self.drain_and_count(counters, busy, wall);
+            return self.drain_and_count(counters, values);
         };
         if busy_grown + wall_grown > 0 {
             self.account(busy_grown + wall_grown);
@@ -191,6 +252,36 @@ impl Recorder {
             self.densify(counters);
         }
         true
+    }
+
+    /// [`count_times`](Recorder::count_times) and the bytes the run
+    /// allocated, in the same stripe.
+    #[inline(always)]
+    fn count_with_allocated(
+        &self,
+        counters: &mut Counters,
+        values: Values,
+        allocated: u32,
+    ) -> bool {
+        if !self.count_times(counters, values.busy, values.wall) {
+            return false;
+        }
+        let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
+        match (counters.allocated).add(allocated_bytes().len(), allocated, 1, room) {
+            Ok(grown) => {
+                if grown > 0 {
+                    self.account(grown);
+                }
+                true
+            }
+            Err(_) => {
+                // No room: as for busy and wall time, all three into a
+                // drained stripe.
+                counters.busy.remove_one(values.busy);
+                counters.wall.remove_one(values.wall);
+                self.drain_and_count(counters, values)
+            }
+        }
     }
 
     /// A stripe that has counted many runs: its histograms turn dense,
@@ -218,24 +309,38 @@ impl Recorder {
     /// here. `false` if the store is busy.
     #[cold]
     #[inline(never)]
-    fn drain_and_count(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
+    fn drain_and_count(&self, counters: &mut Counters, values: Values) -> bool {
         let Some(mut store) = self.store.try_lock() else {
             return false;
         };
         let len = self.layout.len();
+        let allocated_len = allocated_bytes().len();
         let freed = counters.heap_bytes();
         store.with(|store| {
             store.busy.absorb(len, &counters.busy);
             store.wall.absorb(len, &counters.wall);
+            store.allocated.absorb(allocated_len, &counters.allocated);
         });
         drop(store);
         counters.busy = Buckets::new();
         counters.wall = Buckets::new();
+        counters.allocated = Buckets::new();
         self.private_bytes.fetch_sub(freed, Relaxed);
         // From empty, the first growth is a few pairs: let it through even
         // if other stripes hold the whole budget, so that this always ends.
-        let grown = counters.busy.add(len, busy, 1, usize::MAX).unwrap_or(0)
-            + counters.wall.add(len, wall, 1, usize::MAX).unwrap_or(0);
+        let mut grown = counters
+            .busy
+            .add(len, values.busy, 1, usize::MAX)
+            .unwrap_or(0)
+            + counters
+                .wall
+                .add(len, values.wall, 1, usize::MAX)
+                .unwrap_or(0);
+        if let Some(allocated) = values.allocated {
+            grown += (counters.allocated)
+                .add(allocated_len, allocated, 1, usize::MAX)
+                .unwrap_or(0);
+        }
         self.account(grown);
         true
     }
@@ -248,6 +353,8 @@ impl Recorder {
             Event::SlowPoll(nanos) => Event::SlowPoll(nanos.min(self.layout.highest)),
             event => event,
         };
+        // A first stripe allocates: the library's, in no run's count.
+        let _unseen = crate::alloc::thread::unseen();
         self.update(|counters| {
             counters.totals.add_event(event);
             true
@@ -286,21 +393,26 @@ impl Recorder {
         store.with(|store| {
             store.busy.collect(&mut reading.busy);
             store.wall.collect(&mut reading.wall);
+            store.allocated.collect(&mut reading.allocated);
         });
         // Each source's pairs come sorted: where each begins, to merge.
-        let (mut busy_runs, mut wall_runs) = (vec![0], vec![0]);
+        let (mut busy_runs, mut wall_runs, mut allocated_runs) = (vec![0], vec![0], vec![0]);
         for stripe in self.allocated_stripes() {
             stripe.0.lock().with(|counters| {
                 busy_runs.push(reading.busy.len());
                 wall_runs.push(reading.wall.len());
+                allocated_runs.push(reading.allocated.len());
                 reading.totals.merge(&counters.totals);
                 counters.busy.collect(&mut reading.busy);
                 counters.wall.collect(&mut reading.wall);
+                counters.allocated.collect(&mut reading.allocated);
             });
         }
         drop(store);
         combine(&mut reading.busy, busy_runs);
         combine(&mut reading.wall, wall_runs);
+        combine(&mut reading.allocated, allocated_runs);
+        reading.allocations_counted = crate::alloc::thread::installed();
         reading
     }
 
@@ -516,6 +628,7 @@ mod tests {
             longest_poll: 60,
             nested: 30,
             flushed: Default::default(),
+            allocations: None,
         };
         recorder.record_run(run, true);
         recorder.record(50);

@@ -17,6 +17,19 @@ pub(crate) struct RunSample {
     /// What the run has already flushed while in flight: its busy time so
     /// far, and whether it was counted in flight.
     pub(crate) flushed: Flushed,
+    /// What the run allocated, when a counting allocator is installed.
+    pub(crate) allocations: Option<AllocationSample>,
+}
+
+/// What one completed run allocated (see `crate::CountingAllocator`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub(crate) struct AllocationSample {
+    /// Allocations, nested timed runs' included.
+    pub(crate) count: u64,
+    pub(crate) bytes: u64,
+    /// The part of those made by timed runs nested in this run's polls.
+    pub(crate) nested_count: u64,
+    pub(crate) nested_bytes: u64,
 }
 
 /// A run's busy time so far and its place among the runs in flight, as
@@ -59,6 +72,7 @@ impl RunSample {
             longest_poll: busy,
             nested: 0,
             flushed: Flushed::default(),
+            allocations: None,
         }
     }
 }
@@ -92,6 +106,8 @@ pub(crate) enum Event {
     SlowPoll(u64),
     /// Bytes a run handled (`add_bytes`), counted when added.
     Bytes(u64),
+    /// What a run that ended without a sample allocated.
+    AbandonedAllocations { count: u64, bytes: u64 },
     /// A poll timed on both clocks: `wall` and `cpu` nanoseconds, and
     /// whether that made it a blocked poll.
     Sampled { wall: u64, cpu: u64, blocked: bool },
@@ -220,6 +236,17 @@ totals! {
     sampled_wall_nanos: Sum,
     sampled_cpu_nanos: Sum,
     bytes: Sum,
+    /// Samples that counted their allocations (every one while a
+    /// counting allocator is installed), and their allocations: in all,
+    /// and those of timed runs nested in them.
+    alloc_runs: Sum,
+    allocs: Sum,
+    alloc_bytes: Sum,
+    nested_allocs: Sum,
+    nested_alloc_bytes: Sum,
+    /// Allocations of runs that ended without a sample.
+    abandoned_allocs: Sum,
+    abandoned_alloc_bytes: Sum,
 }
 
 impl Totals {
@@ -239,6 +266,18 @@ impl Totals {
         }
         self.longest_poll = self.longest_poll.max(run.longest_poll);
         self.settle(run.flushed);
+    }
+
+    /// Counts what one completed run, counted by [`add_run`](Totals::add_run)
+    /// too, allocated (apart, so that runs without allocations pay
+    /// nothing for them).
+    #[inline(always)]
+    pub(crate) fn add_allocations(&mut self, run: &AllocationSample) {
+        self.alloc_runs = self.alloc_runs.saturating_add(1);
+        self.allocs = self.allocs.saturating_add(run.count);
+        self.alloc_bytes = self.alloc_bytes.saturating_add(run.bytes);
+        self.nested_allocs = self.nested_allocs.saturating_add(run.nested_count);
+        self.nested_alloc_bytes = (self.nested_alloc_bytes).saturating_add(run.nested_bytes);
     }
 
     /// A run that flushed `flushed` has ended: take it out of the runs in
@@ -272,6 +311,10 @@ impl Totals {
                 self.blocked_polls += u64::from(blocked);
             }
             Event::Bytes(n) => self.bytes = self.bytes.saturating_add(n),
+            Event::AbandonedAllocations { count, bytes } => {
+                self.abandoned_allocs = self.abandoned_allocs.saturating_add(count);
+                self.abandoned_alloc_bytes = self.abandoned_alloc_bytes.saturating_add(bytes);
+            }
             Event::SlowPoll(nanos) => {
                 self.slow_polls += 1;
                 self.longest_poll = self.longest_poll.max(nanos);
@@ -336,6 +379,7 @@ mod tests {
             longest_poll: 4_000,
             nested: 4_500,
             flushed: Flushed::default(),
+            allocations: None,
         };
         let (clamped, beyond) = run.clamped_to(1_000);
         assert_eq!(beyond, Some(4_000));

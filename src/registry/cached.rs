@@ -83,6 +83,9 @@ pub(crate) fn global_timer(name: &str) -> RunTimer {
 #[cold]
 #[inline(never)]
 fn fill(name: &str, at: usize) -> RunTimer {
+    // A name's first lookup allocates (the timer, the registry's map):
+    // the library's, not the enclosing run's.
+    let _unseen = crate::alloc::thread::unseen();
     let registry = global();
     let timer = registry.timer(name);
     let core = timer.core();

@@ -125,6 +125,15 @@ pub enum LineProblem {
         /// Runs in the totals.
         runs: u64,
     },
+    /// A timer's histogram of bytes allocated per run and its totals
+    /// disagree on the runs whose allocations were counted.
+    #[error("its histogram of bytes allocated per run counts {counted} runs, its totals {runs}")]
+    AllocatedRunsDisagree {
+        /// Runs in the histogram.
+        counted: u64,
+        /// Runs in the totals (`alloc_runs`).
+        runs: u64,
+    },
 }
 
 impl From<LineProblem> for SavedError {

@@ -21,7 +21,11 @@ use crate::record::{Layout, Reading, Totals};
 fn totals_to_json(totals: &Totals) -> Value {
     let mut map = Map::new();
     totals.each(|name, value| {
-        map.insert(name.to_owned(), Value::from(value));
+        // Allocation counters only where counted: a line without them
+        // reads them as 0, as a line saved before they existed does.
+        if value > 0 || !name.contains("alloc") {
+            map.insert(name.to_owned(), Value::from(value));
+        }
     });
     Value::Object(map)
 }
@@ -135,6 +139,11 @@ fn stats_to_json(stats: &Stats, encode: fn(&Distribution) -> String) -> Value {
     if let Some(slowest) = super::why::slowest_to_json(stats.slowest()) {
         timer["slowest"] = slowest;
     }
+    // Bytes allocated per run, with a counting allocator installed (its
+    // counts and sums are among the totals).
+    if let (Some(a), Value::Object(map)) = (stats.allocations_ref(), &mut timer) {
+        map.insert("allocated".into(), encode(a.distribution().inner()).into());
+    }
     timer
 }
 
@@ -214,6 +223,10 @@ struct TimerFields<'a> {
     /// Schema 3: the slowest runs kept, slowest first.
     #[serde(default)]
     slowest: Option<Vec<super::why::SlowRunFields>>,
+    /// Absent from runs saved before allocations were counted, and
+    /// without a counting allocator.
+    #[serde(default, borrow)]
+    allocated: Option<Cow<'a, str>>,
 }
 
 #[derive(Deserialize)]
@@ -427,6 +440,7 @@ struct ParsedTimer<'a> {
     wall: Decoded,
     scheduled: Option<(Decoded, u64)>,
     slowest: Vec<super::why::SlowRunFields>,
+    allocated: Option<Decoded>,
 }
 
 fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTimer<'a>, SavedError> {
@@ -434,7 +448,7 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         timer: Some(timer.name.clone().into_owned()),
         problem,
     };
-    let histogram = |text: &str| -> Result<Decoded, SavedError> {
+    let histogram_in = |text: &str, layout: &Layout| -> Result<Decoded, SavedError> {
         let decoded = decode(text).map_err(|e| match e {
             SavedError::Malformed { problem, .. } => in_timer(problem),
             other => other,
@@ -449,7 +463,21 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         }
         Ok(decoded)
     };
+    let histogram = |text: &str| histogram_in(text, layout);
     let totals = timer.totals.0;
+    let allocated = match &timer.allocated {
+        None => None,
+        Some(text) => Some(histogram_in(text, crate::record::allocated_bytes())?),
+    };
+    if let Some(allocated) = &allocated {
+        let counted = (allocated.buckets.iter()).fold(0_u64, |n, b| n.saturating_add(b.1));
+        if counted != totals.alloc_runs {
+            return Err(in_timer(LineProblem::AllocatedRunsDisagree {
+                counted,
+                runs: totals.alloc_runs,
+            }));
+        }
+    }
     let busy = histogram(&timer.busy)?;
     let wall = histogram(&timer.wall)?;
     let scheduled = match &timer.scheduled {
@@ -473,6 +501,7 @@ fn parse_timer<'a>(timer: TimerFields<'a>, layout: &Layout) -> Result<ParsedTime
         wall,
         scheduled,
         slowest: timer.slowest.unwrap_or_default(),
+        allocated,
     })
 }
 
@@ -494,6 +523,8 @@ impl ParsedTimer<'_> {
             wall: self.wall.buckets,
             scheduled,
             scheduled_nanos,
+            allocations_counted: self.allocated.is_some(),
+            allocated: self.allocated.map_or_else(Vec::new, |a| a.buckets),
         };
         Stats::from_reading(&self.name, reading, layout, quantiles)
             .with_slowest(self.slowest.into_iter().map(Into::into).collect())

@@ -30,6 +30,8 @@ struct Handles {
     poll_time: Gauge,
     in_flight: Gauge,
     bytes: Counter,
+    /// Allocations and their bytes, with a counting allocator installed.
+    allocations: Option<[Counter; 2]>,
 }
 
 // `metrics`' handles are `Arc<dyn …Fn>` without `RefUnwindSafe`; a panic
@@ -78,6 +80,12 @@ impl Forward {
                 unit(Id::InFlight),
                 figure(Id::InFlight).help
             );
+            let allocations = crate::alloc::thread::installed().then(|| {
+                [Id::Allocations, Id::AllocatedBytes].map(|id| {
+                    metrics::describe_counter!(name(p, id), unit(id), figure(id).help);
+                    metrics::counter!(name(p, id), "timer" => t.clone())
+                })
+            });
             let runs = OUTCOMES.map(|outcome| {
                 metrics::counter!(name(p, Id::Runs), "timer" => t.clone(), "outcome" => outcome)
             });
@@ -89,6 +97,7 @@ impl Forward {
                 poll_time: metrics::gauge!(poll_time_name(p), "timer" => t.clone()),
                 in_flight: metrics::gauge!(name(p, Id::InFlight), "timer" => t.clone()),
                 bytes: metrics::counter!(name(p, Id::Bytes), "timer" => t),
+                allocations,
             }
         })
     }
@@ -115,6 +124,10 @@ impl Bridge for Forward {
         poll_time(h, unflushed);
         if run.flushed.in_flight {
             h.in_flight.decrement(1.0);
+        }
+        if let (Some([count, bytes]), Some(allocated)) = (&h.allocations, &run.allocations) {
+            count.increment(allocated.count);
+            bytes.increment(allocated.bytes);
         }
     }
 

@@ -49,6 +49,10 @@ impl Bridge for Forward {
         if run.flushed.in_flight {
             i.active.add(-1, &self.timer);
         }
+        if let Some(allocated) = &run.allocations {
+            i.allocations.add(allocated.count, &self.timer);
+            i.allocated_bytes.add(allocated.bytes, &self.timer);
+        }
     }
 
     fn flushed(&self, _: &str, busy: u64, first: bool) {

@@ -27,6 +27,9 @@ pub(crate) struct Instruments {
     pub(super) poll_time: Counter<f64>,
     pub(super) bytes: Counter<u64>,
     pub(super) active: UpDownCounter<i64>,
+    /// Allocations and their bytes (with a counting allocator installed).
+    pub(super) allocations: Counter<u64>,
+    pub(super) allocated_bytes: Counter<u64>,
 }
 
 /// Advisory bucket bounds for SDKs that keep explicit-bucket histograms
@@ -89,6 +92,8 @@ impl Instruments {
                 .with_description(poll_time.help)
                 .build(),
             bytes: counter(Id::Bytes),
+            allocations: counter(Id::Allocations),
+            allocated_bytes: counter(Id::AllocatedBytes),
             active: meter
                 .i64_up_down_counter(active.opentelemetry)
                 .with_unit(active.unit.ucum())

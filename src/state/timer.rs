@@ -13,7 +13,7 @@ use super::slow;
 use crate::clock::{saturating_nanos, ticks_between, Clock};
 use crate::poll::parts::Parts;
 use crate::read::Stats;
-use crate::record::{Delays, End, Event, Flushed, Recorder, RunSample};
+use crate::record::{AllocationSample, Delays, End, Event, Flushed, Recorder, RunSample};
 
 /// A cheap, cloneable handle to one named timer of a [`Registry`](crate::Registry).
 ///
@@ -193,6 +193,7 @@ pub(crate) struct RunTicks {
     pub(crate) end: u64,
     pub(crate) polls: u64,
     pub(crate) longest_poll: u64,
+    pub(crate) allocations: Option<AllocationSample>,
 }
 
 /// Everything one timer records into.
@@ -215,6 +216,10 @@ pub(crate) struct TimerCore {
     flush_units: u32,
     /// Sample one poll in this many for blocking; 0: off.
     blocking_every: u32,
+    /// Whether a poll reads more at its start than the clock: blocking
+    /// detection is on, or a counting allocator is installed (known by the
+    /// time a timer is made, whose name the allocator allocated).
+    poll_extras: bool,
     /// Sample one run in this many for scheduling delay; 0: off.
     scheduling_every: u32,
     /// The scheduling delays of sampled runs.
@@ -298,6 +303,13 @@ impl TimerCore {
         self.scheduled.record(&self.settings.layout, nanos);
     }
 
+    /// Whether a poll reads more at its start than the clock (see
+    /// `sample_other` and the allocation counters).
+    #[inline(always)]
+    pub(crate) fn has_poll_extras(&self) -> bool {
+        self.poll_extras
+    }
+
     /// If this poll is sampled for blocking, the reading of the other clock
     /// now: the thread's CPU time, or with the CPU clock, the wall clock.
     #[inline(always)]
@@ -359,6 +371,7 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn slow_poll(&self, poll_ticks: u64) {
+        let _unseen = crate::alloc::thread::unseen();
         // Exact, unlike a run's longest poll (32 bits of ticks, which
         // saturate after about a second).
         let poll_nanos = self.clock.ticks_to_nanos(poll_ticks);
@@ -399,6 +412,7 @@ impl TimerCore {
                 longest_poll: clock.ticks_to_nanos(ticks.longest_poll),
                 nested,
                 flushed: self.flushed(ticks.flushed, ticks.in_flight),
+                allocations: ticks.allocations,
             },
             is_error,
         );
@@ -442,6 +456,28 @@ impl TimerCore {
     /// into a future's (callgrind: 23 instructions per section less).
     #[inline(always)]
     pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+        // What recording allocates (a stripe, a bucket, a forwarder's
+        // series) is this crate's, not the enclosing run's. Without a
+        // counting allocator nothing counts: the poll path's completions
+        // (`Run::complete`) then skip even the guard.
+        if run.allocations.is_some() {
+            return self.record_run_counted(run, is_error);
+        }
+        self.record_run_uncounted(run, is_error);
+    }
+
+    /// [`record_run`](TimerCore::record_run) of a run whose allocations
+    /// were counted: one instance, out of line.
+    #[inline(never)]
+    fn record_run_counted(&self, run: RunSample, is_error: bool) {
+        let _unseen = crate::alloc::thread::unseen();
+        self.record_run_uncounted(run, is_error);
+    }
+
+    /// Records a completed run whose allocations were not counted (no
+    /// counting allocator): a sync section's common path, inlined whole.
+    #[inline(always)]
+    pub(crate) fn record_run_uncounted(&self, run: RunSample, is_error: bool) {
         self.forward.run(&self.name, &run, is_error);
         self.recorder.record_run(run, is_error);
     }
@@ -469,6 +505,7 @@ impl TimerCore {
         if busy == 0 && !first {
             return false;
         }
+        let _unseen = crate::alloc::thread::unseen();
         self.recorder.count(Event::Flush { busy, first });
         self.forward.flushed(&self.name, busy, first);
         true
@@ -485,6 +522,7 @@ impl TimerCore {
     /// A run of `busy_ticks` ended without a sample, after flushing
     /// `flushed_ticks` (and counting in flight if `in_flight`).
     pub(crate) fn end_run(&self, end: End, busy_ticks: u64, flushed_ticks: u64, in_flight: bool) {
+        let _unseen = crate::alloc::thread::unseen();
         let busy = self.clock.ticks_to_nanos(busy_ticks);
         let flushed = self.flushed(flushed_ticks, in_flight);
         self.forward.ended(
@@ -498,6 +536,18 @@ impl TimerCore {
             End::Panicked => Event::Panicked { busy, flushed },
             End::Untimed => Event::Untimed { busy, flushed },
         });
+    }
+
+    /// A run that ended without a sample allocated this much.
+    #[cold]
+    pub(crate) fn abandoned_allocations(&self, allocated: crate::alloc::thread::Allocated) {
+        if allocated.count > 0 || allocated.bytes > 0 {
+            let _unseen = crate::alloc::thread::unseen();
+            self.recorder.count(Event::AbandonedAllocations {
+                count: allocated.count,
+                bytes: allocated.bytes,
+            });
+        }
     }
 
     pub(crate) fn reserved_bytes(&self) -> usize {
@@ -521,6 +571,7 @@ impl TimerCore {
                 .unwrap_or(u32::MAX)
                 .max(1),
             blocking_every: settings.blocking_every,
+            poll_extras: settings.blocking_every != 0 || crate::alloc::thread::installed(),
             scheduling_every: settings.scheduling_every,
             scheduled: Delays::default(),
             forward: super::forward::Forwards::new(&name, settings),

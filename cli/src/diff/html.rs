@@ -51,6 +51,12 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &Diff<'_>) {
     for name in &names {
         let _ = write!(html, "<th>{}</th>", escape(name));
     }
+    // Allocations per run, where either side counted them.
+    let allocs = |f: &Option<Figures>| f.as_ref().and_then(|f| f.allocations_per_run);
+    let allocations = (diff.rows.iter()).any(|r| allocs(&r.base).or(allocs(&r.new)).is_some());
+    if allocations {
+        let _ = write!(html, "<th>allocs/run</th>");
+    }
     let _ = writeln!(html, "<th>why</th></tr></thead>\n<tbody>");
     // The timers that changed or could not be told first, then by busy
     // time: the rows shown before "show all" are the ones that matter.
@@ -107,6 +113,15 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &Diff<'_>) {
                     (None, None) => ("-".to_owned(), 0.0),
                 },
             );
+        }
+        if allocations {
+            // The change as the verdict judged it (typical runs, ratio).
+            let change = row.allocations.map_or(0.0, |j| j.percent());
+            cells.push(match (allocs(&row.base), allocs(&row.new)) {
+                (Some(b), Some(n)) => (format!("{b:.1} → {n:.1} ({})", signed(change)), change),
+                (Some(a), None) | (None, Some(a)) => (format!("{a:.1}"), 0.0),
+                (None, None) => ("-".to_owned(), 0.0),
+            });
         }
         for (text, sort) in cells {
             let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));

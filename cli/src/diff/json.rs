@@ -38,6 +38,10 @@ impl Diff<'_> {
                 "abandoned_ns": f.abandoned.as_nanos() as u64,
                 "poll_total_ns": f.poll_total.as_nanos() as u64,
                 "bytes_per_run": f.bytes_per_run,
+                "allocations_per_run": f.allocations_per_run,
+                "run_allocations_per_run": (f.run_allocations.iter())
+                    .map(|r| r.value)
+                    .collect::<Vec<_>>(),
                 "run_values_ns": f.run_values(),
                 "run_intervals_ns": (f.run_readings.iter())
                     .map(|r| [r.low, r.high])
@@ -88,6 +92,10 @@ impl Diff<'_> {
                     "also_moved": (row.also_moved.iter())
                         .map(|(by, percent)| json!({ "figure": by.name(), "percent": percent }))
                         .collect::<Vec<_>>(),
+                    "allocations_change": row.allocations.map(|j| {
+                        let (low, high) = j.interval_percent().unzip();
+                        json!({ "percent": j.percent(), "low_percent": low, "high_percent": high })
+                    }),
                     "base": row.base.as_ref().map(figures),
                     "new": row.new.as_ref().map(figures),
                 })

@@ -120,6 +120,12 @@ pub struct Figures {
     pub run_poll_totals: Vec<f64>,
     /// Per process run: (bad, ended) for each [`Outcome`].
     run_outcomes: Vec<[(u64, u64); 3]>,
+    /// Per process run with counted allocations: its allocations per
+    /// completed run.
+    pub run_allocations: Vec<Reading>,
+    /// Allocations of the typical run (geometric mean over the process
+    /// runs); `None` without counted allocations.
+    pub allocations_per_run: Option<f64>,
 }
 
 impl Figures {
@@ -132,8 +138,11 @@ impl Figures {
             run_readings: runs.iter().filter_map(|r| r.value).collect(),
             run_poll_totals: runs.iter().map(|r| r.poll_total_ns).collect(),
             run_outcomes: runs.iter().map(|r| r.outcomes).collect(),
+            run_allocations: runs.iter().filter_map(|r| r.allocations).collect(),
             ..Figures::default()
         };
+        figures.allocations_per_run =
+            evidence::typical(figures.run_allocations.iter().map(|r| r.value));
         figures.samples = merged.count();
         figures.outcomes = Outcome::ALL.map(|o| o.count(merged));
         figures.in_flight = merged.in_flight();
@@ -218,6 +227,9 @@ pub struct Row {
     /// that moved beyond the threshold, judged as the verdict's figure
     /// is, with their change in percent.
     pub also_moved: Vec<(By, f64)>,
+    /// Allocations per run, judged run by run as busy time is, where both
+    /// sides counted them.
+    pub allocations: Option<Judgement>,
 }
 
 /// The comparison of two sides.
@@ -364,6 +376,7 @@ fn compare(
         worse: Vec::new(),
         verdict,
         also_moved: Vec::new(),
+        allocations: None,
     };
     let (Some(b), Some(n)) = (&row.base, &row.new) else {
         return Some(row);
@@ -389,10 +402,22 @@ fn compare(
             row.worse.push((outcome, b.outcomes[i], n.outcomes[i]));
         }
     }
+    if !b.run_allocations.is_empty() && !n.run_allocations.is_empty() {
+        row.allocations = Some(evidence::judge(
+            &b.run_allocations,
+            &n.run_allocations,
+            threshold,
+        ));
+    }
+    let allocations = row.allocations.map(|j| j.call);
     row.verdict = match row.busy.map(|(_, j)| j.call) {
         _ if !row.worse.is_empty() => Verdict::Regressed,
+        // More allocations a run is a regression as more busy time is.
+        _ if allocations == Some(Call::Larger) => Verdict::Regressed,
         Some(Call::Larger) => Verdict::Regressed,
         Some(Call::Smaller) => Verdict::Improved,
+        // Fewer allocations at the same busy time: improved.
+        Some(Call::Same) if allocations == Some(Call::Smaller) => Verdict::Improved,
         Some(Call::Same) => Verdict::NoChange,
         Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
     };
@@ -474,7 +499,33 @@ impl Row {
         } else if self.base.is_some() && self.new.is_some() && self.worse.is_empty() {
             parts.push("no completed run or busy time on one side to compare".to_owned());
         }
+        if let Some(j) = self.allocations {
+            parts.push(allocations_reason(&j, threshold));
+        }
         parts.join("; ")
+    }
+}
+
+/// The allocations judgement in words.
+fn allocations_reason(j: &Judgement, threshold: f64) -> String {
+    let change = format!("allocs/run {}", change_text(j));
+    match j.call {
+        Call::Larger | Call::Smaller if j.interval.is_none() => format!(
+            "{change}, beyond {}× with one run a side",
+            evidence::SINGLE_RUN_FACTOR
+        ),
+        Call::Larger | Call::Smaller => format!("{change}, beyond ±{threshold}%"),
+        Call::Same => format!("{change}, within ±{threshold}%"),
+        Call::Inconclusive(Doubt::OneRunASide) => {
+            format!("{change}: one run a side; save 2 or more runs a side")
+        }
+        Call::Inconclusive(Doubt::TooFewRuns { .. }) => {
+            format!("{change} straddles ±{threshold}%: the runs' counts differ; save more runs")
+        }
+        Call::Inconclusive(Doubt::RunsUncertain { .. }) => format!(
+            "{change}: too few allocations a run to tell (each run's count is known to half an \
+             allocation); save more runs a side"
+        ),
     }
 }
 
@@ -547,7 +598,9 @@ impl Diff<'_> {
                  (Welch's t on its log, run by run, at least as wide as each run's own uncertainty \
                  from its samples); regressed or improved when it lies beyond ±{}%, \
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
-                 more cancelled, panicked or error runs beyond noise is a regression; \
+                 more cancelled, panicked or error runs beyond noise is a regression, and so are \
+                 more allocations a run (counted runs only, judged the same way, each run's count \
+                 known to half an allocation); \
                  figures are the typical run's (geometric mean over runs), max the largest of all",
                 self.by.name(),
                 evidence::CONFIDENCE * 100.0,

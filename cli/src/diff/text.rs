@@ -113,4 +113,16 @@ fn other_lines(out: &mut String, b: Option<&Figures>, n: Option<&Figures>) {
         let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.0} B"));
         line(out, "B/run", show(bytes(b)), show(bytes(n)), String::new());
     }
+    // Allocations of the typical run (the change is in the reason).
+    let allocs = |f: Option<&Figures>| f.and_then(|f| f.allocations_per_run);
+    if allocs(b).is_some() || allocs(n).is_some() {
+        let show = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
+        line(
+            out,
+            "allocs/run",
+            show(allocs(b)),
+            show(allocs(n)),
+            String::new(),
+        );
+    }
 }

@@ -32,6 +32,9 @@ pub struct Row {
     /// Whether in flight, errors, cancelled and slow polls are known (not
     /// from a plain Prometheus endpoint's histograms).
     pub extras: bool,
+    /// Allocations per completed run of the interval, where the service
+    /// counts them (perf-timer's counting allocator) and runs completed.
+    pub allocs_per_run: Option<f64>,
 }
 
 /// What a window read from histograms alone holds (an interval log's, a
@@ -68,6 +71,7 @@ pub fn rows_of_windows(windows: Vec<(String, Window)>, seconds: f64) -> Vec<Row>
             cancelled_per_second: 0.0,
             slow_polls: 0,
             extras: false,
+            allocs_per_run: None,
         })
         .collect()
 }
@@ -84,6 +88,7 @@ pub enum SortBy {
     InFlight,
     Errors,
     Slow,
+    Allocs,
 }
 
 /// Whether `now` can follow `then`: a counter that went down means the
@@ -138,6 +143,9 @@ fn row(window: &Stats, now: Option<&Stats>, seconds: f64, all_busy: f64) -> Row 
         cancelled_per_second: window.cancelled() as f64 / seconds,
         slow_polls: window.slow_polls(),
         extras: true,
+        allocs_per_run: (window.allocations())
+            .filter(|a| a.runs() > 0)
+            .map(|a| a.count_per_run()),
     }
 }
 
@@ -154,12 +162,16 @@ fn compare(a: &Row, b: &Row, sort: SortBy) -> Ordering {
         SortBy::InFlight => b.in_flight.cmp(&a.in_flight),
         SortBy::Errors => largest_first(a.errors_per_second, b.errors_per_second),
         SortBy::Slow => b.slow_polls.cmp(&a.slow_polls),
+        SortBy::Allocs => largest_first(
+            a.allocs_per_run.unwrap_or(-1.0),
+            b.allocs_per_run.unwrap_or(-1.0),
+        ),
     };
     by.then_with(|| a.timer.cmp(&b.timer))
 }
 
 /// The column heads, in order.
-pub const COLUMNS: [&str; 11] = [
+pub const COLUMNS: [&str; 12] = [
     "timer",
     "runs/s",
     "busy",
@@ -171,11 +183,12 @@ pub const COLUMNS: [&str; 11] = [
     "err/s",
     "cancel/s",
     "slow",
+    "allocs/run",
 ];
 
 /// The columns as a narrow terminal keeps them, most important first:
 /// the last is dropped first. The name and runs/s are always kept.
-const KEPT_FIRST: [usize; 11] = [0, 1, 2, 5, 4, 6, 3, 7, 8, 10, 9];
+const KEPT_FIRST: [usize; 12] = [0, 1, 2, 5, 4, 6, 3, 7, 8, 10, 9, 11];
 
 /// Spaces between two columns.
 pub const GAP: usize = 2;
@@ -232,7 +245,7 @@ pub fn shorten(text: &str, columns: usize) -> String {
 
 /// A row's cells, each figure written once, in `COLUMNS` order: the name
 /// escaped, numbers with their units.
-pub fn cells(r: &Row) -> [String; 11] {
+pub fn cells(r: &Row) -> [String; 12] {
     [
         shown_name(&r.timer),
         rate(r.runs_per_second),
@@ -246,6 +259,7 @@ pub fn cells(r: &Row) -> [String; 11] {
         extra(r, rate(r.errors_per_second)),
         extra(r, rate(r.cancelled_per_second)),
         extra(r, r.slow_polls.to_string()),
+        r.allocs_per_run.map_or_else(|| "-".to_owned(), sig3),
     ]
 }
 
@@ -262,7 +276,7 @@ pub struct Fit {
 /// no limit): numbers are never cut, so the least important columns are
 /// dropped first and names shortened. `None` if not even the names and
 /// runs/s fit.
-pub fn fit(cells: &[[String; 11]], limit: Option<usize>) -> Option<Fit> {
+pub fn fit(cells: &[[String; 12]], limit: Option<usize>) -> Option<Fit> {
     let mut natural = COLUMNS.map(width);
     for row in cells {
         for (w, cell) in natural.iter_mut().zip(row) {
@@ -301,7 +315,7 @@ pub fn fit(cells: &[[String; 11]], limit: Option<usize>) -> Option<Fit> {
 /// two spaces apart, the name left-aligned and the numbers right-aligned,
 /// by display width.
 pub fn table(rows: &[Row]) -> String {
-    let cells: Vec<[String; 11]> = rows.iter().map(cells).collect();
+    let cells: Vec<[String; 12]> = rows.iter().map(cells).collect();
     let fit = fit(&cells, None).expect("without a limit, every column fits");
     let mut out = String::new();
     let mut line = |cells: &[String]| {

@@ -43,7 +43,7 @@ pub const MIN_WIDTH: u16 = 24;
 pub const MIN_HEIGHT: u16 = 5;
 
 /// The sort keys in the order `s` steps through them.
-const SORTS: [SortBy; 9] = [
+const SORTS: [SortBy; 10] = [
     SortBy::Busy,
     SortBy::Runs,
     SortBy::P50,
@@ -52,6 +52,7 @@ const SORTS: [SortBy; 9] = [
     SortBy::InFlight,
     SortBy::Errors,
     SortBy::Slow,
+    SortBy::Allocs,
     SortBy::Timer,
 ];
 
@@ -300,7 +301,7 @@ impl App {
     }
 
     fn render_table(&self, area: Rect, buf: &mut Buffer, rows: &[Row], selected: usize) {
-        let cells: Vec<[String; 11]> = rows.iter().map(frame::cells).collect();
+        let cells: Vec<[String; 12]> = rows.iter().map(frame::cells).collect();
         let Some(fit) = frame::fit(&cells, Some(area.width as usize)) else {
             Paragraph::new(fit_parts(
                 &["too narrow for the table".to_owned()],

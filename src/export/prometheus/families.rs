@@ -53,7 +53,7 @@ impl Family {
 pub(super) type Samples = fn(&Stats, &mut dyn FnMut(Option<(&'static str, &'static str)>, f64));
 
 /// The figures after busy and wall time, in the figure table's order.
-pub(super) const COMMON: [Family; 11] = [
+pub(super) const COMMON: [Family; 13] = [
     Family {
         id: Id::Idle,
         samples: |s, emit| emit(None, secs(s.idle().total())),
@@ -109,6 +109,22 @@ pub(super) const COMMON: [Family; 11] = [
         samples: |s, emit| {
             if let Some(share) = s.cpu_share() {
                 emit(None, share);
+            }
+        },
+    },
+    Family {
+        id: Id::Allocations,
+        samples: |s, emit| {
+            if let Some(allocations) = s.allocations_ref() {
+                emit(None, allocations.count() as f64);
+            }
+        },
+    },
+    Family {
+        id: Id::AllocatedBytes,
+        samples: |s, emit| {
+            if let Some(allocations) = s.allocations_ref() {
+                emit(None, allocations.bytes() as f64);
             }
         },
     },
