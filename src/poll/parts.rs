@@ -247,6 +247,8 @@ thread_local! {
 #[cold]
 #[inline(never)]
 pub(crate) fn take() -> *mut Parts {
+    // A buffer is the library's: what it allocates counts for no run.
+    let _unseen = crate::alloc::thread::unseen();
     let reused = FREE
         .try_with(|free| {
             let head = free.head.get()?;

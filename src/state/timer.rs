@@ -425,6 +425,8 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn keep_slow(&self, wall: u64, busy: u64, parts: Option<&Parts>, is_error: bool) {
+        // The kept runs are the library's: what they allocate counts for no run.
+        let _unseen = crate::alloc::thread::unseen();
         let run = super::slowest_run::slow_run(self, wall, busy, parts, is_error);
         self.slowest.keep(run);
     }
@@ -438,6 +440,7 @@ impl TimerCore {
         let (Some(parts), paths) = (parts, &self.settings.paths) else {
             return;
         };
+        let _unseen = crate::alloc::thread::unseen();
         // Paths made under a run of another registry are not this one's.
         if parts.table != paths.uid() {
             return;
