@@ -1,11 +1,15 @@
 //! Allocations per run, counted by `CountingAllocator` installed as this
 //! test binary's global allocator (one per process: a binary of its own).
 
-use std::future::Future;
+mod common;
+
 use std::hint::black_box;
-use std::pin::Pin;
 use std::task::{Context, Poll, Waker};
 
+// `yield_once` yields through the waker and allocates nothing (unlike
+// `tokio::task::yield_now`, see
+// `timed_runs_on_a_multi_thread_runtime_count_their_own_allocations`).
+use common::{poll_once, yield_once};
 use perf_timer::{CountingAllocator, Registry, TimedExt as _};
 
 #[global_allocator]
@@ -14,28 +18,6 @@ static ALLOC: CountingAllocator<std::alloc::System> = CountingAllocator::new(std
 /// Allocates exactly one block of `bytes` (and frees it).
 fn allocate(bytes: usize) {
     drop(black_box(Vec::<u8>::with_capacity(bytes)));
-}
-
-/// Yields once to the runtime through the waker, as a hand-written future
-/// that allocates nothing (unlike `tokio::task::yield_now`, see
-/// `timed_runs_on_a_multi_thread_runtime_count_their_own_allocations`).
-async fn yield_plain() {
-    let mut yielded = false;
-    std::future::poll_fn(|cx| {
-        if yielded {
-            Poll::Ready(())
-        } else {
-            yielded = true;
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    })
-    .await
-}
-
-/// Polls `future` once with a waker that does nothing.
-fn poll_once<F: Future>(future: Pin<&mut F>) -> Poll<F::Output> {
-    future.poll(&mut Context::from_waker(Waker::noop()))
 }
 
 #[test]
@@ -68,7 +50,7 @@ fn timed_runs_on_a_multi_thread_runtime_count_their_own_allocations() {
             .flat_map(|i| {
                 let run = move || async move {
                     allocate(1_000 + i);
-                    yield_plain().await;
+                    yield_once().await;
                     allocate(10);
                     tokio::task::yield_now().await;
                     allocate(20);
@@ -76,9 +58,9 @@ fn timed_runs_on_a_multi_thread_runtime_count_their_own_allocations() {
                 [
                     tokio::spawn(plain.time(async move {
                         allocate(1_000 + i);
-                        yield_plain().await;
+                        yield_once().await;
                         allocate(10);
-                        yield_plain().await;
+                        yield_once().await;
                         allocate(20);
                     })),
                     tokio::spawn(tokio_yields.time(run())),
@@ -141,7 +123,7 @@ fn nested_runs_count_for_the_outer_run_and_self_counts_leave_them_out() {
         inner
             .time(async {
                 allocate(10);
-                yield_plain().await;
+                yield_once().await;
                 {
                     let _section = section.start();
                     allocate(1);
@@ -166,7 +148,7 @@ fn a_run_that_allocates_nothing_reads_zero() {
     let timer = Registry::new().timer("none");
     let mut run = Box::pin(timer.time(async {
         let x = black_box(5_u64);
-        yield_plain().await;
+        yield_once().await;
         x * 2
     }));
     // The box above is made outside the run: not counted.

@@ -76,31 +76,41 @@ pub(crate) struct Bytes(pub(crate) f64);
 
 impl fmt::Display for Bytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
-        let bytes = if self.0.is_finite() {
-            self.0.max(0.0)
-        } else {
-            0.0
-        };
-        if bytes < 999.5 {
-            return write!(f, "{bytes:.0} B");
-        }
-        let mut unit = 0;
-        let mut x = bytes;
-        // Move up while the value, rounded to 3 figures, reaches 1000.
-        while unit + 1 < UNITS.len() && round(x, decimals_for(x)) >= 1000.0 {
-            x /= 1000.0;
-            unit += 1;
-        }
-        let decimals = decimals_for(x);
-        write!(
-            f,
-            "{:.prec$} {}",
-            round(x, decimals),
-            UNITS[unit],
-            prec = decimals
-        )
+        scaled_bytes(f, self.0, 1000.0, ["B", "KB", "MB", "GB", "TB"])
     }
+}
+
+/// `bytes` at 3 significant figures in `units` of `base` apart; under
+/// 1,000 whole. Moves up a unit while the value, rounded to 3 figures,
+/// reaches 1000 (999.6 KB is `1.00 MB`).
+fn scaled_bytes(
+    f: &mut fmt::Formatter<'_>,
+    bytes: f64,
+    base: f64,
+    units: [&str; 5],
+) -> fmt::Result {
+    let bytes = if bytes.is_finite() {
+        bytes.max(0.0)
+    } else {
+        0.0
+    };
+    if bytes < 999.5 {
+        return write!(f, "{bytes:.0} B");
+    }
+    let mut unit = 0;
+    let mut x = bytes;
+    while unit + 1 < units.len() && round(x, decimals_for(x)) >= 1000.0 {
+        x /= base;
+        unit += 1;
+    }
+    let decimals = decimals_for(x);
+    write!(
+        f,
+        "{:.prec$} {}",
+        round(x, decimals),
+        units[unit],
+        prec = decimals
+    )
 }
 
 /// Bytes allocated, at 3 significant figures in binary units, e.g.
@@ -109,30 +119,7 @@ pub(crate) struct BinaryBytes(pub(crate) f64);
 
 impl fmt::Display for BinaryBytes {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-        let bytes = if self.0.is_finite() {
-            self.0.max(0.0)
-        } else {
-            0.0
-        };
-        if bytes < 999.5 {
-            return write!(f, "{bytes:.0} B");
-        }
-        let mut unit = 0;
-        let mut x = bytes;
-        // Move up while the value, rounded to 3 figures, has 4.
-        while unit + 1 < UNITS.len() && round(x, decimals_for(x)) >= 1000.0 {
-            x /= 1024.0;
-            unit += 1;
-        }
-        let decimals = decimals_for(x);
-        write!(
-            f,
-            "{:.prec$} {}",
-            round(x, decimals),
-            UNITS[unit],
-            prec = decimals
-        )
+        scaled_bytes(f, self.0, 1024.0, ["B", "KiB", "MiB", "GiB", "TiB"])
     }
 }
 
