@@ -101,7 +101,7 @@ impl<'a> TimerGuard<'a> {
         if let Some(mark) = self.allocations {
             self.record_counted(nanos, mark, is_error);
         } else {
-            core.record_run_uncounted(RunSample::single(nanos), is_error);
+            core.record_run_uncounted(&RunSample::single(nanos), is_error);
         }
         // A section is a run too: among the slowest if it is one (its
         // wall time is its busy time; it has no parts).
@@ -137,7 +137,7 @@ impl TimerGuard<'_> {
             }),
             ..RunSample::single(nanos)
         };
-        self.timer.core().record_run(run, is_error);
+        self.timer.core().record_run(&run, is_error);
     }
 }
 

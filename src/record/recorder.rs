@@ -138,7 +138,7 @@ impl Recorder {
     /// Records one run of `nanos` (a sync section or a manual sample).
     #[cfg(test)]
     pub(crate) fn record(&self, nanos: u64) {
-        self.record_run(RunSample::single(nanos), false);
+        self.record_run(&RunSample::single(nanos), false);
     }
 
     /// Records one completed run. Never panics; never waits for another
@@ -147,19 +147,19 @@ impl Recorder {
     /// in the histograms and in every sum over the samples alike (see
     /// [`RunSample::clamped_to`]), so that no mean exceeds its maximum.
     #[inline]
-    pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+    pub(crate) fn record_run(&self, run: &RunSample, is_error: bool) {
         let highest = self.layout.highest;
         if run.busy > highest || run.wall > highest {
             return self.record_clamped(run, is_error);
         }
-        self.record_in_range(&run, is_error, None);
+        self.record_in_range(run, is_error, None);
     }
 
     /// A run past the range: out of line, so that the common run is not
     /// copied into the clamped one's place.
     #[cold]
     #[inline(never)]
-    fn record_clamped(&self, run: RunSample, is_error: bool) {
+    fn record_clamped(&self, run: &RunSample, is_error: bool) {
         let (run, beyond) = run.clamped_to(self.layout.highest);
         self.record_in_range(&run, is_error, beyond);
     }
@@ -630,7 +630,7 @@ mod tests {
             flushed: Default::default(),
             allocations: None,
         };
-        recorder.record_run(run, true);
+        recorder.record_run(&run, true);
         recorder.record(50);
         recorder.count(Event::Cancelled {
             busy: 5,
@@ -660,7 +660,7 @@ mod tests {
         for i in 0..50_u64 {
             let busy = 1_000 + i * i * 400;
             recorder.record_run(
-                RunSample {
+                &RunSample {
                     wall: busy * 3,
                     ..RunSample::single(busy)
                 },
@@ -715,7 +715,7 @@ mod tests {
                     for i in (t..layout.len()).step_by(8) {
                         let v = layout.value(i);
                         recorder.record_run(
-                            RunSample {
+                            &RunSample {
                                 wall: layout.value(layout.len() - 1 - i),
                                 ..RunSample::single(v)
                             },
@@ -749,7 +749,7 @@ mod tests {
                             polls: 2,
                             ..RunSample::single(1_000)
                         };
-                        recorder.record_run(run, false);
+                        recorder.record_run(&run, false);
                     }
                 });
             }
