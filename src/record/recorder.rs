@@ -232,6 +232,38 @@ impl Recorder {
         if cfg!(perf_timer_loom) {
             return self.drain_and_count(counters, values);
         }
+        // Most runs add one to two counters that exist: nothing grows, so
+        // the budget is not even read.
+        let busy_counted = counters.busy.try_add(busy, 1);
+        let wall_counted = counters.wall.try_add(wall, 1);
+        if !(busy_counted & wall_counted) {
+            return self.count_new(counters, values, busy_counted, wall_counted);
+        }
+        if counters.totals.count % DENSE_AFTER == DENSE_AFTER - 1 {
+            self.densify(counters);
+        }
+        true
+    }
+
+    /// [`count_times`](Recorder::count_times) where a counter is new (or
+    /// needs to widen): those already counted are taken back, and both
+    /// counted within the budget.
+    #[cold]
+    #[inline(never)]
+    fn count_new(
+        &self,
+        counters: &mut Counters,
+        values: Values,
+        busy_counted: bool,
+        wall_counted: bool,
+    ) -> bool {
+        let Values { busy, wall, .. } = values;
+        if busy_counted {
+            counters.busy.remove_one(busy);
+        }
+        if wall_counted {
+            counters.wall.remove_one(wall);
+        }
         let len = self.layout.len();
         let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
         let Ok(busy_grown) = counters.busy.add(len, busy, 1, room) else {
