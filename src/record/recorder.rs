@@ -184,7 +184,7 @@ impl Recorder {
         // the callers large enough for the inliner to leave it out.
         self.update(
             #[inline(always)]
-            |counters| {
+            move |counters| {
                 let counted = self.count_times(counters, busy, wall);
                 if counted {
                     counters.totals.add_run(run, is_error, beyond);
@@ -205,7 +205,7 @@ impl Recorder {
         values: Values,
         allocated: u32,
     ) {
-        self.update(|counters| {
+        self.update(move |counters| {
             let counted = self.count_with_allocated(counters, values, allocated);
             if counted {
                 counters.totals.add_run(run, is_error, beyond);
@@ -387,7 +387,7 @@ impl Recorder {
         };
         // A first stripe allocates: the library's, in no run's count.
         let _unseen = crate::alloc::thread::unseen();
-        self.update(|counters| {
+        self.update(move |counters| {
             counters.totals.add_event(event);
             true
         });
@@ -397,7 +397,23 @@ impl Recorder {
     /// it succeeds.
     #[inline(always)]
     fn update(&self, mut f: impl FnMut(&mut Counters) -> bool) {
-        let home = thread_stripe();
+        let home = thread_stripe() & self.stripe_mask;
+        // Almost always: this thread's own stripe, allocated and free.
+        if let Some(Stripe(stripe)) = self.stripes.get(home).and_then(LazyBox::get) {
+            if let Some(mut counters) = stripe.try_lock() {
+                if counters.with(&mut f) {
+                    return;
+                }
+            }
+        }
+        self.update_probing(home, f);
+    }
+
+    /// [`update`](Recorder::update) past this thread's own stripe: not yet
+    /// allocated, taken, or out of room with the store busy.
+    #[cold]
+    #[inline(never)]
+    fn update_probing(&self, home: usize, mut f: impl FnMut(&mut Counters) -> bool) {
         loop {
             for probe in 0..=self.stripe_mask {
                 let Some(stripe) = self.stripes.get((home + probe) & self.stripe_mask) else {
