@@ -101,7 +101,7 @@ impl<'a> TimerGuard<'a> {
         if let Some(mark) = self.allocations {
             self.record_counted(nanos, mark, is_error);
         } else {
-            core.record_run_uncounted(&RunSample::single(nanos), is_error);
+            core.record_section(nanos, is_error);
         }
         // A section is a run too: among the slowest if it is one (its
         // wall time is its busy time; it has no parts).

@@ -155,6 +155,29 @@ impl Recorder {
         self.record_in_range(run, is_error, None);
     }
 
+    /// Records a run of one poll of `nanos`, nothing nested, nothing
+    /// flushed, no allocations counted (a sync section): as
+    /// [`record_run`](Recorder::record_run) of [`RunSample::single`], with
+    /// one counter index for its equal busy and wall time and no sums of
+    /// zero.
+    #[inline(always)]
+    pub(crate) fn record_single(&self, nanos: u64, is_error: bool) {
+        if nanos > self.layout.highest {
+            return self.record_clamped(&RunSample::single(nanos), is_error);
+        }
+        let index = self.layout.index(nanos) as u32;
+        self.update(
+            #[inline(always)]
+            move |counters| {
+                let counted = self.count_times(counters, index, index);
+                if counted {
+                    counters.totals.add_single(nanos, is_error);
+                }
+                counted
+            },
+        );
+    }
+
     /// A run past the range: out of line, so that the common run is not
     /// copied into the clamped one's place.
     #[cold]

@@ -485,6 +485,23 @@ impl TimerCore {
         self.recorder.record_run(run, is_error);
     }
 
+    /// Records a sync section of `nanos` whose allocations were not
+    /// counted: a run of one poll, its wall time its busy time, nothing
+    /// nested or flushed (see [`Recorder::record_single`]).
+    #[inline(always)]
+    pub(crate) fn record_section(&self, nanos: u64, is_error: bool) {
+        if self.forward.is_on() {
+            self.forward_section(nanos, is_error);
+        }
+        self.recorder.record_single(nanos, is_error);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn forward_section(&self, nanos: u64, is_error: bool) {
+        self.forward.run(&self.name, &RunSample::single(nanos), is_error);
+    }
+
     /// What a run flushed while in flight: `ticks` of busy time, and
     /// whether it was counted in flight.
     fn flushed(&self, ticks: u64, in_flight: bool) -> Flushed {
