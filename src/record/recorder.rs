@@ -150,7 +150,7 @@ impl Recorder {
     pub(crate) fn record_run(&self, run: &RunSample, is_error: bool) {
         let highest = self.layout.highest;
         if run.busy > highest || run.wall > highest {
-            return self.record_clamped(run, is_error);
+            return self.record_clamped(*run, is_error);
         }
         self.record_in_range(run, is_error, None);
     }
@@ -163,7 +163,7 @@ impl Recorder {
     #[inline(always)]
     pub(crate) fn record_single(&self, nanos: u64, is_error: bool) {
         if nanos > self.layout.highest {
-            return self.record_clamped(&RunSample::single(nanos), is_error);
+            return self.record_clamped(RunSample::single(nanos), is_error);
         }
         let index = self.layout.index(nanos) as u32;
         self.update(
@@ -182,7 +182,7 @@ impl Recorder {
     /// copied into the clamped one's place.
     #[cold]
     #[inline(never)]
-    fn record_clamped(&self, run: &RunSample, is_error: bool) {
+    fn record_clamped(&self, run: RunSample, is_error: bool) {
         let (run, beyond) = run.clamped_to(self.layout.highest);
         self.record_in_range(&run, is_error, beyond);
     }

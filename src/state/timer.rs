@@ -483,15 +483,16 @@ impl TimerCore {
     pub(crate) fn record_run_uncounted(&self, run: &RunSample, is_error: bool) {
         // Forwarding is rare: one branch, and no work on the sample.
         if self.forward.is_on() {
-            self.forward_run(run, is_error);
+            self.forward_run(*run, is_error);
         }
         self.recorder.record_run(run, is_error);
     }
 
     #[cold]
     #[inline(never)]
-    fn forward_run(&self, run: &RunSample, is_error: bool) {
-        self.forward.run(&self.name, run, is_error);
+    fn forward_run(&self, run: RunSample, is_error: bool) {
+        // By value: the inline caller's sample then never needs an address.
+        self.forward.run(&self.name, &run, is_error);
     }
 
     /// Records a sync section of `nanos` whose allocations were not
@@ -508,7 +509,7 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     fn forward_section(&self, nanos: u64, is_error: bool) {
-        self.forward_run(&RunSample::single(nanos), is_error);
+        self.forward_run(RunSample::single(nanos), is_error);
     }
 
     /// What a run flushed while in flight: `ticks` of busy time, and
