@@ -64,7 +64,7 @@ impl<'a> TimerGuard<'a> {
     pub fn stop(mut self) -> Duration {
         let elapsed = self.finish(false);
         self.enabled = false;
-        elapsed
+        Duration::from_nanos(elapsed)
     }
 
     /// Ends the section now, as [`stop`](TimerGuard::stop) does, and counts
@@ -86,12 +86,14 @@ impl<'a> TimerGuard<'a> {
     pub fn stop_as_error(mut self) -> Duration {
         let elapsed = self.finish(true);
         self.enabled = false;
-        elapsed
+        Duration::from_nanos(elapsed)
     }
 
-    fn finish(&self, is_error: bool) -> Duration {
+    /// Records the section; the nanoseconds recorded (a `Duration` only
+    /// for `stop`, so that a dropped guard does not make one).
+    fn finish(&self, is_error: bool) -> u64 {
         if !self.enabled {
-            return Duration::ZERO;
+            return 0;
         }
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
@@ -111,7 +113,7 @@ impl<'a> TimerGuard<'a> {
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos, self.timer.core());
         }
-        Duration::from_nanos(nanos)
+        nanos
     }
 }
 
