@@ -40,6 +40,7 @@ pub struct TimerGuard<'a> {
 }
 
 impl<'a> TimerGuard<'a> {
+    #[inline]
     pub(crate) fn new(timer: &'a Timer) -> Self {
         let enabled = timer.core().is_enabled();
         TimerGuard {

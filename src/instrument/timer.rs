@@ -61,6 +61,7 @@ impl Timer {
     /// }
     /// assert_eq!(timer.stats().count(), 1);
     /// ```
+    #[inline]
     pub fn start(&self) -> TimerGuard<'_> {
         TimerGuard::new(self)
     }
