@@ -201,16 +201,19 @@ impl Recorder {
                 wall,
                 allocated: Some(allocated),
             };
-            return self.record_with_allocated(run, is_error, beyond, values, allocated);
+            return self.record_with_allocated(*run, is_error, beyond, values, allocated);
         }
         // Inlined as it was before allocations were counted, which made
-        // the callers large enough for the inliner to leave it out.
+        // the callers large enough for the inliner to leave it out. The
+        // closure holds a copy of the run, not its address, which would
+        // keep it in memory (the closure also goes to `update_probing`).
+        let run = *run;
         self.update(
             #[inline(always)]
             move |counters| {
                 let counted = self.count_times(counters, busy, wall);
                 if counted {
-                    counters.totals.add_run(run, is_error, beyond);
+                    counters.totals.add_run(&run, is_error, beyond);
                 }
                 counted
             },
@@ -222,7 +225,7 @@ impl Recorder {
     #[inline(never)]
     fn record_with_allocated(
         &self,
-        run: &RunSample,
+        run: RunSample,
         is_error: bool,
         beyond: Option<u64>,
         values: Values,
@@ -231,7 +234,7 @@ impl Recorder {
         self.update(move |counters| {
             let counted = self.count_with_allocated(counters, values, allocated);
             if counted {
-                counters.totals.add_run(run, is_error, beyond);
+                counters.totals.add_run(&run, is_error, beyond);
                 if let Some(allocations) = &run.allocations {
                     counters.totals.add_allocations(allocations);
                 }

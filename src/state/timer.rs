@@ -464,7 +464,7 @@ impl TimerCore {
         // counting allocator nothing counts: the poll path's completions
         // (`Run::complete`) then skip even the guard.
         if run.allocations.is_some() {
-            return self.record_run_counted(run, is_error);
+            return self.record_run_counted(*run, is_error);
         }
         self.record_run_uncounted(run, is_error);
     }
@@ -472,9 +472,10 @@ impl TimerCore {
     /// [`record_run`](TimerCore::record_run) of a run whose allocations
     /// were counted: one instance, out of line.
     #[inline(never)]
-    fn record_run_counted(&self, run: &RunSample, is_error: bool) {
+    fn record_run_counted(&self, run: RunSample, is_error: bool) {
+        // By value, as `forward_run`.
         let _unseen = crate::alloc::thread::unseen();
-        self.record_run_uncounted(run, is_error);
+        self.record_run_uncounted(&run, is_error);
     }
 
     /// Records a completed run whose allocations were not counted (no
