@@ -144,6 +144,40 @@ fn nested_runs_count_for_the_outer_run_and_self_counts_leave_them_out() {
 }
 
 #[test]
+fn a_timer_made_inside_a_run_counts_for_no_run() {
+    // Making a timer allocates (its name, its core, the registry's map):
+    // the library's bookkeeping, not the run's.
+    let registry = Registry::new();
+    let (section, run) = (registry.timer("section"), registry.timer("run"));
+    {
+        let _section = section.start();
+        allocate(5);
+        let made = registry.timer("made.in.a.section");
+        drop(made.start()); // its first stripe: the library's too
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {}); // warm
+    runtime.block_on(run.time(async {
+        allocate(7);
+        let made = registry.timer("made.in.a.run");
+        // Its first run is nested in this one: it counts, inclusive.
+        made.time(async { allocate(3) }).await;
+        yield_once().await;
+        black_box(registry.timer("made.after.a.yield"));
+    }));
+    let read = |name: &str| {
+        let stats = registry.stats(name).unwrap();
+        let a = stats.allocations().unwrap().clone();
+        (a.runs(), a.count(), a.bytes())
+    };
+    assert_eq!(read("section"), (1, 1, 5));
+    assert_eq!(read("run"), (1, 2, 10));
+    assert_eq!(read("made.in.a.run"), (1, 1, 3));
+}
+
+#[test]
 fn a_run_that_allocates_nothing_reads_zero() {
     let timer = Registry::new().timer("none");
     let mut run = Box::pin(timer.time(async {
