@@ -226,6 +226,28 @@ fn a_cancelled_run_counts_what_dropping_its_future_allocates() {
 }
 
 #[test]
+fn a_timer_whose_runs_were_all_cancelled_reports_their_allocations() {
+    let registry = Registry::new();
+    let timer = registry.timer("cancelled");
+    for _ in 0..2 {
+        let mut run = Box::pin(timer.time(async {
+            let kept = black_box(vec![0_u8; 64]);
+            let _on_drop = AllocatesOnDrop(7);
+            std::future::pending::<()>().await;
+            drop(kept);
+        }));
+        assert_eq!(poll_once(run.as_mut()), Poll::Pending);
+        drop(run);
+    }
+    let line = registry.report().to_string();
+    assert!(line.contains("0 runs, 2 cancelled, poll total "), "{line}");
+    assert!(
+        line.contains(", allocs abandoned 2/run, 71 B/run"),
+        "{line}"
+    );
+}
+
+#[test]
 fn a_completed_run_dropped_later_counts_nothing_more() {
     let timer = Registry::new().timer("completed");
     let mut run = Box::pin(timer.time(async {
