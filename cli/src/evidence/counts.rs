@@ -58,11 +58,12 @@
 //!
 //! As for time, only a change beyond [`SINGLE_RUN_FACTOR`] (2×) is called,
 //! and it must hold between the ends of both counts' half a count: 2 → 10
-//! is regressed (9.5 against 2.5), 2 → 5 is not (4.5 against 2.5), nor is
-//! 0 → 1 (0.5 against 0.5), and 0 → 10 is (9.5).
+//! is regressed (9.5 > 2 × 2.5), 2 → 5 is not (4.5 < 2 × 2.5), nor is
+//! 0 → 1 (0.5 < 2 × 0.5), and 0 → 10 is (9.5 > 2 × 0.5).
 
-use super::SINGLE_RUN_FACTOR;
-use super::{mean, reading, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS};
+use super::{
+    mean, reading, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS, SINGLE_RUN_FACTOR,
+};
 
 /// How far one run's count may be from the process's, at [`CONFIDENCE`],
 /// and the least change a run that is ever beyond the threshold.
