@@ -144,6 +144,40 @@ fn nested_runs_count_for_the_outer_run_and_self_counts_leave_them_out() {
 }
 
 #[test]
+fn a_timer_made_inside_a_run_counts_for_no_run() {
+    // Making a timer allocates (its name, its core, the registry's map):
+    // the library's bookkeeping, not the run's.
+    let registry = Registry::new();
+    let (section, run) = (registry.timer("section"), registry.timer("run"));
+    {
+        let _section = section.start();
+        allocate(5);
+        let made = registry.timer("made.in.a.section");
+        drop(made.start()); // its first stripe: the library's too
+    }
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {}); // warm
+    runtime.block_on(run.time(async {
+        allocate(7);
+        let made = registry.timer("made.in.a.run");
+        // Its first run is nested in this one: it counts, inclusive.
+        made.time(async { allocate(3) }).await;
+        yield_once().await;
+        black_box(registry.timer("made.after.a.yield"));
+    }));
+    let read = |name: &str| {
+        let stats = registry.stats(name).unwrap();
+        let a = stats.allocations().unwrap().clone();
+        (a.runs(), a.count(), a.bytes())
+    };
+    assert_eq!(read("section"), (1, 1, 5));
+    assert_eq!(read("run"), (1, 2, 10));
+    assert_eq!(read("made.in.a.run"), (1, 1, 3));
+}
+
+#[test]
 fn a_run_that_allocates_nothing_reads_zero() {
     let timer = Registry::new().timer("none");
     let mut run = Box::pin(timer.time(async {
@@ -189,6 +223,28 @@ fn a_cancelled_run_counts_what_dropping_its_future_allocates() {
     assert_eq!((allocations.count(), allocations.runs()), (0, 0));
     assert_eq!(allocations.abandoned_count(), 2);
     assert_eq!(allocations.abandoned_bytes(), 71);
+}
+
+#[test]
+fn a_timer_whose_runs_were_all_cancelled_reports_their_allocations() {
+    let registry = Registry::new();
+    let timer = registry.timer("cancelled");
+    for _ in 0..2 {
+        let mut run = Box::pin(timer.time(async {
+            let kept = black_box(vec![0_u8; 64]);
+            let _on_drop = AllocatesOnDrop(7);
+            std::future::pending::<()>().await;
+            drop(kept);
+        }));
+        assert_eq!(poll_once(run.as_mut()), Poll::Pending);
+        drop(run);
+    }
+    let line = registry.report().to_string();
+    assert!(line.contains("0 runs, 2 cancelled, poll total "), "{line}");
+    assert!(
+        line.contains(", allocs abandoned 2/run, 71 B/run"),
+        "{line}"
+    );
 }
 
 #[test]

@@ -93,11 +93,16 @@
 //!
 //! The threshold is symmetric on the log scale: 5 % means 1.05× slower or
 //! 1.05× faster.
+//!
+//! A count a run (allocations per completed run), which can be 0, is judged
+//! on the difference of means instead: see `counts.rs`.
 
+mod counts;
 mod reading;
 
 use statrs::distribution::{ContinuousCDF as _, StudentsT};
 
+pub use counts::{judge_counts, CountJudgement, HALF_A_COUNT};
 use reading::ln;
 pub use reading::Reading;
 
@@ -774,81 +779,5 @@ mod tests {
         ));
         // Fewer is never worse.
         assert!(!outcome_worse(&[(200, 2_000)], &[(0, 2_000)], 5.0));
-    }
-}
-
-/// Allocations per run, on synthetic per-run counts with known answers:
-/// counts that do not vary between runs (the usual case), counts that do,
-/// and changes below one allocation a run.
-#[cfg(test)]
-mod allocation_tests {
-    use super::*;
-
-    fn counts(values: &[f64]) -> Vec<Reading> {
-        values.iter().map(|&v| Reading::count_per_run(v)).collect()
-    }
-
-    fn judge_counts(base: &[f64], new: &[f64]) -> Judgement {
-        judge(&counts(base), &counts(new), 5.0)
-    }
-
-    #[test]
-    fn the_same_count_in_every_run_is_no_change() {
-        // Zero spread each side: the interval is half an allocation wide,
-        // centred on no change.
-        let j = judge_counts(&[120.0; 3], &[120.0; 3]);
-        assert_eq!(j.call, Call::Same);
-        let (lo, hi) = j.interval.unwrap();
-        assert!(lo < 1.0 && hi > 1.0 && hi / lo < 1.02, "{lo} {hi}");
-    }
-
-    #[test]
-    fn a_steady_rise_beyond_the_threshold_is_larger_from_two_runs_a_side() {
-        let j = judge_counts(&[120.0, 120.0], &[132.0, 132.0]); // +10 %
-        assert_eq!(j.call, Call::Larger);
-        assert!((j.percent() - 10.0).abs() < 1e-9);
-        let j = judge_counts(&[132.0, 132.0], &[120.0, 120.0]);
-        assert_eq!(j.call, Call::Smaller);
-        // A few allocations a run: one more is a large change, called
-        // from three runs a side (half an allocation is a quarter of 2).
-        let (two, three) = (
-            judge_counts(&[2.0; 2], &[3.0; 2]),
-            judge_counts(&[2.0; 3], &[3.0; 3]),
-        );
-        assert!(
-            matches!(two.call, Call::Inconclusive(Doubt::TooFewRuns { .. })),
-            "{two:?}"
-        );
-        assert_eq!(three.call, Call::Larger);
-    }
-
-    #[test]
-    fn a_rise_within_the_threshold_is_no_change() {
-        // One allocation more in 120 (+0.8 %).
-        assert_eq!(judge_counts(&[120.0; 3], &[121.0; 3]).call, Call::Same);
-    }
-
-    #[test]
-    fn less_than_one_allocation_a_run_is_never_called() {
-        // 1.0 → 1.4 a run (+40 %), steady: within half an allocation each side.
-        let j = judge_counts(&[1.0; 5], &[1.4; 5]);
-        assert!(matches!(j.call, Call::Inconclusive(_)), "{j:?}");
-    }
-
-    #[test]
-    fn counts_that_vary_between_runs_need_the_runs_to_tell() {
-        // ±10 % between runs and a 10 % rise: not with three runs a side.
-        let j = judge_counts(&[900.0, 1_000.0, 1_100.0], &[990.0, 1_100.0, 1_210.0]);
-        assert!(
-            matches!(j.call, Call::Inconclusive(Doubt::TooFewRuns { .. })),
-            "{j:?}"
-        );
-    }
-
-    #[test]
-    fn one_run_a_side_is_called_only_beyond_the_single_run_factor() {
-        let j = judge_counts(&[100.0], &[150.0]);
-        assert_eq!(j.call, Call::Inconclusive(Doubt::OneRunASide));
-        assert_eq!(judge_counts(&[100.0], &[250.0]).call, Call::Larger);
     }
 }

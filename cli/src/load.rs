@@ -150,7 +150,7 @@ pub struct RunFigures {
     pub outcomes: [(u64, u64); 3],
     /// Allocations per completed run, counted with perf-timer's counting
     /// allocator; `None` without it or without completed runs.
-    pub allocations: Option<Reading>,
+    pub allocations: Option<f64>,
 }
 
 impl RunFigures {
@@ -188,7 +188,7 @@ impl RunFigures {
             ],
             allocations: (stats.allocations())
                 .filter(|a| a.runs() > 0)
-                .map(|a| Reading::count_per_run(a.count_per_run())),
+                .map(|a| a.count_per_run()),
         })
     }
 }

@@ -18,15 +18,21 @@ static ALLOC: CountingAllocator<std::alloc::System> = CountingAllocator::new(std
 /// makes `allocations` allocations in each of its 100 runs, each run 10 µs
 /// of busy time.
 fn saved(name: &str, processes: usize, allocations: usize) -> Temp {
+    saved_with(name, processes, |_| allocations)
+}
+
+/// As [`saved`], the `i`-th of each process's 100 runs making
+/// `allocations(i)` allocations.
+fn saved_with(name: &str, processes: usize, allocations: impl Fn(usize) -> usize) -> Temp {
     let file = Temp::new(name);
     let mut lines = String::new();
     for _ in 0..processes {
         let (clock, mock) = Clock::mock();
         let registry = Registry::builder().clock(clock).build().unwrap();
         let timer = registry.timer("parse");
-        for _ in 0..100 {
+        for run in 0..100 {
             let _section = timer.start();
-            for _ in 0..allocations {
+            for _ in 0..allocations(run) {
                 drop(std::hint::black_box(Vec::<u8>::with_capacity(32)));
             }
             mock.advance(Duration::from_micros(10));
@@ -66,6 +72,72 @@ fn more_allocations_a_run_is_a_regression_and_fewer_an_improvement() {
     assert_eq!(timer["allocations_change"]["percent"], 0.0);
     assert_eq!(timer["new"]["allocations_per_run"], 2.0);
     assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn allocations_from_none_are_judged_on_the_counts_themselves() {
+    let none = saved("allocs-none", 5, 0);
+    // None on either side: no change, not a count of 1 read for 0.
+    let out = perf_timer(&["diff", none.arg(), none.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timer = &json["timers"][0];
+    assert_eq!(timer["verdict"], "no change", "{json}");
+    assert_eq!(timer["new"]["allocations_per_run"], 0.0, "{json}");
+    assert_eq!(timer["allocations_change"]["difference"], 0.0, "{json}");
+
+    // One allocation a run where there were none, in each of 5 runs a side.
+    let one = saved("allocs-one", 5, 1);
+    let out = perf_timer(&["diff", none.arg(), one.arg()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("allocs/run new, +1.0 a run ["), "{stdout}");
+    assert!(stdout.contains("beyond ±0.5 allocation a run"), "{stdout}");
+
+    // Ten from none: new, not the +900 % of 1 → 10.
+    let ten = saved("allocs-ten", 3, 10);
+    let out = perf_timer(&["diff", none.arg(), ten.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timer = &json["timers"][0];
+    assert_eq!(timer["verdict"], "regressed", "{json}");
+    assert_eq!(
+        timer["allocations_change"]["percent"],
+        serde_json::Value::Null
+    );
+    assert_eq!(timer["allocations_change"]["difference"], 10.0, "{json}");
+    assert!(!timer["reason"].as_str().unwrap().contains("900"), "{json}");
+}
+
+#[test]
+fn one_more_allocation_on_ten_is_a_regression_given_the_runs() {
+    // +10 % at the threshold of 5 %, twelve runs a side: the floor of
+    // half an allocation a run enters the mean of twelve runs.
+    let (ten, eleven) = (
+        saved("allocs-ten-12", 12, 10),
+        saved("allocs-eleven-12", 12, 11),
+    );
+    let out = perf_timer(&["diff", ten.arg(), eleven.arg()]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("allocs/run +10.0% ["), "{stdout}");
+    assert!(stdout.contains("beyond ±5%"), "{stdout}");
+    // The same count: no change, within an interval narrower than three
+    // runs a side give (±4.1 %).
+    let again = saved("allocs-ten-12-again", 12, 10);
+    let out = perf_timer(&["diff", ten.arg(), again.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let change = &json["timers"][0]["allocations_change"];
+    assert_eq!(json["timers"][0]["verdict"], "no change", "{json}");
+    let high = change["high_percent"].as_f64().unwrap();
+    assert!(high > 1.0 && high < 2.1, "{json}");
+
+    // A change on the limit itself (10 → 10.5 a run): more runs cannot
+    // tell, and the reason says so rather than asking for them.
+    let half = saved_with("allocs-ten-and-a-half", 3, |run| 10 + run % 2);
+    let out = perf_timer(&["diff", ten.arg(), half.arg()]);
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("allocs/run +5.0% ["), "{stdout}");
+    assert!(stdout.contains("more runs cannot tell"), "{stdout}");
+    assert!(!stdout.contains("would tell"), "{stdout}");
 }
 
 #[test]

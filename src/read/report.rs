@@ -197,14 +197,27 @@ pub(super) fn write_line(
     if let Some(rate) = stats.bytes_per_busy_second() {
         write!(f, ", {}/s busy", Bytes(rate))?;
     }
-    if let Some(allocations) = stats.allocations_ref().filter(|a| a.runs() > 0) {
-        let (count, bytes) = (allocations.count_per_run(), allocations.bytes_per_run());
-        write!(
-            f,
-            ", allocs {}/run, {}/run",
-            PerRun(count),
-            BinaryBytes(bytes)
-        )?;
+    if let Some(allocations) = stats.allocations_ref() {
+        if allocations.runs() > 0 {
+            let (count, bytes) = (allocations.count_per_run(), allocations.bytes_per_run());
+            write!(
+                f,
+                ", allocs {}/run, {}/run",
+                PerRun(count),
+                BinaryBytes(bytes)
+            )?;
+        } else if allocations.abandoned_count() > 0 {
+            // No run completed: what the runs that ended without a sample
+            // allocated, per such run (the detail has the totals).
+            let ended = stats.cancelled().saturating_add(stats.panicked()).max(1) as f64;
+            let (count, bytes) = (allocations.abandoned_count(), allocations.abandoned_bytes());
+            write!(
+                f,
+                ", allocs abandoned {}/run, {}/run",
+                PerRun(count as f64 / ended),
+                BinaryBytes(bytes as f64 / ended)
+            )?;
+        }
     }
     let scheduled = stats.scheduled();
     if scheduled.count() > 0 {

@@ -148,6 +148,9 @@ impl Registry {
             }
         }
         let (timer, overflowed) = {
+            // A new timer allocates (its name, its core, the map's room):
+            // the library's, not the run this may be called in.
+            let _unseen = crate::alloc::thread::unseen();
             let mut timers = crate::poison::write(&self.timers);
             if let Some(timer) = timers.get(name) {
                 return timer.clone();

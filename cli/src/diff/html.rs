@@ -115,10 +115,14 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &Diff<'_>) {
             );
         }
         if allocations {
-            // The change as the verdict judged it (typical runs, ratio).
+            // The change as the verdict judged it (mean counts; `new`
+            // from none, sorted first).
             let change = row.allocations.map_or(0.0, |j| j.percent());
             cells.push(match (allocs(&row.base), allocs(&row.new)) {
-                (Some(b), Some(n)) => (format!("{b:.1} → {n:.1} ({})", signed(change)), change),
+                (Some(b), Some(n)) => (
+                    format!("{b:.1} → {n:.1} ({})", signed(change)),
+                    change.min(1e12),
+                ),
                 (Some(a), None) | (None, Some(a)) => (format!("{a:.1}"), 0.0),
                 (None, None) => ("-".to_owned(), 0.0),
             });

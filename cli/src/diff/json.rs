@@ -39,9 +39,7 @@ impl Diff<'_> {
                 "poll_total_ns": f.poll_total.as_nanos() as u64,
                 "bytes_per_run": f.bytes_per_run,
                 "allocations_per_run": f.allocations_per_run,
-                "run_allocations_per_run": (f.run_allocations.iter())
-                    .map(|r| r.value)
-                    .collect::<Vec<_>>(),
+                "run_allocations_per_run": f.run_allocations,
                 "run_values_ns": f.run_values(),
                 "run_intervals_ns": (f.run_readings.iter())
                     .map(|r| [r.low, r.high])
@@ -92,9 +90,19 @@ impl Diff<'_> {
                     "also_moved": (row.also_moved.iter())
                         .map(|(by, percent)| json!({ "figure": by.name(), "percent": percent }))
                         .collect::<Vec<_>>(),
+                    // Percent of the base (null from a base of 0, which
+                    // has none) and the difference in allocations a run.
                     "allocations_change": row.allocations.map(|j| {
                         let (low, high) = j.interval_percent().unzip();
-                        json!({ "percent": j.percent(), "low_percent": low, "high_percent": high })
+                        let (low_difference, high_difference) = j.interval.unzip();
+                        json!({
+                            "percent": j.percent().is_finite().then(|| j.percent()),
+                            "low_percent": low,
+                            "high_percent": high,
+                            "difference": j.difference(),
+                            "low_difference": low_difference,
+                            "high_difference": high_difference,
+                        })
                     }),
                     "base": row.base.as_ref().map(figures),
                     "new": row.new.as_ref().map(figures),

@@ -15,7 +15,7 @@ use std::time::Duration;
 use perf_timer::{ReportDuration, Stats};
 
 use crate::error::CliError;
-use crate::evidence::{self, Call, Doubt, Judgement, Reading};
+use crate::evidence::{self, Call, CountJudgement, Doubt, Judgement, Reading};
 use crate::figure::By;
 use crate::judging::Judging;
 use crate::load::Side;
@@ -122,9 +122,10 @@ pub struct Figures {
     run_outcomes: Vec<[(u64, u64); 3]>,
     /// Per process run with counted allocations: its allocations per
     /// completed run.
-    pub run_allocations: Vec<Reading>,
-    /// Allocations of the typical run (geometric mean over the process
-    /// runs); `None` without counted allocations.
+    pub run_allocations: Vec<f64>,
+    /// Allocations per completed run, the mean over the process runs (what
+    /// the verdict compares; a count can be 0, which a geometric mean
+    /// cannot hold); `None` without counted allocations.
     pub allocations_per_run: Option<f64>,
 }
 
@@ -141,8 +142,9 @@ impl Figures {
             run_allocations: runs.iter().filter_map(|r| r.allocations).collect(),
             ..Figures::default()
         };
+        let counted = figures.run_allocations.len();
         figures.allocations_per_run =
-            evidence::typical(figures.run_allocations.iter().map(|r| r.value));
+            (counted > 0).then(|| figures.run_allocations.iter().sum::<f64>() / counted as f64);
         figures.samples = merged.count();
         figures.outcomes = Outcome::ALL.map(|o| o.count(merged));
         figures.in_flight = merged.in_flight();
@@ -227,9 +229,9 @@ pub struct Row {
     /// that moved beyond the threshold, judged as the verdict's figure
     /// is, with their change in percent.
     pub also_moved: Vec<(By, f64)>,
-    /// Allocations per run, judged run by run as busy time is, where both
-    /// sides counted them.
-    pub allocations: Option<Judgement>,
+    /// Allocations per run, judged run by run on the difference of mean
+    /// counts, where both sides counted them.
+    pub allocations: Option<CountJudgement>,
 }
 
 /// The comparison of two sides.
@@ -403,7 +405,7 @@ fn compare(
         }
     }
     if !b.run_allocations.is_empty() && !n.run_allocations.is_empty() {
-        row.allocations = Some(evidence::judge(
+        row.allocations = Some(evidence::judge_counts(
             &b.run_allocations,
             &n.run_allocations,
             threshold,
@@ -507,25 +509,67 @@ impl Row {
 }
 
 /// The allocations judgement in words.
-fn allocations_reason(j: &Judgement, threshold: f64) -> String {
-    let change = format!("allocs/run {}", change_text(j));
+fn allocations_reason(j: &CountJudgement, threshold: f64) -> String {
+    let change = format!("allocs/run {}", count_change_text(j));
+    let limit = if j.limit_is_threshold(threshold) {
+        format!("±{threshold}%")
+    } else {
+        format!("±{} allocation a run", evidence::HALF_A_COUNT)
+    };
     match j.call {
         Call::Larger | Call::Smaller if j.interval.is_none() => format!(
             "{change}, beyond {}× with one run a side",
             evidence::SINGLE_RUN_FACTOR
         ),
-        Call::Larger | Call::Smaller => format!("{change}, beyond ±{threshold}%"),
-        Call::Same => format!("{change}, within ±{threshold}%"),
+        Call::Larger | Call::Smaller => format!("{change}, beyond {limit}"),
+        Call::Same => format!("{change}, within {limit}"),
         Call::Inconclusive(Doubt::OneRunASide) => {
-            format!("{change}: one run a side; save 2 or more runs a side")
+            let factor = evidence::SINGLE_RUN_FACTOR;
+            if j.new > j.base * factor || j.new * factor < j.base {
+                format!(
+                    "{change}: too few allocations a run to tell from one run a side (each run's \
+                     count is known to half an allocation); save 2 or more runs a side"
+                )
+            } else {
+                format!("{change}: one run a side; save 2 or more runs a side")
+            }
         }
-        Call::Inconclusive(Doubt::TooFewRuns { .. }) => {
-            format!("{change} straddles ±{threshold}%: the runs' counts differ; save more runs")
+        Call::Inconclusive(Doubt::TooFewRuns { needed: Some(k) }) => {
+            let why = if j.runs_differ() {
+                format!("the runs' counts differ (±{:.1} a run)", j.between)
+            } else {
+                "each run's count is taken to vary by up to half an allocation".to_owned()
+            };
+            format!("{change} straddles {limit}: {why}; about {k} runs a side would tell")
         }
-        Call::Inconclusive(Doubt::RunsUncertain { .. }) => format!(
-            "{change}: too few allocations a run to tell (each run's count is known to half an \
-             allocation); save more runs a side"
-        ),
+        Call::Inconclusive(Doubt::TooFewRuns { needed: None } | Doubt::RunsUncertain { .. }) => {
+            format!(
+                "{change} straddles {limit}: more runs cannot tell, the change is too near the \
+                 limit for its noise (more than {} runs a side would be needed)",
+                evidence::MOST_RUNS
+            )
+        }
+    }
+}
+
+/// A count's change: as [`change_text`] where the base is above 0; from
+/// a base of 0, which has no percent, the difference a run, `new` where
+/// there are some now.
+fn count_change_text(j: &CountJudgement) -> String {
+    if j.base > 0.0 {
+        return match j.interval_percent() {
+            Some((lo, hi)) => format!("{} [{}, {}]", signed(j.percent()), signed(lo), signed(hi)),
+            None => signed(j.percent()),
+        };
+    }
+    let difference = match j.interval {
+        Some((lo, hi)) => format!("{:+.1} a run [{lo:+.1}, {hi:+.1}]", j.difference()),
+        None => format!("{:+.1} a run", j.difference()),
+    };
+    if j.new > 0.0 {
+        format!("{}, {difference}", signed(j.percent()))
+    } else {
+        difference
     }
 }
 
@@ -599,8 +643,9 @@ impl Diff<'_> {
                  from its samples); regressed or improved when it lies beyond ±{}%, \
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
                  more cancelled, panicked or error runs beyond noise is a regression, and so are \
-                 more allocations a run (counted runs only, judged the same way, each run's count \
-                 known to half an allocation); \
+                 more allocations a run (counted runs only: Welch's t on the difference of mean \
+                 counts, each run's count taken to vary by up to half an allocation; a change of \
+                 less than half an allocation a run is none); \
                  figures are the typical run's (geometric mean over runs), max the largest of all",
                 self.by.name(),
                 evidence::CONFIDENCE * 100.0,

@@ -30,23 +30,6 @@ impl Reading {
         }
     }
 
-    /// A count per completed run of one process run (its allocations per
-    /// run): a mean of whole numbers, nearly the same in every run of a
-    /// program, often exactly. Known to half a count either side: a
-    /// change of less than one allocation a run is never called, and runs
-    /// that all count the same (zero spread between them) still give an
-    /// interval of that width, never of none: a steady change beyond the
-    /// threshold is called from two runs a side where half a count is
-    /// small beside the count (120 → 132), from three where it is not
-    /// (2 → 3), and a steady change within it is `no change`.
-    pub fn count_per_run(value: f64) -> Reading {
-        Reading {
-            value,
-            low: (value - 0.5).max(0.0),
-            high: value + 0.5,
-        }
-    }
-
     /// The `q` quantile of `busy`, with its order-statistic interval: the
     /// values at the ranks between which the quantile of the process lies
     /// with [`CONFIDENCE`] (binomial ranks n·q ± z·√(n·q·(1 − q)), clamped
