@@ -248,14 +248,14 @@ impl Recorder {
     /// and the store was busy.
     #[inline(always)]
     fn count_times(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
-        let values = Values {
-            busy,
-            wall,
-            allocated: None,
-        };
         // Under loom, every run drains what the stripe holds: the race that
         // matters (counts moving to the store while a reader looks).
         if cfg!(perf_timer_loom) {
+            let values = Values {
+                busy,
+                wall,
+                allocated: None,
+            };
             return self.drain_and_count(counters, values);
         }
         // Most runs add one to two counters that exist: nothing grows, so
@@ -263,7 +263,7 @@ impl Recorder {
         let busy_counted = counters.busy.try_add(busy, 1);
         let wall_counted = counters.wall.try_add(wall, 1);
         if !(busy_counted & wall_counted) {
-            return self.count_new(counters, values, busy_counted, wall_counted);
+            return self.count_new(counters, busy, wall, busy_counted, wall_counted);
         }
         if counters.totals.count % DENSE_AFTER == DENSE_AFTER - 1 {
             self.densify(counters);
@@ -279,11 +279,16 @@ impl Recorder {
     fn count_new(
         &self,
         counters: &mut Counters,
-        values: Values,
+        busy: u32,
+        wall: u32,
         busy_counted: bool,
         wall_counted: bool,
     ) -> bool {
-        let Values { busy, wall, .. } = values;
+        let values = Values {
+            busy,
+            wall,
+            allocated: None,
+        };
         if busy_counted {
             counters.busy.remove_one(busy);
         }
