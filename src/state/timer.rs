@@ -397,7 +397,7 @@ impl TimerCore {
     /// Records a completed run measured in this timer's clock ticks: busy
     /// ticks, polls and longest poll, from the reading at its first poll to
     /// `end`, with its `parts` (the timed futures nested inside) if any.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_ticks(&self, ticks: RunTicks, is_error: bool, parts: Option<&Parts>) {
         let clock = &self.clock;
         let busy = clock.ticks_to_nanos(ticks.busy);
@@ -494,6 +494,18 @@ impl TimerCore {
     fn forward_run(&self, run: RunSample, is_error: bool) {
         // By value: the inline caller's sample then never needs an address.
         self.forward.run(&self.name, &run, is_error);
+    }
+
+    /// Records a completed run of one poll of `nanos` whose allocations
+    /// were not counted, nothing nested in it and nothing flushed (a
+    /// future that was ready at its first poll): as a sync section, and
+    /// among the slowest runs if it is one.
+    #[inline(always)]
+    pub(crate) fn record_one_poll(&self, nanos: u64, is_error: bool) {
+        self.record_section(nanos, is_error);
+        if self.slowest.admits(nanos) {
+            self.keep_slow(nanos, nanos, None, is_error);
+        }
     }
 
     /// Records a sync section of `nanos` whose allocations were not
