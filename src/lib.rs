@@ -96,13 +96,13 @@
 //!
 //! | part | instructions |
 //! |---|---|
-//! | the poll: two clock reads (about 40 with quanta's calls), the run's bookkeeping, the thread's frame, the threshold and flush checks | about 170 |
-//! | the completion: ticks to nanoseconds, two bucket indexes, the stripe's try-lock, the busy and wall counts (dense once a stripe has counted 4,096 runs), the totals, the forwarding checks | about 280 |
+//! | the poll: two clock reads (about 30 with quanta's calls), the run's bookkeeping, the thread's frame, the threshold and flush checks, choosing how the run completes | about 190 |
+//! | the completion of a run ready at its first poll (busy = wall = longest poll): one tick-to-nanosecond conversion, one bucket index, the stripe's try-lock, the busy and wall counts (dense once a stripe has counted 4,096 runs), the totals, the slowest runs' floor | about 155 |
 //! | making and dropping the `Timed` | about 15 |
-//! | a second poll, and what it adds to the completion (wall time apart from busy time) | about 155 |
+//! | a second poll, and the completion of any other run (three conversions, two bucket indexes, idle, nested and flushed time) | about 215 |
 //! | a poll of a long-lived future (not ready) | about 100 |
-//! | `.timed("name")`, on top of a handle: this thread's cache of the name | about 25 |
-//! | a sync section (`start()`), all of it | about 350 |
+//! | `.timed("name")`, on top of a handle: this thread's cache of the name | about 20 |
+//! | a sync section (`start()`), all of it: recorded as a run of one poll | about 240 |
 //!
 //! None of it is an allocation, a hash or a wait; the one atomic
 //! read-modify-write is the stripe's try-lock. A run of a global timer
