@@ -217,12 +217,8 @@ pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judge
     };
     let margin = spread.margin();
     let (lo, hi) = (d - margin.max(within.below), d + margin.max(within.above));
-    let call = if lo > limit {
-        Call::Larger
-    } else if hi < -limit {
-        Call::Smaller
-    } else if lo >= -limit && hi <= limit {
-        Call::Same
+    let call = if let Some(call) = settled(lo, hi, limit) {
+        call
     } else {
         // The distance the margin must shrink to: to clear the threshold
         // (when the estimate is beyond it) or to fit within it (when not).
@@ -243,6 +239,20 @@ pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judge
         ratio,
         interval: Some((lo.exp(), hi.exp())),
         call,
+    }
+}
+
+/// The call an interval `[lo, hi]` of a change makes against ±`limit`:
+/// beyond it, within it, or `None` where it straddles an edge.
+fn settled(lo: f64, hi: f64, limit: f64) -> Option<Call> {
+    if lo > limit {
+        Some(Call::Larger)
+    } else if hi < -limit {
+        Some(Call::Smaller)
+    } else if lo >= -limit && hi <= limit {
+        Some(Call::Same)
+    } else {
+        None
     }
 }
 

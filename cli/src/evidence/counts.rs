@@ -62,7 +62,8 @@
 //! 0 → 1 (0.5 < 2 × 0.5), and 0 → 10 is (9.5 > 2 × 0.5).
 
 use super::{
-    mean, reading, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS, SINGLE_RUN_FACTOR,
+    mean, reading, settled, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS,
+    SINGLE_RUN_FACTOR,
 };
 
 /// How far one run's count may be from the process's, at [`CONFIDENCE`],
@@ -158,20 +159,14 @@ pub fn judge_counts(base: &[f64], new: &[f64], threshold_percent: f64) -> CountJ
     };
     let margin = noise.margin();
     let (lo, hi) = (d - margin, d + margin);
-    let call = if lo > limit {
-        Call::Larger
-    } else if hi < -limit {
-        Call::Smaller
-    } else if lo >= -limit && hi <= limit {
-        Call::Same
-    } else {
+    let call = settled(lo, hi, limit).unwrap_or_else(|| {
         // The distance the margin must shrink to: to clear the limit (when
         // the change is beyond it) or to fit within it (when not).
         let room = (d.abs() - limit).abs();
         Call::Inconclusive(Doubt::TooFewRuns {
             needed: noise.runs_for(room),
         })
-    };
+    });
     judgement(Some((lo, hi)), call)
 }
 
