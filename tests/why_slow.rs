@@ -326,6 +326,11 @@ fn past_seven_children_the_rest_share_one_part() {
     let (registry, mock) = mock_registry();
     let api = registry.timer("api");
     let children: Vec<_> = (0..10).map(|i| registry.timer(&format!("c{i}"))).collect();
+    let (section, deep, leaf) = (
+        registry.timer("section"),
+        registry.timer("deep"),
+        registry.timer("leaf"),
+    );
     let m = mock.clone();
     drive(
         &mock,
@@ -333,13 +338,45 @@ fn past_seven_children_the_rest_share_one_part() {
             for child in &children {
                 child.time(work(&m, us(1))).await;
             }
+            // A sync section past the parts, and a child past them with a
+            // child of its own.
+            let _section = section.start();
+            m.advance(us(2));
+            drop(_section);
+            deep.time(async {
+                m.advance(us(4));
+                leaf.time(work(&m, us(8))).await;
+            })
+            .await;
         }),
     );
     let run = only_run(&registry, "api");
     let names: Vec<_> = run.parts().iter().map(|p| p.name().to_owned()).collect();
     assert_eq!(names, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "(other)"]);
-    assert_eq!((run.parts()[7].busy(), run.parts()[7].runs()), (us(3), 3));
+    assert_eq!(
+        (run.parts()[7].busy(), run.parts()[7].runs()),
+        (us(3 + 2 + 12), 5)
+    );
     assert_adds_up(&run);
+    // Each child past the parts counts in its own path: the lines under
+    // the root sum to its busy total, and none of them is a root.
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "api");
+    let busy = lines(&snapshot, Folded::Busy);
+    for (path, n) in &busy {
+        assert!(path == "api" || path.starts_with("api;"), "{path} {n}");
+    }
+    for (path, n) in [
+        ("api;c9", 1_000),
+        ("api;section", 2_000),
+        ("api;deep", 4_000),
+    ] {
+        assert!(busy.contains(&(path.to_owned(), n)), "{path}: {busy:?}");
+    }
+    assert!(
+        busy.contains(&("api;deep;leaf".to_owned(), 8_000)),
+        "{busy:?}"
+    );
 }
 
 #[test]

@@ -292,6 +292,7 @@ fn leave_nested(
         _ => frame.path,
     };
     let own_nested = frame.nested;
+    let own_path = frame.path;
     frame.nested = entered.saved_nested.wrapping_add(poll);
     frame.innermost = entered.saved_innermost;
     frame.parts = entered.saved_parts;
@@ -301,7 +302,12 @@ fn leave_nested(
     let enclosing = unsafe { &mut *frame.parts };
     let slot = &mut enclosing.slots[usize::from(entered.slot)];
     slot.busy = slot.busy.wrapping_add(poll);
-    slot.self_busy = slot.self_busy.wrapping_add(poll.saturating_sub(own_nested));
+    let self_busy = poll.saturating_sub(own_nested);
+    if slot.timer.is_null() {
+        past_the_parts(frame.table, own_path, u64::from(first), self_busy);
+    } else {
+        slot.self_busy = slot.self_busy.wrapping_add(self_busy);
+    }
     if first {
         slot.runs = slot.runs.saturating_add(1);
     }
@@ -310,6 +316,21 @@ fn leave_nested(
         enclosing.deep = deep;
     }
     own
+}
+
+/// A child past a run's named parts shares the run's `(other)` part, but
+/// its runs and self time count in its own path at once, as a named
+/// part's do when the run ends: so the paths under a root still sum to
+/// its busy total, however many children it has.
+#[cold]
+#[inline(never)]
+fn past_the_parts(table: *const Paths, path: u32, runs: u64, self_busy: u64) {
+    // SAFETY: set by `enclosing_parts` from the outermost run's timer,
+    // which holds the table for its poll, in progress.
+    if let Some(table) = unsafe { table.as_ref() } {
+        let _unseen = crate::alloc::thread::unseen();
+        table.add_counts(path, runs, self_busy, 0);
+    }
 }
 
 /// The timer of the innermost timed run being polled on this thread, as
@@ -352,7 +373,11 @@ pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
         let at = own.slot_of(timer, || paths::resolve(table, parent, timer));
         let slot = &mut own.slots[usize::from(at)];
         slot.busy = slot.busy.wrapping_add(nanos);
-        slot.self_busy = slot.self_busy.wrapping_add(nanos);
+        if slot.timer.is_null() {
+            past_the_parts(table, paths::resolve(table, parent, timer), 1, nanos);
+        } else {
+            slot.self_busy = slot.self_busy.wrapping_add(nanos);
+        }
         slot.runs = slot.runs.saturating_add(1);
     })
 }

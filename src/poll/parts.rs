@@ -128,7 +128,8 @@ impl Parts {
         let last = MAX_PARTS - 1;
         if len == last {
             // The shared slot: no timer matches it, so every further
-            // child lands here, and counts in the `(other)` path.
+            // child lands here; each counts in its own path all the same
+            // (`frame::past_the_parts`).
             self.slots[last] = Slot {
                 timer: std::ptr::null(),
                 path: OTHER_PATH,

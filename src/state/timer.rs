@@ -445,7 +445,9 @@ impl TimerCore {
         if parts.table != paths.uid() {
             return;
         }
-        for slot in parts.slots() {
+        // The shared `(other)` part's children counted in their own paths
+        // as they ran (see `frame::past_the_parts`).
+        for slot in parts.slots().iter().filter(|s| !s.timer.is_null()) {
             paths.add_runs(slot.path, u64::from(slot.runs), slot.self_busy);
         }
         for &(path, ticks) in &parts.deep_parked {
