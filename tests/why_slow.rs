@@ -427,6 +427,36 @@ fn trace_ids_are_asked_only_for_runs_that_are_kept() {
 }
 
 #[test]
+fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .trace_ids(|| panic!("no trace here"))
+        .build()
+        .unwrap();
+    let timer = registry.timer("job");
+    // A future's run and a sync section's: both end as they would have.
+    let out = drive(&mock, timer.time(async { 7 }));
+    {
+        let _section = timer.start();
+        mock.advance(us(3));
+    }
+    assert_eq!(out, 7);
+    let stats = registry.stats("job").unwrap();
+    assert_eq!((stats.count(), stats.panicked()), (2, 0));
+    assert_eq!(stats.slowest().len(), 2);
+    assert!(stats.slowest().iter().all(|run| run.trace_id().is_none()));
+}
+
+#[test]
+fn a_timer_keeps_at_most_a_thousand_slowest_runs() {
+    let err = Registry::builder().slowest_runs(1_001).build().unwrap_err();
+    assert_eq!(err, perf_timer::ConfigError::SlowestRuns(1_001));
+    assert!(err.to_string().contains("allowed: 0 to 1000"), "{err}");
+    assert!(Registry::builder().slowest_runs(1_000).build().is_ok());
+}
+
+#[test]
 fn each_interval_keeps_its_own_slowest_run() {
     let (registry, mock) = mock_registry();
     let timer = registry.timer("job");

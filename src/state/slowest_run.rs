@@ -50,7 +50,16 @@ pub(crate) fn slow_run(
         idle_untimed: wall.saturating_sub(busy).saturating_sub(parked),
         parts: named,
         ended: std::time::SystemTime::now(),
-        trace_id: (core.settings.trace_ids.as_ref()).and_then(|source| (source.0)()),
+        trace_id: trace_id(core),
         error,
     }
+}
+
+/// The kept run's trace id from the registry's source, if it has one. A
+/// source that panics gives none: the run it was asked for is the user's,
+/// and must end as it would have without us (the panic hook still says
+/// what happened).
+fn trace_id(core: &TimerCore) -> Option<String> {
+    let source = core.settings.trace_ids.as_ref()?;
+    std::panic::catch_unwind(|| (source.0)()).unwrap_or(None)
 }
