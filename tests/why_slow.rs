@@ -427,6 +427,31 @@ fn trace_ids_are_asked_only_for_runs_that_are_kept() {
 }
 
 #[test]
+fn a_child_cancelled_while_pending_is_not_parked_in_afterwards() {
+    let (registry, mock) = mock_registry();
+    let (api, a) = (registry.timer("api"), registry.timer("a"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            {
+                // Polled last in this poll, then dropped in it: what a
+                // `timeout` that elapsed does to its future.
+                let mut child = pin!(a.time(Steps::new(&m, &[us(10), us(20)])));
+                assert!(poll_once(child.as_mut()).is_pending());
+            }
+            yield_once().await; // parked in no timed child
+            work(&m, us(1)).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("a", 10, 0, 1)]));
+    assert_eq!(ns(run.idle_untimed()), ns(GAP));
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("a").unwrap().cancelled(), 1);
+}
+
+#[test]
 fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
     let (clock, mock) = Clock::mock();
     let registry = Registry::builder()

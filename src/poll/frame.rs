@@ -333,6 +333,28 @@ fn past_the_parts(table: *const Paths, path: u32, runs: u64, self_busy: u64) {
     }
 }
 
+/// A run of `timer` ended unfinished (cancelled). Dropped inside the poll
+/// of the run it is a part of (a `timeout` that elapsed, a `select!` that
+/// another branch won), that run is no longer parked in it: the next gap
+/// goes where the next `Pending` puts it, or to idle in no timed child.
+#[cold]
+pub(crate) fn cancelled(timer: *const TimerCore) {
+    let _ = TASK.try_with(|task| {
+        let frame = task.get();
+        if frame.clock.is_null() || frame.parts.is_null() {
+            return;
+        }
+        // SAFETY: the innermost run's parts, lent to the frame for its
+        // poll, which is in progress (the cancelled run is dropped in it).
+        let own = unsafe { &mut *frame.parts };
+        let parked = own.slots.get(usize::from(own.parked_in));
+        if parked.is_some_and(|slot| std::ptr::eq(slot.timer, timer)) {
+            own.parked_in = NO_PART;
+            own.deep = NO_PATH;
+        }
+    });
+}
+
 /// The timer of the innermost timed run being polled on this thread, as
 /// handed to [`enter`]; null outside a timed poll.
 pub(crate) fn innermost_timer() -> *const TimerCore {

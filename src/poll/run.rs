@@ -346,6 +346,9 @@ impl Run {
             State::Idle | State::Untimed | State::Done => return,
         };
         self.leave(State::Done);
+        if matches!(end, End::Cancelled) && self.polls() > 0 {
+            frame::cancelled(core);
+        }
         self.end_without_sample(core, end);
         if allocations::installed() {
             core.abandoned_allocations(allocated);

@@ -144,7 +144,9 @@ impl SlowRun {
     /// With concurrent children (`join!`, `select!`, `FuturesUnordered`),
     /// the gap goes to the one polled last among those still pending, so
     /// nothing counts twice, and a child still pending after the others
-    /// finished gets the rest of the wait. A child polled by another task
+    /// finished gets the rest of the wait. A child dropped unfinished in
+    /// the poll (a `timeout` that elapsed, a `select!` lost) is parked in
+    /// no more. A child polled by another task
     /// (a spawned one) is not nested: it is no part.
     ///
     /// ```
