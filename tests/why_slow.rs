@@ -296,6 +296,33 @@ fn a_panicking_child_leaves_the_next_run_exact() {
 }
 
 #[test]
+fn a_child_that_panics_in_a_run_that_goes_on_is_its_part_not_self_time() {
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            let child = db.time(async {
+                work(&m, us(5)).await;
+                panic!("child fails");
+            });
+            let caught = std::panic::catch_unwind(AssertUnwindSafe(|| poll_once(pin!(child))));
+            assert!(caught.is_err());
+            work(&m, us(1)).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("db", 5, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 1_000);
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("db").unwrap().panicked(), 1);
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "api");
+    assert!(lines(&snapshot, Folded::Busy).contains(&("api;db".to_owned(), 5_000)));
+}
+
+#[test]
 fn a_sync_section_is_a_part_with_busy_time_only() {
     let (registry, mock) = mock_registry();
     let (api, parse) = (registry.timer("api"), registry.timer("parse"));

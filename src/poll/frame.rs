@@ -404,23 +404,27 @@ pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
     })
 }
 
-/// A timed poll is unwinding: put the frame back as it was before it, and
-/// hand back the run's parts.
-pub(crate) fn unwind(entered: Entered) -> *mut Parts {
-    TASK.with(|task| {
-        let mut frame = task.get();
-        let own = frame.parts;
-        if entered.outermost {
+/// A timed poll is unwinding after `poll_nanos` (its run's first poll if
+/// `first`): put the frame back as it was before it, count the poll in
+/// the enclosing run's part as a returned one would be (its time was
+/// spent in the child, not in the enclosing run's own code), and hand
+/// back the run's parts.
+pub(crate) fn unwind(entered: Entered, poll_nanos: u64, first: bool) -> *mut Parts {
+    if entered.outermost {
+        return TASK.with(|task| {
+            let own = task.get().parts;
             task.set(Frame::NONE);
-        } else {
-            frame.nested = entered.saved_nested;
-            frame.innermost = entered.saved_innermost;
-            frame.parts = entered.saved_parts;
-            frame.path = entered.saved_path;
-            task.set(frame);
-        }
-        own
-    })
+            own
+        });
+    }
+    // SAFETY: as in `enter`; `leave_nested` holds the only reference.
+    leave_nested(
+        unsafe { &mut *TASK.with(Cell::as_ptr) },
+        entered,
+        poll_nanos,
+        false,
+        first,
+    )
 }
 
 /// The busy time so far of the current task: the outermost timed future

@@ -588,9 +588,11 @@ fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, extras: Opti
 #[cold]
 #[inline(never)]
 fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
-    run.parts.keep(frame::unwind(entered));
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
+    let first = run.polls() == 0;
+    let nanos = core.clock().ticks_to_nanos(poll);
+    run.parts.keep(frame::unwind(entered, nanos, first));
     run.busy = run.busy.wrapping_add(poll);
     run.leave(State::Panicked);
 }
