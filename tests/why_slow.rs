@@ -479,6 +479,29 @@ fn a_child_cancelled_while_pending_is_not_parked_in_afterwards() {
 }
 
 #[test]
+fn a_few_nanoseconds_of_untimed_idle_are_rounding_and_not_printed() {
+    let shown = |gap: u64| {
+        let (registry, mock) = mock_registry();
+        let (api, db) = (registry.timer("api"), registry.timer("db"));
+        let m = mock.clone();
+        let mut run = pin!(api.time(async move {
+            db.time(work(&m, us(2))).await;
+            yield_once().await;
+        }));
+        assert!(poll_once(run.as_mut()).is_pending());
+        mock.advance(Duration::from_nanos(gap));
+        assert!(poll_once(run.as_mut()).is_ready());
+        only_run(&registry, "api").to_string()
+    };
+    // One part: wall, busy and the part each convert apart, up to 3 ns.
+    assert_eq!(shown(3), "2.00 µs: busy 2.00 µs (db 2.00 µs)");
+    assert_eq!(
+        shown(4),
+        "2.00 µs: idle 4.00 ns untimed; busy 2.00 µs (db 2.00 µs)"
+    );
+}
+
+#[test]
 fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
     let (clock, mock) = Clock::mock();
     let registry = Registry::builder()

@@ -334,7 +334,12 @@ impl fmt::Display for SlowRun {
             )?;
             sep = ", ";
         }
-        if self.idle_untimed > 0 {
+        // Wall, busy and each part convert their ticks apart: each may be
+        // a nanosecond short, so a few nanoseconds of untimed idle are
+        // rounding, not time, and are not worth a word.
+        let rounding = self.parts.len() as u64 + 2;
+        let untimed = self.idle_untimed > rounding;
+        if untimed {
             let what = if parked.is_empty() {
                 ": idle "
             } else {
@@ -342,7 +347,7 @@ impl fmt::Display for SlowRun {
             };
             write!(f, "{what}{} untimed", ns(self.idle_untimed()))?;
         }
-        let lead = if parked.is_empty() && self.idle_untimed == 0 {
+        let lead = if parked.is_empty() && !untimed {
             ": "
         } else {
             "; "
