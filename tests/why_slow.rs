@@ -502,6 +502,47 @@ fn a_few_nanoseconds_of_untimed_idle_are_rounding_and_not_printed() {
 }
 
 #[test]
+fn a_run_nested_in_another_registrys_run_has_its_paths_there() {
+    let (clock, mock) = Clock::mock();
+    let build = || Registry::builder().clock(clock.clone()).build().unwrap();
+    let (first, second) = (build(), build());
+    let (root, a) = (first.timer("root"), first.timer("a"));
+    let x = second.timer("x");
+    let m = mock.clone();
+    drive(
+        &mock,
+        root.time(async move {
+            work(&m, us(1)).await;
+            x.time(async {
+                work(&m, us(2)).await;
+                a.time(Steps::new(&m, &[us(4), us(8)])).await;
+            })
+            .await;
+        }),
+    );
+    // The first registry's paths hold the whole nesting: its root sums to
+    // its busy total, and its own `a` is under it, not a root of its own.
+    let snapshot = first.snapshot();
+    assert_busy_sums_to_root(&snapshot, "root");
+    let busy = lines(&snapshot, Folded::Busy);
+    assert_eq!(
+        busy,
+        [
+            ("root".to_owned(), 1_000),
+            ("root;x".to_owned(), 2_000),
+            ("root;x;a".to_owned(), 12_000)
+        ]
+    );
+    // The second registry's run names its part as the first's did.
+    let run = only_run(&second, "x");
+    assert_eq!(parts(&run), owned(&[("a", 12, 100, 1)]));
+    assert_eq!(
+        parts(&only_run(&first, "root")),
+        owned(&[("x", 14, 100, 1)])
+    );
+}
+
+#[test]
 fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
     let (clock, mock) = Clock::mock();
     let registry = Registry::builder()

@@ -197,8 +197,27 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
     if own.path == NO_PATH {
         own.path = frame.path;
         own.table = table.uid();
+        // SAFETY: held by the run being polled.
+        let innermost = unsafe { &*frame.innermost };
+        if !std::ptr::eq(table, &*innermost.settings.paths) {
+            own.foreign = Some(held(table));
+        }
     }
     table
+}
+
+/// The table of paths `table`, held: it is an outermost run's timer's
+/// (`enclosing_parts`), alive for that run's poll.
+#[cold]
+fn held(table: &Paths) -> std::sync::Arc<Paths> {
+    let table: *const Paths = table;
+    // SAFETY: `table` is the contents of the `Arc` in the outermost
+    // timer's settings (`&*settings.paths`), which is alive: one more
+    // strong count, given to the `Arc` made from it.
+    unsafe {
+        std::sync::Arc::increment_strong_count(table);
+        std::sync::Arc::from_raw(table)
+    }
 }
 
 /// A run with parts starts a poll at raw reading `poll_start`: the wall

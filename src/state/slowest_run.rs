@@ -7,8 +7,8 @@ use crate::poll::parts::{Parts, OTHER_PART};
 use crate::read::{Part, SlowRun};
 use crate::state::timer::TimerCore;
 
-/// The name of a part whose child ran under a run of another registry,
-/// whose paths this registry does not hold.
+/// The name of a part whose path cannot be named (not expected: a run
+/// holds the table its paths are in).
 const ELSEWHERE: &str = "(another registry)";
 
 /// A completed run of `core` of `wall` and `busy` nanoseconds with its
@@ -23,12 +23,11 @@ pub(crate) fn slow_run(
     let clock = core.clock();
     let mut named = Vec::new();
     if let Some(parts) = parts {
-        let paths = &core.settings.paths;
-        let own = parts.table == paths.uid();
+        let paths = parts.paths(&core.settings.paths);
         for slot in parts.slots() {
             let name: Arc<str> = if slot.timer.is_null() {
                 OTHER_PART.into()
-            } else if own {
+            } else if let Some(paths) = paths {
                 paths.name(slot.path).unwrap_or_else(|| ELSEWHERE.into())
             } else {
                 ELSEWHERE.into()

@@ -437,14 +437,14 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn record_parts(&self, parts: Option<&Parts>) {
-        let (Some(parts), paths) = (parts, &self.settings.paths) else {
+        let Some(parts) = parts else {
             return;
         };
         let _unseen = crate::alloc::thread::unseen();
-        // Paths made under a run of another registry are not this one's.
-        if parts.table != paths.uid() {
+        // A run nested in a run of another registry has its paths there.
+        let Some(paths) = parts.paths(&self.settings.paths) else {
             return;
-        }
+        };
         // The shared `(other)` part's children counted in their own paths
         // as they ran (see `frame::past_the_parts`).
         for slot in parts.slots().iter().filter(|s| !s.timer.is_null()) {
