@@ -165,6 +165,52 @@ fn one_run_a_side_calls_only_a_doubling() {
     );
 }
 
+/// `file`'s runs as a program without a counting allocator would save
+/// them, the allocation counters left in: each timer's histogram of bytes
+/// allocated per run taken out by hand.
+fn without_allocated(file: &Temp, name: &str) -> Temp {
+    let stripped = Temp::new(name);
+    let mut lines = String::new();
+    for line in std::fs::read_to_string(&file.0).unwrap().lines() {
+        let mut run: serde_json::Value = serde_json::from_str(line).unwrap();
+        for timer in run["timers"].as_array_mut().unwrap() {
+            assert!(timer.as_object_mut().unwrap().remove("allocated").is_some());
+        }
+        lines.push_str(&run.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&stripped.0, lines).unwrap();
+    stripped
+}
+
+#[test]
+fn a_merge_of_runs_with_and_without_allocations_reads_back() {
+    let two = saved("allocs-merge-two", 2, 2);
+    let uncounted = without_allocated(&saved("allocs-merge-five", 3, 5), "allocs-merge-none");
+    let merged = Temp::new("allocs-merge-out");
+    let out = perf_timer(&["merge", uncounted.arg(), two.arg(), "-o", merged.arg()]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("merged 5 run(s)"), "{stderr}");
+    assert!(
+        stderr.contains("3 of the 5 runs counted no allocations"),
+        "{stderr}"
+    );
+    // It reads back: every run of the five, allocations over the two
+    // that counted them.
+    let out = perf_timer(&["report", merged.arg()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("in 500 runs"), "{stdout}");
+    assert!(stdout.contains("allocs 2/run"), "{stdout}");
+    let file = perf_timer::saved::read(&merged.0).unwrap();
+    let stats = file.runs[0].snapshot().get("parse").unwrap().clone();
+    let a = stats.allocations().unwrap();
+    assert_eq!(stats.count(), 500);
+    assert_eq!((a.runs(), a.count(), a.bytes()), (200, 400, 400 * 32));
+    assert_eq!(a.distribution().count(), 200);
+}
+
 #[test]
 fn top_shows_allocations_per_run_of_each_interval() {
     let file = Temp::new("allocs-top");
