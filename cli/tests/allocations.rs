@@ -141,6 +141,49 @@ fn one_more_allocation_on_ten_is_a_regression_given_the_runs() {
 }
 
 #[test]
+fn the_runs_a_side_advised_do_tell() {
+    // +1.0 a run in every run, two runs a side: [+0.5, +1.5] straddles
+    // ±0.5, and three a side of the same counts tell.
+    let (none, one) = (
+        saved("allocs-advise-0", 2, 0),
+        saved("allocs-advise-1", 2, 1),
+    );
+    let out = perf_timer(&["diff", none.arg(), one.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timer = &json["timers"][0];
+    let change = &timer["allocations_change"];
+    assert_eq!(change["doubt"], "too few runs", "{json}");
+    assert_eq!(change["runs_needed"], 3, "{json}");
+    assert_eq!(change["limit"], 0.5, "{json}");
+    assert!(timer["reason"]
+        .as_str()
+        .unwrap()
+        .contains("about 3 runs a side would tell"));
+    let (none, one) = (
+        saved("allocs-advised-0", 3, 0),
+        saved("allocs-advised-1", 3, 1),
+    );
+    let out = perf_timer(&["diff", none.arg(), one.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["timers"][0]["verdict"], "regressed", "{json}");
+    assert_eq!(
+        json["timers"][0]["allocations_change"]["doubt"],
+        serde_json::Value::Null
+    );
+
+    // One run a side: the runs that would tell, in the JSON too.
+    let (two, three) = (
+        saved("allocs-advise-2", 1, 2),
+        saved("allocs-advise-3", 1, 3),
+    );
+    let out = perf_timer(&["diff", two.arg(), three.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let change = &json["timers"][0]["allocations_change"];
+    assert_eq!(change["doubt"], "one run a side", "{json}");
+    assert_eq!(change["runs_needed"], 3, "{json}");
+}
+
+#[test]
 fn one_run_a_side_calls_only_a_doubling() {
     let (two, three) = (
         saved("allocs-one-two", 1, 2),
