@@ -75,7 +75,7 @@ pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
 pub fn each_readable_run(
     path: &Path,
     read: impl Fn(&LazyRun) -> Result<SavedRun, perf_timer::saved::SavedError>,
-    mut visit: impl FnMut(usize, SavedRun) -> Result<(), CliError>,
+    mut visit: impl FnMut(&LazyRun, SavedRun) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let (mut read_any, mut runs, mut first_bad) = (false, 0, None);
     // A run is one observation however often its line was copied (`cat
@@ -102,7 +102,7 @@ pub fn each_readable_run(
                     );
                     return Ok(());
                 }
-                visit(lazy.line(), run)
+                visit(&lazy, run)
             }
             Err(e) => {
                 note!(
@@ -204,6 +204,9 @@ pub struct Side {
     pub snapshot: Snapshot,
     /// Per timer: its figures in each run where it did anything.
     pub per_run: BTreeMap<String, Vec<RunFigures>>,
+    /// Runs saved before schema 3: they keep no nesting paths, so their
+    /// timers are in no flamegraph but as roots of their own.
+    pub without_paths: usize,
 }
 
 impl Side {
@@ -215,8 +218,10 @@ impl Side {
             lines: Vec::new(),
             snapshot: Snapshot::merge([]),
             per_run: BTreeMap::new(),
+            without_paths: 0,
         };
-        each_readable_run(path, LazyRun::read, |line, run| {
+        each_readable_run(path, LazyRun::read, |lazy, run| {
+            side.without_paths += usize::from(lazy.schema() < 3);
             for stats in run.snapshot().iter() {
                 if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {
@@ -233,7 +238,7 @@ impl Side {
                 Snapshot::merge([&side.snapshot, run.snapshot()])
             };
             side.infos.push(run.info().clone());
-            side.lines.push(line);
+            side.lines.push(lazy.line());
             Ok(())
         })?;
         Ok(side)
@@ -289,6 +294,25 @@ impl Side {
         match self.runs() {
             1 => name,
             n => format!("{name} ({n} runs)"),
+        }
+    }
+
+    /// Why its flamegraph is flat, or flatter than its runs were, where
+    /// some of its runs were saved before schema 3 (keeping no nesting
+    /// paths); `None` where every run keeps them.
+    pub fn flat_because(&self) -> Option<String> {
+        let file = self.path.display();
+        match self.without_paths {
+            0 => None,
+            n if n == self.runs() => Some(format!(
+                "{file}: its runs keep no nesting paths (saved before schema 3), so the graph is \
+                 flat: each timer its own self busy time, none inside another"
+            )),
+            n => Some(format!(
+                "{file}: {n} of its {} runs keep no nesting paths (saved before schema 3): their \
+                 timers are drawn flat, each its own self busy time",
+                self.runs()
+            )),
         }
     }
 
