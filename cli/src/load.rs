@@ -83,6 +83,9 @@ pub fn each_readable_run(
     // Its figures too: runs captured by one process within a millisecond
     // share host, pid and time, not their counts.
     let mut seen = std::collections::HashMap::new();
+    // Each repeated line, and the line whose run it repeats: said once,
+    // after the file.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
     each_run(path, |lazy| {
         runs += 1;
         match read(&lazy) {
@@ -93,15 +96,11 @@ pub fn each_readable_run(
                     .map(|s| (s.count(), s.poll_total()))
                     .collect();
                 let id = (info.host.clone(), info.pid, info.time, figures);
-                if let Some(first) = seen.insert(id, lazy.line()) {
-                    note!(
-                        "perf-timer: {}: line {} is the run of line {first} again (the same \
-                         host, pid, time and figures): counted once",
-                        path.display(),
-                        lazy.line()
-                    );
+                if let Some(&first) = seen.get(&id) {
+                    repeats.push((lazy.line(), first));
                     return Ok(());
                 }
+                seen.insert(id, lazy.line());
                 visit(&lazy, run)
             }
             Err(e) => {
@@ -115,6 +114,7 @@ pub fn each_readable_run(
             }
         }
     })?;
+    say_repeats(path, &repeats);
     match first_bad {
         Some((line, source)) if !read_any => Err(CliError::NoReadableRun {
             path: path.to_owned(),
@@ -123,6 +123,37 @@ pub fn each_readable_run(
             source,
         }),
         _ => Ok(()),
+    }
+}
+
+/// The lines of `path` that repeated an earlier line's run, each with
+/// that line, said on one line of stderr however many.
+fn say_repeats(path: &Path, repeats: &[(usize, usize)]) {
+    match repeats {
+        [] => {}
+        [(line, first)] => note!(
+            "perf-timer: {}: line {line} is the run of line {first} again (the same host, pid, \
+             time and figures): counted once",
+            path.display()
+        ),
+        [.., (last, _)] => {
+            let mut lines: Vec<String> = (repeats.iter().take(3))
+                .map(|(line, _)| line.to_string())
+                .collect();
+            if repeats.len() > 4 {
+                lines.push("…".to_owned());
+            }
+            if repeats.len() > 3 {
+                lines.push(last.to_string());
+            }
+            note!(
+                "perf-timer: {}: {} repeated runs counted once (lines {} are each the run of an \
+                 earlier line again: the same host, pid, time and figures)",
+                path.display(),
+                repeats.len(),
+                lines.join(", ")
+            );
+        }
     }
 }
 

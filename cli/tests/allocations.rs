@@ -290,7 +290,7 @@ fn html_shows_allocations_per_run_where_counted() {
         saved("allocs-html-two", 3, 2),
         saved("allocs-html-three", 3, 3),
     );
-    let page = Temp::new("allocs-html-page");
+    let page = Temp(Temp::new("allocs-html-page").0.with_extension("html"));
     let out = perf_timer(&["html", two.arg(), three.arg(), "-o", page.arg()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&page.0).unwrap();

@@ -73,6 +73,14 @@ fn nothing_to_draw_is_one_sentence_and_status_2() {
     // Without -o and without --folded: a usage error.
     let out = perf_timer(&["flame", file.arg()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // html as flame: a page's name, said before reading anything.
+    let out = perf_timer(&["html", file.arg(), "-o", "r.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("html writes a web page, not r.txt: give -o NAME.html"),
+        "{out:?}"
+    );
+    assert!(!std::path::Path::new("r.txt").exists());
 }
 
 /// `file`'s runs as schema 2 saved them (in another process): no nesting

@@ -461,8 +461,14 @@ impl Row {
                     "{change}: one run a side gives no estimate of run-to-run noise; save 3 or more runs a side"
                 ),
                 Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
+                    // The spread of what was compared: each run's busy
+                    // time by the figure, or its poll total.
+                    let spread = |f: &Figures| match basis {
+                        Basis::Run(_) => f.spread(),
+                        Basis::PollTotal => evidence::spread(&f.run_poll_totals),
+                    };
                     let spread = (self.base.iter().chain(self.new.iter()))
-                        .filter_map(Figures::spread)
+                        .filter_map(spread)
                         .fold(0.0_f64, f64::max);
                     let tell = match needed {
                         Some(k) => format!("about {k} runs a side would tell"),
@@ -471,8 +477,15 @@ impl Row {
                             evidence::MOST_RUNS
                         ),
                     };
+                    let compared = match basis {
+                        Basis::Run(_) => String::new(),
+                        Basis::PollTotal => format!(
+                            "no completed run on {}, so each run's poll total is compared; ",
+                            self.sides_without_completed_runs()
+                        ),
+                    };
                     format!(
-                        "{change} straddles ±{threshold}%: runs too few for the spread between runs (±{:.1}%); {tell}",
+                        "{change} straddles ±{threshold}%: {compared}runs too few for the spread between runs (±{:.1}%); {tell}",
                         spread * 100.0
                     )
                 }
@@ -505,6 +518,19 @@ impl Row {
             parts.push(allocations_reason(&j, threshold));
         }
         parts.join("; ")
+    }
+}
+
+impl Row {
+    /// Which sides have no completed run: `the base side`, `the new
+    /// side` or `either side`.
+    fn sides_without_completed_runs(&self) -> &'static str {
+        let none = |f: &Option<Figures>| f.as_ref().is_none_or(|f| f.run_readings.is_empty());
+        match (none(&self.base), none(&self.new)) {
+            (true, false) => "the base side",
+            (false, true) => "the new side",
+            _ => "either side",
+        }
     }
 }
 
