@@ -155,6 +155,8 @@ fn the_runs_a_side_advised_do_tell() {
     assert_eq!(change["doubt"], "too few runs", "{json}");
     assert_eq!(change["runs_needed"], 3, "{json}");
     assert_eq!(change["limit"], 0.5, "{json}");
+    // The same times, but allocations that cannot tell: no "no change".
+    assert_eq!(timer["verdict"], "inconclusive", "{json}");
     assert!(timer["reason"]
         .as_str()
         .unwrap()

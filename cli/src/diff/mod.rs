@@ -420,6 +420,10 @@ fn compare(
         Some(Call::Smaller) => Verdict::Improved,
         // Fewer allocations at the same busy time: improved.
         Some(Call::Same) if allocations == Some(Call::Smaller) => Verdict::Improved,
+        // "No change" says both are within: not while allocations cannot tell.
+        Some(Call::Same) if matches!(allocations, Some(Call::Inconclusive(_))) => {
+            Verdict::Inconclusive
+        }
         Some(Call::Same) => Verdict::NoChange,
         Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
     };
