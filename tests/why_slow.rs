@@ -565,6 +565,30 @@ fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
 }
 
 #[test]
+fn a_trace_id_source_that_times_itself_gives_its_own_runs_no_id() {
+    let (clock, mock) = Clock::mock();
+    let registry = Arc::new(std::sync::OnceLock::<Registry>::new());
+    let inside = registry.clone();
+    let built = Registry::builder()
+        .clock(clock)
+        .trace_ids(move || {
+            // Timed itself: its section is kept too, and asks no id.
+            let source = inside.get().unwrap().timer("source");
+            let _section = source.start();
+            Some("trace".to_owned())
+        })
+        .build()
+        .unwrap();
+    let registry = registry.get_or_init(|| built);
+    drive(
+        &mock,
+        registry.timer("job").time(Steps::new(&mock, &[us(5)])),
+    );
+    assert_eq!(only_run(registry, "job").trace_id(), Some("trace"));
+    assert_eq!(only_run(registry, "source").trace_id(), None);
+}
+
+#[test]
 fn a_timer_keeps_at_most_a_thousand_slowest_runs() {
     let err = Registry::builder().slowest_runs(1_001).build().unwrap_err();
     assert_eq!(err, perf_timer::ConfigError::SlowestRuns(1_001));

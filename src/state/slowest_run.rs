@@ -60,5 +60,16 @@ pub(crate) fn slow_run(
 /// what happened).
 fn trace_id(core: &TimerCore) -> Option<String> {
     let source = core.settings.trace_ids.as_ref()?;
-    std::panic::catch_unwind(|| (source.0)()).unwrap_or(None)
+    // A source that times something itself: the runs it keeps get no id
+    // (asking again would recurse without end).
+    thread_local!(static ASKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if ASKING
+        .try_with(|asking| asking.replace(true))
+        .unwrap_or(true)
+    {
+        return None;
+    }
+    let id = std::panic::catch_unwind(|| (source.0)()).unwrap_or(None);
+    let _ = ASKING.try_with(|asking| asking.set(false));
+    id
 }
