@@ -543,6 +543,30 @@ fn a_run_nested_in_another_registrys_run_has_its_paths_there() {
 }
 
 #[test]
+fn a_poll_that_polls_no_child_leaves_the_run_parked_in_the_pending_one() {
+    // What `FuturesUnordered` does: it wakes itself, and its next poll
+    // polls no child; the child is pending all the while.
+    let (registry, mock) = mock_registry();
+    let (api, a) = (registry.timer("api"), registry.timer("a"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            let mut child = pin!(a.time(Steps::new(&m, &[us(1), us(2)])));
+            assert!(poll_once(child.as_mut()).is_pending());
+            yield_once().await;
+            yield_once().await;
+            child.await;
+            yield_once().await; // a is done: untimed
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("a", 3, 200, 1)]));
+    assert_eq!(ns(run.idle_untimed()), ns(GAP));
+    assert_adds_up(&run);
+}
+
+#[test]
 fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
     let (clock, mock) = Clock::mock();
     let registry = Registry::builder()

@@ -253,8 +253,9 @@ fn resume(
             }
         }
     }
-    own.parked_in = NO_PART;
-    own.deep = NO_PATH;
+    // Still parked in it until it returns `Ready` or is dropped, or another
+    // child returns `Pending`: a poll that polls no child (a
+    // `FuturesUnordered` that woke itself) leaves it pending all the same.
 }
 
 /// Leaves a timed poll that took `poll_nanos`, `pending` if it returned
@@ -333,6 +334,10 @@ fn leave_nested(
     if pending {
         enclosing.parked_in = entered.slot;
         enclosing.deep = deep;
+    } else if enclosing.parked_in == entered.slot {
+        // Ready (or unwound): pending no more.
+        enclosing.parked_in = NO_PART;
+        enclosing.deep = NO_PATH;
     }
     own
 }
