@@ -232,3 +232,41 @@ fn handles_cross_threads_and_catch_unwind_whatever_the_features() {
     handle::<perf_timer::Stats>();
     handle::<perf_timer::Snapshot>();
 }
+
+#[test]
+fn a_run_ready_at_its_first_poll_counts_as_the_sync_section_of_its_length() {
+    let (registry, mock) = mock_registry();
+    let (future, section) = (registry.timer("future"), registry.timer("section"));
+    // The last one polls past the flush interval: it is counted in flight
+    // while it runs, then settled once.
+    for length in [us(3), us(70), us(1_000), ms(25)] {
+        poll_to_end(future.time(Steps::new(&mock, &[length])));
+        let guard = section.start();
+        mock.advance(length);
+        drop(guard);
+    }
+    let (f, s) = (future.stats(), section.stats());
+    let figures = |s: &perf_timer::Stats| {
+        (
+            (
+                s.count(),
+                s.polls(),
+                s.in_flight(),
+                s.total(),
+                s.poll_total(),
+            ),
+            (s.min(), s.max(), s.mean(), s.longest_poll()),
+            (s.idle().total(), s.self_time().total(), s.wall().max()),
+            (s.slowest().iter())
+                .map(|r| (r.wall(), r.busy()))
+                .collect::<Vec<_>>(),
+        )
+    };
+    assert_eq!(figures(&f), figures(&s));
+    assert_eq!(f.total(), us(3 + 70 + 1_000 + 25_000));
+    assert_eq!(
+        (f.idle().total(), f.longest_poll()),
+        (Duration::ZERO, Some(ms(25)))
+    );
+    assert_eq!(f.slowest()[0].wall(), ms(25));
+}

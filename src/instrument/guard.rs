@@ -40,6 +40,7 @@ pub struct TimerGuard<'a> {
 }
 
 impl<'a> TimerGuard<'a> {
+    #[inline]
     pub(crate) fn new(timer: &'a Timer) -> Self {
         let enabled = timer.core().is_enabled();
         TimerGuard {
@@ -64,7 +65,7 @@ impl<'a> TimerGuard<'a> {
     pub fn stop(mut self) -> Duration {
         let elapsed = self.finish(false);
         self.enabled = false;
-        elapsed
+        Duration::from_nanos(elapsed)
     }
 
     /// Ends the section now, as [`stop`](TimerGuard::stop) does, and counts
@@ -86,12 +87,14 @@ impl<'a> TimerGuard<'a> {
     pub fn stop_as_error(mut self) -> Duration {
         let elapsed = self.finish(true);
         self.enabled = false;
-        elapsed
+        Duration::from_nanos(elapsed)
     }
 
-    fn finish(&self, is_error: bool) -> Duration {
+    /// Records the section; the nanoseconds recorded (a `Duration` only
+    /// for `stop`, so that a dropped guard does not make one).
+    fn finish(&self, is_error: bool) -> u64 {
         if !self.enabled {
-            return Duration::ZERO;
+            return 0;
         }
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
@@ -101,7 +104,7 @@ impl<'a> TimerGuard<'a> {
         if let Some(mark) = self.allocations {
             self.record_counted(nanos, mark, is_error);
         } else {
-            core.record_run_uncounted(RunSample::single(nanos), is_error);
+            core.record_section(nanos, is_error);
         }
         // A section is a run too: among the slowest if it is one (its
         // wall time is its busy time; it has no parts).
@@ -111,7 +114,7 @@ impl<'a> TimerGuard<'a> {
         if let Some(poll) = self.poll {
             frame::section_ended(poll, nanos, self.timer.core());
         }
-        Duration::from_nanos(nanos)
+        nanos
     }
 }
 
@@ -137,7 +140,7 @@ impl TimerGuard<'_> {
             }),
             ..RunSample::single(nanos)
         };
-        self.timer.core().record_run(run, is_error);
+        self.timer.core().record_run(&run, is_error);
     }
 }
 

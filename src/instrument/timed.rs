@@ -69,6 +69,8 @@ pub(crate) struct TimedRun {
 }
 
 impl Drop for TimedRun {
+    // Inline: a recorded run's drop is one compare.
+    #[inline]
     fn drop(&mut self) {
         self.run.end(self.timer.core());
     }

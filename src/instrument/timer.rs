@@ -46,7 +46,7 @@ impl Timer {
     pub fn record(&self, busy: Duration) {
         if self.core.is_enabled() {
             let nanos = saturating_nanos(busy);
-            self.core.record_run(RunSample::single(nanos), false);
+            self.core.record_run(&RunSample::single(nanos), false);
         }
     }
 
@@ -61,6 +61,7 @@ impl Timer {
     /// }
     /// assert_eq!(timer.stats().count(), 1);
     /// ```
+    #[inline]
     pub fn start(&self) -> TimerGuard<'_> {
         TimerGuard::new(self)
     }
@@ -101,7 +102,7 @@ impl Timer {
     pub fn record_with_bytes(&self, busy: Duration, bytes: u64) {
         let core = self.core();
         if core.is_enabled() {
-            core.record_run(RunSample::single(saturating_nanos(busy)), false);
+            core.record_run(&RunSample::single(saturating_nanos(busy)), false);
             core.add_bytes(bytes);
         }
     }

@@ -391,9 +391,13 @@ pub(crate) fn innermost_timer() -> *const TimerCore {
 
 /// The outermost timed poll in progress on this thread, named by the
 /// reading at its start; `None` outside any.
+#[inline]
 pub(crate) fn current_poll() -> Option<u64> {
-    let frame = TASK.with(Cell::get);
-    (!frame.clock.is_null()).then_some(frame.poll_start)
+    // Two fields read in place: no copy of the whole frame.
+    let frame = TASK.with(Cell::as_ptr);
+    // SAFETY: this thread's frame, alive as long as the thread (see
+    // `enter`); read, and no reference to it kept.
+    unsafe { (!(*frame).clock.is_null()).then_some((*frame).poll_start) }
 }
 
 /// A timed sync section of `nanos` of `timer` that began inside `poll`

@@ -277,18 +277,55 @@ impl Run {
     }
 
     /// The run returned `Ready` at clock reading `end`: record it, once.
-    #[inline]
+    /// Inline, to choose between the out-of-line ways of recording it, so
+    /// that each has its own registers and a call is all the others pay.
+    #[inline(always)]
     pub(crate) fn complete(&mut self, core: &TimerCore, end: u64, is_error: bool) {
         // With a counting allocator, out of line: without, the completion
         // compiles as if allocations did not exist (`None` all the way).
         if allocations::installed() {
             return self.complete_counted(core, end, is_error);
         }
+        if self.is_one_poll(end) {
+            return self.complete_one_poll(core, is_error);
+        }
+        self.complete_polls(core, end, is_error);
+    }
+
+    /// A completed run of one poll (see [`is_one_poll`](Run::is_one_poll)):
+    /// its busy, wall and longest poll are one value, so one conversion
+    /// and one counter index, as a sync section's.
+    #[inline(never)]
+    fn complete_one_poll(&mut self, core: &TimerCore, is_error: bool) {
+        self.leave(State::Done);
+        let nanos = core.clock().ticks_to_nanos(self.busy);
+        core.record_one_poll(nanos, is_error);
+    }
+
+    /// Any other completed run (more polls, parts, flushed).
+    #[inline(never)]
+    fn complete_polls(&mut self, core: &TimerCore, end: u64, is_error: bool) {
         self.leave(State::Done);
         core.record_ticks(self.ticks(end, None), is_error, self.parts.get());
         if !self.parts.is_none() {
             self.release_parts(core);
         }
+    }
+
+    /// Whether the run, ending at wall reading `end`, was one poll whose
+    /// time is also its wall time and its longest poll, with nothing
+    /// nested and nothing flushed: what [`RunSample::single`] describes.
+    /// (Not with the CPU clock, whose wall readings are another clock's,
+    /// nor for a poll past 32 bits of ticks, whose longest poll saturates.)
+    ///
+    /// [`RunSample::single`]: crate::record::RunSample
+    #[inline(always)]
+    fn is_one_poll(&self, end: u64) -> bool {
+        // One poll and not in flight (so nothing flushed) in one compare.
+        (self.polls_state & (POLLS_MASK | IN_FLIGHT)) == 1
+            && self.parts.is_none()
+            && ticks_between(self.first_poll, end) == self.busy
+            && u64::from(self.longest_poll) == self.busy
     }
 
     /// [`complete`](Run::complete) with the run's allocations.

@@ -80,7 +80,17 @@ impl Buckets {
         n: u64,
         room: usize,
     ) -> Result<usize, NoRoom> {
-        // The common case inline: a counter that exists and has room.
+        if self.try_add(index, n) {
+            return Ok(0);
+        }
+        self.add_new(len, index, n, room)
+    }
+
+    /// The common case of [`add`](Buckets::add), inline: adds `n` to
+    /// counter `index` if it exists and has room, and says whether it did
+    /// (if not, nothing changed). Never allocates.
+    #[inline(always)]
+    pub(crate) fn try_add(&mut self, index: u32, n: u64) -> bool {
         let counted = match self {
             Buckets::Sparse(pairs) => pairs
                 .binary_search_by_key(&index, |&(i, _)| i)
@@ -95,10 +105,7 @@ impl Buckets {
                 _ => None,
             },
         };
-        match counted {
-            Some(()) => Ok(0),
-            None => self.add_new(len, index, n, room),
-        }
+        counted.is_some()
     }
 
     /// [`add`](Buckets::add) for a new counter, a count that needs wider

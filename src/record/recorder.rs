@@ -138,7 +138,7 @@ impl Recorder {
     /// Records one run of `nanos` (a sync section or a manual sample).
     #[cfg(test)]
     pub(crate) fn record(&self, nanos: u64) {
-        self.record_run(RunSample::single(nanos), false);
+        self.record_run(&RunSample::single(nanos), false);
     }
 
     /// Records one completed run. Never panics; never waits for another
@@ -147,12 +147,35 @@ impl Recorder {
     /// in the histograms and in every sum over the samples alike (see
     /// [`RunSample::clamped_to`]), so that no mean exceeds its maximum.
     #[inline]
-    pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+    pub(crate) fn record_run(&self, run: &RunSample, is_error: bool) {
         let highest = self.layout.highest;
         if run.busy > highest || run.wall > highest {
-            return self.record_clamped(run, is_error);
+            return self.record_clamped(*run, is_error);
         }
-        self.record_in_range(&run, is_error, None);
+        self.record_in_range(run, is_error, None);
+    }
+
+    /// Records a run of one poll of `nanos`, nothing nested, nothing
+    /// flushed, no allocations counted (a sync section): as
+    /// [`record_run`](Recorder::record_run) of [`RunSample::single`], with
+    /// one counter index for its equal busy and wall time and no sums of
+    /// zero.
+    #[inline(always)]
+    pub(crate) fn record_single(&self, nanos: u64, is_error: bool) {
+        if nanos > self.layout.highest {
+            return self.record_clamped(RunSample::single(nanos), is_error);
+        }
+        let index = self.layout.index(nanos) as u32;
+        self.update(
+            #[inline(always)]
+            move |counters| {
+                let counted = self.count_times(counters, index, index);
+                if counted {
+                    counters.totals.add_single(nanos, is_error);
+                }
+                counted
+            },
+        );
     }
 
     /// A run past the range: out of line, so that the common run is not
@@ -178,16 +201,19 @@ impl Recorder {
                 wall,
                 allocated: Some(allocated),
             };
-            return self.record_with_allocated(run, is_error, beyond, values, allocated);
+            return self.record_with_allocated(*run, is_error, beyond, values, allocated);
         }
         // Inlined as it was before allocations were counted, which made
-        // the callers large enough for the inliner to leave it out.
+        // the callers large enough for the inliner to leave it out. The
+        // closure holds a copy of the run, not its address, which would
+        // keep it in memory (the closure also goes to `update_probing`).
+        let run = *run;
         self.update(
             #[inline(always)]
-            |counters| {
+            move |counters| {
                 let counted = self.count_times(counters, busy, wall);
                 if counted {
-                    counters.totals.add_run(run, is_error, beyond);
+                    counters.totals.add_run(&run, is_error, beyond);
                 }
                 counted
             },
@@ -199,16 +225,16 @@ impl Recorder {
     #[inline(never)]
     fn record_with_allocated(
         &self,
-        run: &RunSample,
+        run: RunSample,
         is_error: bool,
         beyond: Option<u64>,
         values: Values,
         allocated: u32,
     ) {
-        self.update(|counters| {
+        self.update(move |counters| {
             let counted = self.count_with_allocated(counters, values, allocated);
             if counted {
-                counters.totals.add_run(run, is_error, beyond);
+                counters.totals.add_run(&run, is_error, beyond);
                 if let Some(allocations) = &run.allocations {
                     counters.totals.add_allocations(allocations);
                 }
@@ -222,15 +248,52 @@ impl Recorder {
     /// and the store was busy.
     #[inline(always)]
     fn count_times(&self, counters: &mut Counters, busy: u32, wall: u32) -> bool {
+        // Under loom, every run drains what the stripe holds: the race that
+        // matters (counts moving to the store while a reader looks).
+        if cfg!(perf_timer_loom) {
+            let values = Values {
+                busy,
+                wall,
+                allocated: None,
+            };
+            return self.drain_and_count(counters, values);
+        }
+        // Most runs add one to two counters that exist: nothing grows, so
+        // the budget is not even read.
+        let busy_counted = counters.busy.try_add(busy, 1);
+        let wall_counted = counters.wall.try_add(wall, 1);
+        if !(busy_counted & wall_counted) {
+            return self.count_new(counters, busy, wall, busy_counted, wall_counted);
+        }
+        if counters.totals.count % DENSE_AFTER == DENSE_AFTER - 1 {
+            self.densify(counters);
+        }
+        true
+    }
+
+    /// [`count_times`](Recorder::count_times) where a counter is new (or
+    /// needs to widen): those already counted are taken back, and both
+    /// counted within the budget.
+    #[cold]
+    #[inline(never)]
+    fn count_new(
+        &self,
+        counters: &mut Counters,
+        busy: u32,
+        wall: u32,
+        busy_counted: bool,
+        wall_counted: bool,
+    ) -> bool {
         let values = Values {
             busy,
             wall,
             allocated: None,
         };
-        // Under loom, every run drains what the stripe holds: the race that
-        // matters (counts moving to the store while a reader looks).
-        if cfg!(perf_timer_loom) {
-            return self.drain_and_count(counters, values);
+        if busy_counted {
+            counters.busy.remove_one(busy);
+        }
+        if wall_counted {
+            counters.wall.remove_one(wall);
         }
         let len = self.layout.len();
         let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
@@ -355,7 +418,7 @@ impl Recorder {
         };
         // A first stripe allocates: the library's, in no run's count.
         let _unseen = crate::alloc::thread::unseen();
-        self.update(|counters| {
+        self.update(move |counters| {
             counters.totals.add_event(event);
             true
         });
@@ -365,7 +428,23 @@ impl Recorder {
     /// it succeeds.
     #[inline(always)]
     fn update(&self, mut f: impl FnMut(&mut Counters) -> bool) {
-        let home = thread_stripe();
+        let home = thread_stripe() & self.stripe_mask;
+        // Almost always: this thread's own stripe, allocated and free.
+        if let Some(Stripe(stripe)) = self.stripes.get(home).and_then(LazyBox::get) {
+            if let Some(mut counters) = stripe.try_lock() {
+                if counters.with(&mut f) {
+                    return;
+                }
+            }
+        }
+        self.update_probing(home, f);
+    }
+
+    /// [`update`](Recorder::update) past this thread's own stripe: not yet
+    /// allocated, taken, or out of room with the store busy.
+    #[cold]
+    #[inline(never)]
+    fn update_probing(&self, home: usize, mut f: impl FnMut(&mut Counters) -> bool) {
         loop {
             for probe in 0..=self.stripe_mask {
                 let Some(stripe) = self.stripes.get((home + probe) & self.stripe_mask) else {
@@ -630,7 +709,7 @@ mod tests {
             flushed: Default::default(),
             allocations: None,
         };
-        recorder.record_run(run, true);
+        recorder.record_run(&run, true);
         recorder.record(50);
         recorder.count(Event::Cancelled {
             busy: 5,
@@ -660,7 +739,7 @@ mod tests {
         for i in 0..50_u64 {
             let busy = 1_000 + i * i * 400;
             recorder.record_run(
-                RunSample {
+                &RunSample {
                     wall: busy * 3,
                     ..RunSample::single(busy)
                 },
@@ -715,7 +794,7 @@ mod tests {
                     for i in (t..layout.len()).step_by(8) {
                         let v = layout.value(i);
                         recorder.record_run(
-                            RunSample {
+                            &RunSample {
                                 wall: layout.value(layout.len() - 1 - i),
                                 ..RunSample::single(v)
                             },
@@ -749,7 +828,7 @@ mod tests {
                             polls: 2,
                             ..RunSample::single(1_000)
                         };
-                        recorder.record_run(run, false);
+                        recorder.record_run(&run, false);
                     }
                 });
             }

@@ -268,6 +268,19 @@ impl Totals {
         self.settle(run.flushed);
     }
 
+    /// Counts one run of one poll of `busy` within the range, nothing
+    /// nested, nothing flushed (a sync section): what
+    /// [`add_run`](Totals::add_run) counts for [`RunSample::single`], less
+    /// the sums it would add zero to.
+    #[inline(always)]
+    pub(crate) fn add_single(&mut self, busy: u64, is_error: bool) {
+        self.count = self.count.saturating_add(1);
+        self.busy_nanos = self.busy_nanos.saturating_add(busy);
+        self.polls = self.polls.saturating_add(1);
+        self.errors += u64::from(is_error);
+        self.longest_poll = self.longest_poll.max(busy);
+    }
+
     /// Counts what one completed run, counted by [`add_run`](Totals::add_run)
     /// too, allocated (apart, so that runs without allocations pay
     /// nothing for them).
@@ -381,6 +394,20 @@ mod tests {
         merged.merge(&totals);
         assert_eq!(merged.busy_nanos, u64::MAX);
         assert_eq!(merged.since(&totals).count, 3);
+    }
+
+    #[test]
+    fn a_single_run_counts_as_the_run_of_one_poll_it_is() {
+        let (mut single, mut run) = (Totals::default(), Totals::default());
+        for (busy, is_error) in [(7, false), (1_000, true), (3, false), (u64::MAX - 1, true)] {
+            single.add_single(busy, is_error);
+            run.add_run(&RunSample::single(busy), is_error, None);
+            assert_eq!(single, run, "after a run of {busy}");
+        }
+        // Sums saturate alike.
+        assert_eq!(single.busy_nanos, u64::MAX);
+        run.in_flight_nanos = 1;
+        assert_ne!(single, run, "the comparison sees every counter");
     }
 
     #[test]

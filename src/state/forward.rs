@@ -35,6 +35,12 @@ impl Forwards {
         }
     }
 
+    /// Whether runs go anywhere besides their timer.
+    #[inline(always)]
+    pub(crate) fn is_on(&self) -> bool {
+        self.metrics.is_some() | self.opentelemetry.is_some()
+    }
+
     /// A completed run.
     #[inline]
     pub(crate) fn run(&self, timer: &str, run: &RunSample, is_error: bool) {

@@ -397,7 +397,7 @@ impl TimerCore {
     /// Records a completed run measured in this timer's clock ticks: busy
     /// ticks, polls and longest poll, from the reading at its first poll to
     /// `end`, with its `parts` (the timed futures nested inside) if any.
-    #[inline]
+    #[inline(always)]
     pub(crate) fn record_ticks(&self, ticks: RunTicks, is_error: bool, parts: Option<&Parts>) {
         let clock = &self.clock;
         let busy = clock.ticks_to_nanos(ticks.busy);
@@ -405,7 +405,7 @@ impl TimerCore {
         let wall = wall.max(busy);
         let nested = parts.map_or(0, Parts::nested).min(busy);
         self.record_run(
-            RunSample {
+            &RunSample {
                 busy,
                 wall,
                 polls: ticks.polls,
@@ -460,13 +460,13 @@ impl TimerCore {
     /// Records a completed run: inlined into a sync section's end as
     /// into a future's (callgrind: 23 instructions per section less).
     #[inline(always)]
-    pub(crate) fn record_run(&self, run: RunSample, is_error: bool) {
+    pub(crate) fn record_run(&self, run: &RunSample, is_error: bool) {
         // What recording allocates (a stripe, a bucket, a forwarder's
         // series) is this crate's, not the enclosing run's. Without a
         // counting allocator nothing counts: the poll path's completions
         // (`Run::complete`) then skip even the guard.
         if run.allocations.is_some() {
-            return self.record_run_counted(run, is_error);
+            return self.record_run_counted(*run, is_error);
         }
         self.record_run_uncounted(run, is_error);
     }
@@ -475,16 +475,56 @@ impl TimerCore {
     /// were counted: one instance, out of line.
     #[inline(never)]
     fn record_run_counted(&self, run: RunSample, is_error: bool) {
+        // By value, as `forward_run`.
         let _unseen = crate::alloc::thread::unseen();
-        self.record_run_uncounted(run, is_error);
+        self.record_run_uncounted(&run, is_error);
     }
 
     /// Records a completed run whose allocations were not counted (no
     /// counting allocator): a sync section's common path, inlined whole.
     #[inline(always)]
-    pub(crate) fn record_run_uncounted(&self, run: RunSample, is_error: bool) {
-        self.forward.run(&self.name, &run, is_error);
+    pub(crate) fn record_run_uncounted(&self, run: &RunSample, is_error: bool) {
+        // Forwarding is rare: one branch, and no work on the sample.
+        if self.forward.is_on() {
+            self.forward_run(*run, is_error);
+        }
         self.recorder.record_run(run, is_error);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn forward_run(&self, run: RunSample, is_error: bool) {
+        // By value: the inline caller's sample then never needs an address.
+        self.forward.run(&self.name, &run, is_error);
+    }
+
+    /// Records a completed run of one poll of `nanos` whose allocations
+    /// were not counted, nothing nested in it and nothing flushed (a
+    /// future that was ready at its first poll): as a sync section, and
+    /// among the slowest runs if it is one.
+    #[inline(always)]
+    pub(crate) fn record_one_poll(&self, nanos: u64, is_error: bool) {
+        self.record_section(nanos, is_error);
+        if self.slowest.admits(nanos) {
+            self.keep_slow(nanos, nanos, None, is_error);
+        }
+    }
+
+    /// Records a sync section of `nanos` whose allocations were not
+    /// counted: a run of one poll, its wall time its busy time, nothing
+    /// nested or flushed (see [`Recorder::record_single`]).
+    #[inline(always)]
+    pub(crate) fn record_section(&self, nanos: u64, is_error: bool) {
+        if self.forward.is_on() {
+            self.forward_section(nanos, is_error);
+        }
+        self.recorder.record_single(nanos, is_error);
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn forward_section(&self, nanos: u64, is_error: bool) {
+        self.forward_run(RunSample::single(nanos), is_error);
     }
 
     /// What a run flushed while in flight: `ticks` of busy time, and
