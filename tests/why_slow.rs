@@ -567,6 +567,91 @@ fn a_poll_that_polls_no_child_leaves_the_run_parked_in_the_pending_one() {
 }
 
 #[test]
+fn a_section_inside_a_section_is_its_child_not_a_second_part_of_the_run() {
+    let (registry, mock) = mock_registry();
+    let (req, outer, inner) = (
+        registry.timer("req"),
+        registry.timer("outer"),
+        registry.timer("inner"),
+    );
+    let m = mock.clone();
+    drive(
+        &mock,
+        req.time(async move {
+            work(&m, us(10)).await;
+            let _outer = outer.start();
+            m.advance(us(100));
+            {
+                let _inner = inner.start();
+                m.advance(us(1_000));
+            }
+        }),
+    );
+    let run = only_run(&registry, "req");
+    assert_eq!(parts(&run), owned(&[("outer", 1_100, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 10_000);
+    assert_adds_up(&run);
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "req");
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [
+            ("req".to_owned(), 10_000),
+            ("req;outer".to_owned(), 100_000),
+            ("req;outer;inner".to_owned(), 1_000_000)
+        ]
+    );
+    let self_of = |name: &str| ns(snapshot.get(name).unwrap().self_time().total());
+    assert_eq!((self_of("outer"), self_of("inner")), (100_000, 1_000_000));
+}
+
+#[test]
+fn sections_inside_sections_outside_any_future_leave_each_others_time_out() {
+    let (registry, mock) = mock_registry();
+    let (outer, inner) = (registry.timer("outer"), registry.timer("inner"));
+    {
+        let _outer = outer.start();
+        mock.advance(us(100));
+        let _inner = inner.start();
+        mock.advance(us(1_000));
+    }
+    let snapshot = registry.snapshot();
+    assert_eq!(ns(snapshot.get("outer").unwrap().total()), 1_100_000);
+    // No timed future: no paths, each a root, and nothing counted twice.
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [
+            ("inner".to_owned(), 1_000_000),
+            ("outer".to_owned(), 100_000)
+        ]
+    );
+}
+
+#[test]
+fn a_section_that_panics_inside_a_run_that_goes_on_is_its_part() {
+    let (registry, mock) = mock_registry();
+    let (api, c) = (registry.timer("api"), registry.timer("c"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(1)).await;
+            let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let _section = c.start();
+                m.advance(us(2));
+                panic!("section fails");
+            }));
+            assert!(caught.is_err());
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("c", 2, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 1_000);
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("c").unwrap().panicked(), 1);
+}
+
+#[test]
 fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
     let (clock, mock) = Clock::mock();
     let registry = Registry::builder()

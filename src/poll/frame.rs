@@ -324,7 +324,7 @@ fn leave_nested(
     slot.busy = slot.busy.wrapping_add(poll);
     let self_busy = poll.saturating_sub(own_nested);
     if slot.timer.is_null() {
-        past_the_parts(frame.table, own_path, u64::from(first), self_busy);
+        count_in_path(frame.table, own_path, u64::from(first), self_busy);
     } else {
         slot.self_busy = slot.self_busy.wrapping_add(self_busy);
     }
@@ -342,13 +342,14 @@ fn leave_nested(
     own
 }
 
-/// A child past a run's named parts shares the run's `(other)` part, but
-/// its runs and self time count in its own path at once, as a named
-/// part's do when the run ends: so the paths under a root still sum to
-/// its busy total, however many children it has.
+/// Counts `runs` runs and `self_busy` nanoseconds of self time in `path`
+/// at once, where a run's part would count them when the run ends: a
+/// child past a run's named parts (it shares the run's `(other)` part),
+/// or a section inside a section (the outer one is the run's part). So
+/// the paths under a root still sum to its busy total.
 #[cold]
 #[inline(never)]
-fn past_the_parts(table: *const Paths, path: u32, runs: u64, self_busy: u64) {
+fn count_in_path(table: *const Paths, path: u32, runs: u64, self_busy: u64) {
     // SAFETY: set by `enclosing_parts` from the outermost run's timer,
     // which holds the table for its poll, in progress.
     if let Some(table) = unsafe { table.as_ref() } {
@@ -400,36 +401,68 @@ pub(crate) fn current_poll() -> Option<u64> {
     unsafe { (!(*frame).clock.is_null()).then_some((*frame).poll_start) }
 }
 
-/// A timed sync section of `nanos` of `timer` that began inside `poll`
-/// (from [`current_poll`]) has ended: if that poll is still the one in
-/// progress, the section is time nested inside it, so that the enclosing
-/// run's self time leaves it out, and one of its parts. A section held
-/// across an `.await` ends in another poll and is not counted.
+/// A timed sync section of `timer` begins inside `poll` (from
+/// [`current_poll`]), inside the open section at `parent` if any: its
+/// nesting path, resolved now, while its timer is surely alive.
 #[cold]
-pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
+#[inline(never)]
+pub(crate) fn section_begins(poll: u64, parent: Option<u32>, timer: &TimerCore) -> u32 {
     TASK.with(|task| {
         let mut frame = task.get();
         if frame.clock.is_null() || frame.poll_start != poll {
+            return NO_PATH;
+        }
+        let table = enclosing_parts(&mut frame);
+        task.set(frame);
+        let _unseen = crate::alloc::thread::unseen();
+        paths::resolve(table, parent.unwrap_or(frame.path), timer)
+    })
+}
+
+/// A timed sync section of `nanos` of `timer` that began inside `poll`
+/// at `path` has ended, with `nested` nanoseconds of sections that ended
+/// inside it: if that poll is still the one in progress, the section is
+/// time nested inside it, so that the enclosing run's self time leaves it
+/// out, and one of its parts. A section held across an `.await` ends in
+/// another poll and is not counted.
+#[cold]
+pub(crate) fn section_ended(poll: u64, nanos: u64, nested: u64, path: u32, timer: &TimerCore) {
+    TASK.with(|task| {
+        let mut frame = task.get();
+        if frame.clock.is_null() || frame.poll_start != poll || path == NO_PATH {
             return;
         }
         frame.nested = frame.nested.saturating_add(nanos);
-        let table = enclosing_parts(&mut frame);
+        enclosing_parts(&mut frame);
         task.set(frame);
         let frame = task.get();
         // SAFETY: the innermost run's parts, lent to the frame for its
         // poll, which is in progress.
         let own = unsafe { &mut *frame.parts };
-        let parent = frame.path;
-        let at = own.slot_of(timer, || paths::resolve(table, parent, timer));
+        let at = own.slot_of(timer, || path);
         let slot = &mut own.slots[usize::from(at)];
         slot.busy = slot.busy.wrapping_add(nanos);
+        let self_busy = nanos.saturating_sub(nested);
         if slot.timer.is_null() {
-            past_the_parts(table, paths::resolve(table, parent, timer), 1, nanos);
+            count_in_path(frame.table, path, 1, self_busy);
         } else {
-            slot.self_busy = slot.self_busy.wrapping_add(nanos);
+            slot.self_busy = slot.self_busy.wrapping_add(self_busy);
         }
         slot.runs = slot.runs.saturating_add(1);
     })
+}
+
+/// A timed sync section that began at `path` inside `poll` ended inside
+/// another section of that poll, with `self_busy` nanoseconds of its own:
+/// a run of its path (the section that holds it counts its time in the
+/// run's part).
+#[cold]
+pub(crate) fn section_ended_in_section(poll: u64, path: u32, self_busy: u64) {
+    let frame = TASK.with(Cell::get);
+    if frame.clock.is_null() || frame.poll_start != poll || path == NO_PATH {
+        return;
+    }
+    count_in_path(frame.table, path, 1, self_busy);
 }
 
 /// A timed poll is unwinding after `poll_nanos` (its run's first poll if
