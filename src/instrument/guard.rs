@@ -39,10 +39,14 @@ pub struct TimerGuard<'a> {
     /// The thread's allocation counters at its start, with a counting
     /// allocator installed.
     allocations: Option<Mark>,
+    /// The section it began inside, given back when it ends.
+    enclosing: sections::Open,
+    /// Its nesting path, if it began in a timed poll.
+    path: u32,
 }
 
 impl<'a> TimerGuard<'a> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(timer: &'a Timer) -> Self {
         let core = timer.core();
         let enabled = core.is_enabled();
@@ -55,7 +59,6 @@ impl<'a> TimerGuard<'a> {
                 None => NO_PATH,
             };
             let start = timer.clock().raw();
-            sections::begin(core, start, poll, path);
             return TimerGuard {
                 timer,
                 start,
@@ -63,6 +66,8 @@ impl<'a> TimerGuard<'a> {
                 began_unwinding: std::thread::panicking(),
                 poll,
                 allocations: allocations::enter(),
+                enclosing: sections::begin(core, start, poll, path),
+                path,
             };
         }
         TimerGuard {
@@ -72,6 +77,8 @@ impl<'a> TimerGuard<'a> {
             began_unwinding: std::thread::panicking(),
             poll,
             allocations: None,
+            enclosing: sections::Open::default(),
+            path: NO_PATH,
         }
     }
 
@@ -121,7 +128,7 @@ impl<'a> TimerGuard<'a> {
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
         let core = self.timer.core();
-        let ended = sections::end(core, self.start, self.poll, nanos);
+        let ended = sections::end(core, self.start, nanos, self.enclosing);
         // With a counting allocator, or sections ended inside it, out of
         // line: the common section's recording is as if neither existed.
         if self.allocations.is_some() | (ended.nested > 0) {
@@ -144,9 +151,9 @@ impl<'a> TimerGuard<'a> {
     fn nest(&self, ended: sections::Ended, nanos: u64) {
         if let Some(poll) = self.poll {
             if ended.in_section {
-                frame::section_ended_in_section(poll, ended.path, nanos - ended.nested);
+                frame::section_ended_in_section(poll, self.path, nanos - ended.nested);
             } else {
-                frame::section_ended(poll, nanos, ended.nested, ended.path, self.timer.core());
+                frame::section_ended(poll, nanos, ended.nested, self.path, self.timer.core());
             }
         }
     }
@@ -189,7 +196,10 @@ impl Drop for TimerGuard<'_> {
                 let core = self.timer.core();
                 core.end_run(End::Panicked, busy, 0, false);
                 let nanos = clock.ticks_to_nanos(busy);
-                self.nest(sections::end(core, self.start, self.poll, nanos), nanos);
+                self.nest(
+                    sections::end(core, self.start, nanos, self.enclosing),
+                    nanos,
+                );
             }
         } else {
             self.finish(false);

@@ -1,154 +1,110 @@
-//! The sync sections open on this thread, innermost last. A section that
-//! ends inside another is that one's nested time (its self time leaves it
-//! out) and, in a timed poll, a child of its path: not a second part of
-//! the enclosing run beside the section that holds it.
+//! The sync section open innermost on this thread. A section that ends
+//! inside another is that one's nested time (its self time leaves it out)
+//! and, in a timed poll, a child of its path: not a second part of the
+//! enclosing run beside the section that holds it.
+//!
+//! The thread keeps only the innermost open section; each guard keeps the
+//! one it opened inside, and puts it back when it ends. Nothing here is a
+//! pointer: a guard leaked (`mem::forget`) leaves a stale section that can
+//! only mis-nest later sections of the same poll.
 
 use std::cell::Cell;
 
-use crate::state::paths::NO_PATH;
 use crate::state::timer::TimerCore;
 
-/// Sections open at once that are tracked; deeper ones count as if the
-/// deepest tracked one held nothing.
-const DEPTH: usize = 16;
-
-/// One open section.
-#[derive(Clone, Copy)]
-struct Open {
-    timer: *const TimerCore,
-    /// Its raw start reading: with `timer`, which section it is.
-    start: u64,
+/// An open section, as the thread and the guard inside it keep it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Open {
+    /// Which section (its timer's address and start reading); 0: none.
+    id: u64,
     /// The timed poll it began in (`u64::MAX`: none).
     poll: u64,
     /// Nanoseconds of the sections that ended inside it.
     nested: u64,
-    /// Its nesting path, resolved when it began in a timed poll (its
-    /// timer is never read again: only compared).
+    /// Its nesting path, if it began in a timed poll.
     path: u32,
 }
 
-const CLOSED: Open = Open {
-    timer: std::ptr::null(),
-    start: 0,
+const NONE: Open = Open {
+    id: 0,
     poll: 0,
     nested: 0,
-    path: NO_PATH,
+    path: 0,
 };
 
-struct Stack {
-    open: [Cell<Open>; DEPTH],
-    len: Cell<usize>,
+impl Default for Open {
+    fn default() -> Self {
+        NONE
+    }
 }
 
 thread_local! {
-    static STACK: Stack = const {
-        Stack {
-            open: [const { Cell::new(CLOSED) }; DEPTH],
-            len: Cell::new(0),
-        }
-    };
+    static INNERMOST: Cell<Open> = const { Cell::new(NONE) };
 }
 
-/// A timed poll's key, or none.
+#[inline(always)]
+fn id(timer: &TimerCore, start: u64) -> u64 {
+    (start ^ (timer as *const TimerCore as u64).rotate_left(32)) | 1
+}
+
 #[inline(always)]
 fn key(poll: Option<u64>) -> u64 {
     poll.unwrap_or(u64::MAX)
 }
 
 /// A section of `timer` began at raw reading `start` in `poll`, at
-/// nesting path `path` (`NO_PATH` outside a timed poll).
-#[inline]
-pub(crate) fn begin(timer: &TimerCore, start: u64, poll: Option<u64>, path: u32) {
-    let _ = STACK.try_with(|stack| {
-        let len = stack.len.get();
-        if len < DEPTH {
-            stack.open[len].set(Open {
-                timer,
-                start,
-                poll: key(poll),
-                nested: 0,
-                path,
-            });
-            stack.len.set(len + 1);
-        }
-    });
+/// nesting path `path`: the section it began inside, for [`end`].
+#[inline(always)]
+pub(crate) fn begin(timer: &TimerCore, start: u64, poll: Option<u64>, path: u32) -> Open {
+    INNERMOST.with(|innermost| {
+        innermost.replace(Open {
+            id: id(timer, start),
+            poll: key(poll),
+            nested: 0,
+            path,
+        })
+    })
 }
 
 /// The path of the innermost section open in `poll`, if any: the parent
 /// of a section that begins there.
 #[inline]
 pub(crate) fn innermost_path(poll: u64) -> Option<u32> {
-    STACK
-        .try_with(|stack| {
-            let top = stack.len.get().checked_sub(1)?;
-            let open = stack.open[top].get();
-            (open.poll == poll && open.path != NO_PATH).then_some(open.path)
-        })
-        .ok()
-        .flatten()
+    let open = INNERMOST.with(Cell::get);
+    (open.id != 0 && open.poll == poll && open.path != 0).then_some(open.path)
 }
 
 /// How a section ended among the others.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub(crate) struct Ended {
     /// Nanoseconds of the sections that ended inside it.
     pub(crate) nested: u64,
     /// Whether it ended inside another section of the same poll (or of
     /// none), which then holds its time.
     pub(crate) in_section: bool,
-    /// Its path, as it began (`NO_PATH` if none).
-    pub(crate) path: u32,
 }
 
-impl Default for Ended {
-    fn default() -> Self {
-        Ended {
-            nested: 0,
-            in_section: false,
-            path: NO_PATH,
+/// The section of `timer` begun at `start` ends after `nanos`: the
+/// section it began inside (`enclosing`, from [`begin`]) is the innermost
+/// again, holding its time. A section that is not the innermost (guards
+/// dropped out of order, or on another thread) leaves the others as they
+/// are and ended inside nothing known.
+#[inline(always)]
+pub(crate) fn end(timer: &TimerCore, start: u64, nanos: u64, enclosing: Open) -> Ended {
+    INNERMOST.with(|innermost| {
+        let own = innermost.get();
+        if own.id != id(timer, start) {
+            return Ended::default();
         }
-    }
-}
-
-/// The section of `timer` begun at `start` in `poll` ends after `nanos`:
-/// taken off this thread's open sections, its time given to the one it
-/// ended inside, if any. A section not found (begun on another thread,
-/// or past [`DEPTH`]) ended inside nothing known.
-#[inline]
-pub(crate) fn end(timer: &TimerCore, start: u64, poll: Option<u64>, nanos: u64) -> Ended {
-    STACK
-        .try_with(|stack| {
-            let len = stack.len.get();
-            let top = len.checked_sub(1)?;
-            let mine = |o: &Open| std::ptr::eq(o.timer, timer) && o.start == start;
-            let at = if mine(&stack.open[top].get()) {
-                top
-            } else {
-                // Guards dropped out of order: the others stay open.
-                (0..top).rev().find(|&i| mine(&stack.open[i].get()))?
-            };
-            let own = stack.open[at].get();
-            for i in at..top {
-                stack.open[i].set(stack.open[i + 1].get());
-            }
-            stack.len.set(top);
-            let in_section = at > 0 && {
-                let holder = &stack.open[at - 1];
-                let mut open = holder.get();
-                let same = open.poll == key(poll);
-                if same {
-                    open.nested = open.nested.saturating_add(nanos);
-                    holder.set(open);
-                }
-                same
-            };
-            Some(Ended {
-                nested: own.nested.min(nanos),
-                in_section,
-                path: own.path,
-            })
-        })
-        .ok()
-        .flatten()
-        .unwrap_or_default()
+        let mut holder = enclosing;
+        let in_section = holder.id != 0 && holder.poll == own.poll;
+        if in_section {
+            holder.nested = holder.nested.saturating_add(nanos);
+        }
+        innermost.set(holder);
+        Ended {
+            nested: own.nested.min(nanos),
+            in_section,
+        }
+    })
 }
