@@ -54,8 +54,11 @@ impl Snapshot {
     /// parts of every run that ended (cancelled and panicked ones too);
     /// a root's own line is its timer's self time over completed runs
     /// less the time its runs spent nested elsewhere. Past the registry's
-    /// cap on paths (1,024), new paths count in one `(other)` path. A `;`
-    /// in a name is written `:`.
+    /// cap on paths (1,024), new paths count in one `(other)` root: their
+    /// timers' time there shows again in those timers' own root lines, so
+    /// the lines sum to more than the busy time (a registry that nests
+    /// that many distinct paths wants fewer names). A `;` in a name is
+    /// written `:`.
     ///
     /// ```
     /// use std::time::Duration;
