@@ -14,3 +14,6 @@ pub(crate) const SIGNIFICANT_FIGURES: u8 = 3;
 pub(crate) const QUANTILES: [f64; 3] = [0.5, 0.9, 0.99];
 /// The slowest runs each timer keeps.
 pub(crate) const SLOWEST_RUNS: usize = 5;
+
+/// Most slowest runs a timer may keep (see `ConfigError::SlowestRuns`).
+pub(crate) const MAX_SLOWEST_RUNS: usize = 1_000;

@@ -28,6 +28,11 @@ pub enum ConfigError {
     /// The stripes per timer must be 1 to 64.
     #[error("{0} stripes per timer requested; allowed: 1 to 64")]
     Stripes(usize),
+    /// A timer keeps at most 1,000 slowest runs: each is kept with its
+    /// parts, and a run that enters them is placed among them on the
+    /// thread that ran it.
+    #[error("{0} slowest runs per timer requested; allowed: 0 to 1000")]
+    SlowestRuns(usize),
     /// HdrHistogram keeps at most 5 significant figures.
     #[error("{0} significant figures requested; HdrHistogram allows 0 to 5")]
     SignificantFigures(u8),

@@ -338,6 +338,126 @@ fn intervals_and_merges_keep_allocations() {
     assert_eq!((a.runs(), a.bytes(), a.distribution().count()), (4, 300, 4));
 }
 
+/// A saved run of `registry` as another program without a counting
+/// allocator would have it, but keeping the allocation counters: each
+/// timer's bytes-per-run histogram taken out of the line by hand.
+fn saved_without_allocated(registry: &Registry) -> perf_timer::saved::SavedRun {
+    use perf_timer::saved::SavedRun;
+    let line = SavedRun::capture(registry).to_json_line();
+    let mut json: serde_json::Value = serde_json::from_str(&line).unwrap();
+    for timer in json["timers"].as_array_mut().unwrap() {
+        let timer = timer.as_object_mut().unwrap();
+        assert!(timer.remove("allocated").is_some(), "{line}");
+        assert!(
+            timer["totals"]["alloc_runs"].as_u64().unwrap() > 0,
+            "{line}"
+        );
+    }
+    SavedRun::from_json_line(&json.to_string()).unwrap()
+}
+
+#[test]
+fn a_merge_of_runs_that_counted_allocations_and_runs_that_did_not_reads_back() {
+    use perf_timer::saved::SavedRun;
+    let (counted, uncounted) = (Registry::new(), Registry::new());
+    for (registry, bytes) in [(&counted, [100, 300]), (&uncounted, [5_000, 7_000])] {
+        let timer = registry.timer("work");
+        for n in bytes {
+            let _section = timer.start();
+            allocate(n);
+        }
+    }
+    let uncounted = saved_without_allocated(&uncounted);
+    assert!(uncounted
+        .snapshot()
+        .get("work")
+        .unwrap()
+        .allocations()
+        .is_none());
+    for parts in [
+        [uncounted.snapshot(), &counted.snapshot()],
+        [&counted.snapshot(), uncounted.snapshot()],
+    ] {
+        let merged = perf_timer::Snapshot::merge(parts);
+        let stats = merged.get("work").unwrap();
+        // Every run counted, allocations over the runs that counted them.
+        assert_eq!(stats.count(), 4);
+        let a = stats.allocations().unwrap();
+        assert_eq!((a.runs(), a.count(), a.bytes()), (2, 2, 400));
+        assert_eq!(a.distribution().count(), 2);
+        assert_eq!(a.bytes_per_run(), 200.0);
+        // And its line reads back with the same figures.
+        let line = SavedRun::of_snapshot(merged.clone()).to_json_line();
+        let back = SavedRun::from_json_line(&line).unwrap();
+        let stats = back.snapshot().get("work").unwrap();
+        let a = stats.allocations().unwrap();
+        assert_eq!(stats.count(), 4);
+        assert_eq!((a.runs(), a.count(), a.bytes()), (2, 2, 400));
+        assert_eq!(a.distribution().count(), 2);
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::prelude::ProptestConfig::with_cases(40))]
+
+    /// Parts that counted allocations and parts that did not (their
+    /// histograms taken out, their counters left), merged in any order:
+    /// every run counted, allocations over the counted parts' runs only,
+    /// and the merge reads back with the same figures.
+    #[test]
+    fn any_mix_of_counted_and_uncounted_parts_merges_and_reads_back(
+        parts in proptest::collection::vec(
+            (proptest::bool::ANY, proptest::collection::vec(1_usize..5_000, 0..6)),
+            1..5,
+        )
+    ) {
+        use perf_timer::saved::SavedRun;
+        let (mut runs, mut counted_runs, mut counted_bytes) = (0, 0, 0);
+        let snapshots: Vec<perf_timer::Snapshot> = parts
+            .iter()
+            .map(|(counted, sizes)| {
+                let registry = Registry::new();
+                let timer = registry.timer("work");
+                for &n in sizes {
+                    let _section = timer.start();
+                    allocate(n);
+                }
+                runs += sizes.len() as u64;
+                if *counted {
+                    counted_runs += sizes.len() as u64;
+                    counted_bytes += sizes.iter().sum::<usize>() as u64;
+                }
+                // A part without runs has no counter to leave in.
+                match counted | sizes.is_empty() {
+                    true => registry.snapshot(),
+                    false => saved_without_allocated(&registry).into_snapshot(),
+                }
+            })
+            .collect();
+        let check = |snapshot: &perf_timer::Snapshot| {
+            let stats = snapshot.get("work").unwrap();
+            assert_eq!(stats.count(), runs);
+            if let Some(a) = stats.allocations() {
+                assert_eq!((a.runs(), a.count()), (counted_runs, counted_runs));
+                assert_eq!(a.bytes(), counted_bytes);
+                assert_eq!(a.distribution().count(), counted_runs);
+            } else {
+                assert_eq!(counted_runs, 0);
+            }
+        };
+        for order in [false, true] {
+            let mut parts: Vec<&perf_timer::Snapshot> = snapshots.iter().collect();
+            if order {
+                parts.reverse();
+            }
+            let merged = perf_timer::Snapshot::merge(parts);
+            check(&merged);
+            let line = SavedRun::of_snapshot(merged).to_json_line();
+            check(SavedRun::from_json_line(&line).unwrap().snapshot());
+        }
+    }
+}
+
 #[test]
 fn the_global_allocator_is_seen_as_installed_in_an_async_fn() {
     let runtime = tokio::runtime::Builder::new_current_thread()

@@ -296,6 +296,33 @@ fn a_panicking_child_leaves_the_next_run_exact() {
 }
 
 #[test]
+fn a_child_that_panics_in_a_run_that_goes_on_is_its_part_not_self_time() {
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            let child = db.time(async {
+                work(&m, us(5)).await;
+                panic!("child fails");
+            });
+            let caught = std::panic::catch_unwind(AssertUnwindSafe(|| poll_once(pin!(child))));
+            assert!(caught.is_err());
+            work(&m, us(1)).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("db", 5, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 1_000);
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("db").unwrap().panicked(), 1);
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "api");
+    assert!(lines(&snapshot, Folded::Busy).contains(&("api;db".to_owned(), 5_000)));
+}
+
+#[test]
 fn a_sync_section_is_a_part_with_busy_time_only() {
     let (registry, mock) = mock_registry();
     let (api, parse) = (registry.timer("api"), registry.timer("parse"));
@@ -326,6 +353,11 @@ fn past_seven_children_the_rest_share_one_part() {
     let (registry, mock) = mock_registry();
     let api = registry.timer("api");
     let children: Vec<_> = (0..10).map(|i| registry.timer(&format!("c{i}"))).collect();
+    let (section, deep, leaf) = (
+        registry.timer("section"),
+        registry.timer("deep"),
+        registry.timer("leaf"),
+    );
     let m = mock.clone();
     drive(
         &mock,
@@ -333,13 +365,45 @@ fn past_seven_children_the_rest_share_one_part() {
             for child in &children {
                 child.time(work(&m, us(1))).await;
             }
+            // A sync section past the parts, and a child past them with a
+            // child of its own.
+            let _section = section.start();
+            m.advance(us(2));
+            drop(_section);
+            deep.time(async {
+                m.advance(us(4));
+                leaf.time(work(&m, us(8))).await;
+            })
+            .await;
         }),
     );
     let run = only_run(&registry, "api");
     let names: Vec<_> = run.parts().iter().map(|p| p.name().to_owned()).collect();
     assert_eq!(names, ["c0", "c1", "c2", "c3", "c4", "c5", "c6", "(other)"]);
-    assert_eq!((run.parts()[7].busy(), run.parts()[7].runs()), (us(3), 3));
+    assert_eq!(
+        (run.parts()[7].busy(), run.parts()[7].runs()),
+        (us(3 + 2 + 12), 5)
+    );
     assert_adds_up(&run);
+    // Each child past the parts counts in its own path: the lines under
+    // the root sum to its busy total, and none of them is a root.
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "api");
+    let busy = lines(&snapshot, Folded::Busy);
+    for (path, n) in &busy {
+        assert!(path == "api" || path.starts_with("api;"), "{path} {n}");
+    }
+    for (path, n) in [
+        ("api;c9", 1_000),
+        ("api;section", 2_000),
+        ("api;deep", 4_000),
+    ] {
+        assert!(busy.contains(&(path.to_owned(), n)), "{path}: {busy:?}");
+    }
+    assert!(
+        busy.contains(&("api;deep;leaf".to_owned(), 8_000)),
+        "{busy:?}"
+    );
 }
 
 #[test]
@@ -387,6 +451,258 @@ fn trace_ids_are_asked_only_for_runs_that_are_kept() {
     drive(&mock, timer.time(Steps::new(&mock, &[us(60)])));
     assert_eq!(asked.load(Relaxed), 2);
     assert_eq!(only_run(&registry, "job").trace_id(), Some("trace-1"));
+}
+
+#[test]
+fn a_child_cancelled_while_pending_is_not_parked_in_afterwards() {
+    let (registry, mock) = mock_registry();
+    let (api, a) = (registry.timer("api"), registry.timer("a"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            {
+                // Polled last in this poll, then dropped in it: what a
+                // `timeout` that elapsed does to its future.
+                let mut child = pin!(a.time(Steps::new(&m, &[us(10), us(20)])));
+                assert!(poll_once(child.as_mut()).is_pending());
+            }
+            yield_once().await; // parked in no timed child
+            work(&m, us(1)).await;
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("a", 10, 0, 1)]));
+    assert_eq!(ns(run.idle_untimed()), ns(GAP));
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("a").unwrap().cancelled(), 1);
+}
+
+#[test]
+fn a_few_nanoseconds_of_untimed_idle_are_rounding_and_not_printed() {
+    let shown = |gap: u64| {
+        let (registry, mock) = mock_registry();
+        let (api, db) = (registry.timer("api"), registry.timer("db"));
+        let m = mock.clone();
+        let mut run = pin!(api.time(async move {
+            db.time(work(&m, us(2))).await;
+            yield_once().await;
+        }));
+        assert!(poll_once(run.as_mut()).is_pending());
+        mock.advance(Duration::from_nanos(gap));
+        assert!(poll_once(run.as_mut()).is_ready());
+        only_run(&registry, "api").to_string()
+    };
+    // One part: wall, busy and the part each convert apart, up to 3 ns.
+    assert_eq!(shown(3), "2.00 µs: busy 2.00 µs (db 2.00 µs)");
+    assert_eq!(
+        shown(4),
+        "2.00 µs: idle 4.00 ns untimed; busy 2.00 µs (db 2.00 µs)"
+    );
+}
+
+#[test]
+fn a_run_nested_in_another_registrys_run_has_its_paths_there() {
+    let (clock, mock) = Clock::mock();
+    let build = || Registry::builder().clock(clock.clone()).build().unwrap();
+    let (first, second) = (build(), build());
+    let (root, a) = (first.timer("root"), first.timer("a"));
+    let x = second.timer("x");
+    let m = mock.clone();
+    drive(
+        &mock,
+        root.time(async move {
+            work(&m, us(1)).await;
+            x.time(async {
+                work(&m, us(2)).await;
+                a.time(Steps::new(&m, &[us(4), us(8)])).await;
+            })
+            .await;
+        }),
+    );
+    // The first registry's paths hold the whole nesting: its root sums to
+    // its busy total, and its own `a` is under it, not a root of its own.
+    let snapshot = first.snapshot();
+    assert_busy_sums_to_root(&snapshot, "root");
+    let busy = lines(&snapshot, Folded::Busy);
+    assert_eq!(
+        busy,
+        [
+            ("root".to_owned(), 1_000),
+            ("root;x".to_owned(), 2_000),
+            ("root;x;a".to_owned(), 12_000)
+        ]
+    );
+    // The second registry's run names its part as the first's did.
+    let run = only_run(&second, "x");
+    assert_eq!(parts(&run), owned(&[("a", 12, 100, 1)]));
+    assert_eq!(
+        parts(&only_run(&first, "root")),
+        owned(&[("x", 14, 100, 1)])
+    );
+}
+
+#[test]
+fn a_poll_that_polls_no_child_leaves_the_run_parked_in_the_pending_one() {
+    // What `FuturesUnordered` does: it wakes itself, and its next poll
+    // polls no child; the child is pending all the while.
+    let (registry, mock) = mock_registry();
+    let (api, a) = (registry.timer("api"), registry.timer("a"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            let mut child = pin!(a.time(Steps::new(&m, &[us(1), us(2)])));
+            assert!(poll_once(child.as_mut()).is_pending());
+            yield_once().await;
+            yield_once().await;
+            child.await;
+            yield_once().await; // a is done: untimed
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("a", 3, 200, 1)]));
+    assert_eq!(ns(run.idle_untimed()), ns(GAP));
+    assert_adds_up(&run);
+}
+
+#[test]
+fn a_section_inside_a_section_is_its_child_not_a_second_part_of_the_run() {
+    let (registry, mock) = mock_registry();
+    let (req, outer, inner) = (
+        registry.timer("req"),
+        registry.timer("outer"),
+        registry.timer("inner"),
+    );
+    let m = mock.clone();
+    drive(
+        &mock,
+        req.time(async move {
+            work(&m, us(10)).await;
+            let _outer = outer.start();
+            m.advance(us(100));
+            {
+                let _inner = inner.start();
+                m.advance(us(1_000));
+            }
+        }),
+    );
+    let run = only_run(&registry, "req");
+    assert_eq!(parts(&run), owned(&[("outer", 1_100, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 10_000);
+    assert_adds_up(&run);
+    let snapshot = registry.snapshot();
+    assert_busy_sums_to_root(&snapshot, "req");
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [
+            ("req".to_owned(), 10_000),
+            ("req;outer".to_owned(), 100_000),
+            ("req;outer;inner".to_owned(), 1_000_000)
+        ]
+    );
+    let self_of = |name: &str| ns(snapshot.get(name).unwrap().self_time().total());
+    assert_eq!((self_of("outer"), self_of("inner")), (100_000, 1_000_000));
+}
+
+#[test]
+fn sections_inside_sections_outside_any_future_leave_each_others_time_out() {
+    let (registry, mock) = mock_registry();
+    let (outer, inner) = (registry.timer("outer"), registry.timer("inner"));
+    {
+        let _outer = outer.start();
+        mock.advance(us(100));
+        let _inner = inner.start();
+        mock.advance(us(1_000));
+    }
+    let snapshot = registry.snapshot();
+    assert_eq!(ns(snapshot.get("outer").unwrap().total()), 1_100_000);
+    // No timed future: no paths, each a root, and nothing counted twice.
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [
+            ("inner".to_owned(), 1_000_000),
+            ("outer".to_owned(), 100_000)
+        ]
+    );
+}
+
+#[test]
+fn a_section_that_panics_inside_a_run_that_goes_on_is_its_part() {
+    let (registry, mock) = mock_registry();
+    let (api, c) = (registry.timer("api"), registry.timer("c"));
+    let m = mock.clone();
+    drive(
+        &mock,
+        api.time(async move {
+            work(&m, us(1)).await;
+            let caught = std::panic::catch_unwind(AssertUnwindSafe(|| {
+                let _section = c.start();
+                m.advance(us(2));
+                panic!("section fails");
+            }));
+            assert!(caught.is_err());
+        }),
+    );
+    let run = only_run(&registry, "api");
+    assert_eq!(parts(&run), owned(&[("c", 2, 0, 1)]));
+    assert_eq!(ns(run.self_time()), 1_000);
+    assert_adds_up(&run);
+    assert_eq!(registry.stats("c").unwrap().panicked(), 1);
+}
+
+#[test]
+fn a_trace_id_source_that_panics_gives_no_id_and_leaves_the_run_alone() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .trace_ids(|| panic!("no trace here"))
+        .build()
+        .unwrap();
+    let timer = registry.timer("job");
+    // A future's run and a sync section's: both end as they would have.
+    let out = drive(&mock, timer.time(async { 7 }));
+    {
+        let _section = timer.start();
+        mock.advance(us(3));
+    }
+    assert_eq!(out, 7);
+    let stats = registry.stats("job").unwrap();
+    assert_eq!((stats.count(), stats.panicked()), (2, 0));
+    assert_eq!(stats.slowest().len(), 2);
+    assert!(stats.slowest().iter().all(|run| run.trace_id().is_none()));
+}
+
+#[test]
+fn a_trace_id_source_that_times_itself_gives_its_own_runs_no_id() {
+    let (clock, mock) = Clock::mock();
+    let registry = Arc::new(std::sync::OnceLock::<Registry>::new());
+    let inside = registry.clone();
+    let built = Registry::builder()
+        .clock(clock)
+        .trace_ids(move || {
+            // Timed itself: its section is kept too, and asks no id.
+            let source = inside.get().unwrap().timer("source");
+            let _section = source.start();
+            Some("trace".to_owned())
+        })
+        .build()
+        .unwrap();
+    let registry = registry.get_or_init(|| built);
+    drive(
+        &mock,
+        registry.timer("job").time(Steps::new(&mock, &[us(5)])),
+    );
+    assert_eq!(only_run(registry, "job").trace_id(), Some("trace"));
+    assert_eq!(only_run(registry, "source").trace_id(), None);
+}
+
+#[test]
+fn a_timer_keeps_at_most_a_thousand_slowest_runs() {
+    let err = Registry::builder().slowest_runs(1_001).build().unwrap_err();
+    assert_eq!(err, perf_timer::ConfigError::SlowestRuns(1_001));
+    assert!(err.to_string().contains("allowed: 0 to 1000"), "{err}");
+    assert!(Registry::builder().slowest_runs(1_000).build().is_ok());
 }
 
 #[test]

@@ -133,8 +133,14 @@ pub enum Call {
 /// Why a figure's comparison is inconclusive.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Doubt {
-    /// One run on each side: no estimate of run-to-run noise.
-    OneRunASide,
+    /// One run on each side: no estimate of run-to-run noise. `needed`:
+    /// for a count a run, the fewest runs a side that would tell were the
+    /// runs' counts to vary by no more than its floor (`None` where even
+    /// [`MOST_RUNS`] would not); for time, always `None` (no spread known).
+    OneRunASide {
+        /// Runs a side that would tell at the least spread there can be.
+        needed: Option<usize>,
+    },
     /// The interval straddles the threshold. `needed`: about how many runs
     /// a side would tell at the spread seen (`None`: more than [`MOST_RUNS`]).
     TooFewRuns {
@@ -207,7 +213,7 @@ pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judge
                 widest: within.widest,
             })
         } else {
-            Call::Inconclusive(Doubt::OneRunASide)
+            Call::Inconclusive(Doubt::OneRunASide { needed: None })
         };
         return Judgement {
             ratio,
@@ -217,12 +223,8 @@ pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judge
     };
     let margin = spread.margin();
     let (lo, hi) = (d - margin.max(within.below), d + margin.max(within.above));
-    let call = if lo > limit {
-        Call::Larger
-    } else if hi < -limit {
-        Call::Smaller
-    } else if lo >= -limit && hi <= limit {
-        Call::Same
+    let call = if let Some(call) = settled(lo, hi, limit) {
+        call
     } else {
         // The distance the margin must shrink to: to clear the threshold
         // (when the estimate is beyond it) or to fit within it (when not).
@@ -243,6 +245,20 @@ pub fn judge(base: &[Reading], new: &[Reading], threshold_percent: f64) -> Judge
         ratio,
         interval: Some((lo.exp(), hi.exp())),
         call,
+    }
+}
+
+/// The call an interval `[lo, hi]` of a change makes against ±`limit`:
+/// beyond it, within it, or `None` where it straddles an edge.
+fn settled(lo: f64, hi: f64, limit: f64) -> Option<Call> {
+    if lo > limit {
+        Some(Call::Larger)
+    } else if hi < -limit {
+        Some(Call::Smaller)
+    } else if lo >= -limit && hi <= limit {
+        Some(Call::Same)
+    } else {
+        None
     }
 }
 
@@ -297,9 +313,9 @@ struct Spread {
     se: f64,
     /// Welch–Satterthwaite degrees of freedom.
     df: f64,
-    /// One run's standard deviation (the larger side's), for
-    /// [`Spread::runs_for`].
-    sd: f64,
+    /// One run's variance on each side (floored, or borrowed by a side of
+    /// one run), for [`Spread::runs_for`].
+    variances: (f64, f64),
     /// Runs on the larger side: more runs a side are needed than this.
     most: usize,
 }
@@ -323,15 +339,13 @@ impl Spread {
             kn - 1.0
         } else if n.len() == 1 {
             kb - 1.0
-        } else if se2 == 0.0 {
-            kb + kn - 2.0
         } else {
-            se2 * se2 / (vb * vb / (kb - 1.0) + vn * vn / (kn - 1.0))
+            welch_df(vb, kb, vn, kn)
         };
         Some(Spread {
             se: se2.sqrt(),
             df,
-            sd: var_b.max(var_n).sqrt(),
+            variances: (var_b, var_n),
             most: b.len().max(n.len()),
         })
     }
@@ -344,16 +358,31 @@ impl Spread {
     }
 
     /// The fewest runs a side, more than either side has now, whose margin
-    /// is below `room` at the larger spread seen (equal sides).
+    /// at the same variances (each side's own) is below `room`: the same
+    /// mean logs and spreads from that many runs a side make the call.
     fn runs_for(&self, room: f64) -> Option<usize> {
+        let (var_b, var_n) = self.variances;
         (self.most + 1..=MOST_RUNS).find(|&k| {
             let k = k as f64;
-            let margin = t_quantile(1.0 - (1.0 - CONFIDENCE) / 2.0, 2.0 * k - 2.0)
-                * self.sd
-                * (2.0 / k).sqrt();
-            margin < room
+            let (vb, vn) = (var_b / k, var_n / k);
+            let spread = Spread {
+                se: (vb + vn).sqrt(),
+                df: welch_df(vb, k, vn, k),
+                ..*self
+            };
+            spread.margin() < room
         })
     }
+}
+
+/// Welch–Satterthwaite degrees of freedom of two sides' variances of the
+/// mean `vb`, `vn` from `kb`, `kn` runs (`kb + kn − 2` where both are 0).
+fn welch_df(vb: f64, kb: f64, vn: f64, kn: f64) -> f64 {
+    let se2 = vb + vn;
+    if se2 == 0.0 {
+        return kb + kn - 2.0;
+    }
+    se2 * se2 / (vb * vb / (kb - 1.0) + vn * vn / (kn - 1.0))
 }
 
 fn mean(values: &[f64]) -> f64 {
@@ -559,9 +588,63 @@ mod tests {
     }
 
     #[test]
+    fn the_runs_advised_make_the_call_from_the_same_mean_logs_and_spreads() {
+        // (base, new) as offsets on the log scale about 50 µs and a change.
+        let cases: [(&[f64], &[f64], f64); 6] = [
+            (&NOISE_5, &NOISE_5, 1.2),
+            (&NOISE_5, &NOISE_5, 1.0),
+            // One side steady: unequal spreads, fewer degrees of freedom
+            // than equal sides' 2k − 2. Two runs of sd 0.1 against two
+            // steady ones, ×1.65: three a side at equal spreads would be
+            // t(4)·0.1·√(2/3) = 0.38 < 0.45 of room, but are
+            // t(2)·0.1/√3 = 0.57; four are 0.29.
+            (&[-0.070_710_678, 0.070_710_678], &[0.0; 2], 1.65),
+            (&NOISE_5[1..4], &[0.0; 3], 1.01),
+            (&NOISE_5, &[0.0; 2], 1.25),
+            // A side of one run borrows the other's spread.
+            (&NOISE_5, &[0.0], 1.3),
+        ];
+        // `k` values of mean log ln(`centre`) and sample sd `sd` there.
+        let side = |k: usize, centre: f64, sd: f64| {
+            let offsets: Vec<f64> = (0..k).map(|i| i as f64 - (k as f64 - 1.0) / 2.0).collect();
+            let scale = match variance(&offsets) {
+                0.0 => 0.0,
+                v => sd / v.sqrt(),
+            };
+            runs(
+                centre,
+                &offsets.iter().map(|o| o * scale).collect::<Vec<_>>(),
+            )
+        };
+        for (b, n, factor) in cases {
+            let (base, new) = (runs(50_000.0, b), runs(50_000.0 * factor, n));
+            let j = judge_points(&base, &new, 5.0);
+            let Call::Inconclusive(Doubt::TooFewRuns { needed: Some(k) }) = j.call else {
+                panic!("{b:?} {n:?} ×{factor}: {j:?}");
+            };
+            let sd = |own: &[f64], other: &[f64]| match own.len() {
+                1 => variance(other).sqrt(),
+                _ => variance(own).sqrt(),
+            };
+            let again = judge_points(
+                &side(k, 50_000.0, sd(b, n)),
+                &side(k, 50_000.0 * factor, sd(n, b)),
+                5.0,
+            );
+            assert!(
+                !matches!(again.call, Call::Inconclusive(_)),
+                "{b:?} {n:?} ×{factor}: {k} runs a side advised, still {again:?}"
+            );
+        }
+    }
+
+    #[test]
     fn one_run_a_side_calls_only_what_noise_cannot_explain() {
         let j = judge_points(&[50_000.0], &[80_000.0], 5.0);
-        assert_eq!(j.call, Call::Inconclusive(Doubt::OneRunASide));
+        assert_eq!(
+            j.call,
+            Call::Inconclusive(Doubt::OneRunASide { needed: None })
+        );
         assert_eq!(j.interval, None);
         assert_eq!(
             judge_points(&[50_000.0], &[120_000.0], 5.0).call,
@@ -574,7 +657,7 @@ mod tests {
         // A threshold beyond 2× rules.
         assert_eq!(
             judge_points(&[50_000.0], &[120_000.0], 200.0).call,
-            Call::Inconclusive(Doubt::OneRunASide)
+            Call::Inconclusive(Doubt::OneRunASide { needed: None })
         );
     }
 

@@ -125,6 +125,16 @@ pub fn page(sides: &[Side], judging: Judging, most_charts: usize) -> Result<Stri
 fn flamegraph(html: &mut String, side: &Side) {
     let folded = side.snapshot.folded(Folded::Wall);
     if !folded.lines().any(|line| line.contains(';')) {
+        // A file of runs that nested no timer needs no flamegraph; one of
+        // runs that kept no paths says why it has none.
+        if side.without_paths == side.runs() {
+            let _ = writeln!(
+                html,
+                "<p class=\"note\">No flamegraph of {}: its runs keep no nesting paths (saved \
+                 before schema 3), so where their time went by timer path is not known.</p>",
+                escape(&side.describe())
+            );
+        }
         return;
     }
     let about = side.describe();
@@ -142,9 +152,17 @@ fn flamegraph(html: &mut String, side: &Side) {
          src=\"data:image/svg+xml;base64,{data}\"></iframe>\n\
          <p class=\"note\">Each frame a timer inside the timed run that polled it, as wide as \
          its time; blue [parked] frames are time its run waited while it was pending \
-         (<code>perf-timer flame --wall</code>).</p>",
+         (<code>perf-timer flame --wall</code>).{}</p>",
         escape(&about),
         escape(&about),
+        match side.without_paths {
+            0 => String::new(),
+            n => format!(
+                " {n} of its {} runs keep no nesting paths (saved before schema 3): their timers \
+                 are roots of their own, their parked time in no frame.",
+                side.runs()
+            ),
+        }
     );
 }
 

@@ -75,7 +75,7 @@ pub fn decode(path: &Path, run: &LazyRun) -> Result<SavedRun, CliError> {
 pub fn each_readable_run(
     path: &Path,
     read: impl Fn(&LazyRun) -> Result<SavedRun, perf_timer::saved::SavedError>,
-    mut visit: impl FnMut(usize, SavedRun) -> Result<(), CliError>,
+    mut visit: impl FnMut(&LazyRun, SavedRun) -> Result<(), CliError>,
 ) -> Result<(), CliError> {
     let (mut read_any, mut runs, mut first_bad) = (false, 0, None);
     // A run is one observation however often its line was copied (`cat
@@ -83,6 +83,9 @@ pub fn each_readable_run(
     // Its figures too: runs captured by one process within a millisecond
     // share host, pid and time, not their counts.
     let mut seen = std::collections::HashMap::new();
+    // Each repeated line, and the line whose run it repeats: said once,
+    // after the file.
+    let mut repeats: Vec<(usize, usize)> = Vec::new();
     each_run(path, |lazy| {
         runs += 1;
         match read(&lazy) {
@@ -93,16 +96,12 @@ pub fn each_readable_run(
                     .map(|s| (s.count(), s.poll_total()))
                     .collect();
                 let id = (info.host.clone(), info.pid, info.time, figures);
-                if let Some(first) = seen.insert(id, lazy.line()) {
-                    note!(
-                        "perf-timer: {}: line {} is the run of line {first} again (the same \
-                         host, pid, time and figures): counted once",
-                        path.display(),
-                        lazy.line()
-                    );
+                if let Some(&first) = seen.get(&id) {
+                    repeats.push((lazy.line(), first));
                     return Ok(());
                 }
-                visit(lazy.line(), run)
+                seen.insert(id, lazy.line());
+                visit(&lazy, run)
             }
             Err(e) => {
                 note!(
@@ -115,6 +114,7 @@ pub fn each_readable_run(
             }
         }
     })?;
+    say_repeats(path, &repeats);
     match first_bad {
         Some((line, source)) if !read_any => Err(CliError::NoReadableRun {
             path: path.to_owned(),
@@ -123,6 +123,37 @@ pub fn each_readable_run(
             source,
         }),
         _ => Ok(()),
+    }
+}
+
+/// The lines of `path` that repeated an earlier line's run, each with
+/// that line, said on one line of stderr however many.
+fn say_repeats(path: &Path, repeats: &[(usize, usize)]) {
+    match repeats {
+        [] => {}
+        [(line, first)] => note!(
+            "perf-timer: {}: line {line} is the run of line {first} again (the same host, pid, \
+             time and figures): counted once",
+            path.display()
+        ),
+        [.., (last, _)] => {
+            let mut lines: Vec<String> = (repeats.iter().take(3))
+                .map(|(line, _)| line.to_string())
+                .collect();
+            if repeats.len() > 4 {
+                lines.push("…".to_owned());
+            }
+            if repeats.len() > 3 {
+                lines.push(last.to_string());
+            }
+            note!(
+                "perf-timer: {}: {} repeated runs counted once (lines {} are each the run of an \
+                 earlier line again: the same host, pid, time and figures)",
+                path.display(),
+                repeats.len(),
+                lines.join(", ")
+            );
+        }
     }
 }
 
@@ -204,6 +235,9 @@ pub struct Side {
     pub snapshot: Snapshot,
     /// Per timer: its figures in each run where it did anything.
     pub per_run: BTreeMap<String, Vec<RunFigures>>,
+    /// Runs saved before schema 3: they keep no nesting paths, so their
+    /// timers are in no flamegraph but as roots of their own.
+    pub without_paths: usize,
 }
 
 impl Side {
@@ -215,8 +249,10 @@ impl Side {
             lines: Vec::new(),
             snapshot: Snapshot::merge([]),
             per_run: BTreeMap::new(),
+            without_paths: 0,
         };
-        each_readable_run(path, LazyRun::read, |line, run| {
+        each_readable_run(path, LazyRun::read, |lazy, run| {
+            side.without_paths += usize::from(lazy.schema() < 3);
             for stats in run.snapshot().iter() {
                 if let Some(figures) = RunFigures::of(stats, by, run.snapshot().quantiles()) {
                     match side.per_run.get_mut(stats.name()) {
@@ -233,7 +269,7 @@ impl Side {
                 Snapshot::merge([&side.snapshot, run.snapshot()])
             };
             side.infos.push(run.info().clone());
-            side.lines.push(line);
+            side.lines.push(lazy.line());
             Ok(())
         })?;
         Ok(side)
@@ -289,6 +325,25 @@ impl Side {
         match self.runs() {
             1 => name,
             n => format!("{name} ({n} runs)"),
+        }
+    }
+
+    /// Why its flamegraph is flat, or flatter than its runs were, where
+    /// some of its runs were saved before schema 3 (keeping no nesting
+    /// paths); `None` where every run keeps them.
+    pub fn flat_because(&self) -> Option<String> {
+        let file = self.path.display();
+        match self.without_paths {
+            0 => None,
+            n if n == self.runs() => Some(format!(
+                "{file}: its runs keep no nesting paths (saved before schema 3), so the graph is \
+                 flat: each timer its own self busy time, none inside another"
+            )),
+            n => Some(format!(
+                "{file}: {n} of its {} runs keep no nesting paths (saved before schema 3): their \
+                 timers are drawn flat, each its own self busy time",
+                self.runs()
+            )),
         }
     }
 

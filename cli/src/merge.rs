@@ -47,6 +47,10 @@ pub fn merge(
     // Each known clock, with the first file that had it.
     let mut clocks: BTreeMap<String, PathBuf> = BTreeMap::new();
     let (mut count, mut unknown_clock) = (0_usize, 0_usize);
+    // Runs that counted allocations, and runs with completed runs that
+    // did not (no counting allocator): said, as the merged allocations
+    // are the former's only.
+    let (mut allocations_counted, mut allocations_not) = (0_usize, 0_usize);
     let mut first_error = None;
     for path in paths {
         let path = path.as_ref();
@@ -77,6 +81,12 @@ pub fn merge(
                 }
             }
             count += 1;
+            let timers = run.snapshot().iter();
+            if timers.clone().any(|s| s.allocations().is_some()) {
+                allocations_counted += 1;
+            } else if timers.clone().any(|s| s.count() > 0) {
+                allocations_not += 1;
+            }
             merged = Some(match merged.take() {
                 None => run.into_snapshot(),
                 Some(so_far) => Snapshot::merge([&so_far, run.snapshot()]),
@@ -97,6 +107,13 @@ pub fn merge(
     }
     if let (0, Some(e)) = (count, first_error) {
         return Err(e);
+    }
+    if allocations_counted > 0 && allocations_not > 0 {
+        note!(
+            "perf-timer: {allocations_not} of the {count} runs counted no allocations (no \
+             counting allocator installed): the merged allocations a run are those of the \
+             {allocations_counted} that did"
+        );
     }
     let mut run = SavedRun::of_snapshot(merged.unwrap_or_else(|| Snapshot::merge([])));
     for (key, value) in shared.unwrap_or_default() {

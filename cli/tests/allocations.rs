@@ -141,6 +141,51 @@ fn one_more_allocation_on_ten_is_a_regression_given_the_runs() {
 }
 
 #[test]
+fn the_runs_a_side_advised_do_tell() {
+    // +1.0 a run in every run, two runs a side: [+0.5, +1.5] straddles
+    // ±0.5, and three a side of the same counts tell.
+    let (none, one) = (
+        saved("allocs-advise-0", 2, 0),
+        saved("allocs-advise-1", 2, 1),
+    );
+    let out = perf_timer(&["diff", none.arg(), one.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let timer = &json["timers"][0];
+    let change = &timer["allocations_change"];
+    assert_eq!(change["doubt"], "too few runs", "{json}");
+    assert_eq!(change["runs_needed"], 3, "{json}");
+    assert_eq!(change["limit"], 0.5, "{json}");
+    // The same times, but allocations that cannot tell: no "no change".
+    assert_eq!(timer["verdict"], "inconclusive", "{json}");
+    assert!(timer["reason"]
+        .as_str()
+        .unwrap()
+        .contains("about 3 runs a side would tell"));
+    let (none, one) = (
+        saved("allocs-advised-0", 3, 0),
+        saved("allocs-advised-1", 3, 1),
+    );
+    let out = perf_timer(&["diff", none.arg(), one.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(json["timers"][0]["verdict"], "regressed", "{json}");
+    assert_eq!(
+        json["timers"][0]["allocations_change"]["doubt"],
+        serde_json::Value::Null
+    );
+
+    // One run a side: the runs that would tell, in the JSON too.
+    let (two, three) = (
+        saved("allocs-advise-2", 1, 2),
+        saved("allocs-advise-3", 1, 3),
+    );
+    let out = perf_timer(&["diff", two.arg(), three.arg(), "--format", "json"]);
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let change = &json["timers"][0]["allocations_change"];
+    assert_eq!(change["doubt"], "one run a side", "{json}");
+    assert_eq!(change["runs_needed"], 3, "{json}");
+}
+
+#[test]
 fn one_run_a_side_calls_only_a_doubling() {
     let (two, three) = (
         saved("allocs-one-two", 1, 2),
@@ -163,6 +208,52 @@ fn one_run_a_side_calls_only_a_doubling() {
         stdout.contains("too few allocations a run to tell"),
         "{stdout}"
     );
+}
+
+/// `file`'s runs as a program without a counting allocator would save
+/// them, the allocation counters left in: each timer's histogram of bytes
+/// allocated per run taken out by hand.
+fn without_allocated(file: &Temp, name: &str) -> Temp {
+    let stripped = Temp::new(name);
+    let mut lines = String::new();
+    for line in std::fs::read_to_string(&file.0).unwrap().lines() {
+        let mut run: serde_json::Value = serde_json::from_str(line).unwrap();
+        for timer in run["timers"].as_array_mut().unwrap() {
+            assert!(timer.as_object_mut().unwrap().remove("allocated").is_some());
+        }
+        lines.push_str(&run.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&stripped.0, lines).unwrap();
+    stripped
+}
+
+#[test]
+fn a_merge_of_runs_with_and_without_allocations_reads_back() {
+    let two = saved("allocs-merge-two", 2, 2);
+    let uncounted = without_allocated(&saved("allocs-merge-five", 3, 5), "allocs-merge-none");
+    let merged = Temp::new("allocs-merge-out");
+    let out = perf_timer(&["merge", uncounted.arg(), two.arg(), "-o", merged.arg()]);
+    let stderr = text(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(stderr.contains("merged 5 run(s)"), "{stderr}");
+    assert!(
+        stderr.contains("3 of the 5 runs counted no allocations"),
+        "{stderr}"
+    );
+    // It reads back: every run of the five, allocations over the two
+    // that counted them.
+    let out = perf_timer(&["report", merged.arg()]);
+    let stdout = text(&out.stdout);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(stdout.contains("in 500 runs"), "{stdout}");
+    assert!(stdout.contains("allocs 2/run"), "{stdout}");
+    let file = perf_timer::saved::read(&merged.0).unwrap();
+    let stats = file.runs[0].snapshot().get("parse").unwrap().clone();
+    let a = stats.allocations().unwrap();
+    assert_eq!(stats.count(), 500);
+    assert_eq!((a.runs(), a.count(), a.bytes()), (200, 400, 400 * 32));
+    assert_eq!(a.distribution().count(), 200);
 }
 
 #[test]
@@ -201,7 +292,7 @@ fn html_shows_allocations_per_run_where_counted() {
         saved("allocs-html-two", 3, 2),
         saved("allocs-html-three", 3, 3),
     );
-    let page = Temp::new("allocs-html-page");
+    let page = Temp(Temp::new("allocs-html-page").0.with_extension("html"));
     let out = perf_timer(&["html", two.arg(), three.arg(), "-o", page.arg()]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     let html = std::fs::read_to_string(&page.0).unwrap();

@@ -919,3 +919,30 @@ fn a_tail_that_moved_beside_a_steady_median_is_said_with_the_flag_to_judge_it() 
     let change = query["change"]["percent"].as_f64().unwrap();
     assert_eq!(format!("{change:+.1}%"), p50);
 }
+
+#[test]
+fn a_timer_without_completed_runs_says_so() {
+    let (a, b) = (Temp::new("all-cancelled-a"), Temp::new("all-cancelled-b"));
+    // Every "req" run cancelled, 200 to 230 of them a process.
+    for (file, samples) in [(&a, [2_000, 2_300]), (&b, [2_100, 2_200])] {
+        for n in samples {
+            run_program_with(&file.0, &format!("70,{n},1,c"), "");
+        }
+    }
+    let out = perf_timer(&["diff", path(&a), path(&b)]);
+    let report = text(&out.stdout);
+    let req = report
+        .lines()
+        .find(|l| l.starts_with("timer \"req\""))
+        .unwrap();
+    assert!(req.contains("inconclusive: poll total +0.2% ["), "{report}");
+    // The spread of the poll totals (±9.9 % and ±3.3 %), not of busy
+    // times no run completed.
+    assert!(
+        req.contains(
+            "straddles ±5%: no completed run on either side, so each run's poll total is \
+             compared; runs too few for the spread between runs (±9.9%); about"
+        ),
+        "{req}"
+    );
+}

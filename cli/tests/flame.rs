@@ -73,4 +73,86 @@ fn nothing_to_draw_is_one_sentence_and_status_2() {
     // Without -o and without --folded: a usage error.
     let out = perf_timer(&["flame", file.arg()]);
     assert_eq!(out.status.code(), Some(2), "{out:?}");
+    // html as flame: a page's name, said before reading anything.
+    let out = perf_timer(&["html", file.arg(), "-o", "r.txt"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("html writes a web page, not r.txt: give -o NAME.html"),
+        "{out:?}"
+    );
+    assert!(!std::path::Path::new("r.txt").exists());
+}
+
+/// `file`'s runs as schema 2 saved them (in another process): no nesting
+/// paths, no slowest runs.
+fn as_schema_2(file: &Temp, name: &str) -> Temp {
+    let old = Temp::new(name);
+    let mut lines = String::new();
+    for line in std::fs::read_to_string(&file.0).unwrap().lines() {
+        let mut run: serde_json::Value = serde_json::from_str(line).unwrap();
+        run["perf_timer"] = 2.into();
+        run["pid"] = (run["pid"].as_u64().unwrap() + 1).into();
+        run.as_object_mut().unwrap().remove("paths");
+        for timer in run["timers"].as_array_mut().unwrap() {
+            timer.as_object_mut().unwrap().remove("slowest");
+        }
+        lines.push_str(&run.to_string());
+        lines.push('\n');
+    }
+    std::fs::write(&old.0, lines).unwrap();
+    old
+}
+
+#[test]
+fn runs_saved_before_paths_are_drawn_flat_and_said_so() {
+    let file = nested_runs_file("flame-schema-3");
+    let old = as_schema_2(&file, "flame-schema-2");
+    for kind in [&[][..], &["--wall"]] {
+        let mut args = vec!["flame", old.arg(), "--folded"];
+        args.extend(kind);
+        let out = perf_timer(&args);
+        assert!(out.status.success(), "{out:?}");
+        // Each timer its own self busy time, none inside another.
+        assert_eq!(text(&out.stdout), "api 3000000\ndb 6000000\n");
+        let err = text(&out.stderr);
+        assert_eq!(err.lines().count(), 1, "{err}");
+        assert!(
+            err.contains(
+                "its runs keep no nesting paths (saved before schema 3), so the graph is flat"
+            ),
+            "{err}"
+        );
+    }
+    // Parked time: nothing to draw, the error says why.
+    let out = perf_timer(&["flame", old.arg(), "--idle", "--folded"]);
+    assert_eq!(out.status.code(), Some(2), "{out:?}");
+    assert!(text(&out.stderr).contains("schema before 3"), "{out:?}");
+    // A file of both: how many of its runs.
+    let both = Temp::new("flame-schema-both");
+    let lines =
+        std::fs::read_to_string(&file.0).unwrap() + &std::fs::read_to_string(&old.0).unwrap();
+    std::fs::write(&both.0, lines).unwrap();
+    let out = perf_timer(&["flame", both.arg(), "--folded"]);
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("2 of its 4 runs keep no nesting paths"),
+        "{err}"
+    );
+    // Runs that keep their paths: nothing said.
+    let out = perf_timer(&["flame", file.arg(), "--folded"]);
+    assert_eq!(text(&out.stderr), "", "{out:?}");
+
+    // The page says why it has no flamegraph of the old file.
+    let page = Temp(Temp::new("flame-schema-page").0.with_extension("html"));
+    let out = perf_timer(&["html", file.arg(), old.arg(), "-o", page.arg()]);
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(&page.0).unwrap();
+    assert_eq!(html.matches("<iframe class=\"flame\"").count(), 1, "{html}");
+    assert!(
+        html.contains(&format!(
+            "No flamegraph of {} (2 runs merged): its runs keep no nesting paths",
+            old.arg()
+        )),
+        "{html}"
+    );
 }

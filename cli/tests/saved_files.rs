@@ -367,6 +367,19 @@ fn a_run_copied_twice_into_a_file_is_one_observation() {
     assert_eq!(out.status.code(), Some(0), "{out:?}");
     let run = &perf_timer::saved::read(&merged.0).unwrap().runs[0];
     assert_eq!(run.snapshot().get("get").unwrap().count(), 100);
+
+    // Thirty copies: one line says so, not twenty-nine.
+    let thirty = Temp::new("copied-thirty");
+    write_lines(&thirty.0, &vec![run_line(Clock::mock().0, 100, 50); 30]);
+    let out = perf_timer(&["diff", once.arg(), thirty.arg()]);
+    let stderr = text(&out.stderr);
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains(
+            "29 repeated runs counted once (lines 2, 3, 4, …, 30 are each the run of an earlier line again"
+        ),
+        "{stderr}"
+    );
 }
 
 #[test]

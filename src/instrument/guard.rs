@@ -5,9 +5,11 @@ use std::time::Duration;
 
 use crate::alloc::thread::{self as allocations, Mark};
 use crate::clock::ticks_between;
+use crate::instrument::sections;
 use crate::poll::frame;
 use crate::record::End;
 use crate::record::{AllocationSample, RunSample};
+use crate::state::paths::NO_PATH;
 use crate::state::timer::Timer;
 
 /// Times a synchronous section from [`Timer::start`] until dropped.
@@ -37,19 +39,46 @@ pub struct TimerGuard<'a> {
     /// The thread's allocation counters at its start, with a counting
     /// allocator installed.
     allocations: Option<Mark>,
+    /// The section it began inside, given back when it ends.
+    enclosing: sections::Open,
+    /// Its nesting path, if it began in a timed poll.
+    path: u32,
 }
 
 impl<'a> TimerGuard<'a> {
-    #[inline]
+    #[inline(always)]
     pub(crate) fn new(timer: &'a Timer) -> Self {
-        let enabled = timer.core().is_enabled();
+        let core = timer.core();
+        let enabled = core.is_enabled();
+        let poll = frame::current_poll();
+        if enabled {
+            // Inside a timed poll, its path now, under the section it is
+            // in if any; then it is open on this thread.
+            let path = match poll {
+                Some(poll) => frame::section_begins(poll, sections::innermost_path(poll), core),
+                None => NO_PATH,
+            };
+            let start = timer.clock().raw();
+            return TimerGuard {
+                timer,
+                start,
+                enabled,
+                began_unwinding: std::thread::panicking(),
+                poll,
+                allocations: allocations::enter(),
+                enclosing: sections::begin(core, start, poll, path),
+                path,
+            };
+        }
         TimerGuard {
             timer,
-            start: if enabled { timer.clock().raw() } else { 0 },
+            start: 0,
             enabled,
             began_unwinding: std::thread::panicking(),
-            poll: frame::current_poll(),
-            allocations: if enabled { allocations::enter() } else { None },
+            poll,
+            allocations: None,
+            enclosing: sections::Open::default(),
+            path: NO_PATH,
         }
     }
 
@@ -99,10 +128,11 @@ impl<'a> TimerGuard<'a> {
         let clock = self.timer.clock();
         let nanos = clock.ticks_to_nanos(ticks_between(self.start, clock.raw()));
         let core = self.timer.core();
-        // With a counting allocator, out of line: without, the section's
-        // recording compiles as if allocations did not exist.
-        if let Some(mark) = self.allocations {
-            self.record_counted(nanos, mark, is_error);
+        let ended = sections::end(core, self.start, nanos, self.enclosing);
+        // With a counting allocator, or sections ended inside it, out of
+        // line: the common section's recording is as if neither existed.
+        if self.allocations.is_some() | (ended.nested > 0) {
+            self.record_counted(nanos, ended.nested, is_error);
         } else {
             core.record_section(nanos, is_error);
         }
@@ -111,10 +141,21 @@ impl<'a> TimerGuard<'a> {
         if core.slowest.admits(nanos) {
             core.keep_slow(nanos, nanos, None, is_error);
         }
-        if let Some(poll) = self.poll {
-            frame::section_ended(poll, nanos, self.timer.core());
-        }
+        self.nest(ended, nanos);
         nanos
+    }
+
+    /// A section that began in a timed poll is that poll's run's part, or,
+    /// ended inside another section, a run of its own path.
+    #[inline]
+    fn nest(&self, ended: sections::Ended, nanos: u64) {
+        if let Some(poll) = self.poll {
+            if ended.in_section {
+                frame::section_ended_in_section(poll, self.path, nanos - ended.nested);
+            } else {
+                frame::section_ended(poll, nanos, ended.nested, self.path, self.timer.core());
+            }
+        }
     }
 }
 
@@ -124,14 +165,14 @@ impl TimerGuard<'_> {
     /// another timed poll than it began in (held across an `.await`, other
     /// tasks' allocations would count).
     #[inline(never)]
-    fn record_counted(&self, nanos: u64, mark: Mark, is_error: bool) {
+    fn record_counted(&self, nanos: u64, nested: u64, is_error: bool) {
         let moved = self.poll.is_some() && frame::current_poll() != self.poll;
-        let scoped = if moved {
-            None
-        } else {
-            allocations::leave(mark)
+        let scoped = match self.allocations {
+            Some(mark) if !moved => allocations::leave(mark),
+            _ => None,
         };
         let run = RunSample {
+            nested,
             allocations: scoped.map(|scoped| AllocationSample {
                 count: scoped.all.count,
                 bytes: scoped.all.bytes,
@@ -148,11 +189,17 @@ impl Drop for TimerGuard<'_> {
     fn drop(&mut self) {
         if std::thread::panicking() && !self.began_unwinding {
             if self.enabled {
-                // Its time was spent: kept in `poll_total`, not a sample.
+                // Its time was spent: kept in `poll_total`, not a sample,
+                // and in the part of the run (or section) it was in.
                 let clock = self.timer.clock();
                 let busy = ticks_between(self.start, clock.raw());
                 let core = self.timer.core();
                 core.end_run(End::Panicked, busy, 0, false);
+                let nanos = clock.ticks_to_nanos(busy);
+                self.nest(
+                    sections::end(core, self.start, nanos, self.enclosing),
+                    nanos,
+                );
             }
         } else {
             self.finish(false);

@@ -5,6 +5,7 @@
 
 pub(crate) mod bytes;
 pub(crate) mod guard;
+pub(crate) mod sections;
 #[cfg(feature = "tokio")]
 pub(crate) mod spawn;
 pub(crate) mod stream;

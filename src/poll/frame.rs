@@ -197,8 +197,27 @@ fn enclosing_parts(frame: &mut Frame) -> &'static Paths {
     if own.path == NO_PATH {
         own.path = frame.path;
         own.table = table.uid();
+        // SAFETY: held by the run being polled.
+        let innermost = unsafe { &*frame.innermost };
+        if !std::ptr::eq(table, &*innermost.settings.paths) {
+            own.foreign = Some(held(table));
+        }
     }
     table
+}
+
+/// The table of paths `table`, held: it is an outermost run's timer's
+/// (`enclosing_parts`), alive for that run's poll.
+#[cold]
+fn held(table: &Paths) -> std::sync::Arc<Paths> {
+    let table: *const Paths = table;
+    // SAFETY: `table` is the contents of the `Arc` in the outermost
+    // timer's settings (`&*settings.paths`), which is alive: one more
+    // strong count, given to the `Arc` made from it.
+    unsafe {
+        std::sync::Arc::increment_strong_count(table);
+        std::sync::Arc::from_raw(table)
+    }
 }
 
 /// A run with parts starts a poll at raw reading `poll_start`: the wall
@@ -234,8 +253,9 @@ fn resume(
             }
         }
     }
-    own.parked_in = NO_PART;
-    own.deep = NO_PATH;
+    // Still parked in it until it returns `Ready` or is dropped, or another
+    // child returns `Pending`: a poll that polls no child (a
+    // `FuturesUnordered` that woke itself) leaves it pending all the same.
 }
 
 /// Leaves a timed poll that took `poll_nanos`, `pending` if it returned
@@ -292,6 +312,7 @@ fn leave_nested(
         _ => frame.path,
     };
     let own_nested = frame.nested;
+    let own_path = frame.path;
     frame.nested = entered.saved_nested.wrapping_add(poll);
     frame.innermost = entered.saved_innermost;
     frame.parts = entered.saved_parts;
@@ -301,15 +322,62 @@ fn leave_nested(
     let enclosing = unsafe { &mut *frame.parts };
     let slot = &mut enclosing.slots[usize::from(entered.slot)];
     slot.busy = slot.busy.wrapping_add(poll);
-    slot.self_busy = slot.self_busy.wrapping_add(poll.saturating_sub(own_nested));
+    let self_busy = poll.saturating_sub(own_nested);
+    if slot.timer.is_null() {
+        count_in_path(frame.table, own_path, u64::from(first), self_busy);
+    } else {
+        slot.self_busy = slot.self_busy.wrapping_add(self_busy);
+    }
     if first {
         slot.runs = slot.runs.saturating_add(1);
     }
     if pending {
         enclosing.parked_in = entered.slot;
         enclosing.deep = deep;
+    } else if enclosing.parked_in == entered.slot {
+        // Ready (or unwound): pending no more.
+        enclosing.parked_in = NO_PART;
+        enclosing.deep = NO_PATH;
     }
     own
+}
+
+/// Counts `runs` runs and `self_busy` nanoseconds of self time in `path`
+/// at once, where a run's part would count them when the run ends: a
+/// child past a run's named parts (it shares the run's `(other)` part),
+/// or a section inside a section (the outer one is the run's part). So
+/// the paths under a root still sum to its busy total.
+#[cold]
+#[inline(never)]
+fn count_in_path(table: *const Paths, path: u32, runs: u64, self_busy: u64) {
+    // SAFETY: set by `enclosing_parts` from the outermost run's timer,
+    // which holds the table for its poll, in progress.
+    if let Some(table) = unsafe { table.as_ref() } {
+        let _unseen = crate::alloc::thread::unseen();
+        table.add_counts(path, runs, self_busy, 0);
+    }
+}
+
+/// A run of `timer` ended unfinished (cancelled). Dropped inside the poll
+/// of the run it is a part of (a `timeout` that elapsed, a `select!` that
+/// another branch won), that run is no longer parked in it: the next gap
+/// goes where the next `Pending` puts it, or to idle in no timed child.
+#[cold]
+pub(crate) fn cancelled(timer: *const TimerCore) {
+    let _ = TASK.try_with(|task| {
+        let frame = task.get();
+        if frame.clock.is_null() || frame.parts.is_null() {
+            return;
+        }
+        // SAFETY: the innermost run's parts, lent to the frame for its
+        // poll, which is in progress (the cancelled run is dropped in it).
+        let own = unsafe { &mut *frame.parts };
+        let parked = own.slots.get(usize::from(own.parked_in));
+        if parked.is_some_and(|slot| std::ptr::eq(slot.timer, timer)) {
+            own.parked_in = NO_PART;
+            own.deep = NO_PATH;
+        }
+    });
 }
 
 /// The timer of the innermost timed run being polled on this thread, as
@@ -333,51 +401,91 @@ pub(crate) fn current_poll() -> Option<u64> {
     unsafe { (!(*frame).clock.is_null()).then_some((*frame).poll_start) }
 }
 
-/// A timed sync section of `nanos` of `timer` that began inside `poll`
-/// (from [`current_poll`]) has ended: if that poll is still the one in
-/// progress, the section is time nested inside it, so that the enclosing
-/// run's self time leaves it out, and one of its parts. A section held
-/// across an `.await` ends in another poll and is not counted.
+/// A timed sync section of `timer` begins inside `poll` (from
+/// [`current_poll`]), inside the open section at `parent` if any: its
+/// nesting path, resolved now, while its timer is surely alive.
 #[cold]
-pub(crate) fn section_ended(poll: u64, nanos: u64, timer: &TimerCore) {
+#[inline(never)]
+pub(crate) fn section_begins(poll: u64, parent: Option<u32>, timer: &TimerCore) -> u32 {
     TASK.with(|task| {
         let mut frame = task.get();
         if frame.clock.is_null() || frame.poll_start != poll {
+            return NO_PATH;
+        }
+        let table = enclosing_parts(&mut frame);
+        task.set(frame);
+        let _unseen = crate::alloc::thread::unseen();
+        paths::resolve(table, parent.unwrap_or(frame.path), timer)
+    })
+}
+
+/// A timed sync section of `nanos` of `timer` that began inside `poll`
+/// at `path` has ended, with `nested` nanoseconds of sections that ended
+/// inside it: if that poll is still the one in progress, the section is
+/// time nested inside it, so that the enclosing run's self time leaves it
+/// out, and one of its parts. A section held across an `.await` ends in
+/// another poll and is not counted.
+#[cold]
+pub(crate) fn section_ended(poll: u64, nanos: u64, nested: u64, path: u32, timer: &TimerCore) {
+    TASK.with(|task| {
+        let mut frame = task.get();
+        if frame.clock.is_null() || frame.poll_start != poll || path == NO_PATH {
             return;
         }
         frame.nested = frame.nested.saturating_add(nanos);
-        let table = enclosing_parts(&mut frame);
+        enclosing_parts(&mut frame);
         task.set(frame);
         let frame = task.get();
         // SAFETY: the innermost run's parts, lent to the frame for its
         // poll, which is in progress.
         let own = unsafe { &mut *frame.parts };
-        let parent = frame.path;
-        let at = own.slot_of(timer, || paths::resolve(table, parent, timer));
+        let at = own.slot_of(timer, || path);
         let slot = &mut own.slots[usize::from(at)];
         slot.busy = slot.busy.wrapping_add(nanos);
-        slot.self_busy = slot.self_busy.wrapping_add(nanos);
+        let self_busy = nanos.saturating_sub(nested);
+        if slot.timer.is_null() {
+            count_in_path(frame.table, path, 1, self_busy);
+        } else {
+            slot.self_busy = slot.self_busy.wrapping_add(self_busy);
+        }
         slot.runs = slot.runs.saturating_add(1);
     })
 }
 
-/// A timed poll is unwinding: put the frame back as it was before it, and
-/// hand back the run's parts.
-pub(crate) fn unwind(entered: Entered) -> *mut Parts {
-    TASK.with(|task| {
-        let mut frame = task.get();
-        let own = frame.parts;
-        if entered.outermost {
+/// A timed sync section that began at `path` inside `poll` ended inside
+/// another section of that poll, with `self_busy` nanoseconds of its own:
+/// a run of its path (the section that holds it counts its time in the
+/// run's part).
+#[cold]
+pub(crate) fn section_ended_in_section(poll: u64, path: u32, self_busy: u64) {
+    let frame = TASK.with(Cell::get);
+    if frame.clock.is_null() || frame.poll_start != poll || path == NO_PATH {
+        return;
+    }
+    count_in_path(frame.table, path, 1, self_busy);
+}
+
+/// A timed poll is unwinding after `poll_nanos` (its run's first poll if
+/// `first`): put the frame back as it was before it, count the poll in
+/// the enclosing run's part as a returned one would be (its time was
+/// spent in the child, not in the enclosing run's own code), and hand
+/// back the run's parts.
+pub(crate) fn unwind(entered: Entered, poll_nanos: u64, first: bool) -> *mut Parts {
+    if entered.outermost {
+        return TASK.with(|task| {
+            let own = task.get().parts;
             task.set(Frame::NONE);
-        } else {
-            frame.nested = entered.saved_nested;
-            frame.innermost = entered.saved_innermost;
-            frame.parts = entered.saved_parts;
-            frame.path = entered.saved_path;
-            task.set(frame);
-        }
-        own
-    })
+            own
+        });
+    }
+    // SAFETY: as in `enter`; `leave_nested` holds the only reference.
+    leave_nested(
+        unsafe { &mut *TASK.with(Cell::as_ptr) },
+        entered,
+        poll_nanos,
+        false,
+        first,
+    )
 }
 
 /// The busy time so far of the current task: the outermost timed future

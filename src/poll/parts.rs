@@ -10,8 +10,9 @@
 
 use std::cell::Cell;
 use std::ptr::NonNull;
+use std::sync::Arc;
 
-use crate::state::paths::OTHER_PATH;
+use crate::state::paths::{Paths, OTHER_PATH};
 use crate::state::timer::TimerCore;
 
 /// Most parts a run keeps by name; the children past them share the last
@@ -56,6 +57,9 @@ pub(crate) struct Parts {
     pub(crate) path: u32,
     /// The unique id of the table its paths are in (0: none yet).
     pub(crate) table: u64,
+    /// That table, held, when it is not the run's own registry's: a run
+    /// nested in a run of another registry has its paths there.
+    pub(crate) foreign: Option<Arc<Paths>>,
     /// The deepest timed path pending below this run in its latest poll
     /// (0: none).
     pub(crate) deep: u32,
@@ -75,6 +79,7 @@ impl Parts {
             parked_in: NO_PART,
             path: 0,
             table: 0,
+            foreign: None,
             deep: 0,
             last_end: 0,
             slots: [Slot {
@@ -95,6 +100,7 @@ impl Parts {
         self.parked_in = NO_PART;
         self.path = 0;
         self.table = 0;
+        self.foreign = None;
         self.deep = 0;
         self.deep_parked = [(0, 0); DEEP_SLOTS];
     }
@@ -128,7 +134,8 @@ impl Parts {
         let last = MAX_PARTS - 1;
         if len == last {
             // The shared slot: no timer matches it, so every further
-            // child lands here, and counts in the `(other)` path.
+            // child lands here; each counts in its own path all the same
+            // (`frame::past_the_parts`).
             self.slots[last] = Slot {
                 timer: std::ptr::null(),
                 path: OTHER_PATH,
@@ -140,6 +147,16 @@ impl Parts {
             self.len += 1;
         }
         last as u8
+    }
+
+    /// The table its paths are in: `own` (the run's registry's), or the
+    /// one of the registry it ran nested in; `None` if it has no path.
+    pub(crate) fn paths<'a>(&'a self, own: &'a Arc<Paths>) -> Option<&'a Arc<Paths>> {
+        if self.table == own.uid() {
+            Some(own)
+        } else {
+            self.foreign.as_ref().filter(|f| f.uid() == self.table)
+        }
     }
 
     /// The slots in use.
@@ -271,6 +288,12 @@ pub(crate) fn take() -> *mut Parts {
 
 #[cold]
 fn give_back(parts: NonNull<Parts>) {
+    // A kept buffer holds no registry's table.
+    // SAFETY: owned by the caller.
+    if let Some(foreign) = unsafe { (*parts.as_ptr()).foreign.take() } {
+        let _unseen = crate::alloc::thread::unseen();
+        drop(foreign);
+    }
     let kept = FREE.try_with(|free| {
         if free.len.get() >= KEPT {
             return false;

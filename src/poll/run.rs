@@ -383,6 +383,9 @@ impl Run {
             State::Idle | State::Untimed | State::Done => return,
         };
         self.leave(State::Done);
+        if matches!(end, End::Cancelled) && self.polls() > 0 {
+            frame::cancelled(core);
+        }
         self.end_without_sample(core, end);
         if allocations::installed() {
             core.abandoned_allocations(allocated);
@@ -622,9 +625,11 @@ fn after_poll(run: &mut Run, core: &TimerCore, poll: u64, end: u64, extras: Opti
 #[cold]
 #[inline(never)]
 fn unwound(run: &mut Run, core: &TimerCore, start: u64, entered: Entered) {
-    run.parts.keep(frame::unwind(entered));
     // The panicking poll's time was spent too: `poll_total` keeps it.
     let poll = ticks_between(start, core.clock().raw());
+    let first = run.polls() == 0;
+    let nanos = core.clock().ticks_to_nanos(poll);
+    run.parts.keep(frame::unwind(entered, nanos, first));
     run.busy = run.busy.wrapping_add(poll);
     run.leave(State::Panicked);
 }

@@ -46,14 +46,19 @@ impl Snapshot {
     /// input of `inferno-flamegraph` or `flamegraph.pl`.
     ///
     /// A path is the chain of timer names from an outermost timed run to
-    /// a nested one (`api;service;db`), within one registry: a timed
-    /// future polled inside another's poll is its child; one polled by a
-    /// task of its own (spawned) starts its own root. Paths count the
+    /// a nested one (`api;service;db`): a timed future polled inside
+    /// another's poll is its child; one polled by a task of its own
+    /// (spawned) starts its own root. Paths are kept by the registry of
+    /// the outermost run, so a timer of another registry nested in one of
+    /// this registry's runs shows here by name, with what nests in it. Paths count the
     /// parts of every run that ended (cancelled and panicked ones too);
     /// a root's own line is its timer's self time over completed runs
     /// less the time its runs spent nested elsewhere. Past the registry's
-    /// cap on paths (1,024), new paths count in one `(other)` path. A `;`
-    /// in a name is written `:`.
+    /// cap on paths (1,024), new paths count in one `(other)` root: their
+    /// timers' time there shows again in those timers' own root lines, so
+    /// the lines sum to more than the busy time (a registry that nests
+    /// that many distinct paths wants fewer names). A `;` in a name is
+    /// written `:`.
     ///
     /// ```
     /// use std::time::Duration;

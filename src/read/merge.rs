@@ -20,8 +20,12 @@ impl Snapshot {
     /// them (the lowest `lowest`, the most significant figures), each value
     /// of a coarser part at its bucket's lowest equivalent value, as
     /// HdrHistogram adds histograms of another layout; the merged range
-    /// reaches the highest of any part, so that no value is clamped. The
-    /// order of the snapshots changes nothing but the quantiles.
+    /// reaches the highest of any part, so that no value is clamped.
+    /// Allocations are those of the parts that counted them (a part
+    /// recorded without a counting allocator adds its runs, not its
+    /// allocations): [`Allocations::runs`](crate::Allocations::runs) then
+    /// counts fewer runs than [`Stats::count`]. The order of the snapshots
+    /// changes nothing but the quantiles.
     ///
     /// ```
     /// use std::time::Duration;

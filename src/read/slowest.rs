@@ -139,12 +139,16 @@ impl SlowRun {
     ///
     /// **Parked in.** The idle time of a run (between one of its polls and
     /// the next) goes to exactly one part: the timed child whose `Pending`
-    /// came last in the poll before the gap; if no timed child returned
-    /// `Pending` in that poll, to [`idle_untimed`](SlowRun::idle_untimed).
+    /// came last before the gap, while it is still pending (it has not
+    /// returned `Ready` or been dropped since; a poll that polls no child
+    /// leaves it pending); if no timed child is, to
+    /// [`idle_untimed`](SlowRun::idle_untimed).
     /// With concurrent children (`join!`, `select!`, `FuturesUnordered`),
     /// the gap goes to the one polled last among those still pending, so
     /// nothing counts twice, and a child still pending after the others
-    /// finished gets the rest of the wait. A child polled by another task
+    /// finished gets the rest of the wait. A child dropped unfinished (a
+    /// `timeout` that elapsed, a `select!` lost) is parked in no more. A
+    /// child polled by another task
     /// (a spawned one) is not nested: it is no part.
     ///
     /// ```
@@ -332,7 +336,12 @@ impl fmt::Display for SlowRun {
             )?;
             sep = ", ";
         }
-        if self.idle_untimed > 0 {
+        // Wall, busy and each part convert their ticks apart: each may be
+        // a nanosecond short, so a few nanoseconds of untimed idle are
+        // rounding, not time, and are not worth a word.
+        let rounding = self.parts.len() as u64 + 2;
+        let untimed = self.idle_untimed > rounding;
+        if untimed {
             let what = if parked.is_empty() {
                 ": idle "
             } else {
@@ -340,7 +349,7 @@ impl fmt::Display for SlowRun {
             };
             write!(f, "{what}{} untimed", ns(self.idle_untimed()))?;
         }
-        let lead = if parked.is_empty() && self.idle_untimed == 0 {
+        let lead = if parked.is_empty() && !untimed {
             ": "
         } else {
             "; "

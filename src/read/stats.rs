@@ -126,7 +126,15 @@ impl Stats {
         layout: Layout,
         quantiles: Arc<[f64]>,
     ) -> Self {
-        let totals = reading.totals;
+        // A timer that counted no allocations keeps no allocation
+        // counters, whatever its reading held (a saved line edited by
+        // hand can carry them without its bytes-per-run histogram): a
+        // merge then adds only the counters of the parts that counted,
+        // and their histograms count the same runs.
+        let totals = match reading.allocations_counted {
+            true => reading.totals,
+            false => reading.totals.without_allocations(),
+        };
         let allocations =
             (reading.allocations_counted).then(|| Allocations::new(&totals, reading.allocated));
         Stats {

@@ -293,6 +293,19 @@ impl Totals {
         self.nested_alloc_bytes = (self.nested_alloc_bytes).saturating_add(run.nested_bytes);
     }
 
+    /// These counters without any allocation counter: those of a timer
+    /// that counted no allocations.
+    pub(crate) fn without_allocations(mut self) -> Totals {
+        self.alloc_runs = 0;
+        self.allocs = 0;
+        self.alloc_bytes = 0;
+        self.nested_allocs = 0;
+        self.nested_alloc_bytes = 0;
+        self.abandoned_allocs = 0;
+        self.abandoned_alloc_bytes = 0;
+        self
+    }
+
     /// A run that flushed `flushed` has ended: take it out of the runs in
     /// flight, whose busy time now lives in a sum of its own.
     #[inline(always)]
@@ -463,5 +476,21 @@ mod tests {
         all.each(|name, value| seen.push((name, value)));
         assert_eq!(seen.len(), Totals::NAMES.len());
         assert!(seen.iter().all(|&(_, v)| v > 0));
+    }
+
+    #[test]
+    fn without_allocations_clears_every_allocation_counter_and_no_other() {
+        let mut all = Totals::default();
+        for name in Totals::NAMES {
+            *all.named_mut(name).unwrap() = 7;
+        }
+        let mut seen = Vec::new();
+        all.without_allocations()
+            .each(|name, value| seen.push((name, value)));
+        for (name, value) in seen {
+            // The saved line writes the counters named so only where counted.
+            let expected = if name.contains("alloc") { 0 } else { 7 };
+            assert_eq!(value, expected, "{name}");
+        }
     }
 }

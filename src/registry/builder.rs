@@ -238,6 +238,8 @@ impl RegistryBuilder {
     /// let off = perf_timer::Registry::builder().slowest_runs(0).build().unwrap();
     /// off.timer("job").time(async {}).await;
     /// assert!(off.stats("job").unwrap().slowest().is_empty());
+    /// let err = perf_timer::Registry::builder().slowest_runs(5_000).build();
+    /// assert_eq!(err.unwrap_err(), perf_timer::ConfigError::SlowestRuns(5_000));
     /// # }
     /// ```
     pub fn slowest_runs(mut self, n: usize) -> Self {
@@ -486,6 +488,9 @@ impl RegistryBuilder {
         let quantiles = checked_quantiles(self.quantiles)?;
         if let Some(stripes) = self.stripes.filter(|s| !(1..=MAX_STRIPES).contains(s)) {
             return Err(ConfigError::Stripes(stripes));
+        }
+        if self.slowest_runs > defaults::MAX_SLOWEST_RUNS {
+            return Err(ConfigError::SlowestRuns(self.slowest_runs));
         }
         let layout = Layout::new(
             saturating_nanos(self.lowest),

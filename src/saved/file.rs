@@ -137,6 +137,7 @@ pub struct LazyRun {
     line: usize,
     text: String,
     info: RunInfo,
+    schema: u64,
 }
 
 impl LazyRun {
@@ -164,6 +165,21 @@ impl LazyRun {
     /// ```
     pub fn info(&self) -> &RunInfo {
         &self.info
+    }
+
+    /// The schema the run was saved in (the line's `perf_timer`, at most
+    /// [`SCHEMA`](super::SCHEMA)): runs saved before schema 3 keep no
+    /// nesting paths and no slowest runs.
+    ///
+    /// ```
+    /// # let path = std::env::temp_dir().join(format!("perf-timer-doc-lazy-schema-{}.jsonl", std::process::id()));
+    /// # perf_timer::saved::SavedRun::capture(&perf_timer::Registry::new()).append_to(&path).unwrap();
+    /// let first = perf_timer::saved::read_lazily(&path).unwrap().next().unwrap().unwrap();
+    /// assert_eq!(first.schema(), perf_timer::saved::SCHEMA);
+    /// # std::fs::remove_file(&path).unwrap();
+    /// ```
+    pub fn schema(&self) -> u64 {
+        self.schema
     }
 
     /// The whole run, its timers decoded.
@@ -297,6 +313,7 @@ impl Iterator for LazyFile {
                     line: self.number,
                     text: text.to_owned(),
                     info: header.info,
+                    schema: header.schema,
                 }),
                 Err(e) => {
                     let reason = e.to_string();

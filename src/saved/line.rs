@@ -160,6 +160,8 @@ fn snapshot_layout(snapshot: &Snapshot) -> Layout {
 /// A line's fields but its timers: who saved the run, when, and how.
 pub(crate) struct Header {
     pub(crate) info: RunInfo,
+    /// The schema the line was saved in (`perf_timer`).
+    pub(crate) schema: u64,
     layout: Layout,
     quantiles: Arc<[f64]>,
     switched_off: bool,
@@ -377,6 +379,7 @@ fn header<T>(
     };
     let header = Header {
         info,
+        schema: fields.perf_timer,
         layout,
         quantiles: settings.quantiles.into(),
         switched_off: settings.switched_off,
@@ -392,6 +395,7 @@ pub(crate) fn from_line(line: &str, only: Option<&[&str]>) -> Result<SavedRun, S
             layout,
             quantiles,
             switched_off,
+            ..
         },
         timers,
         paths,

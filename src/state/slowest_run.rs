@@ -7,8 +7,8 @@ use crate::poll::parts::{Parts, OTHER_PART};
 use crate::read::{Part, SlowRun};
 use crate::state::timer::TimerCore;
 
-/// The name of a part whose child ran under a run of another registry,
-/// whose paths this registry does not hold.
+/// The name of a part whose path cannot be named (not expected: a run
+/// holds the table its paths are in).
 const ELSEWHERE: &str = "(another registry)";
 
 /// A completed run of `core` of `wall` and `busy` nanoseconds with its
@@ -23,12 +23,11 @@ pub(crate) fn slow_run(
     let clock = core.clock();
     let mut named = Vec::new();
     if let Some(parts) = parts {
-        let paths = &core.settings.paths;
-        let own = parts.table == paths.uid();
+        let paths = parts.paths(&core.settings.paths);
         for slot in parts.slots() {
             let name: Arc<str> = if slot.timer.is_null() {
                 OTHER_PART.into()
-            } else if own {
+            } else if let Some(paths) = paths {
                 paths.name(slot.path).unwrap_or_else(|| ELSEWHERE.into())
             } else {
                 ELSEWHERE.into()
@@ -50,7 +49,27 @@ pub(crate) fn slow_run(
         idle_untimed: wall.saturating_sub(busy).saturating_sub(parked),
         parts: named,
         ended: std::time::SystemTime::now(),
-        trace_id: (core.settings.trace_ids.as_ref()).and_then(|source| (source.0)()),
+        trace_id: trace_id(core),
         error,
     }
+}
+
+/// The kept run's trace id from the registry's source, if it has one. A
+/// source that panics gives none: the run it was asked for is the user's,
+/// and must end as it would have without us (the panic hook still says
+/// what happened).
+fn trace_id(core: &TimerCore) -> Option<String> {
+    let source = core.settings.trace_ids.as_ref()?;
+    // A source that times something itself: the runs it keeps get no id
+    // (asking again would recurse without end).
+    thread_local!(static ASKING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) });
+    if ASKING
+        .try_with(|asking| asking.replace(true))
+        .unwrap_or(true)
+    {
+        return None;
+    }
+    let id = std::panic::catch_unwind(|| (source.0)()).unwrap_or(None);
+    let _ = ASKING.try_with(|asking| asking.set(false));
+    id
 }

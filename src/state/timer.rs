@@ -437,15 +437,17 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     pub(crate) fn record_parts(&self, parts: Option<&Parts>) {
-        let (Some(parts), paths) = (parts, &self.settings.paths) else {
+        let Some(parts) = parts else {
             return;
         };
         let _unseen = crate::alloc::thread::unseen();
-        // Paths made under a run of another registry are not this one's.
-        if parts.table != paths.uid() {
+        // A run nested in a run of another registry has its paths there.
+        let Some(paths) = parts.paths(&self.settings.paths) else {
             return;
-        }
-        for slot in parts.slots() {
+        };
+        // The shared `(other)` part's children counted in their own paths
+        // as they ran (see `frame::past_the_parts`).
+        for slot in parts.slots().iter().filter(|s| !s.timer.is_null()) {
             paths.add_runs(slot.path, u64::from(slot.runs), slot.self_busy);
         }
         for &(path, ticks) in &parts.deep_parked {

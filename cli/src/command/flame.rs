@@ -52,6 +52,20 @@ pub fn run(args: Args) -> Result<ExitCode, CliError> {
         }
     }
     let side = Side::load(&args.file, By::Quantile(0.5))?;
+    // Busy time is drawn from runs without paths too, each timer a root:
+    // a flat graph, said so. Parked time has nothing of theirs to draw:
+    // said where other runs have some (none at all is an error below).
+    match (side.flat_because(), shows) {
+        (Some(flat), Shows::Busy | Shows::Wall) => note!("perf-timer: {flat}"),
+        (Some(_), Shows::Idle) if side.without_paths < side.runs() => note!(
+            "perf-timer: {}: {} of its {} runs keep no nesting paths (saved before schema 3): \
+             where they were parked is in no frame",
+            args.file.display(),
+            side.without_paths,
+            side.runs()
+        ),
+        _ => {}
+    }
     let folded = side.snapshot.folded(kind);
     let nothing = || CliError::NothingToDraw {
         path: args.file.clone(),

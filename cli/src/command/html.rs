@@ -15,7 +15,7 @@ pub struct Args {
     /// Files of saved runs (each file's runs are merged).
     #[arg(required = true)]
     pub files: Vec<PathBuf>,
-    /// The page to write.
+    /// The page to write, an .html (or .htm) file.
     #[arg(short, long)]
     pub output: PathBuf,
     /// For the comparisons, as with `diff`.
@@ -29,6 +29,14 @@ pub struct Args {
 
 /// Writes the page.
 pub fn run(args: Args) -> Result<ExitCode, CliError> {
+    let html = (args.output.extension())
+        .is_some_and(|e| e.eq_ignore_ascii_case("html") || e.eq_ignore_ascii_case("htm"));
+    if !html {
+        return Err(CliError::Usage(format!(
+            "html writes a web page, not {}: give -o NAME.html (or .htm)",
+            args.output.display()
+        )));
+    }
     judging::warn_of_threshold(args.judging.threshold);
     let sides = args
         .files

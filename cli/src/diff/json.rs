@@ -52,20 +52,7 @@ impl Diff<'_> {
             .map(|row| {
                 let change = row.busy.map(|(basis, j)| {
                     let (low, high) = j.interval_percent().unzip();
-                    let (doubt, needed, widest) = match j.call {
-                        Call::Inconclusive(Doubt::OneRunASide) => {
-                            (Some("one run a side"), None, None)
-                        }
-                        Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
-                            (Some("too few runs"), needed, None)
-                        }
-                        Call::Inconclusive(Doubt::RunsUncertain { widest }) => (
-                            Some("single runs uncertain"),
-                            None,
-                            Some([widest.0, widest.1]),
-                        ),
-                        _ => (None, None, None),
-                    };
+                    let (doubt, needed, widest) = doubt(j.call);
                     json!({
                         "basis": basis.name(),
                         "percent": j.percent(),
@@ -95,6 +82,7 @@ impl Diff<'_> {
                     "allocations_change": row.allocations.map(|j| {
                         let (low, high) = j.interval_percent().unzip();
                         let (low_difference, high_difference) = j.interval.unzip();
+                        let (doubt, needed, _) = doubt(j.call);
                         json!({
                             "percent": j.percent().is_finite().then(|| j.percent()),
                             "low_percent": low,
@@ -102,6 +90,9 @@ impl Diff<'_> {
                             "difference": j.difference(),
                             "low_difference": low_difference,
                             "high_difference": high_difference,
+                            "limit": j.limit,
+                            "doubt": doubt,
+                            "runs_needed": needed,
                         })
                     }),
                     "base": row.base.as_ref().map(figures),
@@ -128,5 +119,21 @@ impl Diff<'_> {
             "regressed": self.regressed(),
             "timers": timers,
         })
+    }
+}
+
+/// An inconclusive call's doubt: its kind, the runs a side that would
+/// tell (where known), and the widest run's interval (ns) where single
+/// runs are too uncertain; all `None` for a call made.
+fn doubt(call: Call) -> (Option<&'static str>, Option<usize>, Option<[f64; 2]>) {
+    match call {
+        Call::Inconclusive(Doubt::OneRunASide { needed }) => (Some("one run a side"), needed, None),
+        Call::Inconclusive(Doubt::TooFewRuns { needed }) => (Some("too few runs"), needed, None),
+        Call::Inconclusive(Doubt::RunsUncertain { widest }) => (
+            Some("single runs uncertain"),
+            None,
+            Some([widest.0, widest.1]),
+        ),
+        Call::Larger | Call::Smaller | Call::Same => (None, None, None),
     }
 }

@@ -420,6 +420,10 @@ fn compare(
         Some(Call::Smaller) => Verdict::Improved,
         // Fewer allocations at the same busy time: improved.
         Some(Call::Same) if allocations == Some(Call::Smaller) => Verdict::Improved,
+        // "No change" says both are within: not while allocations cannot tell.
+        Some(Call::Same) if matches!(allocations, Some(Call::Inconclusive(_))) => {
+            Verdict::Inconclusive
+        }
         Some(Call::Same) => Verdict::NoChange,
         Some(Call::Inconclusive(_)) | None => Verdict::Inconclusive,
     };
@@ -457,12 +461,18 @@ impl Row {
                 ),
                 Call::Larger | Call::Smaller => format!("{change}, beyond ±{threshold}%"),
                 Call::Same => format!("{change}, within ±{threshold}%"),
-                Call::Inconclusive(Doubt::OneRunASide) => format!(
+                Call::Inconclusive(Doubt::OneRunASide { .. }) => format!(
                     "{change}: one run a side gives no estimate of run-to-run noise; save 3 or more runs a side"
                 ),
                 Call::Inconclusive(Doubt::TooFewRuns { needed }) => {
+                    // The spread of what was compared: each run's busy
+                    // time by the figure, or its poll total.
+                    let spread = |f: &Figures| match basis {
+                        Basis::Run(_) => f.spread(),
+                        Basis::PollTotal => evidence::spread(&f.run_poll_totals),
+                    };
                     let spread = (self.base.iter().chain(self.new.iter()))
-                        .filter_map(Figures::spread)
+                        .filter_map(spread)
                         .fold(0.0_f64, f64::max);
                     let tell = match needed {
                         Some(k) => format!("about {k} runs a side would tell"),
@@ -471,8 +481,15 @@ impl Row {
                             evidence::MOST_RUNS
                         ),
                     };
+                    let compared = match basis {
+                        Basis::Run(_) => String::new(),
+                        Basis::PollTotal => format!(
+                            "no completed run on {}, so each run's poll total is compared; ",
+                            self.sides_without_completed_runs()
+                        ),
+                    };
                     format!(
-                        "{change} straddles ±{threshold}%: runs too few for the spread between runs (±{:.1}%); {tell}",
+                        "{change} straddles ±{threshold}%: {compared}runs too few for the spread between runs (±{:.1}%); {tell}",
                         spread * 100.0
                     )
                 }
@@ -508,6 +525,19 @@ impl Row {
     }
 }
 
+impl Row {
+    /// Which sides have no completed run: `the base side`, `the new
+    /// side` or `either side`.
+    fn sides_without_completed_runs(&self) -> &'static str {
+        let none = |f: &Option<Figures>| f.as_ref().is_none_or(|f| f.run_readings.is_empty());
+        match (none(&self.base), none(&self.new)) {
+            (true, false) => "the base side",
+            (false, true) => "the new side",
+            _ => "either side",
+        }
+    }
+}
+
 /// The allocations judgement in words.
 fn allocations_reason(j: &CountJudgement, threshold: f64) -> String {
     let change = format!("allocs/run {}", count_change_text(j));
@@ -523,15 +553,24 @@ fn allocations_reason(j: &CountJudgement, threshold: f64) -> String {
         ),
         Call::Larger | Call::Smaller => format!("{change}, beyond {limit}"),
         Call::Same => format!("{change}, within {limit}"),
-        Call::Inconclusive(Doubt::OneRunASide) => {
+        Call::Inconclusive(Doubt::OneRunASide { needed }) => {
             let factor = evidence::SINGLE_RUN_FACTOR;
-            if j.new > j.base * factor || j.new * factor < j.base {
-                format!(
-                    "{change}: too few allocations a run to tell from one run a side (each run's \
-                     count is known to half an allocation); save 2 or more runs a side"
-                )
+            let why = if j.new > j.base * factor || j.new * factor < j.base {
+                "too few allocations a run to tell from one run a side (each run's count is \
+                 known to half an allocation)"
             } else {
-                format!("{change}: one run a side; save 2 or more runs a side")
+                "one run a side"
+            };
+            match needed {
+                Some(k) => format!(
+                    "{change}: {why}; at least {k} runs a side would tell (more if their counts \
+                     differ)"
+                ),
+                None => format!(
+                    "{change}: {why}; more runs cannot tell, the change is too near the limit \
+                     {limit} (more than {} runs a side would be needed)",
+                    evidence::MOST_RUNS
+                ),
             }
         }
         Call::Inconclusive(Doubt::TooFewRuns { needed: Some(k) }) => {
@@ -552,11 +591,14 @@ fn allocations_reason(j: &CountJudgement, threshold: f64) -> String {
     }
 }
 
-/// A count's change: as [`change_text`] where the base is above 0; from
-/// a base of 0, which has no percent, the difference a run, `new` where
-/// there are some now.
+/// A count's change: as [`change_text`] where the base is 1 a run or
+/// more (the interval's low end at −100 % at least). Below 1 a run the
+/// interval is in counts a run, after the change in percent: half an
+/// allocation of noise on a base of 0.08 a run would read ±400 %. From a
+/// base of 0, which has no percent, the change is `new` where there are
+/// some now, and only the difference where there are none.
 fn count_change_text(j: &CountJudgement) -> String {
-    if j.base > 0.0 {
+    if j.base >= 1.0 {
         return match j.interval_percent() {
             Some((lo, hi)) => format!("{} [{}, {}]", signed(j.percent()), signed(lo), signed(hi)),
             None => signed(j.percent()),
@@ -566,7 +608,7 @@ fn count_change_text(j: &CountJudgement) -> String {
         Some((lo, hi)) => format!("{:+.1} a run [{lo:+.1}, {hi:+.1}]", j.difference()),
         None => format!("{:+.1} a run", j.difference()),
     };
-    if j.new > 0.0 {
+    if j.base > 0.0 || j.new > 0.0 {
         format!("{}, {difference}", signed(j.percent()))
     } else {
         difference
@@ -644,13 +686,15 @@ impl Diff<'_> {
                  no change when within, else inconclusive; one run a side is called only beyond {}×; \
                  more cancelled, panicked or error runs beyond noise is a regression, and so are \
                  more allocations a run (counted runs only: Welch's t on the difference of mean \
-                 counts, each run's count taken to vary by up to half an allocation; a change of \
-                 less than half an allocation a run is none); \
+                 counts, each run's count taken to vary by up to half an allocation; the limit is \
+                 the larger of ±{}% of the base and half an allocation a run, so a change of less \
+                 than half an allocation a run is none); \
                  figures are the typical run's (geometric mean over runs), max the largest of all",
                 self.by.name(),
                 evidence::CONFIDENCE * 100.0,
                 self.threshold,
-                evidence::SINGLE_RUN_FACTOR
+                evidence::SINGLE_RUN_FACTOR,
+                self.threshold
             ),
         ];
         lines.extend(self.notes.iter().cloned());
@@ -665,4 +709,62 @@ pub fn duration(d: Duration) -> String {
 /// A duration in ns (a figure of the typical run) as the report writes it.
 pub fn duration_ns(ns: f64) -> String {
     duration(Duration::from_nanos(ns.max(0.0).round() as u64))
+}
+
+/// The allocation reasons on synthetic per-run counts.
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn reason(base: &[f64], new: &[f64]) -> String {
+        allocations_reason(&evidence::judge_counts(base, new, 5.0), 5.0)
+    }
+
+    #[test]
+    fn a_count_falls_no_lower_than_minus_a_hundred_percent() {
+        // 1 → 0 a run, three runs a side: −1 ± 0.41 a run.
+        let text = reason(&[1.0; 3], &[0.0; 3]);
+        assert!(
+            text.starts_with("allocs/run -100.0% [-100.0%, -59.2%]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn below_one_a_run_the_interval_is_in_counts_a_run() {
+        // 1 run in 12 allocates once: ±0.41 a run is ±490 % of the base.
+        let base = [1.0 / 12.0; 3];
+        let text = reason(&base, &base);
+        assert!(
+            text.starts_with("allocs/run +0.0%, +0.0 a run [-0.4, +0.4], within ±0.5"),
+            "{text}"
+        );
+        let text = reason(&base, &[0.0; 3]);
+        assert!(
+            text.starts_with("allocs/run -100.0%, -0.1 a run [-0.5, +0.3]"),
+            "{text}"
+        );
+        // From none, as before.
+        let text = reason(&[0.0; 5], &[1.0; 5]);
+        assert!(
+            text.starts_with("allocs/run new, +1.0 a run [+0.7, +1.3]"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn one_run_a_side_says_the_runs_that_would_tell() {
+        let text = reason(&[2.0], &[3.0]);
+        assert!(
+            text.ends_with(
+                "one run a side; at least 3 runs a side would tell (more if their counts differ)"
+            ),
+            "{text}"
+        );
+        let text = reason(&[10.0], &[10.5]);
+        assert!(text.contains("more runs cannot tell"), "{text}");
+        // The limit here is the threshold's: 5 % of 300 is 15 a run.
+        let text = reason(&[300.0], &[315.0]);
+        assert!(text.contains("too near the limit ±5%"), "{text}");
+    }
 }

@@ -49,20 +49,27 @@
 //! Calls are those of time: regressed when the whole interval lies above
 //! the limit, improved below minus it, no change within ±limit,
 //! inconclusive otherwise. Inconclusive says how many runs a side would
-//! tell at the larger side's (floored) spread; where even [`MOST_RUNS`]
-//! would not, the change sits too near the limit for more runs to tell
-//! (the floor alone needs more than 1 / (2·room²) runs a side, room being
-//! the distance in counts a run between |d| and the limit).
+//! tell: the fewest whose interval, at the same means and each side's
+//! (floored) spread, makes the call, so that saving that many runs a side
+//! of the same counts does tell. Where even [`MOST_RUNS`] would not, the
+//! change sits too near the limit for more runs to tell (the floor alone
+//! needs more than 1 / (2·room²) runs a side, room being the distance in
+//! counts a run between |d| and the limit).
 //!
 //! # One run a side
 //!
 //! As for time, only a change beyond [`SINGLE_RUN_FACTOR`] (2×) is called,
 //! and it must hold between the ends of both counts' half a count: 2 → 10
 //! is regressed (9.5 > 2 × 2.5), 2 → 5 is not (4.5 < 2 × 2.5), nor is
-//! 0 → 1 (0.5 < 2 × 0.5), and 0 → 10 is (9.5 > 2 × 0.5).
+//! 0 → 1 (0.5 < 2 × 0.5), and 0 → 10 is (9.5 > 2 × 0.5). What is not
+//! called says the fewest runs a side that would tell if their counts
+//! varied by no more than the floor (one run shows no spread): 2 → 3 needs
+//! 3 (½·√(2/3) = 0.41 < 0.5 of room), more where the counts turn out to
+//! vary.
 
 use super::{
-    mean, reading, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS, SINGLE_RUN_FACTOR,
+    mean, reading, settled, t_quantile, variance, Call, Doubt, CONFIDENCE, MOST_RUNS,
+    SINGLE_RUN_FACTOR,
 };
 
 /// How far one run's count may be from the process's, at [`CONFIDENCE`],
@@ -107,11 +114,15 @@ impl CountJudgement {
         }
     }
 
-    /// The interval in percent of the base; `None` with one run a side or
-    /// from a base of 0.
+    /// The interval in percent of the base, its low end at −100 % at
+    /// least (no count falls below 0, nor its change below −100 %);
+    /// `None` with one run a side or from a base of 0.
     pub fn interval_percent(&self) -> Option<(f64, f64)> {
         let (lo, hi) = self.interval?;
-        (self.base > 0.0).then(|| (lo / self.base * 100.0, hi / self.base * 100.0))
+        (self.base > 0.0).then(|| {
+            let percent = |v: f64| v / self.base * 100.0;
+            (percent(lo).max(-100.0), percent(hi))
+        })
     }
 
     /// Whether the runs' counts differ by more than the floor of their
@@ -143,6 +154,9 @@ pub fn judge_counts(base: &[f64], new: &[f64], threshold_percent: f64) -> CountJ
         between,
         call,
     };
+    // The distance the margin must shrink to: to clear the limit (when
+    // the change is beyond it) or to fit within it (when not).
+    let room = (d.abs() - limit).abs();
     let Some(noise) = Noise::of(base, new) else {
         let factor = SINGLE_RUN_FACTOR.max(1.0 + threshold_percent / 100.0);
         let low = |v: f64| (v - HALF_A_COUNT).max(0.0);
@@ -152,42 +166,44 @@ pub fn judge_counts(base: &[f64], new: &[f64], threshold_percent: f64) -> CountJ
         } else if factor * high(mn) < low(mb) {
             Call::Smaller
         } else {
-            Call::Inconclusive(Doubt::OneRunASide)
+            // No spread seen: the runs that would tell were their counts
+            // to vary by no more than the floor, the fewest there can be.
+            Call::Inconclusive(Doubt::OneRunASide {
+                needed: Noise::floored(1).runs_for(room),
+            })
         };
         return judgement(None, call);
     };
     let margin = noise.margin();
     let (lo, hi) = (d - margin, d + margin);
-    let call = if lo > limit {
-        Call::Larger
-    } else if hi < -limit {
-        Call::Smaller
-    } else if lo >= -limit && hi <= limit {
-        Call::Same
-    } else {
-        // The distance the margin must shrink to: to clear the limit (when
-        // the change is beyond it) or to fit within it (when not).
-        let room = (d.abs() - limit).abs();
+    let call = settled(lo, hi, limit).unwrap_or_else(|| {
         Call::Inconclusive(Doubt::TooFewRuns {
             needed: noise.runs_for(room),
         })
-    };
+    });
     judgement(Some((lo, hi)), call)
 }
 
-/// The noise of the difference of two sides' mean counts.
+/// One side's variance between runs: seen in its runs (or in the other
+/// side's, for a side of one run), or the floor where that is below it.
+#[derive(Debug, Clone, Copy)]
+struct SideVariance {
+    /// One run's variance, floored.
+    variance: f64,
+    /// Whether it was estimated from runs, not the floor assumed: only
+    /// then does it add doubt of its own (degrees of freedom).
+    estimated: bool,
+}
+
+/// The noise of the difference of two sides' mean counts, from each
+/// side's variance and runs.
 struct Noise {
-    /// Its standard error.
-    se: f64,
-    /// Welch–Satterthwaite degrees of freedom; infinite where both sides'
-    /// variances are the floor.
-    df: f64,
-    /// One run's standard deviation (the larger side's, floored), and
-    /// whether it is the floor, for [`Noise::runs_for`].
-    sd: f64,
-    floored: bool,
-    /// Runs on the larger side: more runs a side are needed than this.
-    most: usize,
+    base: SideVariance,
+    new: SideVariance,
+    /// Runs on each side, and the degrees of freedom of each side's
+    /// estimate (of the side it was read from).
+    runs: (usize, usize),
+    df: (f64, f64),
 }
 
 impl Noise {
@@ -198,51 +214,75 @@ impl Noise {
             return None;
         }
         let floor = (HALF_A_COUNT / reading::z()).powi(2);
-        // A side's variance, and the degrees of freedom of its estimate
-        // (`None` where the floor stands in: assumed, not estimated).
+        // A side's variance, and the degrees of freedom of its estimate.
         let side = |own: &[f64], other: &[f64]| {
             let from = if own.len() > 1 { own } else { other };
             let v = variance(from);
-            if v > floor {
-                (v, Some(from.len() as f64 - 1.0))
-            } else {
-                (floor, None)
-            }
+            let variance = SideVariance {
+                variance: v.max(floor),
+                estimated: v > floor,
+            };
+            (variance, from.len() as f64 - 1.0)
         };
-        let ((var_b, df_b), (var_n, df_n)) = (side(base, new), side(new, base));
-        let (vb, vn) = (var_b / base.len() as f64, var_n / new.len() as f64);
+        let ((b, df_b), (n, df_n)) = (side(base, new), side(new, base));
+        Some(Noise {
+            base: b,
+            new: n,
+            runs: (base.len(), new.len()),
+            df: (df_b, df_n),
+        })
+    }
+
+    /// `runs` a side whose counts vary by no more than the floor.
+    fn floored(runs: usize) -> Noise {
+        let floor = SideVariance {
+            variance: (HALF_A_COUNT / reading::z()).powi(2),
+            estimated: false,
+        };
+        Noise {
+            base: floor,
+            new: floor,
+            runs: (runs, runs),
+            df: (runs as f64 - 1.0, runs as f64 - 1.0),
+        }
+    }
+
+    /// The same variances with `k` runs a side, each estimated from them.
+    fn with_runs(&self, k: usize) -> Noise {
+        Noise {
+            runs: (k, k),
+            df: (k as f64 - 1.0, k as f64 - 1.0),
+            ..*self
+        }
+    }
+
+    /// Welch's margin at [`CONFIDENCE`]. A floored side's variance is
+    /// assumed, not estimated, so it adds no doubt of its own to the
+    /// degrees of freedom (its term leaves the Welch–Satterthwaite sum):
+    /// two floored sides use the normal quantile.
+    fn margin(&self) -> f64 {
+        let vb = self.base.variance / self.runs.0 as f64;
+        let vn = self.new.variance / self.runs.1 as f64;
         let se2 = vb + vn;
-        let doubt = df_b.map_or(0.0, |df| vb * vb / df) + df_n.map_or(0.0, |df| vn * vn / df);
+        let doubt = |side: SideVariance, v: f64, df: f64| match side.estimated {
+            true => v * v / df,
+            false => 0.0,
+        };
+        let doubt = doubt(self.base, vb, self.df.0) + doubt(self.new, vn, self.df.1);
         let df = if doubt > 0.0 {
             se2 * se2 / doubt
         } else {
             f64::INFINITY
         };
-        Some(Noise {
-            se: se2.sqrt(),
-            df,
-            sd: var_b.max(var_n).sqrt(),
-            floored: var_b.max(var_n) == floor,
-            most: base.len().max(new.len()),
-        })
-    }
-
-    fn margin(&self) -> f64 {
-        quantile(self.df) * self.se
+        quantile(df) * se2.sqrt()
     }
 
     /// The fewest runs a side, more than either side has now, whose margin
-    /// is below `room` at the larger spread (equal sides).
+    /// at the same variances (each side's own) is below `room`: the same
+    /// means and spreads from that many runs a side make the call.
     fn runs_for(&self, room: f64) -> Option<usize> {
-        (self.most + 1..=MOST_RUNS).find(|&k| {
-            let k = k as f64;
-            let df = if self.floored {
-                f64::INFINITY
-            } else {
-                2.0 * k - 2.0
-            };
-            quantile(df) * self.sd * (2.0 / k).sqrt() < room
-        })
+        let most = self.runs.0.max(self.runs.1);
+        (most + 1..=MOST_RUNS).find(|&k| self.with_runs(k).margin() < room)
     }
 }
 
@@ -419,21 +459,30 @@ mod tests {
     #[test]
     fn one_run_a_side_is_called_only_beyond_the_single_run_factor() {
         let one = |b: f64, n: f64| judge(&[b], &[n]);
+        // Two runs a side of the same counts would tell: ½·√(2/2) < 45.
         assert_eq!(
             one(100.0, 150.0).call,
-            Call::Inconclusive(Doubt::OneRunASide)
+            Call::Inconclusive(Doubt::OneRunASide { needed: Some(2) })
         );
         assert_eq!(one(100.0, 250.0).call, Call::Larger);
         assert_eq!(one(250.0, 100.0).call, Call::Smaller);
         assert_eq!(one(2.0, 10.0).call, Call::Larger);
         // Beyond 2× but not between the ends of half a count: 4.5 < 2·2.5.
-        assert_eq!(one(2.0, 5.0).call, Call::Inconclusive(Doubt::OneRunASide));
-        assert_eq!(one(0.0, 1.0).call, Call::Inconclusive(Doubt::OneRunASide));
-        assert_eq!(one(0.0, 0.0).call, Call::Inconclusive(Doubt::OneRunASide));
+        let needs = |k| Call::Inconclusive(Doubt::OneRunASide { needed: Some(k) });
+        assert_eq!(one(2.0, 5.0).call, needs(2));
+        // Half an allocation of room: ½·√(2/2) is not below it, ½·√(2/3) is.
+        assert_eq!(one(0.0, 1.0).call, needs(3));
+        assert_eq!(one(0.0, 0.0).call, needs(3));
+        assert_eq!(one(2.0, 3.0).call, needs(3));
+        // On the limit itself: no count of runs tells.
+        assert_eq!(
+            one(10.0, 10.5).call,
+            Call::Inconclusive(Doubt::OneRunASide { needed: None })
+        );
         // A threshold beyond 2× rules.
         assert_eq!(
             judge_counts(&[100.0], &[250.0], 200.0).call,
-            Call::Inconclusive(Doubt::OneRunASide)
+            Call::Inconclusive(Doubt::OneRunASide { needed: Some(2) })
         );
         assert_eq!(one(100.0, 250.0).interval, None);
     }
@@ -449,5 +498,63 @@ mod tests {
             j.call,
             Call::Inconclusive(Doubt::TooFewRuns { needed: Some(4) })
         );
+    }
+
+    /// `k` counts of mean `mean` and sample standard deviation `sd`
+    /// (evenly spaced about the mean).
+    fn counts(k: usize, mean: f64, sd: f64) -> Vec<f64> {
+        let offsets: Vec<f64> = (0..k).map(|i| i as f64 - (k as f64 - 1.0) / 2.0).collect();
+        let scale = match variance(&offsets) {
+            0.0 => 0.0,
+            v => sd / v.sqrt(),
+        };
+        offsets.iter().map(|o| mean + o * scale).collect()
+    }
+
+    /// The runs a side an inconclusive judgement asks for.
+    fn needed(j: &CountJudgement) -> Option<usize> {
+        match j.call {
+            Call::Inconclusive(Doubt::TooFewRuns { needed } | Doubt::OneRunASide { needed }) => {
+                needed
+            }
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn the_runs_advised_make_the_call_from_the_same_means_and_spreads() {
+        let cases: [(Vec<f64>, Vec<f64>); 10] = [
+            // +1.0 a run in every run, two runs a side: [+0.5, +1.5].
+            (vec![0.0; 2], vec![1.0; 2]),
+            (vec![10.0; 3], vec![10.6; 3]),
+            (vec![1.0; 5], vec![1.3; 5]),
+            (vec![900.0, 1_000.0, 1_100.0], vec![990.0, 1_100.0, 1_210.0]),
+            // One side varies, the other does not: unequal spreads, where
+            // the degrees of freedom are fewer than equal sides' 2k − 2.
+            (vec![900.0, 1_000.0, 1_100.0], vec![1_080.0; 3]),
+            (vec![5.0, 9.0, 13.0], vec![20.0, 20.0]),
+            // A side of one run borrows the other's spread.
+            (vec![10.0; 3], vec![10.0]),
+            (vec![900.0, 1_000.0, 1_100.0], vec![1_200.0]),
+            // One run a side: the least spread there can be.
+            (vec![2.0], vec![3.0]),
+            (vec![0.0], vec![0.0]),
+        ];
+        for (base, new) in cases {
+            let j = judge(&base, &new);
+            let k = needed(&j).unwrap_or_else(|| panic!("{base:?} {new:?}: {j:?}"));
+            // Each side's spread as the judgement saw it: a side of one run
+            // has the other's.
+            let sd = |own: &[f64], other: &[f64]| match own.len() {
+                1 => variance(other).sqrt(),
+                _ => variance(own).sqrt(),
+            };
+            let side = |own: &[f64], other: &[f64], k| counts(k, mean(own), sd(own, other));
+            let again = judge(&side(&base, &new, k), &side(&new, &base, k));
+            assert!(
+                !matches!(again.call, Call::Inconclusive(_)),
+                "{base:?} {new:?}: {k} runs a side advised, still {again:?}"
+            );
+        }
     }
 }
