@@ -23,13 +23,18 @@ pub struct Judging {
     pub allow_mixed_clocks: bool,
 }
 
+/// The largest `--threshold`: 100× a side, past any change worth a
+/// verdict (and the widest a verdict's text prints sensibly).
+const MOST_THRESHOLD: f64 = 10_000.0;
+
 /// `--threshold`: `5%`, `5` (both percent) or `2.5%`.
 pub fn threshold(text: &str) -> Result<f64, String> {
     let number = text.trim().trim_end_matches('%');
     match number.parse::<f64>() {
-        Ok(p) if p.is_finite() && p >= 0.0 => Ok(p),
+        Ok(p) if (0.0..=MOST_THRESHOLD).contains(&p) => Ok(p),
         _ => Err(format!(
-            "--threshold takes a percentage such as 5% or 2.5, not {text:?}"
+            "--threshold takes a percentage from 0% to {MOST_THRESHOLD}% such as 5% or 2.5, \
+             not {text:?}"
         )),
     }
 }
@@ -66,6 +71,8 @@ mod tests {
         assert_eq!(threshold("5"), Ok(5.0));
         assert_eq!(threshold(" 2.5% "), Ok(2.5));
         assert!(threshold("-1").is_err() && threshold("five").is_err());
+        assert_eq!(threshold("10000%"), Ok(10_000.0));
+        assert!(threshold("1e308").is_err() && threshold("inf").is_err());
     }
 
     #[test]
