@@ -15,6 +15,7 @@
 
 #[path = "alloc_workload.rs"]
 mod alloc_workload;
+mod yield_once;
 
 use std::alloc::System;
 use std::future::Future;

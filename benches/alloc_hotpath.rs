@@ -13,6 +13,7 @@
 
 #[path = "alloc_workload.rs"]
 mod alloc_workload;
+mod yield_once;
 
 use std::alloc::System;
 

@@ -7,29 +7,10 @@
 use std::alloc::{GlobalAlloc, Layout};
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::task::{Context, Poll, Waker};
 
-/// Pending once (waking itself), then ready: `yield_now` without a runtime.
-pub struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-
-    #[inline(always)]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if std::mem::replace(&mut self.0, true) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-pub fn yield_once() -> YieldOnce {
-    YieldOnce(false)
-}
+pub use super::yield_once::yield_once;
 
 /// Polls `future` to the end with a waker that does nothing.
 #[inline(always)]

@@ -19,15 +19,17 @@
 //! contains `Literal`.
 
 mod callgrind;
+mod yield_once;
 
 use std::future::Future;
 use std::hint::black_box;
-use std::pin::{pin, Pin};
+use std::pin::pin;
 use std::sync::OnceLock;
 use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 
 use perf_timer::{Clock, MockClock, Registry, TimedExt as _, Timer};
+use yield_once::yield_once;
 
 /// Calls per variant and round.
 const CALLS: u64 = 1_000_000;
@@ -65,28 +67,6 @@ fn drive<F: Future>(future: F) -> F::Output {
             mock.advance(Duration::from_nanos(7));
         }
     }
-}
-
-/// Pending once (waking itself), then ready: what `yield_now` does,
-/// without a runtime.
-struct YieldOnce(bool);
-
-impl Future for YieldOnce {
-    type Output = ();
-
-    #[inline(always)]
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        if std::mem::replace(&mut self.0, true) {
-            Poll::Ready(())
-        } else {
-            cx.waker().wake_by_ref();
-            Poll::Pending
-        }
-    }
-}
-
-fn yield_once() -> YieldOnce {
-    YieldOnce(false)
 }
 
 // The workloads: the same body, bare and timed each way.

@@ -160,10 +160,11 @@ impl<'a> TimerGuard<'a> {
 }
 
 impl TimerGuard<'_> {
-    /// Records the section of `nanos` with what it allocated since `mark`,
-    /// if that is known: not when it ended on another thread, or in
-    /// another timed poll than it began in (held across an `.await`, other
-    /// tasks' allocations would count).
+    /// Records the section of `nanos`, `nested` of them in sections that
+    /// ended inside it, with what it allocated since it began if that is
+    /// known: not when it ended on another thread, or in another timed
+    /// poll than it began in (held across an `.await`, other tasks'
+    /// allocations would count).
     #[inline(never)]
     fn record_counted(&self, nanos: u64, nested: u64, is_error: bool) {
         let moved = self.poll.is_some() && frame::current_poll() != self.poll;
