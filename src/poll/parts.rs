@@ -50,8 +50,9 @@ pub(crate) const DEEP_SLOTS: usize = 4;
 /// The parts of one run.
 pub(crate) struct Parts {
     pub(crate) len: u8,
-    /// The slot of the child whose `Pending` came last in the run's
-    /// latest poll: the one it is parked in until its next poll.
+    /// The slot of the child whose `Pending` came last: the one the run
+    /// is parked in until that child returns `Ready` or is dropped, or
+    /// another child returns `Pending`.
     pub(crate) parked_in: u8,
     /// The run's own path, once known (0: not yet).
     pub(crate) path: u32,
@@ -60,7 +61,7 @@ pub(crate) struct Parts {
     /// That table, held, when it is not the run's own registry's: a run
     /// nested in a run of another registry has its paths there.
     pub(crate) foreign: Option<Arc<Paths>>,
-    /// The deepest timed path pending below this run in its latest poll
+    /// The deepest timed path pending below this run, with `parked_in`
     /// (0: none).
     pub(crate) deep: u32,
     /// Wall reading at the end of the run's latest poll.

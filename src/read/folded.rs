@@ -47,11 +47,15 @@ impl Snapshot {
     ///
     /// A path is the chain of timer names from an outermost timed run to
     /// a nested one (`api;service;db`): a timed future polled inside
-    /// another's poll is its child; one polled by a task of its own
+    /// another's poll is its child, as is a sync section begun in that
+    /// poll or inside another section of it; a future polled by a task of
+    /// its own
     /// (spawned) starts its own root. Paths are kept by the registry of
     /// the outermost run, so a timer of another registry nested in one of
-    /// this registry's runs shows here by name, with what nests in it. Paths count the
-    /// parts of every run that ended (cancelled and panicked ones too);
+    /// this registry's runs shows here by name, with what nests in it.
+    /// Paths count the parts of every run that ended (cancelled and
+    /// panicked ones too), and at once the children past a run's seven
+    /// named parts and the sync sections ended inside other sections;
     /// a root's own line is its timer's self time over completed runs
     /// less the time its runs spent nested elsewhere. Past the registry's
     /// cap on paths (1,024), new paths count in one `(other)` root: their
