@@ -19,6 +19,7 @@
 //! contains `Literal`.
 
 mod callgrind;
+mod least;
 mod yield_once;
 
 use std::future::Future;
@@ -182,6 +183,9 @@ enum Way {
     Hotpath,
     /// Two bare `quanta::Clock::raw()` reads and their difference.
     TwoReads,
+    /// The least a recorder of busy-time percentiles does (`least.rs`):
+    /// the floor of each workload.
+    Least,
 }
 
 impl Way {
@@ -193,6 +197,7 @@ impl Way {
             Way::Literal => "`.timed(\"name\")`",
             Way::Hotpath => "hotpath `#[measure]`",
             Way::TwoReads => "two `quanta` reads",
+            Way::Least => "the least a recorder does (floor)",
         }
     }
 }
@@ -202,17 +207,20 @@ const VARIANTS: &[(Workload, Way)] = &[
     (Workload::OnePoll, Way::Handle),
     (Workload::OnePoll, Way::Attribute),
     (Workload::OnePoll, Way::Literal),
+    (Workload::OnePoll, Way::Least),
     #[cfg(feature = "hotpath")]
     (Workload::OnePoll, Way::Hotpath),
     (Workload::TwoPolls, Way::Bare),
     (Workload::TwoPolls, Way::Handle),
     (Workload::TwoPolls, Way::Attribute),
     (Workload::TwoPolls, Way::Literal),
+    (Workload::TwoPolls, Way::Least),
     #[cfg(feature = "hotpath")]
     (Workload::TwoPolls, Way::Hotpath),
     (Workload::Sync, Way::Bare),
     (Workload::Sync, Way::Handle),
     (Workload::Sync, Way::Attribute),
+    (Workload::Sync, Way::Least),
     #[cfg(feature = "hotpath")]
     (Workload::Sync, Way::Hotpath),
     (Workload::Floor, Way::Bare),
@@ -245,6 +253,7 @@ fn measured(index: usize, calls: u64) -> u64 {
         (Workload::OnePoll, Way::Literal) => {
             each!(|i| drive(bare_one(i).timed("run_cost.literal.one")))
         }
+        (Workload::OnePoll, Way::Least) => each!(|i| drive(least::time(bare_one(i)))),
         #[cfg(feature = "hotpath")]
         (Workload::OnePoll, Way::Hotpath) => each!(|i| drive(peer::hotpath_one(i))),
         (Workload::TwoPolls, Way::Bare) => each!(|i| drive(bare_two(i))),
@@ -256,6 +265,7 @@ fn measured(index: usize, calls: u64) -> u64 {
         (Workload::TwoPolls, Way::Literal) => {
             each!(|i| drive(bare_two(i).timed("run_cost.literal.two")))
         }
+        (Workload::TwoPolls, Way::Least) => each!(|i| drive(least::time(bare_two(i)))),
         #[cfg(feature = "hotpath")]
         (Workload::TwoPolls, Way::Hotpath) => each!(|i| drive(peer::hotpath_two(i))),
         (Workload::Sync, Way::Bare) => each!(bare_sync),
@@ -267,6 +277,7 @@ fn measured(index: usize, calls: u64) -> u64 {
             })
         }
         (Workload::Sync, Way::Attribute) => each!(attribute_sync),
+        (Workload::Sync, Way::Least) => each!(|i| least::section(|| bare_sync(i))),
         #[cfg(feature = "hotpath")]
         (Workload::Sync, Way::Hotpath) => each!(peer::hotpath_sync),
         (Workload::Floor, Way::Bare) => each!(work),
