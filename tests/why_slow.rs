@@ -1055,7 +1055,10 @@ fn past_the_cap_on_paths_each_timer_counts_in_its_own_overflow_path() {
 
     // A kept run names its parts in overflow paths by their timers.
     let slowest = registry.stats("api").unwrap().slowest()[0].clone();
-    assert_eq!(parts(&slowest), owned(&[("c1098", 3, 100, 1), ("c1099", 5, 100, 1)]));
+    assert_eq!(
+        parts(&slowest),
+        owned(&[("c1098", 3, 100, 1), ("c1099", 5, 100, 1)])
+    );
 
     // Parked time goes to the same overflow paths.
     assert_eq!(
@@ -1066,12 +1069,20 @@ fn past_the_cap_on_paths_each_timer_counts_in_its_own_overflow_path() {
         ]
     );
     let wall = lines(&snapshot, Folded::Wall);
-    assert!(wall.contains(&("(other);leaf;[parked]".to_owned(), 100_000)), "{wall:?}");
+    assert!(
+        wall.contains(&("(other);leaf;[parked]".to_owned(), 100_000)),
+        "{wall:?}"
+    );
 
     // A saved run keeps them, and reads back the same.
-    let saved = perf_timer::saved::SavedRun::capture(&registry);
-    let back = perf_timer::saved::SavedRun::from_json_line(&saved.to_json_line()).unwrap();
+    let saved = perf_timer::saved::SavedRun::capture(&registry).to_json_line();
+    assert!(saved.contains(r#""path":["(other)","leaf"]"#), "{saved}");
+    let back = perf_timer::saved::SavedRun::from_json_line(&saved).unwrap();
     for kind in [Folded::Busy, Folded::Idle, Folded::Wall] {
-        assert_eq!(back.snapshot().folded(kind), snapshot.folded(kind), "{kind:?}");
+        assert_eq!(
+            back.snapshot().folded(kind),
+            snapshot.folded(kind),
+            "{kind:?}"
+        );
     }
 }

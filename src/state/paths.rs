@@ -476,7 +476,10 @@ mod tests {
         assert_eq!(table.intern(root, &name(5), true).0, 7);
         // A timer of another registry: `(other)`; as does one more than
         // the registry's timers (and its overflow timer).
-        assert_eq!(table.intern(root, &cache, false), (OTHER_PATH, std::ptr::null()));
+        assert_eq!(
+            table.intern(root, &cache, false),
+            (OTHER_PATH, std::ptr::null())
+        );
         assert_eq!(table.intern(root, &cache, true).0, full + 2);
         assert_eq!(table.intern(root, &Arc::from("more"), true).0, OTHER_PATH);
         assert_eq!(table.intern(root, &cache, false).0, full + 2);
@@ -498,7 +501,10 @@ mod tests {
     #[test]
     fn overflow_counters_are_in_segments_that_double() {
         assert_eq!(locate(0), Place::Chunk(0, 0));
-        assert_eq!(locate(SEGMENTED as u32 - 1), Place::Chunk(CHUNKS - 1, CHUNK - 1));
+        assert_eq!(
+            locate(SEGMENTED as u32 - 1),
+            Place::Chunk(CHUNKS - 1, CHUNK - 1)
+        );
         let mut expected = (0, 0);
         for id in SEGMENTED..SEGMENTED + CHUNK * 31 {
             assert_eq!(locate(id as u32), Place::Segment(expected.0, expected.1));
@@ -508,7 +514,10 @@ mod tests {
             }
         }
         let last = (SEGMENTED + SEGMENTS_HOLD - 1) as u32;
-        assert_eq!(locate(last), Place::Segment(SEGMENTS - 1, (CHUNK << (SEGMENTS - 1)) - 1));
+        assert_eq!(
+            locate(last),
+            Place::Segment(SEGMENTS - 1, (CHUNK << (SEGMENTS - 1)) - 1)
+        );
         // The bound keeps every id in them.
         let most = Paths::new(usize::MAX).max_overflow;
         assert_eq!(MAX_PATHS + 2 + most - 1, last as usize);
