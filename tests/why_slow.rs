@@ -951,3 +951,138 @@ fn paths_count_exactly_past_a_threads_shard_and_across_threads() {
         assert_eq!(thread.join().unwrap(), [("api;db".to_owned(), 1_000_000)]);
     }
 }
+
+#[test]
+fn past_the_cap_on_paths_each_timer_counts_in_its_own_overflow_path() {
+    let (clock, mock) = Clock::mock();
+    let registry = Registry::builder()
+        .clock(clock)
+        .max_timers(2_000)
+        .build()
+        .unwrap();
+    let api = registry.timer("api");
+    // `api` and 1,023 children fill the 1,024 paths; the other 77
+    // children overflow.
+    let children: Vec<_> = (0..1_100)
+        .map(|i| registry.timer(&format!("c{i:04}")))
+        .collect();
+    let (leaf, late, late_child) = (
+        registry.timer("leaf"),
+        registry.timer("late"),
+        registry.timer("late.child"),
+    );
+    for chunk in children[..1_098].chunks(7) {
+        drive(
+            &mock,
+            api.time(async {
+                for child in chunk {
+                    child.time(work(&mock, us(1))).await;
+                }
+            }),
+        );
+    }
+    // An overflowed child parked once, and one with a child of its own
+    // (parked once too): a path under an overflow path.
+    let (pending, parent) = (&children[1_098], &children[1_099]);
+    drive(
+        &mock,
+        api.time(async {
+            pending.time(Steps::new(&mock, &[us(1), us(2)])).await;
+            parent
+                .time(async {
+                    work(&mock, us(1)).await;
+                    leaf.time(Steps::new(&mock, &[us(2), us(2)])).await;
+                })
+                .await;
+        }),
+    );
+    // A root past the cap, with a child; an overflowed child that also
+    // runs as a root of its own.
+    drive(
+        &mock,
+        late.time(async {
+            work(&mock, us(3)).await;
+            late_child.time(work(&mock, us(5))).await;
+        }),
+    );
+    drive(&mock, children[1_050].time(work(&mock, us(7))));
+
+    let snapshot = registry.snapshot();
+    let busy = lines(&snapshot, Folded::Busy);
+    let line = |path: &str| {
+        let found = busy.iter().filter(|(p, _)| p == path).map(|(_, n)| *n);
+        found.collect::<Vec<_>>()
+    };
+    // No double count: the lines sum to the busy time of the outermost
+    // runs (`api` and `late` run only as roots, `c1050` once for 7 µs).
+    let roots = ns(snapshot.get("api").unwrap().total())
+        + ns(snapshot.get("late").unwrap().total())
+        + 7_000;
+    assert_eq!(roots, 1_106_000 + 8_000 + 7_000);
+    assert_eq!(busy.iter().map(|(_, n)| n).sum::<u64>(), roots);
+    // The first 1,023 children have their paths under `api`; each of the
+    // others counts in its own overflow path, exactly its self time.
+    let named = busy.iter().filter(|(p, _)| p.starts_with("api;")).count();
+    assert_eq!(named, 1_023);
+    for (i, child) in children.iter().enumerate().skip(1_023) {
+        let overflow = format!("(other);{}", child.name());
+        let self_time = match i {
+            1_098 => 3_000,
+            _ => 1_000,
+        };
+        assert_eq!(line(&overflow), [self_time], "{overflow}");
+    }
+    let overflowed = busy.iter().filter(|(p, _)| p.starts_with("(other);"));
+    let overflowed: u64 = overflowed.map(|(_, n)| n).sum();
+    // The 77 children (one of them 3 µs), `leaf` and `late.child`.
+    assert_eq!(overflowed, 76 * 1_000 + 3_000 + 4_000 + 5_000);
+    // Under an overflow path: the timer's own, never a deeper chain.
+    assert_eq!(line("(other);leaf"), [4_000]);
+    assert_eq!(line("(other);late.child"), [5_000]);
+    assert!(
+        (busy.iter()).all(|(p, _)| !p.starts_with("(other);") || p.matches(';').count() == 1),
+        "{busy:?}"
+    );
+    // Root lines leave the overflowed time out: `c1050` ran 7 µs as a
+    // root and 1 µs overflowed; `leaf` and the children ran only nested.
+    assert_eq!(line("c1050"), [7_000]);
+    assert_eq!(line("late"), [3_000]);
+    let roots: Vec<_> = busy.iter().filter(|(p, _)| !p.contains(';')).collect();
+    assert_eq!(
+        roots,
+        [&("c1050".to_owned(), 7_000), &("late".to_owned(), 3_000)]
+    );
+
+    // A kept run names its parts in overflow paths by their timers.
+    let slowest = registry.stats("api").unwrap().slowest()[0].clone();
+    assert_eq!(
+        parts(&slowest),
+        owned(&[("c1098", 3, 100, 1), ("c1099", 5, 100, 1)])
+    );
+
+    // Parked time goes to the same overflow paths.
+    assert_eq!(
+        lines(&snapshot, Folded::Idle),
+        [
+            ("(other);c1098".to_owned(), 100_000),
+            ("(other);leaf".to_owned(), 100_000)
+        ]
+    );
+    let wall = lines(&snapshot, Folded::Wall);
+    assert!(
+        wall.contains(&("(other);leaf;[parked]".to_owned(), 100_000)),
+        "{wall:?}"
+    );
+
+    // A saved run keeps them, and reads back the same.
+    let saved = perf_timer::saved::SavedRun::capture(&registry).to_json_line();
+    assert!(saved.contains(r#""path":["(other)","leaf"]"#), "{saved}");
+    let back = perf_timer::saved::SavedRun::from_json_line(&saved).unwrap();
+    for kind in [Folded::Busy, Folded::Idle, Folded::Wall] {
+        assert_eq!(
+            back.snapshot().folded(kind),
+            snapshot.folded(kind),
+            "{kind:?}"
+        );
+    }
+}

@@ -156,3 +156,39 @@ fn runs_saved_before_paths_are_drawn_flat_and_said_so() {
         "{html}"
     );
 }
+
+#[test]
+fn an_overflow_path_reads_by_timer_and_leaves_the_root_line_out() {
+    // The runs as a registry past its cap on paths keeps them: `db` in its
+    // overflow path `(other);db`.
+    let file = nested_runs_file("flame-overflow");
+    let overflow = Temp::new("flame-overflow-paths");
+    let mut lines = String::new();
+    for line in std::fs::read_to_string(&file.0).unwrap().lines() {
+        let mut run: serde_json::Value = serde_json::from_str(line).unwrap();
+        for path in run["paths"].as_array_mut().unwrap() {
+            if path["path"] == serde_json::json!(["api", "db"]) {
+                path["path"] = serde_json::json!(["(other)", "db"]);
+            }
+        }
+        lines.push_str(&run.to_string());
+        lines.push('\n');
+    }
+    assert_eq!(lines.matches("[\"(other)\",\"db\"]").count(), 2, "{lines}");
+    std::fs::write(&overflow.0, lines).unwrap();
+    let folded = |kind: &[&str]| {
+        let mut args = vec!["flame", overflow.arg(), "--folded"];
+        args.extend(kind);
+        let out = perf_timer(&args);
+        assert!(out.status.success(), "{out:?}");
+        text(&out.stdout)
+    };
+    // db's time once, in its overflow path, not again as a root of its own.
+    assert_eq!(folded(&[]), "(other);db 6000000\napi 3000000\n");
+    assert_eq!(folded(&["--idle"]), "(other);db 15000000\n");
+    let page = Temp(Temp::new("flame-overflow-page").0.with_extension("html"));
+    let out = perf_timer(&["html", overflow.arg(), "-o", page.arg()]);
+    assert!(out.status.success(), "{out:?}");
+    let html = std::fs::read_to_string(&page.0).unwrap();
+    assert_eq!(html.matches("<iframe class=\"flame\"").count(), 1, "{html}");
+}

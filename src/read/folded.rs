@@ -26,7 +26,8 @@ pub enum Folded {
     /// Self busy time per path: the time a timer's own code ran there,
     /// its timed children left out. A flamegraph of it shows inclusive
     /// busy time as widths, and the lines under a root sum to the root
-    /// timer's busy total.
+    /// timer's busy total (but for paths past the cap: see
+    /// [`Snapshot::folded`]).
     Busy,
     /// Each nanosecond an outermost run was parked (idle while a timed
     /// child was pending), once, at the deepest timed path that was
@@ -58,11 +59,14 @@ impl Snapshot {
     /// named parts and the sync sections ended inside other sections;
     /// a root's own line is its timer's self time over completed runs
     /// less the time its runs spent nested elsewhere. Past the registry's
-    /// cap on paths (1,024), new paths count in one `(other)` root: their
-    /// timers' time there shows again in those timers' own root lines, so
-    /// the lines sum to more than the busy time (a registry that nests
-    /// that many distinct paths wants fewer names). A `;` in a name is
-    /// written `:`.
+    /// cap on paths (1,024), a new path counts in its timer's overflow
+    /// path `(other);NAME`, and so does any path under an overflow path:
+    /// the time still shows by timer, and its root line leaves it out as
+    /// it does any nested time, so the lines still sum to the busy time,
+    /// though no longer under the roots the runs were nested in (a
+    /// registry that nests that many distinct paths wants fewer names).
+    /// A timer of another registry nested past the cap counts in `(other)`
+    /// alone. A `;` in a name is written `:`.
     ///
     /// ```
     /// use std::time::Duration;
@@ -122,8 +126,9 @@ impl Snapshot {
             lines.push((joined(line), line.self_busy));
         }
         for line in self.paths().iter().filter(|l| l.names.len() == 1) {
-            // The `(other)` path, or a root whose counters something
-            // recorded: as counted.
+            // The `(other)` path (another registry's timers past the
+            // cap), or a root whose counters something recorded: as
+            // counted.
             lines.push((joined(line), line.self_busy));
         }
         for stats in self {

@@ -519,7 +519,7 @@ impl RegistryBuilder {
             switches: Switches::new(self.enabled),
             slowest_runs: self.slowest_runs,
             trace_ids: self.trace_ids,
-            paths: Default::default(),
+            paths: Arc::new(crate::state::paths::Paths::new(self.max_timers)),
             created: std::time::Instant::now(),
             created_cpu: crate::read::process_cpu(),
         };

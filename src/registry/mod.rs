@@ -296,7 +296,8 @@ impl Registry {
     /// range and precision, while no bucket passes 65,535 runs in one
     /// 256-bucket chunk). Reading them (a [`snapshot`](Registry::snapshot)
     /// and its report) takes at most about twice that. Nesting paths add
-    /// about 125 bytes each, at most 1,024 of them.
+    /// about 125 bytes each, at most 1,024 of them and past those one per
+    /// timer that nested in a new path.
     ///
     /// ```
     /// let registry = perf_timer::Registry::new();
