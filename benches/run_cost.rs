@@ -8,7 +8,10 @@
 //! each timed on the calling thread's CPU clock and on the whole process's
 //! (which charges any background thread, such as hotpath's aggregator).
 //! Per call over the same round's bare variant of the same workload:
-//! median [min–max] of the rounds.
+//! median [min–max] of the rounds. Each round's figures go to stderr as
+//! `index:ns` (the rounds of one variant can differ by 10 ns on a VM: the
+//! table's range shows it, the rounds say when). `RUN_COST_ONLY=1,4`
+//! times only those variants (by index in `VARIANTS`) and their bare ones.
 //!
 //! With `-- --callgrind`, instead: each variant's instructions per call,
 //! counted by valgrind's callgrind over two lengths (one-time costs
@@ -386,31 +389,50 @@ fn timing() {
     for index in 0..VARIANTS.len() {
         black_box(measured(index, CALLS / 10));
     }
+    // `RUN_COST_ONLY=0,1,4`: only these variants (by index in `VARIANTS`),
+    // each with its workload's bare one.
+    let only: Option<Vec<usize>> = std::env::var("RUN_COST_ONLY").ok().map(|list| {
+        let mut only: Vec<usize> = list
+            .split(',')
+            .map(|i| i.trim().parse().expect("RUN_COST_ONLY: variant indexes"))
+            .collect();
+        for index in only.clone() {
+            only.push(bare_of(index));
+        }
+        only
+    });
     let mut per_call = vec![[Vec::new(), Vec::new()]; VARIANTS.len()];
     for round in 0..ROUNDS {
         // A different order each round, so that no variant always follows
         // the same one.
         let mut order: Vec<usize> = (0..VARIANTS.len()).collect();
         order.rotate_left(round % VARIANTS.len());
+        order.retain(|&index| only.as_ref().is_none_or(|only| only.contains(&index)));
         let mut thread = vec![0.0; VARIANTS.len()];
         let mut process = vec![0.0; VARIANTS.len()];
         for &index in &order {
             (thread[index], process[index]) = time_variant(index);
         }
-        for (index, &(workload, _)) in VARIANTS.iter().enumerate() {
-            let bare = VARIANTS
-                .iter()
-                .position(|&v| v == (workload, Way::Bare))
-                .expect("every workload has a bare variant");
+        for &index in &order {
+            let bare = bare_of(index);
             per_call[index][0].push(thread[index] - thread[bare]);
             per_call[index][1].push(process[index] - process[bare]);
         }
-        eprintln!("round {round} done");
+        // Each round's figures (calling thread, over bare), by index: the
+        // spread of the rounds shows here, not in the table.
+        let row: Vec<String> = order
+            .iter()
+            .map(|&i| format!("{i}:{:+.1}", thread[i] - thread[bare_of(i)]))
+            .collect();
+        eprintln!("round {round}: {}", row.join(" "));
     }
     println!("| workload | way | calling thread, ns per call over bare | whole process |");
     println!("|---|---|---|---|");
     for (index, &(workload, way)) in VARIANTS.iter().enumerate() {
         let [thread, process] = &mut per_call[index];
+        if thread.is_empty() {
+            continue;
+        }
         let (tm, tl, th) = median_range(thread);
         let (pm, pl, ph) = median_range(process);
         println!(
@@ -419,6 +441,15 @@ fn timing() {
             way.label()
         );
     }
+}
+
+/// The bare variant of variant `index`'s workload.
+fn bare_of(index: usize) -> usize {
+    let (workload, _) = VARIANTS[index];
+    VARIANTS
+        .iter()
+        .position(|&v| v == (workload, Way::Bare))
+        .expect("every workload has a bare variant")
 }
 
 /// Instructions of `calls` calls of variant `index`, counted by callgrind
