@@ -104,6 +104,14 @@
 //! | `.timed("name")`, on top of a handle: this thread's cache of the name | about 20 |
 //! | a sync section (`start()`), all of it: recorded as a run of one poll, nested in the thread's open section if any | about 310 |
 //!
+//! Natively (calling thread, over the bare call, a 2-core AMD EPYC VM),
+//! two clock reads take about 20 ns; a whole run of one poll 30 to 45 ns,
+//! of two polls 53 to 73, a sync section 30 to 40. The least any recorder
+//! of busy-time percentiles does (two reads a poll, one conversion, one
+//! bucket index, a thread-local count: `benches/least.rs`) takes 28, 49
+//! and 29 there: the clock reads are most of a run, and a run of two polls
+//! needs four.
+//!
 //! None of it is an allocation, a hash or a wait; the one atomic
 //! read-modify-write is the stripe's try-lock. A run of a global timer
 //! (`#[timed]`, `.timed`, `Timer::new`) holds it without touching its
