@@ -28,12 +28,24 @@ fn refuse_input_as_output(paths: &[impl AsRef<Path>], out: &Path) -> Result<(), 
     Ok(())
 }
 
+/// How many runs a run merged before holds (its `merged_runs` label),
+/// `None` for a run of one process.
+fn merged_count(labels: &BTreeMap<String, String>) -> Option<usize> {
+    labels
+        .get("merged_runs")?
+        .parse()
+        .ok()
+        .filter(|&n: &usize| n > 0)
+}
+
 /// Every run of `paths` that reads as one saved run, appended to `out`.
 /// Its labels are those every merged run shares, plus `merged_runs`,
 /// `merged_hosts` and `merged_programs`; its clock is theirs, and its
 /// program theirs when they share one. Runs timed with different clocks
-/// are refused unless `mixed_clocks`: their busy times do not add up. One
-/// run is decoded at a time, added to the merge, and let go.
+/// are refused unless `mixed_clocks`: their busy times do not add up. A
+/// run merged before counts as the runs it holds (`merged_runs`), from
+/// its `merged_hosts` and `merged_programs`. One run is decoded at a time,
+/// added to the merge, and let go.
 pub fn merge(
     paths: &[impl AsRef<Path>],
     out: &Path,
@@ -60,12 +72,30 @@ pub fn merge(
                 None => shared = Some(info.labels.clone()),
                 Some(shared) => shared.retain(|k, v| info.labels.get(k) == Some(v)),
             }
-            hosts.insert(info.host.clone());
-            programs.insert(info.program.clone());
+            // A run merged before counts as the runs it holds, from their
+            // hosts and programs (its own are the merge's).
+            let held = merged_count(&info.labels);
+            match info.labels.get("merged_hosts").filter(|_| held.is_some()) {
+                Some(list) => hosts.extend(list.split(',').map(str::to_owned)),
+                None => {
+                    hosts.insert(info.host.clone());
+                }
+            }
+            match info
+                .labels
+                .get("merged_programs")
+                .filter(|_| held.is_some())
+            {
+                Some(list) => programs.extend(list.split(',').map(str::to_owned)),
+                None => {
+                    programs.insert(info.program.clone());
+                }
+            }
+            let held = held.unwrap_or(1);
             // A merged run of mixed clocks names each: `a+b`.
             let run_clocks = info.clock.as_deref().map(|c| c.split('+'));
             if run_clocks.is_none() {
-                unknown_clock += 1;
+                unknown_clock += held;
             }
             for clock in run_clocks.into_iter().flatten() {
                 clocks
@@ -80,12 +110,12 @@ pub fn merge(
                     });
                 }
             }
-            count += 1;
+            count += held;
             let timers = run.snapshot().iter();
             if timers.clone().any(|s| s.allocations().is_some()) {
-                allocations_counted += 1;
+                allocations_counted += held;
             } else if timers.clone().any(|s| s.count() > 0) {
-                allocations_not += 1;
+                allocations_not += held;
             }
             merged = Some(match merged.take() {
                 None => run.into_snapshot(),

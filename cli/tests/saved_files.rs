@@ -398,3 +398,66 @@ fn a_note_on_a_closed_stderr_never_panics() {
     let status = child.wait().unwrap();
     assert_eq!(status.code(), Some(0), "{status:?}");
 }
+
+/// The line of a run of `runs` runs of "get" and "put" from `host` running
+/// `program`.
+fn run_line_from(host: &str, program: &str, runs: u64) -> String {
+    let registry = Registry::builder().clock(Clock::mock().0).build().unwrap();
+    for _ in 0..runs {
+        registry.timer("get").record(Duration::from_micros(50));
+    }
+    let mut run = SavedRun::capture(&registry);
+    run.info_mut().host = host.to_owned();
+    run.info_mut().program = program.to_owned();
+    run.to_json_line()
+}
+
+#[test]
+fn a_merged_run_merged_again_counts_the_runs_it_holds() {
+    let two = Temp::new("remerge-two");
+    write_lines(
+        &two.0,
+        &[
+            run_line_from("h1", "api", 100),
+            run_line_from("h2", "api", 100),
+        ],
+    );
+    let merged = Temp::new("remerge-merged");
+    let out = perf_timer(&["merge", two.arg(), "-o", merged.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let third = Temp::new("remerge-third");
+    write_lines(&third.0, &[run_line_from("h3", "worker", 100)]);
+
+    let again = Temp::new("remerge-again");
+    let out = perf_timer(&["merge", merged.arg(), third.arg(), "-o", again.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        text(&out.stderr).contains("merged 3 run(s) of api,worker"),
+        "{out:?}"
+    );
+    let read = perf_timer::saved::read(&again.0).unwrap();
+    let run = &read.runs[0];
+    let labels = &run.info().labels;
+    assert_eq!(labels["merged_runs"], "3");
+    assert_eq!(labels["merged_hosts"], "h1,h2,h3");
+    assert_eq!(labels["merged_programs"], "api,worker");
+    assert_eq!(run.info().program, "3 runs of api,worker");
+    assert_eq!(run.snapshot().get("get").unwrap().count(), 300);
+
+    // The same as merging the three runs at once.
+    let all = Temp::new("remerge-all");
+    write_lines(
+        &all.0,
+        &[
+            run_line_from("h1", "api", 100),
+            run_line_from("h2", "api", 100),
+            run_line_from("h3", "worker", 100),
+        ],
+    );
+    let flat = Temp::new("remerge-flat");
+    let out = perf_timer(&["merge", all.arg(), "-o", flat.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    let flat = perf_timer::saved::read(&flat.0).unwrap();
+    assert_eq!(&flat.runs[0].info().labels, labels);
+    assert_eq!(flat.runs[0].info().program, run.info().program);
+}
