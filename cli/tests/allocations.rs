@@ -300,3 +300,25 @@ fn html_shows_allocations_per_run_where_counted() {
     assert!(html.contains("2.0 → 3.0 (+50.0%)"), "no cell");
     assert!(html.contains("allocs/run +50.0%"), "no reason");
 }
+
+#[test]
+fn markdown_shows_allocations_per_run_beside_the_busy_change() {
+    // The same busy time, one allocation a run more: regressed by its
+    // allocations alone.
+    let (two, three) = (saved("allocs-md-two", 3, 2), saved("allocs-md-three", 3, 3));
+    let out = perf_timer(&["diff", two.arg(), three.arg(), "--format", "markdown"]);
+    let stdout = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}{}", text(&out.stderr));
+    let header = stdout.lines().find(|l| l.starts_with("| timer")).unwrap();
+    assert!(
+        header.contains("| busy change (99% interval) |") && header.contains("| allocs/run |"),
+        "{header}"
+    );
+    let row = stdout.lines().find(|l| l.starts_with("| `parse`")).unwrap();
+    let cells: Vec<&str> = row.split(" | ").collect();
+    let columns: Vec<&str> = header.split(" | ").collect();
+    assert_eq!(cells.len(), columns.len(), "{header}\n{row}");
+    let at = columns.iter().position(|c| *c == "allocs/run").unwrap();
+    assert_eq!(cells[at], "2.0 → 3.0 (+50.0%)", "{row}");
+    assert!(cells[1].contains("regressed"), "{row}");
+}

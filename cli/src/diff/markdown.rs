@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{change_text, duration, Diff, Row, Verdict};
+use super::{change_text, duration, signed, Diff, Figures, Row, Verdict};
 
 impl Diff<'_> {
     /// Markdown for a pull-request comment.
@@ -36,11 +36,21 @@ impl Diff<'_> {
     }
 
     fn table(&self, out: &mut String, rows: &[&Row]) {
+        // Allocations per run, where either side of any timer counted
+        // them: a row that regressed by its allocations alone shows them
+        // beside its busy time's change.
+        let allocs = |f: &Option<Figures>| f.as_ref().and_then(|f| f.allocations_per_run);
+        let allocations = (self.rows.iter()).any(|r| allocs(&r.base).or(allocs(&r.new)).is_some());
+        let (head, rule) = if allocations {
+            (" allocs/run |", "---|")
+        } else {
+            ("", "")
+        };
         let _ = writeln!(
             out,
-            "| timer | verdict | change (99% interval) | runs | spread | mean | why |"
+            "| timer | verdict | busy change (99% interval) | runs | spread | mean |{head} why |"
         );
-        let _ = writeln!(out, "|---|---|---|---|---|---|---|");
+        let _ = writeln!(out, "|---|---|---|---|---|---|{rule}---|");
         for row in rows {
             let verdict = match row.verdict {
                 Verdict::Regressed => "**regressed**",
@@ -58,9 +68,20 @@ impl Diff<'_> {
                     .map_or("-".into(), |s| format!("±{:.1}%", s * 100.0))
             });
             let mean = pair(&|f| f.busy_duration(0).map_or("-".into(), duration));
+            let allocated = if allocations {
+                // The change as the verdict judged it (mean counts).
+                let change = row.allocations.map_or(0.0, |j| j.percent());
+                match (allocs(&row.base), allocs(&row.new)) {
+                    (Some(b), Some(n)) => format!(" {b:.1} → {n:.1} ({}) |", signed(change)),
+                    (Some(a), None) | (None, Some(a)) => format!(" {a:.1} |"),
+                    (None, None) => " - |".to_owned(),
+                }
+            } else {
+                String::new()
+            };
             let _ = writeln!(
                 out,
-                "| {} | {verdict} | {change} | {runs} | {spread} | {mean} | {} |",
+                "| {} | {verdict} | {change} | {runs} | {spread} | {mean} |{allocated} {} |",
                 code_cell(&row.name),
                 cell(&row.reason(self.threshold))
             );
