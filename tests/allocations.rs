@@ -178,6 +178,40 @@ fn a_timer_made_inside_a_run_counts_for_no_run() {
 }
 
 #[test]
+fn a_fresh_timers_first_record_inside_a_run_counts_for_no_run() {
+    // A manual sample's first recording allocates the timer's stripe and
+    // counters: the library's, not the run's (nor the section's).
+    let registry = Registry::new();
+    let (section, run) = (registry.timer("section"), registry.timer("run"));
+    let recorded = registry.timer("recorded.in.a.section");
+    {
+        let _section = section.start();
+        allocate(5);
+        recorded.record(std::time::Duration::from_micros(3));
+    }
+    let recorded = registry.timer("recorded.in.a.run");
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {}); // warm
+    runtime.block_on(run.time(async {
+        allocate(7);
+        // A new distinct value each: new counters, grown where needed.
+        for micros in 1..200 {
+            recorded.record(std::time::Duration::from_micros(micros * 37));
+        }
+    }));
+    let read = |name: &str| {
+        let stats = registry.stats(name).unwrap();
+        let a = stats.allocations().unwrap().clone();
+        (a.runs(), a.count(), a.bytes())
+    };
+    assert_eq!(read("section"), (1, 1, 5));
+    assert_eq!(read("run"), (1, 1, 7));
+    assert_eq!(registry.stats("recorded.in.a.run").unwrap().count(), 199);
+}
+
+#[test]
 fn a_run_that_allocates_nothing_reads_zero() {
     let timer = Registry::new().timer("none");
     let mut run = Box::pin(timer.time(async {

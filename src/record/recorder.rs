@@ -284,6 +284,8 @@ impl Recorder {
         busy_counted: bool,
         wall_counted: bool,
     ) -> bool {
+        // New counters allocate: the library's, in no run's count.
+        let _unseen = crate::alloc::thread::unseen();
         let values = Values {
             busy,
             wall,
@@ -352,6 +354,7 @@ impl Recorder {
     #[cold]
     #[inline(never)]
     fn densify(&self, counters: &mut Counters) {
+        let _unseen = crate::alloc::thread::unseen();
         let len = self.layout.len();
         for buckets in [&mut counters.busy, &mut counters.wall] {
             let room = PRIVATE_BUDGET.saturating_sub(self.private_bytes.load(Relaxed));
@@ -445,6 +448,9 @@ impl Recorder {
     #[cold]
     #[inline(never)]
     fn update_probing(&self, home: usize, mut f: impl FnMut(&mut Counters) -> bool) {
+        // A first stripe allocates, and so may counting in it: the
+        // library's, in no run's count, whoever records.
+        let _unseen = crate::alloc::thread::unseen();
         loop {
             for probe in 0..=self.stripe_mask {
                 let Some(stripe) = self.stripes.get((home + probe) & self.stripe_mask) else {

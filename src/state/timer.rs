@@ -494,6 +494,8 @@ impl TimerCore {
     #[cold]
     #[inline(never)]
     fn forward_run(&self, run: RunSample, is_error: bool) {
+        // A forwarder's new series allocates: the library's.
+        let _unseen = crate::alloc::thread::unseen();
         // By value: the inline caller's sample then never needs an address.
         self.forward.run(&self.name, &run, is_error);
     }
