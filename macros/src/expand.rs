@@ -117,6 +117,17 @@ pub(crate) fn expand(
             #wrap
         }}
     } else if let Some(ty) = result_type(&sig.output).filter(|_| errors) {
+        // A closure cannot be `#[track_caller]` (not on stable Rust): the
+        // function's callers would be lost to `Location::caller()` and to
+        // its panics' messages. Said, rather than counting no errors.
+        if let Some(attr) = attrs.iter().find(|a| a.path().is_ident("track_caller")) {
+            return Err(syn::Error::new_spanned(
+                attr,
+                "`#[timed]` sees whether a `Result` is `Err` by running the body in a closure, \
+                 which would hide this function's caller from `Location::caller()` and its \
+                 panics: write `#[timed(errors = false)]` to time it without counting errors",
+            ));
+        }
         // The body in a closure called at once, so that its value is seen
         // whichever way it leaves (`return`, `?`, its end). Called as an
         // `FnOnce`, so that it may hand back what it borrows from the

@@ -63,7 +63,9 @@ use args::{Args, Place};
 /// as `.timed_result()` does; the call is still a sample (its time was
 /// spent). `#[timed(errors = false)]` (on a function, a method or an `impl`)
 /// counts no errors; it is also how to time a function returning a type of
-/// one's own named `Result`.
+/// one's own named `Result`, and a sync `#[track_caller]` function
+/// returning `Result` (counting its errors would run the body in a
+/// closure, which loses the caller: a compile error says so).
 ///
 /// A function that returns a stream is timed for the call alone, not for
 /// its items: wrap the stream with `TimedStreamExt::timed_items("name")` to

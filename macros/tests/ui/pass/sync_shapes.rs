@@ -78,6 +78,8 @@ fn main() {
     assert_eq!(unsafe { raw_read(&byte) }, 9);
     assert_eq!(inner_attribute(), 3);
     assert_eq!(lifetimes("a", "b"), "a");
+    assert_eq!(caller_line(), line!());
+    assert_eq!(caller_line_in_result(), Ok(line!()));
 
     for (name, count) in [
         ("literal", 1),
@@ -89,8 +91,24 @@ fn main() {
         ("raw_read", 1),
         ("inner_attribute", 1),
         ("lifetimes", 1),
+        ("caller_line", 1),
+        ("caller_line_in_result", 1),
     ] {
         assert_eq!(count_of(name), Some(count), "{name}");
     }
 }
 
+
+/// `#[track_caller]` keeps the caller: the guard path has no closure.
+#[timed]
+#[track_caller]
+fn caller_line() -> u32 {
+    std::panic::Location::caller().line()
+}
+
+/// The same with a `Result` whose errors are not counted.
+#[timed(errors = false)]
+#[track_caller]
+fn caller_line_in_result() -> Result<u32, ()> {
+    Ok(std::panic::Location::caller().line())
+}
