@@ -68,6 +68,14 @@ impl Snapshot {
     /// A timer of another registry nested past the cap counts in `(other)`
     /// alone. A `;` in a name is written `:`.
     ///
+    /// Where the lines do not sum to the busy time exactly: a timer's
+    /// cancelled or panicked runs nested in another's count in their path,
+    /// while its root line, over completed runs, is less all its nested
+    /// time, so it falls short by theirs; a root line no longer than its
+    /// timer's poll count (in nanoseconds) is left out, as the rounding
+    /// of per-poll conversions; and a timer nested in another registry's
+    /// run counts there and, as a root, here too.
+    ///
     /// ```
     /// use std::time::Duration;
     /// use perf_timer::Folded;
