@@ -350,9 +350,10 @@ fn settle() {
             cpu_nanos(libc::CLOCK_THREAD_CPUTIME_ID),
         );
         std::thread::sleep(SETTLED);
-        let others = cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID)
-            - process
-            - (cpu_nanos(libc::CLOCK_THREAD_CPUTIME_ID) - thread);
+        // Saturating: the two clocks are read apart, and with no other
+        // thread this one's share can read a little above the process's.
+        let others = (cpu_nanos(libc::CLOCK_PROCESS_CPUTIME_ID) - process)
+            .saturating_sub(cpu_nanos(libc::CLOCK_THREAD_CPUTIME_ID) - thread);
         // Less than 1 % of the time busy elsewhere: caught up.
         if u128::from(others) * 100 < SETTLED.as_nanos() {
             return;
