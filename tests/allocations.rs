@@ -15,6 +15,13 @@ use perf_timer::{CountingAllocator, Registry, TimedExt as _};
 #[global_allocator]
 static ALLOC: CountingAllocator<std::alloc::System> = CountingAllocator::new(std::alloc::System);
 
+/// A timer's allocations: (runs, allocations, bytes).
+fn allocated(registry: &Registry, name: &str) -> (u64, u64, u64) {
+    let stats = registry.stats(name).unwrap();
+    let a = stats.allocations().unwrap();
+    (a.runs(), a.count(), a.bytes())
+}
+
 /// Allocates exactly one block of `bytes` (and frees it).
 fn allocate(bytes: usize) {
     drop(black_box(Vec::<u8>::with_capacity(bytes)));
@@ -167,11 +174,7 @@ fn a_timer_made_inside_a_run_counts_for_no_run() {
         yield_once().await;
         black_box(registry.timer("made.after.a.yield"));
     }));
-    let read = |name: &str| {
-        let stats = registry.stats(name).unwrap();
-        let a = stats.allocations().unwrap().clone();
-        (a.runs(), a.count(), a.bytes())
-    };
+    let read = |name: &str| allocated(&registry, name);
     assert_eq!(read("section"), (1, 1, 5));
     assert_eq!(read("run"), (1, 2, 10));
     assert_eq!(read("made.in.a.run"), (1, 1, 3));
@@ -201,11 +204,7 @@ fn a_fresh_timers_first_record_inside_a_run_counts_for_no_run() {
             recorded.record(std::time::Duration::from_micros(micros * 37));
         }
     }));
-    let read = |name: &str| {
-        let stats = registry.stats(name).unwrap();
-        let a = stats.allocations().unwrap().clone();
-        (a.runs(), a.count(), a.bytes())
-    };
+    let read = |name: &str| allocated(&registry, name);
     assert_eq!(read("section"), (1, 1, 5));
     assert_eq!(read("run"), (1, 1, 7));
     assert_eq!(registry.stats("recorded.in.a.run").unwrap().count(), 199);
