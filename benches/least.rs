@@ -38,8 +38,9 @@ thread_local! {
     });
 }
 
-/// The TSC, as perf-timer reads it.
-fn clock() -> &'static quanta::Clock {
+/// The TSC, as perf-timer reads it. `run_cost` makes it before counting
+/// anything: quanta's first clock calibrates.
+pub fn clock() -> &'static quanta::Clock {
     static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
     CLOCK.get_or_init(quanta::Clock::new)
 }

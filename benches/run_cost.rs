@@ -13,13 +13,17 @@
 //! table's range shows it, the rounds say when). `RUN_COST_ONLY=1,4`
 //! times only those variants (by index in `VARIANTS`) and their bare ones.
 //!
-//! With `-- --callgrind`, instead: each variant's instructions per call,
+//! With `-- --callgrind /`, instead: each variant's instructions per call,
 //! counted by valgrind's callgrind over two lengths (one-time costs
 //! cancel), which hold still on a busy machine where times do not; the
 //! global registry then runs on the mock clock, moved by the workloads
 //! (see `MOCK`), so that the counts are the same in every process.
 //! `-- --callgrind Literal` counts the bare variants and those whose name
-//! contains `Literal`.
+//! (`Workload/Way`, as in `VARIANTS`) contains `Literal`; the filter is
+//! the first argument after `--callgrind`, and without one cargo's own
+//! trailing `--bench` takes its place, which matches only the bare ones.
+//! Indexes (`RUN_COST_ONLY`, `--measure`, stderr) are positions in
+//! `VARIANTS`, which has the hotpath rows only with that feature.
 
 mod callgrind;
 mod least;
@@ -285,7 +289,7 @@ fn measured(index: usize, calls: u64) -> u64 {
         (Workload::Sync, Way::Hotpath) => each!(peer::hotpath_sync),
         (Workload::Floor, Way::Bare) => each!(work),
         (Workload::Floor, Way::TwoReads) => {
-            let clock = quanta::Clock::new();
+            let clock = two_reads_clock();
             each!(|i: u64| {
                 let start = clock.raw();
                 work(i);
@@ -308,6 +312,14 @@ fn measured(index: usize, calls: u64) -> u64 {
         other => unreachable!("no such variant: {other:?}"),
     }
     sum
+}
+
+/// The clock of the two-reads row: made (and calibrated) before any
+/// counted call, as the least recorder's is (`least::clock`), so that
+/// callgrind counts only the reads.
+fn two_reads_clock() -> &'static quanta::Clock {
+    static CLOCK: OnceLock<quanta::Clock> = OnceLock::new();
+    CLOCK.get_or_init(quanta::Clock::new)
 }
 
 /// Polls `future` (never ready) `calls` times; the number of polls.
@@ -392,10 +404,19 @@ fn timing() {
     }
     // `RUN_COST_ONLY=0,1,4`: only these variants (by index in `VARIANTS`),
     // each with its workload's bare one.
-    let only: Option<Vec<usize>> = std::env::var("RUN_COST_ONLY").ok().map(|list| {
+    let only: Option<Vec<usize>> = (std::env::var("RUN_COST_ONLY").ok())
+        .filter(|list| !list.trim().is_empty())
+        .map(|list| {
         let mut only: Vec<usize> = list
             .split(',')
-            .map(|i| i.trim().parse().expect("RUN_COST_ONLY: variant indexes"))
+            .filter(|i| !i.trim().is_empty())
+            .map(|i| match i.trim().parse() {
+                Ok(index) if index < VARIANTS.len() => index,
+                _ => panic!(
+                    "RUN_COST_ONLY={list}: {i:?} is not a variant's index, 0 to {} (positions in `VARIANTS`)",
+                    VARIANTS.len() - 1
+                ),
+            })
             .collect();
         for index in only.clone() {
             only.push(bare_of(index));
@@ -494,9 +515,18 @@ fn callgrind(filter: Option<&str>) {
             }
             let short = instructions(index, SHORT);
             let long = instructions(index, LONG);
-            Some((long - short) as f64 / (LONG - SHORT) as f64)
+            // Signed: a one-time cost that differs between the two lengths
+            // shows as the nonsense it is, not as a wrapped 10^14.
+            Some((long as f64 - short as f64) / (LONG - SHORT) as f64)
         })
         .collect();
+    let matched = (0..VARIANTS.len()).any(|i| VARIANTS[i].1 != Way::Bare && per_call[i].is_some());
+    if !matched {
+        eprintln!(
+            "--callgrind {}: no variant's name (`Workload/Way`, case as written) matches; the bare ones only (`/` matches all)",
+            filter.unwrap_or("")
+        );
+    }
     println!("| workload | way | instructions per call | over bare |");
     println!("|---|---|---|---|");
     for (index, &(workload, way)) in VARIANTS.iter().enumerate() {
@@ -542,9 +572,17 @@ fn main() {
     let _hotpath = hotpath::HotpathGuardBuilder::new("run_cost")
         .output_path(std::env::temp_dir().join("perf-timer-run-cost.hotpath.txt"))
         .build();
+    // quanta's first clock calibrates: before anything is counted.
+    let _ = (least::clock(), two_reads_clock());
     if let Some(i) = measure {
-        let index: usize = args[i + 1].parse().unwrap();
-        let calls: u64 = args[i + 2].parse().unwrap();
+        let usage = "--measure INDEX CALLS: a variant's position in `VARIANTS` and a count";
+        let number = |at: usize| args.get(at).and_then(|a| a.parse().ok()).expect(usage);
+        let (index, calls): (usize, u64) = (number(i + 1), number(i + 2) as u64);
+        assert!(
+            index < VARIANTS.len(),
+            "{usage}: {index} is not below {}",
+            VARIANTS.len()
+        );
         black_box(measured(index, calls));
         return;
     }

@@ -91,7 +91,7 @@
 //! recorders never wait for it, they use another stripe meanwhile.
 //!
 //! A whole run of an `async fn` of one poll, in instructions over the bare
-//! call (callgrind, `benches/run_cost.rs -- --callgrind`; BENCHMARKS.md has
+//! call (callgrind, `benches/run_cost.rs -- --callgrind /`; BENCHMARKS.md has
 //! the times):
 //!
 //! | part | instructions |
