@@ -502,6 +502,25 @@ fn a_few_nanoseconds_of_untimed_idle_are_rounding_and_not_printed() {
 }
 
 #[test]
+fn a_root_run_keeps_its_line_beside_many_nested_polls() {
+    // 20,000 nested polls of `db` against 10 µs of `db` as a root: more
+    // polls than root nanoseconds, and still root time, not rounding.
+    let (registry, mock) = mock_registry();
+    let (api, db) = (registry.timer("api"), registry.timer("db"));
+    drive(
+        &mock,
+        api.time(db.time(Steps::new(&mock, &[us(1); 20_000]))),
+    );
+    drive(&mock, db.time(work(&mock, us(10))));
+    let snapshot = registry.snapshot();
+    assert_eq!(
+        lines(&snapshot, Folded::Busy),
+        [("api;db".to_owned(), 20_000_000), ("db".to_owned(), 10_000)]
+    );
+    assert_busy_sums_to_root(&snapshot, "api");
+}
+
+#[test]
 fn a_run_nested_in_another_registrys_run_has_its_paths_there() {
     let (clock, mock) = Clock::mock();
     let build = || Registry::builder().clock(clock.clone()).build().unwrap();

@@ -71,9 +71,9 @@ impl Snapshot {
     /// Where the lines do not sum to the busy time exactly: a timer's
     /// cancelled or panicked runs nested in another's count in their path,
     /// while its root line, over completed runs, is less all its nested
-    /// time, so it falls short by theirs; a root line no longer than its
-    /// timer's poll count (in nanoseconds) is left out, as the rounding
-    /// of per-poll conversions; and a timer nested in another registry's
+    /// time, so it falls short by theirs; a timer whose runs were all
+    /// nested has no root line up to its poll count in nanoseconds (the
+    /// rounding of per-poll conversions); and a timer nested in another registry's
     /// run counts there and, as a root, here too.
     ///
     /// ```
@@ -126,11 +126,14 @@ impl Snapshot {
     /// each root as its timer's self time less what its runs spent
     /// nested.
     fn busy_lines(&self) -> Vec<(String, u64)> {
-        let mut nested_self: BTreeMap<&str, u64> = BTreeMap::new();
+        // Per timer: its self time nested elsewhere, and its runs there.
+        let mut nested_self: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
         let mut lines = Vec::new();
         for line in self.paths().iter().filter(|l| l.names.len() > 1) {
             let leaf = line.names.last().map_or("", |n| &**n);
-            *nested_self.entry(leaf).or_default() += line.self_busy;
+            let nested = nested_self.entry(leaf).or_default();
+            nested.0 += line.self_busy;
+            nested.1 += line.runs;
             lines.push((joined(line), line.self_busy));
         }
         for line in self.paths().iter().filter(|l| l.names.len() == 1) {
@@ -141,11 +144,14 @@ impl Snapshot {
         }
         for stats in self {
             let own = stats.self_time().total().as_nanos() as u64;
-            let elsewhere = nested_self.get(stats.name()).copied().unwrap_or(0);
+            let (elsewhere, runs_elsewhere) =
+                nested_self.get(stats.name()).copied().unwrap_or((0, 0));
             let mut root = own.saturating_sub(elsewhere);
             // A timer's total converts its ticks once, a path's each poll's:
-            // up to a nanosecond a poll apart, which is no root time.
-            if elsewhere > 0 && root <= stats.polls() {
+            // up to a nanosecond a poll apart, which is no root time when
+            // every run was nested (a timer with runs of its own as roots
+            // keeps what it has, however many polls nested).
+            if elsewhere > 0 && root <= stats.polls() && runs_elsewhere >= stats.count() {
                 root = 0;
             }
             lines.push((escaped(stats.name()), root));
