@@ -402,27 +402,7 @@ fn timing() {
     for index in 0..VARIANTS.len() {
         black_box(measured(index, CALLS / 10));
     }
-    // `RUN_COST_ONLY=0,1,4`: only these variants (by index in `VARIANTS`),
-    // each with its workload's bare one.
-    let only: Option<Vec<usize>> = (std::env::var("RUN_COST_ONLY").ok())
-        .filter(|list| !list.trim().is_empty())
-        .map(|list| {
-        let mut only: Vec<usize> = list
-            .split(',')
-            .filter(|i| !i.trim().is_empty())
-            .map(|i| match i.trim().parse() {
-                Ok(index) if index < VARIANTS.len() => index,
-                _ => panic!(
-                    "RUN_COST_ONLY={list}: {i:?} is not a variant's index, 0 to {} (positions in `VARIANTS`)",
-                    VARIANTS.len() - 1
-                ),
-            })
-            .collect();
-        for index in only.clone() {
-            only.push(bare_of(index));
-        }
-        only
-    });
+    let only = only_variants();
     let mut per_call = vec![[Vec::new(), Vec::new()]; VARIANTS.len()];
     for round in 0..ROUNDS {
         // A different order each round, so that no variant always follows
@@ -463,6 +443,21 @@ fn timing() {
             way.label()
         );
     }
+}
+
+/// `RUN_COST_ONLY=0,1,4`: only these variants (by index in `VARIANTS`),
+/// each with its workload's bare one; unset or empty, all.
+fn only_variants() -> Option<Vec<usize>> {
+    let list = std::env::var("RUN_COST_ONLY").ok()?;
+    let last = VARIANTS.len() - 1;
+    let mut only = Vec::new();
+    for item in list.split(',').map(str::trim).filter(|i| !i.is_empty()) {
+        match item.parse() {
+            Ok(index) if index <= last => only.extend([index, bare_of(index)]),
+            _ => panic!("RUN_COST_ONLY={list}: {item:?} is not a variant's index, 0 to {last}"),
+        }
+    }
+    (!only.is_empty()).then_some(only)
 }
 
 /// The bare variant of variant `index`'s workload.

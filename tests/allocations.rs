@@ -22,6 +22,16 @@ fn allocated(registry: &Registry, name: &str) -> (u64, u64, u64) {
     (a.runs(), a.count(), a.bytes())
 }
 
+/// A current-thread runtime that has run once: its first `block_on`
+/// allocates, and no run may see that.
+fn warm_runtime() -> tokio::runtime::Runtime {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    runtime.block_on(async {});
+    runtime
+}
+
 /// Allocates exactly one block of `bytes` (and frees it).
 fn allocate(bytes: usize) {
     drop(black_box(Vec::<u8>::with_capacity(bytes)));
@@ -121,10 +131,7 @@ fn nested_runs_count_for_the_outer_run_and_self_counts_leave_them_out() {
         registry.timer("inner"),
         registry.timer("section"),
     );
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime.block_on(async {}); // warm
+    let runtime = warm_runtime();
     runtime.block_on(outer.time(async {
         allocate(100);
         inner
@@ -162,10 +169,7 @@ fn a_timer_made_inside_a_run_counts_for_no_run() {
         let made = registry.timer("made.in.a.section");
         drop(made.start()); // its first stripe: the library's too
     }
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime.block_on(async {}); // warm
+    let runtime = warm_runtime();
     runtime.block_on(run.time(async {
         allocate(7);
         let made = registry.timer("made.in.a.run");
@@ -193,10 +197,7 @@ fn a_fresh_timers_first_record_inside_a_run_counts_for_no_run() {
         recorded.record(std::time::Duration::from_micros(3));
     }
     let recorded = registry.timer("recorded.in.a.run");
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .build()
-        .unwrap();
-    runtime.block_on(async {}); // warm
+    let runtime = warm_runtime();
     runtime.block_on(run.time(async {
         allocate(7);
         // A new distinct value each: new counters, grown where needed.

@@ -75,22 +75,18 @@ pub fn merge(
             // A run merged before counts as the runs it holds, from their
             // hosts and programs (its own are the merge's).
             let held = merged_count(&info.labels);
-            match info.labels.get("merged_hosts").filter(|_| held.is_some()) {
-                Some(list) => hosts.extend(list.split(',').map(str::to_owned)),
-                None => {
-                    hosts.insert(info.host.clone());
-                }
-            }
-            match info
+            let add = |set: &mut BTreeSet<String>, label: &str, own: &String| match info
                 .labels
-                .get("merged_programs")
+                .get(label)
                 .filter(|_| held.is_some())
             {
-                Some(list) => programs.extend(list.split(',').map(str::to_owned)),
+                Some(list) => set.extend(list.split(',').map(str::to_owned)),
                 None => {
-                    programs.insert(info.program.clone());
+                    set.insert(own.clone());
                 }
-            }
+            };
+            add(&mut hosts, "merged_hosts", &info.host);
+            add(&mut programs, "merged_programs", &info.program);
             let held = held.unwrap_or(1);
             // A merged run of mixed clocks names each: `a+b`.
             let run_clocks = info.clock.as_deref().map(|c| c.split('+'));

@@ -73,8 +73,8 @@ impl Snapshot {
     /// while its root line, over completed runs, is less all its nested
     /// time, so it falls short by theirs; a timer whose runs were all
     /// nested has no root line up to its poll count in nanoseconds (the
-    /// rounding of per-poll conversions); and a timer nested in another registry's
-    /// run counts there and, as a root, here too.
+    /// rounding of per-poll conversions); and a timer nested in another
+    /// registry's run counts there and, as a root, here too.
     ///
     /// ```
     /// use std::time::Duration;

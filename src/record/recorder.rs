@@ -419,8 +419,8 @@ impl Recorder {
             Event::SlowPoll(nanos) => Event::SlowPoll(nanos.min(self.layout.highest)),
             event => event,
         };
-        // A first stripe allocates: the library's, in no run's count.
-        let _unseen = crate::alloc::thread::unseen();
+        // A first stripe allocates: `update_probing` keeps it the
+        // library's, in no run's count.
         self.update(move |counters| {
             counters.totals.add_event(event);
             true

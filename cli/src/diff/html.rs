@@ -52,8 +52,7 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &Diff<'_>) {
         let _ = write!(html, "<th>{}</th>", escape(name));
     }
     // Allocations per run, where either side counted them.
-    let allocs = |f: &Option<Figures>| f.as_ref().and_then(|f| f.allocations_per_run);
-    let allocations = (diff.rows.iter()).any(|r| allocs(&r.base).or(allocs(&r.new)).is_some());
+    let allocations = diff.shows_allocations();
     if allocations {
         let _ = write!(html, "<th>allocs/run</th>");
     }
@@ -115,17 +114,7 @@ fn comparison(html: &mut String, id: &str, named: bool, diff: &Diff<'_>) {
             );
         }
         if allocations {
-            // The change as the verdict judged it (mean counts; `new`
-            // from none, sorted first).
-            let change = row.allocations.map_or(0.0, |j| j.percent());
-            cells.push(match (allocs(&row.base), allocs(&row.new)) {
-                (Some(b), Some(n)) => (
-                    format!("{b:.1} → {n:.1} ({})", signed(change)),
-                    change.min(1e12),
-                ),
-                (Some(a), None) | (None, Some(a)) => (format!("{a:.1}"), 0.0),
-                (None, None) => ("-".to_owned(), 0.0),
-            });
+            cells.push(row.allocations_cell());
         }
         for (text, sort) in cells {
             let _ = write!(html, "<td data-sort=\"{sort}\">{}</td>", escape(&text));

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use super::{change_text, duration, signed, Diff, Figures, Row, Verdict};
+use super::{change_text, duration, Diff, Row, Verdict};
 
 impl Diff<'_> {
     /// Markdown for a pull-request comment.
@@ -39,8 +39,7 @@ impl Diff<'_> {
         // Allocations per run, where either side of any timer counted
         // them: a row that regressed by its allocations alone shows them
         // beside its busy time's change.
-        let allocs = |f: &Option<Figures>| f.as_ref().and_then(|f| f.allocations_per_run);
-        let allocations = (self.rows.iter()).any(|r| allocs(&r.base).or(allocs(&r.new)).is_some());
+        let allocations = self.shows_allocations();
         let (head, rule) = if allocations {
             (" allocs/run |", "---|")
         } else {
@@ -69,13 +68,7 @@ impl Diff<'_> {
             });
             let mean = pair(&|f| f.busy_duration(0).map_or("-".into(), duration));
             let allocated = if allocations {
-                // The change as the verdict judged it (mean counts).
-                let change = row.allocations.map_or(0.0, |j| j.percent());
-                match (allocs(&row.base), allocs(&row.new)) {
-                    (Some(b), Some(n)) => format!(" {b:.1} → {n:.1} ({}) |", signed(change)),
-                    (Some(a), None) | (None, Some(a)) => format!(" {a:.1} |"),
-                    (None, None) => " - |".to_owned(),
-                }
+                format!(" {} |", row.allocations_cell().0)
             } else {
                 String::new()
             };

@@ -525,7 +525,41 @@ impl Row {
     }
 }
 
+impl Diff<'_> {
+    /// Whether either side of any timer counted allocations: the tables
+    /// then have an allocations-per-run column.
+    pub fn shows_allocations(&self) -> bool {
+        (self.rows.iter()).any(|r| {
+            r.allocations_per_run(&r.base)
+                .or(r.allocations_per_run(&r.new))
+                .is_some()
+        })
+    }
+}
+
 impl Row {
+    fn allocations_per_run(&self, side: &Option<Figures>) -> Option<f64> {
+        side.as_ref().and_then(|f| f.allocations_per_run)
+    }
+
+    /// The allocations-per-run cell, `2.0 → 3.0 (+50.0%)`, and the value
+    /// it sorts by: the change as the verdict judged it (mean counts; a
+    /// count new from none sorts first).
+    pub fn allocations_cell(&self) -> (String, f64) {
+        let change = self.allocations.map_or(0.0, |j| j.percent());
+        match (
+            self.allocations_per_run(&self.base),
+            self.allocations_per_run(&self.new),
+        ) {
+            (Some(b), Some(n)) => (
+                format!("{b:.1} → {n:.1} ({})", signed(change)),
+                change.min(1e12),
+            ),
+            (Some(a), None) | (None, Some(a)) => (format!("{a:.1}"), 0.0),
+            (None, None) => ("-".to_owned(), 0.0),
+        }
+    }
+
     /// Which sides have no completed run: `the base side`, `the new
     /// side` or `either side`.
     fn sides_without_completed_runs(&self) -> &'static str {
